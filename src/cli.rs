@@ -1,0 +1,111 @@
+//! The command line: `holdfast`, `holdfast check`, `holdfast report`,
+//! `holdfast sample`, `holdfast config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "holdfast",
+    version,
+    about = "Customer-retention KPIs in the terminal: retention, churn, LTV, MRR, NPS, CSAT, CES, tickets, cohorts",
+    long_about = "Customer-retention KPIs in the terminal.\n\nWith no command, opens the dashboard on the sources given by flags, \
+the config file, or the bundled sample data."
+)]
+pub struct Cli {
+    /// Config file to use instead of the default location.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Sales export (orders, payments): CSV, JSON, NDJSON or Parquet.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub orders: Option<PathBuf>,
+    /// Survey export (NPS, CSAT, CES responses).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub feedback: Option<PathBuf>,
+    /// Support tickets export.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tickets: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load files and report what was kept and rejected, and why.
+    Check(CheckArgs),
+    /// Print the KPIs of one period without opening the dashboard.
+    Report(ReportArgs),
+    /// Write a synthetic dataset (orders, feedback, tickets) for demos and tests.
+    Sample(SampleArgs),
+    /// Show or create the config file.
+    Config(ConfigArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files to check; their kind is detected from the headers. Without
+    /// files, checks the sources of --orders/--feedback/--tickets, the
+    /// config file, or the bundled sample data.
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Period label: 2024-W09, 2024-03, 2024-Q1, 2024, or `all`.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Granularity for `--period all`: week, month, quarter, year.
+    #[arg(long)]
+    pub granularity: Option<String>,
+    /// Segment filter COLUMN=VALUE.
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Acquisition cohort filter (a period label).
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// Churn window in days (overrides the default and the config).
+    #[arg(long, value_name = "DAYS")]
+    pub churn_window: Option<u32>,
+    /// Output format: json or table.
+    #[arg(long, default_value = "json")]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 2000)]
+    pub customers: u32,
+    /// Random seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output folder.
+    #[arg(long, default_value = "sample-data")]
+    pub out: PathBuf,
+    /// Last day of data (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-09-30")]
+    pub end: String,
+    /// Years of data.
+    #[arg(long, default_value_t = 3)]
+    pub years: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print a commented default config file.
+    #[arg(long)]
+    pub print_default: bool,
+    /// Print where the config file is read from.
+    #[arg(long)]
+    pub path: bool,
+}

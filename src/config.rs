@@ -1,0 +1,216 @@
+//! The config file: TOML at the platform config dir (`directories`), or the
+//! file given with `--config`. Unknown keys are errors that name the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Scales, SourceOptions};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub orders: SourceOptions,
+    pub feedback: SourceOptions,
+    pub tickets: SourceOptions,
+    pub metrics: MetricsConfig,
+    pub scales: ScalesConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Fixes the churn window W in days (default: from the purchase cycle).
+    pub churn_window_days: Option<u32>,
+    /// A customer is at risk when overdue ≥ this many of their own purchase cycles.
+    pub at_risk_threshold: f64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            churn_window_days: None,
+            at_risk_threshold: 2.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScalesConfig {
+    /// 5 (1..5) or 10 (1..10).
+    pub csat: u8,
+    /// 7 (1..7) or 5 (1..5).
+    pub ces: u8,
+}
+
+impl Default for ScalesConfig {
+    fn default() -> Self {
+        ScalesConfig { csat: 5, ces: 7 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the config file: {message}")]
+    Read { file: String, message: String },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// The commented default file printed by `holdfast config --print-default`.
+pub const DEFAULT_TOML: &str = include_str!("../assets/default-config.toml");
+
+/// A config file and where it was found.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn scales(&self) -> Scales {
+        Scales {
+            csat: self.scales.csat,
+            ces: self.scales.ces,
+        }
+    }
+
+    /// Parses config text; `file` names it in messages. Relative source paths
+    /// are taken relative to `base` (the config file's folder).
+    pub fn parse(file: &str, text: &str, base: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            file: file.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        if !matches!(config.scales.csat, 5 | 10) {
+            return Err(invalid(format!(
+                "scales.csat must be 5 or 10, not {}",
+                config.scales.csat
+            )));
+        }
+        if !matches!(config.scales.ces, 5 | 7) {
+            return Err(invalid(format!(
+                "scales.ces must be 7 or 5, not {}",
+                config.scales.ces
+            )));
+        }
+        if let Some(w) = config.metrics.churn_window_days {
+            if w == 0 {
+                return Err(invalid(
+                    "metrics.churn_window_days must be at least 1".into(),
+                ));
+            }
+        }
+        if !(config.metrics.at_risk_threshold.is_finite() && config.metrics.at_risk_threshold > 0.0)
+        {
+            return Err(invalid(
+                "metrics.at_risk_threshold must be a positive number".into(),
+            ));
+        }
+        for (section, opts) in [("orders", &config.orders), ("tickets", &config.tickets)] {
+            if opts.survey.is_some() {
+                return Err(invalid(format!(
+                    "`survey` applies to [feedback] only, not [{section}]"
+                )));
+            }
+        }
+        if let Some(base) = base {
+            for opts in [
+                &mut config.orders,
+                &mut config.feedback,
+                &mut config.tickets,
+            ] {
+                if let Some(p) = &opts.path {
+                    if p.is_relative() {
+                        opts.path = Some(base.join(p));
+                    }
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The default location of the config file.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "holdfast")
+            .map(|d| d.config_dir().join("config.toml"))
+    }
+
+    /// Loads `explicit` (which must exist), else the default file if there is one.
+    pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match Self::default_path().filter(|p| p.is_file()) {
+                Some(p) => p,
+                None => return Ok(Loaded::default()),
+            },
+        };
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let config = Self::parse(&file, &text, path.parent())?;
+        Ok(Loaded {
+            config,
+            path: Some(path),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_parses_to_the_defaults() {
+        assert_eq!(
+            Config::parse("d.toml", DEFAULT_TOML, None).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::parse("c.toml", "[orders]\ncolums = {}\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `colums`"), "{err}");
+        let err = Config::parse("c.toml", "[metric]\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `metric`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = Config::parse(
+            "c.toml",
+            "[metrics]\nchurn_window_days = \"ninety\"\n",
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("churn_window_days"), "{err}");
+        assert!(err.starts_with("c.toml: "), "{err}");
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(Config::parse("c.toml", "[scales]\ncsat = 7\n", None).is_err());
+        assert!(Config::parse("c.toml", "[orders]\nsurvey = \"nps\"\n", None).is_err());
+        let c = Config::parse(
+            "c.toml",
+            "[orders]\npath = \"o.csv\"\ndate_format = \"dmy\"\ndecimal = \"comma\"\n[orders.columns]\namount = \"Sum\"\n",
+            Some(Path::new("/data")),
+        )
+        .unwrap();
+        assert_eq!(c.orders.path.as_deref(), Some(Path::new("/data/o.csv")));
+        assert_eq!(c.orders.columns["amount"], "Sum");
+    }
+}

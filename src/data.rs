@@ -1,0 +1,562 @@
+//! The data layer: loading exports into canonical polars tables, with a load
+//! report per file. Nothing above this layer sees a polars type except
+//! through the accessors here and in `metrics`.
+
+pub mod error;
+pub mod feedback;
+pub mod mapping;
+pub mod orders;
+pub mod parse;
+pub mod sample;
+pub mod schema;
+pub mod source;
+pub mod tickets;
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+pub use error::LoadError;
+pub use mapping::SourceOptions;
+use parse::{AmountCell, DateOrder, Day, DecimalStyle, RawStamp};
+pub use schema::SourceKind;
+pub use source::Origin;
+
+/// Where one source comes from and how to read it.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    pub kind: SourceKind,
+    /// The name used in messages and reports (the path as given).
+    pub name: String,
+    pub origin: Origin,
+    pub options: SourceOptions,
+}
+
+impl SourceSpec {
+    pub fn path(kind: SourceKind, path: &std::path::Path, options: SourceOptions) -> Self {
+        SourceSpec {
+            kind,
+            name: path.display().to_string(),
+            origin: Origin::Path(path.to_path_buf()),
+            options,
+        }
+    }
+}
+
+/// The sources of one dataset: orders are required, the others optional.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    pub orders: SourceSpec,
+    pub feedback: Option<SourceSpec>,
+    pub tickets: Option<SourceSpec>,
+}
+
+/// Scales of the feedback surveys (kpi-spec §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scales {
+    /// 5 (1..5) or 10 (1..10).
+    pub csat: u8,
+    /// 7 (1..7) or 5 (1..5).
+    pub ces: u8,
+}
+
+impl Default for Scales {
+    fn default() -> Self {
+        Scales { csat: 5, ces: 7 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DateRange {
+    pub first: String,
+    pub last: String,
+}
+
+/// What happened to one file: rows read, kept and rejected by reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoadReport {
+    pub file: String,
+    pub source: SourceKind,
+    pub kind: SourceKind,
+    pub format: &'static str,
+    /// The preset or mapping that chose the columns.
+    pub preset: String,
+    pub rows: u64,
+    pub kept: u64,
+    pub rejected: BTreeMap<String, u64>,
+    /// The first rejected lines (header = line 1), at most five.
+    pub examples: Vec<u64>,
+    /// The first lines of each reason, at most five each.
+    #[serde(skip)]
+    pub examples_by_reason: BTreeMap<String, Vec<u64>>,
+    pub date_range: Option<DateRange>,
+    pub segments: Vec<String>,
+}
+
+impl LoadReport {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+pub const MAX_EXAMPLES: usize = 5;
+
+/// Counts rows and rejections while a file loads.
+#[derive(Debug, Default)]
+pub struct Tally {
+    rows: u64,
+    rejected: BTreeMap<String, u64>,
+    by_reason: BTreeMap<String, Vec<u64>>,
+    first_lines: Vec<u64>,
+}
+
+fn insert_capped(v: &mut Vec<u64>, line: u64) {
+    let pos = v.partition_point(|&l| l < line);
+    if pos < MAX_EXAMPLES {
+        v.insert(pos, line);
+        v.truncate(MAX_EXAMPLES);
+    }
+}
+
+impl Tally {
+    pub fn row(&mut self) {
+        self.rows += 1;
+    }
+
+    pub fn reject(&mut self, reason: &str, line: u64) {
+        *self.rejected.entry(reason.to_string()).or_default() += 1;
+        insert_capped(self.by_reason.entry(reason.to_string()).or_default(), line);
+        insert_capped(&mut self.first_lines, line);
+    }
+
+    pub fn report(
+        self,
+        file: &str,
+        kind: SourceKind,
+        format: &'static str,
+        preset: &str,
+        days: (Option<Day>, Option<Day>),
+        segments: Vec<String>,
+    ) -> LoadReport {
+        let rejected_total: u64 = self.rejected.values().sum();
+        LoadReport {
+            file: file.to_string(),
+            source: kind,
+            kind,
+            format,
+            preset: preset.to_string(),
+            rows: self.rows,
+            kept: self.rows - rejected_total,
+            rejected: self.rejected,
+            examples: self.first_lines,
+            examples_by_reason: self.by_reason,
+            date_range: match days {
+                (Some(a), Some(b)) => Some(DateRange {
+                    first: parse::format_day(a),
+                    last: parse::format_day(b),
+                }),
+                _ => None,
+            },
+            segments,
+        }
+    }
+}
+
+/// Watches the `NN/NN/YYYY` dates of a file and decides their order.
+#[derive(Debug, Default)]
+pub struct DateVotes {
+    dmy: Option<(u64, String)>,
+    mdy: Option<(u64, String)>,
+    ambiguous: Option<(u64, String, String)>,
+}
+
+impl DateVotes {
+    pub fn observe(&mut self, raw: RawStamp, line: u64, column: &str, cell: &str) {
+        if let RawStamp::Slash { a, b, .. } = raw {
+            match raw.allows() {
+                (true, false) => {
+                    self.dmy.get_or_insert_with(|| (line, column.to_string()));
+                }
+                (false, true) => {
+                    self.mdy.get_or_insert_with(|| (line, column.to_string()));
+                }
+                _ if a != b => {
+                    self.ambiguous
+                        .get_or_insert_with(|| (line, column.to_string(), cell.to_string()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `forced` comes from the config; `hint` from a preset breaks ties only.
+    pub fn decide(
+        &self,
+        file: &str,
+        forced: Option<DateOrder>,
+        hint: DateOrder,
+    ) -> Result<DateOrder, LoadError> {
+        if let Some(order) = forced.filter(|o| *o != DateOrder::Auto) {
+            return Ok(order);
+        }
+        match (&self.dmy, &self.mdy) {
+            (Some((dl, column)), Some((ml, _))) => Err(LoadError::MixedDates {
+                file: file.to_string(),
+                column: column.clone(),
+                dmy_line: *dl,
+                mdy_line: *ml,
+            }),
+            (Some(_), None) => Ok(DateOrder::Dmy),
+            (None, Some(_)) => Ok(DateOrder::Mdy),
+            (None, None) => match (&self.ambiguous, hint) {
+                (Some((line, column, example)), DateOrder::Auto) => {
+                    Err(LoadError::AmbiguousDates {
+                        file: file.to_string(),
+                        column: column.clone(),
+                        example: example.clone(),
+                        line: *line,
+                    })
+                }
+                (_, DateOrder::Auto) => Ok(DateOrder::Dmy),
+                (_, hint) => Ok(hint),
+            },
+        }
+    }
+}
+
+/// Watches the amounts of a file and decides their decimal style.
+#[derive(Debug, Default)]
+pub struct DecimalVotes {
+    dot: Option<(u64, String)>,
+    comma: Option<(u64, String)>,
+    ambiguous: Option<(u64, String, String)>,
+}
+
+impl DecimalVotes {
+    pub fn observe(&mut self, cell: AmountCell, line: u64, column: &str, text: &str) {
+        match cell.decisive() {
+            Some(DecimalStyle::Dot) => {
+                self.dot.get_or_insert_with(|| (line, column.to_string()));
+            }
+            Some(DecimalStyle::Comma) => {
+                self.comma.get_or_insert_with(|| (line, column.to_string()));
+            }
+            _ if cell.is_ambiguous() => {
+                self.ambiguous
+                    .get_or_insert_with(|| (line, column.to_string(), text.to_string()));
+            }
+            _ => {}
+        }
+    }
+
+    pub fn decide(&self, file: &str, forced: DecimalStyle) -> Result<DecimalStyle, LoadError> {
+        if forced != DecimalStyle::Auto {
+            return Ok(forced);
+        }
+        match (&self.dot, &self.comma, &self.ambiguous) {
+            (Some((dl, column)), Some((cl, _)), _) => Err(LoadError::MixedDecimals {
+                file: file.to_string(),
+                column: column.clone(),
+                dot_line: *dl,
+                comma_line: *cl,
+            }),
+            (Some(_), None, _) => Ok(DecimalStyle::Dot),
+            (None, Some(_), _) => Ok(DecimalStyle::Comma),
+            (None, None, Some((line, column, example))) => Err(LoadError::AmbiguousDecimals {
+                file: file.to_string(),
+                column: column.clone(),
+                example: example.clone(),
+                line: *line,
+            }),
+            (None, None, None) => Ok(DecimalStyle::Dot),
+        }
+    }
+}
+
+/// Interns strings into dense codes.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: HashMap<String, u32>,
+    pub names: Vec<String>,
+}
+
+impl Interner {
+    pub fn code(&mut self, s: &str) -> u32 {
+        if let Some(&c) = self.map.get(s) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        self.map.insert(s.to_string(), c);
+        self.names.push(s.to_string());
+        c
+    }
+
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+}
+
+/// Segment values of the kept rows, one interned column per segment.
+#[derive(Debug, Default)]
+pub struct SegmentColumns {
+    pub names: Vec<(String, usize)>,
+    values: Vec<Interner>,
+    codes: Vec<Vec<Option<u32>>>,
+}
+
+impl SegmentColumns {
+    pub fn new(names: Vec<(String, usize)>) -> Self {
+        let n = names.len();
+        SegmentColumns {
+            names,
+            values: (0..n).map(|_| Interner::default()).collect(),
+            codes: vec![Vec::new(); n],
+        }
+    }
+
+    /// Reads the segment cells of a record (empty cells are null).
+    pub fn read(&mut self, rec: &csv::StringRecord) -> Vec<Option<u32>> {
+        self.names
+            .iter()
+            .zip(self.values.iter_mut())
+            .map(|((_, i), interner)| {
+                let v = rec.get(*i).unwrap_or("").trim();
+                (!v.is_empty()).then(|| interner.code(v))
+            })
+            .collect()
+    }
+
+    pub fn push(&mut self, codes: &[Option<u32>]) {
+        for (col, c) in self.codes.iter_mut().zip(codes) {
+            col.push(*c);
+        }
+    }
+
+    pub fn into_columns(self) -> Vec<Column> {
+        self.names
+            .iter()
+            .zip(self.values)
+            .zip(self.codes)
+            .map(|(((name, _), interner), codes)| {
+                let vals: Vec<Option<&str>> = codes
+                    .iter()
+                    .map(|c| c.map(|c| interner.names[c as usize].as_str()))
+                    .collect();
+                Column::new(format!("{}{}", schema::SEGMENT_PREFIX, name).into(), vals)
+            })
+            .collect()
+    }
+
+    pub fn header_names(&self) -> Vec<String> {
+        self.names.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// Builds a frame, turning a polars error into a load error for `file`.
+pub fn frame(file: &str, height: usize, columns: Vec<Column>) -> Result<DataFrame, LoadError> {
+    DataFrame::new(height, columns).map_err(|e| LoadError::Invalid {
+        file: file.to_string(),
+        message: format!("internal error building the table: {e}"),
+    })
+}
+
+/// One loaded source: its canonical table and its report.
+pub struct Loaded {
+    pub frame: DataFrame,
+    pub report: LoadReport,
+}
+
+/// Loads one source file of a known kind.
+pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
+    let raw = source::RawFile::open(&spec.name, &spec.origin, spec.options.encoding)?;
+    let peek = raw.peek(3);
+    let plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
+    match spec.kind {
+        SourceKind::Orders => orders::load(&raw, &plan, &spec.options),
+        SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),
+        SourceKind::Tickets => tickets::load(&raw, &plan, &spec.options),
+    }
+}
+
+/// Opens a file only to tell its kind from its headers.
+pub fn detect_kind(
+    name: &str,
+    origin: &Origin,
+    options: &SourceOptions,
+) -> Result<SourceKind, LoadError> {
+    let raw = source::RawFile::open(name, origin, options.encoding)?;
+    mapping::guess_kind(&raw.headers).ok_or_else(|| LoadError::UnknownKind {
+        file: name.to_string(),
+        found: raw
+            .headers
+            .iter()
+            .map(|h| format!("\"{h}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// All loaded sources. Opaque to the layers above: they read it through
+/// `metrics` and the plain accessors below.
+pub struct Dataset {
+    pub(crate) orders: DataFrame,
+    pub(crate) feedback: Option<DataFrame>,
+    pub(crate) tickets: Option<DataFrame>,
+    pub reports: Vec<LoadReport>,
+}
+
+/// Loads every source of a dataset. A whole-file error stops the load.
+pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
+    let orders = load_source(&sources.orders, scales)?;
+    let mut reports = vec![orders.report];
+    let mut optional = |spec: &Option<SourceSpec>| -> Result<Option<DataFrame>, LoadError> {
+        spec.as_ref()
+            .map(|s| {
+                load_source(s, scales).map(|l| {
+                    reports.push(l.report);
+                    l.frame
+                })
+            })
+            .transpose()
+    };
+    let feedback = optional(&sources.feedback)?;
+    let tickets = optional(&sources.tickets)?;
+    Ok(Dataset {
+        orders: orders.frame,
+        feedback,
+        tickets,
+        reports,
+    })
+}
+
+/// A canonical order row, for tests and the customer view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderRow {
+    pub customer_id: String,
+    pub order_date: String,
+    pub amount: f64,
+    pub order_id: Option<String>,
+    pub line: u64,
+    pub segments: Vec<(String, Option<String>)>,
+}
+
+/// A canonical feedback row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedbackRow {
+    pub responded_at: String,
+    pub score: f64,
+    pub survey: String,
+    pub customer_id: Option<String>,
+    pub comment: Option<String>,
+    pub line: u64,
+    pub segments: Vec<(String, Option<String>)>,
+}
+
+/// A canonical ticket row; times are `YYYY-MM-DD HH:MM:SS` in UTC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketRow {
+    pub ticket_id: String,
+    pub created_at: String,
+    pub first_response_at: Option<String>,
+    pub solved_at: Option<String>,
+    pub customer_id: Option<String>,
+    pub category: Option<String>,
+    pub satisfaction: Option<String>,
+    pub line: u64,
+    pub segments: Vec<(String, Option<String>)>,
+}
+
+fn format_instant(secs: i64) -> String {
+    let day = secs.div_euclid(86_400) as Day;
+    let tod = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        parse::format_day(day),
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60
+    )
+}
+
+fn str_at(df: &DataFrame, col: &str, i: usize) -> Option<String> {
+    df.column(col).ok()?.str().ok()?.get(i).map(String::from)
+}
+fn i64_at(df: &DataFrame, col: &str, i: usize) -> Option<i64> {
+    df.column(col).ok()?.i64().ok()?.get(i)
+}
+fn i32_at(df: &DataFrame, col: &str, i: usize) -> Option<i32> {
+    df.column(col).ok()?.i32().ok()?.get(i)
+}
+fn u64_at(df: &DataFrame, col: &str, i: usize) -> Option<u64> {
+    df.column(col).ok()?.u64().ok()?.get(i)
+}
+fn f64_at(df: &DataFrame, col: &str, i: usize) -> Option<f64> {
+    df.column(col).ok()?.f64().ok()?.get(i)
+}
+fn segments_at(df: &DataFrame, i: usize) -> Vec<(String, Option<String>)> {
+    df.get_column_names()
+        .iter()
+        .filter_map(|n| {
+            n.strip_prefix(schema::SEGMENT_PREFIX)
+                .map(|s| (s.to_string(), n.to_string()))
+        })
+        .map(|(seg, col)| (seg, str_at(df, &col, i)))
+        .collect()
+}
+
+impl Dataset {
+    pub fn order_count(&self) -> usize {
+        self.orders.height()
+    }
+
+    pub fn order_rows(&self) -> Vec<OrderRow> {
+        let df = &self.orders;
+        (0..df.height())
+            .map(|i| OrderRow {
+                customer_id: str_at(df, schema::CUSTOMER_ID, i).unwrap_or_default(),
+                order_date: parse::format_day(i32_at(df, schema::ORDER_DATE, i).unwrap_or(0)),
+                amount: parse::amount_to_f64(i64_at(df, schema::AMOUNT, i).unwrap_or(0)),
+                order_id: str_at(df, schema::ORDER_ID, i),
+                line: u64_at(df, schema::LINE, i).unwrap_or(0),
+                segments: segments_at(df, i),
+            })
+            .collect()
+    }
+
+    pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
+        let Some(df) = &self.feedback else {
+            return Vec::new();
+        };
+        (0..df.height())
+            .map(|i| FeedbackRow {
+                responded_at: parse::format_day(i32_at(df, schema::RESPONDED_AT, i).unwrap_or(0)),
+                score: f64_at(df, schema::SCORE, i).unwrap_or(f64::NAN),
+                survey: str_at(df, schema::SURVEY, i).unwrap_or_default(),
+                customer_id: str_at(df, schema::CUSTOMER_ID, i),
+                comment: str_at(df, schema::COMMENT, i),
+                line: u64_at(df, schema::LINE, i).unwrap_or(0),
+                segments: segments_at(df, i),
+            })
+            .collect()
+    }
+
+    pub fn ticket_rows(&self) -> Vec<TicketRow> {
+        let Some(df) = &self.tickets else {
+            return Vec::new();
+        };
+        (0..df.height())
+            .map(|i| TicketRow {
+                ticket_id: str_at(df, schema::TICKET_ID, i).unwrap_or_default(),
+                created_at: format_instant(i64_at(df, schema::CREATED_AT, i).unwrap_or(0)),
+                first_response_at: i64_at(df, schema::FIRST_RESPONSE_AT, i).map(format_instant),
+                solved_at: i64_at(df, schema::SOLVED_AT, i).map(format_instant),
+                customer_id: str_at(df, schema::CUSTOMER_ID, i),
+                category: str_at(df, schema::CATEGORY, i),
+                satisfaction: str_at(df, schema::SATISFACTION, i),
+                line: u64_at(df, schema::LINE, i).unwrap_or(0),
+                segments: segments_at(df, i),
+            })
+            .collect()
+    }
+}

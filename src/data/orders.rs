@@ -1,0 +1,229 @@
+//! Orders: one row per order or order line (kpi-spec §1).
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::mapping::{Plan, SourceOptions, Units};
+use super::parse::{self, AmountCell, Day, RawStamp};
+use super::schema::{self, SourceKind};
+use super::source::RawFile;
+use super::{DateVotes, DecimalVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame};
+
+/// A row that passed the first look; dates and amounts wait for the
+/// file-wide decisions on day/month order and decimal style.
+struct Pending {
+    line: u64,
+    customer: u32,
+    order: Option<u32>,
+    date: RawStamp,
+    amount: AmountCell,
+    minus: Option<AmountCell>,
+    /// Shopify line-item row: the index of its order's first row.
+    continues: Option<usize>,
+    segments: Vec<Option<u32>>,
+}
+
+pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
+    let file = raw.name.as_str();
+    let headers = &raw.headers;
+    let date_header = plan.header(headers, schema::ORDER_DATE).to_string();
+    let amount_header = plan.header(headers, schema::AMOUNT).to_string();
+    let mut tally = Tally::default();
+    let mut customers = Interner::default();
+    let mut order_ids = Interner::default();
+    let mut segments = SegmentColumns::new(plan.segments.clone());
+    let mut dates = DateVotes::default();
+    let mut decimals = DecimalVotes::default();
+    let mut pending: Vec<Pending> = Vec::new();
+    // Shopify: order id -> its first row (pending index, or the reason it was rejected).
+    let mut first_rows: HashMap<u32, Result<usize, String>> = HashMap::new();
+
+    raw.for_each(plan.skip_rows, |line, rec| {
+        tally.row();
+        if rec.len() != headers.len() {
+            tally.reject("wrong number of fields", line);
+            return Ok(());
+        }
+        let order = plan.cell(rec, schema::ORDER_ID).map(|o| order_ids.code(o));
+        let date_cell = plan.cell(rec, schema::ORDER_DATE);
+        if plan.continuation_rows && date_cell.is_none() {
+            if let Some(first) = order.and_then(|o| first_rows.get(&o)) {
+                match first {
+                    Ok(idx) => {
+                        let idx = *idx;
+                        let own = segments.read(rec);
+                        let f = &pending[idx];
+                        let (customer, date) = (f.customer, f.date);
+                        let segs = own.iter().zip(&f.segments).map(|(o, f)| o.or(*f)).collect();
+                        pending.push(Pending {
+                            line,
+                            customer,
+                            order,
+                            date,
+                            amount: AmountCell {
+                                dot: Some(0),
+                                comma: Some(0),
+                            },
+                            minus: None,
+                            continues: Some(idx),
+                            segments: segs,
+                        });
+                    }
+                    Err(reason) => tally.reject(&reason.clone(), line),
+                }
+                return Ok(());
+            }
+        }
+        let outcome = first_look(
+            plan,
+            rec,
+            line,
+            &date_header,
+            &amount_header,
+            &mut dates,
+            &mut decimals,
+        );
+        match outcome {
+            Ok((date, amount, minus, customer)) => {
+                let customer = customers.code(customer);
+                if let (true, Some(o)) = (plan.continuation_rows, order) {
+                    first_rows.entry(o).or_insert(Ok(pending.len()));
+                }
+                pending.push(Pending {
+                    line,
+                    customer,
+                    order,
+                    date,
+                    amount,
+                    minus,
+                    continues: None,
+                    segments: segments.read(rec),
+                });
+            }
+            Err(reason) => {
+                if let (true, Some(o)) = (plan.continuation_rows, order) {
+                    first_rows.entry(o).or_insert(Err(reason.clone()));
+                }
+                tally.reject(&reason, line);
+            }
+        }
+        Ok(())
+    })?;
+
+    let order_by = dates.decide(file, Some(options.date_format), plan.date_order)?;
+    let style = decimals.decide(file, options.decimal)?;
+
+    let n = pending.len();
+    let mut keep = vec![false; n];
+    let mut customer_col: Vec<&str> = Vec::with_capacity(n);
+    let mut day_col: Vec<i32> = Vec::with_capacity(n);
+    let mut amount_col: Vec<i64> = Vec::with_capacity(n);
+    let mut order_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut line_col: Vec<u64> = Vec::with_capacity(n);
+    let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
+    for (i, p) in pending.iter().enumerate() {
+        if let Some(first) = p.continues {
+            if !keep[first] {
+                tally.reject(
+                    &format!("line item of a rejected order ({})", pending[first].line),
+                    p.line,
+                );
+                continue;
+            }
+        }
+        let Some(stamp) = p.date.resolve(order_by) else {
+            tally.reject(&format!("unparseable {}", schema::ORDER_DATE), p.line);
+            continue;
+        };
+        let value = p.amount.value(style);
+        let minus = match p.minus {
+            Some(m) => m.value(style),
+            None => Some(0),
+        };
+        let (Some(value), Some(minus)) = (value, minus) else {
+            tally.reject(&format!("unparseable {}", schema::AMOUNT), p.line);
+            continue;
+        };
+        let mut amount = value - minus;
+        if options.amount_units == Units::Minor {
+            amount /= 100;
+        }
+        keep[i] = true;
+        customer_col.push(&customers.names[p.customer as usize]);
+        day_col.push(stamp.day);
+        first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
+        last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
+        amount_col.push(amount);
+        order_col.push(p.order.map(|o| order_ids.names[o as usize].as_str()));
+        line_col.push(p.line);
+        segments.push(&p.segments);
+    }
+    let height = day_col.len();
+    let seg_names = segments.header_names();
+    let mut columns = vec![
+        Column::new(schema::CUSTOMER_ID.into(), customer_col),
+        Column::new(schema::ORDER_DATE.into(), day_col),
+        Column::new(schema::AMOUNT.into(), amount_col),
+        Column::new(schema::ORDER_ID.into(), order_col),
+        Column::new(schema::LINE.into(), line_col),
+    ];
+    columns.extend(segments.into_columns());
+    let frame = frame(file, height, columns)?;
+    let report = tally.report(
+        file,
+        SourceKind::Orders,
+        raw.format.name(),
+        &plan.mapping,
+        (first_day, last_day),
+        seg_names,
+    );
+    Ok(Loaded { frame, report })
+}
+
+type FirstLook<'r> = (RawStamp, AmountCell, Option<AmountCell>, &'r str);
+
+/// Checks the cells that can be checked row by row; `Err` is the reason.
+fn first_look<'r>(
+    plan: &Plan,
+    rec: &'r csv::StringRecord,
+    line: u64,
+    date_header: &str,
+    amount_header: &str,
+    dates: &mut DateVotes,
+    decimals: &mut DecimalVotes,
+) -> Result<FirstLook<'r>, String> {
+    if let Some(reason) = plan.status.as_ref().and_then(|s| s.skip_reason(rec)) {
+        return Err(reason);
+    }
+    let customer = plan
+        .cell(rec, schema::CUSTOMER_ID)
+        .ok_or_else(|| format!("missing {}", schema::CUSTOMER_ID))?;
+    let date_text = plan
+        .cell(rec, schema::ORDER_DATE)
+        .ok_or_else(|| format!("missing {}", schema::ORDER_DATE))?;
+    let date = parse::parse_datetime(date_text)
+        .ok_or_else(|| format!("unparseable {}", schema::ORDER_DATE))?;
+    dates.observe(date, line, date_header, date_text);
+    let amount_text = plan
+        .cell(rec, schema::AMOUNT)
+        .ok_or_else(|| format!("missing {}", schema::AMOUNT))?;
+    let amount = parse::parse_amount(amount_text)
+        .ok_or_else(|| format!("unparseable {}", schema::AMOUNT))?;
+    decimals.observe(amount, line, amount_header, amount_text);
+    let minus = match plan
+        .amount_minus
+        .and_then(|i| rec.get(i))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(text) => {
+            let m = parse::parse_amount(text)
+                .ok_or_else(|| format!("unparseable {}", schema::AMOUNT))?;
+            decimals.observe(m, line, amount_header, text);
+            Some(m)
+        }
+        None => None,
+    };
+    Ok((date, amount, minus, customer))
+}

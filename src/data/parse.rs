@@ -1,0 +1,851 @@
+//! Parsing of the cell values real exports contain: dates and datetimes in
+//! the many ways tools write them, and amounts in either decimal style.
+//!
+//! The parsers are pure and allocation-free on the hot path. Decisions that
+//! need the whole column (day/month order of slash dates, the decimal style of
+//! amounts) are taken by the column builders in `columns.rs`; the functions
+//! here report what a single cell allows.
+
+/// A calendar day as the number of days since 1970-01-01.
+pub type Day = i32;
+
+/// Amounts are stored as integers in ten-thousandths of the currency unit,
+/// so sums are exact to the last digit.
+pub const AMOUNT_SCALE: i64 = 10_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> Day {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number.
+pub fn civil_from_days(z: Day) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn format_day(day: Day) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+fn valid_date(y: i32, m: u32, d: u32) -> bool {
+    (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+}
+
+/// A point in time as the export wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The calendar date in the offset the value carries (naive: as written).
+    pub day: Day,
+    /// Seconds since the epoch of the wall-clock time as written.
+    pub local_secs: i64,
+    /// UTC offset in seconds east, when the value carries one.
+    pub offset: Option<i32>,
+}
+
+impl Stamp {
+    pub fn from_parts(day: Day, time_of_day: u32, offset: Option<i32>) -> Self {
+        Stamp {
+            day,
+            local_secs: day as i64 * 86_400 + time_of_day as i64,
+            offset,
+        }
+    }
+
+    /// Seconds since the epoch of the instant (naive values are taken as UTC).
+    pub fn instant(&self) -> i64 {
+        self.local_secs - self.offset.unwrap_or(0) as i64
+    }
+
+    /// A stamp `secs` seconds later, in the same offset.
+    pub fn plus_seconds(&self, secs: i64) -> Stamp {
+        let local = self.local_secs + secs;
+        Stamp {
+            day: local.div_euclid(86_400) as Day,
+            local_secs: local,
+            offset: self.offset,
+        }
+    }
+
+    pub fn from_unix(secs: i64) -> Stamp {
+        Stamp {
+            day: secs.div_euclid(86_400) as Day,
+            local_secs: secs,
+            offset: Some(0),
+        }
+    }
+}
+
+/// The order of day and month in `NN/NN/YYYY` dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    /// Decide from the data.
+    Auto,
+    /// Day first: 31/12/2024.
+    Dmy,
+    /// Month first: 12/31/2024.
+    Mdy,
+}
+
+/// One parsed date cell: either fully known, or a `NN/NN/YYYY` date whose
+/// order of day and month the column decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawStamp {
+    Known(Stamp),
+    Slash {
+        a: u32,
+        b: u32,
+        year: i32,
+        time_of_day: u32,
+        offset: Option<i32>,
+    },
+}
+
+impl RawStamp {
+    /// The stamp under a day/month order; `None` when the date does not exist.
+    pub fn resolve(self, order: DateOrder) -> Option<Stamp> {
+        match self {
+            RawStamp::Known(s) => Some(s),
+            RawStamp::Slash {
+                a,
+                b,
+                year,
+                time_of_day,
+                offset,
+            } => {
+                let (d, m) = match order {
+                    DateOrder::Mdy => (b, a),
+                    _ => (a, b),
+                };
+                valid_date(year, m, d)
+                    .then(|| Stamp::from_parts(days_from_civil(year, m, d), time_of_day, offset))
+            }
+        }
+    }
+
+    /// Which orders this value allows: (day-first, month-first).
+    pub fn allows(self) -> (bool, bool) {
+        match self {
+            RawStamp::Known(_) => (true, true),
+            _ => (
+                self.resolve(DateOrder::Dmy).is_some(),
+                self.resolve(DateOrder::Mdy).is_some(),
+            ),
+        }
+    }
+}
+
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    /// Up to `max` digits; returns (value, count).
+    fn digits(&mut self, max: usize) -> (u64, usize) {
+        let mut v = 0u64;
+        let mut n = 0;
+        while n < max {
+            match self.peek() {
+                Some(c @ b'0'..=b'9') => {
+                    v = v * 10 + (c - b'0') as u64;
+                    self.i += 1;
+                    n += 1;
+                }
+                _ => break,
+            }
+        }
+        (v, n)
+    }
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+    }
+    fn rest(&self) -> &'a [u8] {
+        &self.s[self.i..]
+    }
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+}
+
+/// Parses a date or datetime cell. Accepted forms:
+/// `2024-03-05`, `2024-03-05T10:20:30[.fff][Z|±HH:MM|±HHMM]`, `2024-03-05 10:20:30 +0200`,
+/// `2024/03/05`, `20240305`, Unix seconds (9–10 digits, optional fraction) or
+/// milliseconds (13 digits), `05/03/2024` and `05.03.2024` (order decided by the
+/// column), each optionally with a time (`H:MM[:SS]`, AM/PM) and offset.
+pub fn parse_datetime(input: &str) -> Option<RawStamp> {
+    let s = input.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let b = s.as_bytes();
+    // Pure digits (maybe with a fraction): YYYYMMDD, Unix seconds or milliseconds.
+    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') && b[0].is_ascii_digit() {
+        let int_part = s.split('.').next().unwrap_or("");
+        if s.matches('.').count() > 1 {
+            // 05.03.2024 is a dotted date; handled below.
+        } else if int_part.len() == 8 && !s.contains('.') {
+            let y = int_part[..4].parse().ok()?;
+            let m = int_part[4..6].parse().ok()?;
+            let d = int_part[6..8].parse().ok()?;
+            return valid_date(y, m, d)
+                .then(|| RawStamp::Known(Stamp::from_parts(days_from_civil(y, m, d), 0, None)));
+        } else if (9..=10).contains(&int_part.len()) {
+            let secs: i64 = int_part.parse().ok()?;
+            return Some(RawStamp::Known(Stamp::from_unix(secs)));
+        } else if int_part.len() == 13 && !s.contains('.') {
+            let ms: i64 = int_part.parse().ok()?;
+            return Some(RawStamp::Known(Stamp::from_unix(ms.div_euclid(1000))));
+        } else {
+            return None;
+        }
+    }
+    let mut c = Cursor { s: b, i: 0 };
+    let (first, n1) = c.digits(4);
+    let sep = c.peek()?;
+    if !matches!(sep, b'-' | b'/' | b'.') {
+        return None;
+    }
+    c.i += 1;
+    let (second, n2) = c.digits(2);
+    if n2 == 0 || !c.eat(sep) {
+        return None;
+    }
+    let (third, n3) = c.digits(4);
+    if n3 == 0 {
+        return None;
+    }
+    let (time_of_day, offset) = parse_time_and_offset(&mut c)?;
+    if n1 == 4 {
+        // Year first.
+        if n3 > 2 {
+            return None;
+        }
+        let (y, m, d) = (first as i32, second as u32, third as u32);
+        return valid_date(y, m, d).then(|| {
+            RawStamp::Known(Stamp::from_parts(
+                days_from_civil(y, m, d),
+                time_of_day,
+                offset,
+            ))
+        });
+    }
+    if n1 > 2 || !(n3 == 4 || n3 == 2) {
+        return None;
+    }
+    let year = if n3 == 2 {
+        2000 + third as i32
+    } else {
+        third as i32
+    };
+    let raw = RawStamp::Slash {
+        a: first as u32,
+        b: second as u32,
+        year,
+        time_of_day,
+        offset,
+    };
+    let (dmy, mdy) = raw.allows();
+    (dmy || mdy).then_some(raw)
+}
+
+/// Parses what follows a date: nothing, or `[T ]H:MM[:SS[.fff]][ AM|PM][ offset]`.
+fn parse_time_and_offset(c: &mut Cursor) -> Option<(u32, Option<i32>)> {
+    if c.done() {
+        return Some((0, None));
+    }
+    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+        return None;
+    }
+    c.skip_spaces();
+    let (mut h, nh) = c.digits(2);
+    if nh == 0 || !c.eat(b':') {
+        return None;
+    }
+    let (mi, nm) = c.digits(2);
+    if nm != 2 {
+        return None;
+    }
+    let mut sec = 0;
+    if c.eat(b':') {
+        let (s, ns) = c.digits(2);
+        if ns != 2 {
+            return None;
+        }
+        sec = s;
+        if c.eat(b'.') || c.eat(b',') {
+            c.digits(12);
+        }
+    }
+    c.skip_spaces();
+    let rest = c.rest();
+    if rest.len() >= 2 && rest[..2].eq_ignore_ascii_case(b"am") {
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        if h == 12 {
+            h = 0;
+        }
+        c.i += 2;
+    } else if rest.len() >= 2 && rest[..2].eq_ignore_ascii_case(b"pm") {
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        if h != 12 {
+            h += 12;
+        }
+        c.i += 2;
+    }
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let tod = (h * 3600 + mi * 60 + sec.min(59)) as u32;
+    c.skip_spaces();
+    let offset = parse_offset(c)?;
+    Some((tod, offset))
+}
+
+/// `Z`, `±HH:MM`, `±HHMM`, `±HH`, `UTC`, `GMT` or nothing. Other zone names
+/// are taken as naive (the value as written).
+fn parse_offset(c: &mut Cursor) -> Option<Option<i32>> {
+    if c.done() {
+        return Some(None);
+    }
+    let rest = c.rest();
+    if rest.eq_ignore_ascii_case(b"z")
+        || rest.eq_ignore_ascii_case(b"utc")
+        || rest.eq_ignore_ascii_case(b"gmt")
+    {
+        return Some(Some(0));
+    }
+    let sign = match c.peek()? {
+        b'+' => 1,
+        b'-' => -1,
+        ch if ch.is_ascii_alphabetic() => {
+            // A zone abbreviation (CET, PST, ...): as written.
+            return rest
+                .iter()
+                .all(|ch| ch.is_ascii_alphabetic() || *ch == b'/' || *ch == b'_')
+                .then_some(None);
+        }
+        _ => return None,
+    };
+    c.i += 1;
+    let (hh, nh) = c.digits(2);
+    if nh != 2 {
+        return None;
+    }
+    c.eat(b':');
+    let (mm, nm) = c.digits(2);
+    if !(nm == 0 || nm == 2) || !c.done() || hh > 18 || mm > 59 {
+        return None;
+    }
+    Some(Some(sign * (hh as i32 * 3600 + mm as i32 * 60)))
+}
+
+/// A duration cell: decimal number (`1.5`) or `HH:MM[:SS]`, in the unit given
+/// by `unit_secs` for the decimal form. Returns seconds.
+pub fn parse_duration(input: &str, unit_secs: f64) -> Option<i64> {
+    let s = input.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.contains(':') {
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() < 2 || parts.len() > 3 {
+            return None;
+        }
+        let h: i64 = parts[0].trim().parse().ok()?;
+        let m: i64 = parts[1].trim().parse().ok()?;
+        let sec: i64 = if parts.len() == 3 {
+            parts[2].trim().parse().ok()?
+        } else {
+            0
+        };
+        if h < 0 || !(0..60).contains(&m) || !(0..=60).contains(&sec) {
+            return None;
+        }
+        return Some(h * 3600 + m * 60 + sec);
+    }
+    let v: f64 = s.replace(',', ".").parse().ok()?;
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    Some((v * unit_secs).round() as i64)
+}
+
+/// The decimal style of an amount column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecimalStyle {
+    /// Decide from the data.
+    Auto,
+    /// `1,234.50`
+    Dot,
+    /// `1.234,50`
+    Comma,
+}
+
+/// What one amount cell allows: its value under each decimal style, in
+/// ten-thousandths. Both are equal for a cell that does not depend on the style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AmountCell {
+    pub dot: Option<i64>,
+    pub comma: Option<i64>,
+}
+
+impl AmountCell {
+    pub fn decisive(&self) -> Option<DecimalStyle> {
+        match (self.dot, self.comma) {
+            (Some(_), None) => Some(DecimalStyle::Dot),
+            (None, Some(_)) => Some(DecimalStyle::Comma),
+            _ => None,
+        }
+    }
+    pub fn is_ambiguous(&self) -> bool {
+        matches!((self.dot, self.comma), (Some(a), Some(b)) if a != b)
+    }
+    pub fn value(&self, style: DecimalStyle) -> Option<i64> {
+        match style {
+            DecimalStyle::Comma => self.comma,
+            _ => self.dot,
+        }
+    }
+}
+
+/// Parses `1234.5`, `$1,234.50`, `1.234,50 €`, `(12.00)`, `-12`, `12-`,
+/// `1 234,50`, `1'234.50`, `EUR 12,50`. Returns `None` when the cell is not
+/// an amount in any style.
+pub fn parse_amount(input: &str) -> Option<AmountCell> {
+    let s = input.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut body = String::with_capacity(s.len());
+    let mut saw_digit = false;
+    let mut in_suffix = false;
+    let mut open_paren = false;
+    let mut close_paren = false;
+    let mut minus_count = 0;
+    for ch in s.chars() {
+        match ch {
+            '0'..='9' | '.' | ',' if in_suffix => return None,
+            '0'..='9' => {
+                saw_digit = true;
+                body.push(ch);
+            }
+            '.' | ',' => body.push(ch),
+            '-' | '\u{2212}' => minus_count += 1,
+            '+' => {}
+            '(' => open_paren = true,
+            ')' => close_paren = true,
+            '\'' | ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' => {
+                if saw_digit && !in_suffix {
+                    body.push('\'');
+                }
+            }
+            // A currency code or symbol before or after the number.
+            c if c.is_alphabetic() || is_currency_symbol(c) => in_suffix = saw_digit,
+            _ => return None,
+        }
+    }
+    if !saw_digit
+        || open_paren != close_paren
+        || minus_count > 1
+        || (open_paren && minus_count == 1)
+    {
+        return None;
+    }
+    let negative = open_paren || minus_count == 1;
+    // Thousands groups written with apostrophes or spaces.
+    let body = body.trim_matches('\'');
+    if body.contains("''") {
+        return None;
+    }
+    let has_dot = body.contains('.');
+    let has_comma = body.contains(',');
+    let grouped_by_space = body.contains('\'');
+    let dots = body.matches('.').count();
+    let commas = body.matches(',').count();
+    let apply = |v: Option<i64>| v.map(|v| if negative { -v } else { v });
+    let cell = if has_dot && has_comma {
+        let last_dot = body.rfind('.').unwrap_or(0);
+        let last_comma = body.rfind(',').unwrap_or(0);
+        if last_dot > last_comma {
+            (commas >= 1 && dots == 1).then_some(())?;
+            AmountCell {
+                dot: to_e4(body, '.', ','),
+                comma: None,
+            }
+        } else {
+            (dots >= 1 && commas == 1).then_some(())?;
+            AmountCell {
+                dot: None,
+                comma: to_e4(body, ',', '.'),
+            }
+        }
+    } else if has_comma {
+        let after = body.len() - body.rfind(',').unwrap_or(0) - 1;
+        if commas > 1 {
+            AmountCell {
+                dot: to_e4(body, '.', ','),
+                comma: None,
+            }
+        } else if after == 3 && !grouped_by_space {
+            AmountCell {
+                dot: to_e4(body, '.', ','),
+                comma: to_e4(body, ',', '.'),
+            }
+        } else {
+            AmountCell {
+                dot: None,
+                comma: to_e4(body, ',', '.'),
+            }
+        }
+    } else if has_dot {
+        let after = body.len() - body.rfind('.').unwrap_or(0) - 1;
+        if dots > 1 {
+            AmountCell {
+                dot: None,
+                comma: to_e4(body, ',', '.'),
+            }
+        } else if after == 3 && !grouped_by_space {
+            AmountCell {
+                dot: to_e4(body, '.', ','),
+                comma: to_e4(body, ',', '.'),
+            }
+        } else {
+            AmountCell {
+                dot: to_e4(body, '.', ','),
+                comma: None,
+            }
+        }
+    } else {
+        let v = to_e4(body, '.', ',');
+        AmountCell { dot: v, comma: v }
+    };
+    let cell = AmountCell {
+        dot: apply(cell.dot),
+        comma: apply(cell.comma),
+    };
+    (cell.dot.is_some() || cell.comma.is_some()).then_some(cell)
+}
+
+fn is_currency_symbol(c: char) -> bool {
+    matches!(
+        c,
+        '$' | '€'
+            | '£'
+            | '¥'
+            | '₹'
+            | '₩'
+            | '₽'
+            | '₺'
+            | '₫'
+            | '₪'
+            | '₱'
+            | '฿'
+            | '¢'
+            | '₴'
+            | '₦'
+            | '₲'
+            | '₡'
+    )
+}
+
+/// Converts digits with one decimal separator and thousands separators
+/// (`thousands` and apostrophes) into ten-thousandths, rounding half away
+/// from zero past four decimals. Thousands groups must have three digits.
+fn to_e4(body: &str, decimal: char, thousands: char) -> Option<i64> {
+    let (int_part, frac_part) = match body.split_once(decimal) {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int_part.split([thousands, '\'']).collect();
+    if groups.len() > 1 {
+        if groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3) {
+            return None;
+        }
+    }
+    let mut int: i64 = 0;
+    for g in &groups {
+        for ch in g.chars() {
+            let d = ch.to_digit(10)? as i64;
+            int = int.checked_mul(10)?.checked_add(d)?;
+        }
+    }
+    let mut frac: i64 = 0;
+    let mut round_up = false;
+    if let Some(f) = frac_part {
+        if f.is_empty() && int_part.is_empty() {
+            return None;
+        }
+        for (i, ch) in f.chars().enumerate() {
+            let d = ch.to_digit(10)? as i64;
+            if i < 4 {
+                frac = frac * 10 + d;
+            } else if i == 4 {
+                round_up = d >= 5;
+            }
+        }
+        for _ in f.len().min(4)..4 {
+            frac *= 10;
+        }
+    } else if int_part.is_empty() {
+        return None;
+    }
+    int.checked_mul(AMOUNT_SCALE)?
+        .checked_add(frac + round_up as i64)
+}
+
+/// Converts ten-thousandths back to a float for output.
+pub fn amount_to_f64(e4: i64) -> f64 {
+    e4 as f64 / AMOUNT_SCALE as f64
+}
+
+/// A score cell: a number, possibly followed by a label
+/// (`10 - Extremely likely`, `9 (Promoter)`).
+pub fn parse_score(input: &str) -> Option<f64> {
+    let s = input.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(v) = s.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    if end == 0 {
+        return None;
+    }
+    let (num, rest) = s.split_at(end);
+    let rest = rest.trim_start();
+    let labelled = rest.starts_with(['-', '(', '\u{2013}', '\u{2014}'])
+        || rest.chars().next().is_some_and(char::is_alphabetic);
+    if !labelled {
+        return None;
+    }
+    num.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Day {
+        let (y, rest) = s.split_at(4);
+        let m: u32 = rest[1..3].parse().unwrap();
+        let d: u32 = rest[4..6].parse().unwrap();
+        days_from_civil(y.parse().unwrap(), m, d)
+    }
+
+    fn known(s: &str) -> Stamp {
+        match parse_datetime(s) {
+            Some(RawStamp::Known(st)) => st,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for z in [-800_000, -1, 0, 1, 19_000, 20_000, 2_900_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(format_day(days_from_civil(2024, 2, 29)), "2024-02-29");
+    }
+
+    #[test]
+    fn iso_forms() {
+        assert_eq!(known("2024-03-05").day, day("2024-03-05"));
+        let st = known("2025-10-07 09:50:26 +0200");
+        assert_eq!(st.day, day("2025-10-07"));
+        assert_eq!(st.offset, Some(7200));
+        assert_eq!(
+            st.instant(),
+            day("2025-10-07") as i64 * 86_400 + 7 * 3600 + 50 * 60 + 26
+        );
+        // The calendar date is the one in the offset the value carries.
+        assert_eq!(known("2024-03-05T23:30:00-05:00").day, day("2024-03-05"));
+        assert_eq!(known("2024-03-05T23:30:00.123Z").offset, Some(0));
+        assert_eq!(
+            known("2024-03-05 23:30").local_secs % 86_400,
+            23 * 3600 + 1800
+        );
+        assert_eq!(known("2024/03/05").day, day("2024-03-05"));
+        assert_eq!(known("20240305").day, day("2024-03-05"));
+        assert_eq!(known("2024-03-05 10:00:00 UTC").offset, Some(0));
+        assert_eq!(known("2024-03-05 10:00:00 CET").offset, None);
+    }
+
+    #[test]
+    fn unix_seconds_and_millis() {
+        assert_eq!(known("1709251200").day, day("2024-03-01"));
+        assert_eq!(known("1709251200000").day, day("2024-03-01"));
+        assert_eq!(known("1709251200.5").day, day("2024-03-01"));
+    }
+
+    #[test]
+    fn slash_dates_keep_both_readings() {
+        let r = parse_datetime("05/03/2024").unwrap();
+        assert_eq!(r.resolve(DateOrder::Dmy).unwrap().day, day("2024-03-05"));
+        assert_eq!(r.resolve(DateOrder::Mdy).unwrap().day, day("2024-05-03"));
+        let r = parse_datetime("31/12/2024 10:00").unwrap();
+        assert_eq!(r.allows(), (true, false));
+        let r = parse_datetime("12/31/2024 1:05:09 PM").unwrap();
+        assert_eq!(r.allows(), (false, true));
+        assert_eq!(
+            r.resolve(DateOrder::Mdy).unwrap().local_secs % 86_400,
+            13 * 3600 + 5 * 60 + 9
+        );
+        assert_eq!(
+            parse_datetime("31.12.2024").unwrap().allows(),
+            (true, false)
+        );
+    }
+
+    #[test]
+    fn invalid_dates() {
+        for s in [
+            "",
+            "soon",
+            "2024-02-30",
+            "2024-13-01",
+            "13/13/2024",
+            "2024-03-05 25:00",
+            "2024-03-05X",
+            "2024-03-05 10:00 +99",
+            "1234567",
+        ] {
+            assert_eq!(parse_datetime(s), None, "{s}");
+        }
+    }
+
+    fn dot(s: &str) -> Option<i64> {
+        parse_amount(s).and_then(|c| c.dot)
+    }
+    fn comma(s: &str) -> Option<i64> {
+        parse_amount(s).and_then(|c| c.comma)
+    }
+
+    #[test]
+    fn amounts_in_both_styles() {
+        assert_eq!(dot("1234.5"), Some(12_345_000));
+        assert_eq!(dot("$1,234.50"), Some(12_345_000));
+        assert_eq!(
+            parse_amount("$1,234.50").unwrap().decisive(),
+            Some(DecimalStyle::Dot)
+        );
+        assert_eq!(comma("1.234,50 €"), Some(12_345_000));
+        assert_eq!(
+            parse_amount("1.234,50 €").unwrap().decisive(),
+            Some(DecimalStyle::Comma)
+        );
+        assert_eq!(dot("(12.00)"), Some(-120_000));
+        assert_eq!(dot("-12.5"), Some(-125_000));
+        assert_eq!(dot("12.50-"), Some(-125_000));
+        assert_eq!(comma("12,5"), Some(125_000));
+        assert_eq!(comma("1 234,50"), Some(12_345_000));
+        assert_eq!(dot("1'234.50"), Some(12_345_000));
+        assert_eq!(dot("EUR 12.50"), Some(125_000));
+        assert_eq!(dot("0.00005"), Some(1));
+        let neutral = parse_amount("1234").unwrap();
+        assert_eq!(
+            (neutral.dot, neutral.comma),
+            (Some(12_340_000), Some(12_340_000))
+        );
+        let amb = parse_amount("1,234").unwrap();
+        assert!(amb.is_ambiguous());
+        assert_eq!((amb.dot, amb.comma), (Some(12_340_000), Some(12_340)));
+        assert_eq!(
+            parse_amount("1,234,567").unwrap().decisive(),
+            Some(DecimalStyle::Dot)
+        );
+        assert_eq!(
+            parse_amount("1.234.567").unwrap().decisive(),
+            Some(DecimalStyle::Comma)
+        );
+    }
+
+    #[test]
+    fn not_amounts() {
+        for s in [
+            "",
+            "abc",
+            "12..5",
+            "1,2,3",
+            "(12",
+            "--5",
+            "1.2.3,4,5",
+            "12#",
+            ".",
+            "-(5)",
+        ] {
+            assert_eq!(parse_amount(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90", 60.0), Some(5400));
+        assert_eq!(parse_duration("1.5", 3600.0), Some(5400));
+        assert_eq!(parse_duration("01:30:00", 3600.0), Some(5400));
+        assert_eq!(parse_duration("-1", 60.0), None);
+        assert_eq!(parse_duration("x", 60.0), None);
+    }
+
+    #[test]
+    fn scores() {
+        assert_eq!(parse_score("9"), Some(9.0));
+        assert_eq!(parse_score(" 10 - Extremely likely"), Some(10.0));
+        assert_eq!(parse_score("4.5"), Some(4.5));
+        assert_eq!(parse_score("great"), None);
+        assert_eq!(parse_score(""), None);
+    }
+}

@@ -1,0 +1,535 @@
+//! Reading a file into header names and a stream of string records, whatever
+//! its format: CSV (comma, semicolon, tab or pipe, detected), JSON arrays,
+//! NDJSON and Parquet. Every record carries the physical line it starts on
+//! (header = line 1) so messages can point at it. Files are only ever read.
+
+use std::path::{Path, PathBuf};
+
+use csv::StringRecord;
+
+use super::error::LoadError;
+
+/// Where the bytes of a source come from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    Path(PathBuf),
+    /// Bytes compiled into the binary (the bundled sample data).
+    Embedded(&'static [u8]),
+}
+
+/// How to decode text files that are not UTF-8.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Encoding {
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    #[serde(rename = "latin1", alias = "iso-8859-1", alias = "latin-1")]
+    Latin1,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+enum Body {
+    Csv { text: String, delimiter: u8 },
+    Records(Vec<(u64, StringRecord)>),
+}
+
+/// A file opened and decoded, ready to be streamed record by record.
+pub struct RawFile {
+    /// The name used in every message (the path as the user gave it).
+    pub name: String,
+    pub format: Format,
+    pub headers: Vec<String>,
+    body: Body,
+}
+
+impl RawFile {
+    pub fn open(name: &str, origin: &Origin, encoding: Encoding) -> Result<RawFile, LoadError> {
+        let bytes: std::borrow::Cow<[u8]> = match origin {
+            Origin::Path(p) => std::fs::read(p)
+                .map_err(|e| LoadError::Io {
+                    file: name.to_string(),
+                    message: e.to_string(),
+                })?
+                .into(),
+            Origin::Embedded(b) => (*b).into(),
+        };
+        let path = match origin {
+            Origin::Path(p) => p.as_path(),
+            Origin::Embedded(_) => Path::new(name),
+        };
+        Self::from_bytes(name, path, &bytes, encoding)
+    }
+
+    pub fn from_bytes(
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        encoding: Encoding,
+    ) -> Result<RawFile, LoadError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
+            return read_parquet(name, bytes);
+        }
+        let text = decode(name, bytes, encoding)?;
+        if text.trim().is_empty() {
+            return Err(LoadError::Empty {
+                file: name.to_string(),
+            });
+        }
+        let first = text.trim_start();
+        if ext == "ndjson" || ext == "jsonl" || (first.starts_with('{') && ext != "json") {
+            return read_ndjson(name, &text);
+        }
+        if ext == "json" || first.starts_with('[') || first.starts_with('{') {
+            return read_json(name, &text);
+        }
+        let delimiter = detect_delimiter(&text);
+        let mut reader = csv_reader(&text, delimiter);
+        let headers = reader
+            .headers()
+            .map_err(|e| csv_error(name, &e))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        Ok(RawFile {
+            name: name.to_string(),
+            format: Format::Csv,
+            headers,
+            body: Body::Csv { text, delimiter },
+        })
+    }
+
+    /// Calls `f(line, record)` for every data record after `skip` extra header
+    /// records. A record with a different number of fields than the header is
+    /// passed on as it is: the caller rejects it.
+    pub fn for_each(
+        &self,
+        skip: usize,
+        mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
+    ) -> Result<(), LoadError> {
+        match &self.body {
+            Body::Csv { text, delimiter } => {
+                let mut reader = csv_reader(text, *delimiter);
+                let mut record = StringRecord::new();
+                let mut seen = 0usize;
+                loop {
+                    match reader.read_record(&mut record) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => return Err(csv_error(&self.name, &e)),
+                    }
+                    seen += 1;
+                    if seen <= skip {
+                        continue;
+                    }
+                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    f(line, &record)?;
+                }
+                Ok(())
+            }
+            Body::Records(rows) => {
+                for (line, rec) in rows.iter().skip(skip) {
+                    f(*line, rec)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The first `n` data records (extra header rows included), for preset detection.
+    pub fn peek(&self, n: usize) -> Vec<StringRecord> {
+        let mut out = Vec::new();
+        let _ = self.for_each(0, |_, r| {
+            if out.len() < n {
+                out.push(r.clone());
+                Ok(())
+            } else {
+                Err(LoadError::Empty {
+                    file: String::new(),
+                })
+            }
+        });
+        out
+    }
+}
+
+fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes())
+}
+
+fn csv_error(name: &str, e: &csv::Error) -> LoadError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    LoadError::Parse {
+        file: name.to_string(),
+        line,
+        message: e.to_string(),
+    }
+}
+
+/// UTF-8 (BOM stripped), UTF-16 with a BOM, or Latin-1 when the config says so.
+fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, LoadError> {
+    if bytes.is_empty() {
+        return Err(LoadError::Empty {
+            file: name.to_string(),
+        });
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return decode_utf16(name, rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return decode_utf16(name, rest, u16::from_be_bytes);
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match encoding {
+        Encoding::Latin1 => Ok(bytes.iter().map(|&b| b as char).collect()),
+        Encoding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(s.to_string()),
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                Err(LoadError::Encoding {
+                    file: name.to_string(),
+                    offset: offset as u64,
+                    line,
+                })
+            }
+        },
+    }
+}
+
+fn decode_utf16(name: &str, bytes: &[u8], word: fn([u8; 2]) -> u16) -> Result<String, LoadError> {
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| word([c[0], c[1]])).collect();
+    String::from_utf16(&units).map_err(|_| LoadError::Encoding {
+        file: name.to_string(),
+        offset: 0,
+        line: 1,
+    })
+}
+
+/// The separator that occurs most often outside quotes on the header line.
+pub fn detect_delimiter(text: &str) -> u8 {
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut in_quotes = false;
+    for &b in text.as_bytes() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => break,
+            _ if !in_quotes => {
+                if let Some(i) = candidates.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
+/// Flattens a JSON object into (key, text) pairs: nested objects become
+/// `outer.inner`, arrays of scalars are joined with commas.
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::Null => out.push((prefix.to_string(), String::new())),
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            out.push((prefix.to_string(), parts.join(",")));
+        }
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+fn records_from_objects(
+    name: &str,
+    format: Format,
+    objects: Vec<(u64, serde_json::Value)>,
+) -> Result<RawFile, LoadError> {
+    let mut headers: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut flat_rows = Vec::with_capacity(objects.len());
+    for (line, value) in objects {
+        if !value.is_object() {
+            return Err(LoadError::Parse {
+                file: name.to_string(),
+                line,
+                message: "expected a JSON object for each record".into(),
+            });
+        }
+        let mut pairs = Vec::new();
+        flatten("", &value, &mut pairs);
+        for (k, _) in &pairs {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), headers.len());
+                headers.push(k.clone());
+            }
+        }
+        flat_rows.push((line, pairs));
+    }
+    let rows = flat_rows
+        .into_iter()
+        .map(|(line, pairs)| {
+            let mut cells = vec![String::new(); headers.len()];
+            for (k, v) in pairs {
+                cells[index[&k]] = v;
+            }
+            (line, StringRecord::from(cells))
+        })
+        .collect();
+    Ok(RawFile {
+        name: name.to_string(),
+        format,
+        headers,
+        body: Body::Records(rows),
+    })
+}
+
+fn read_json(name: &str, text: &str) -> Result<RawFile, LoadError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| LoadError::Parse {
+        file: name.to_string(),
+        line: e.line() as u64,
+        message: format!("invalid JSON: {e}"),
+    })?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        serde_json::Value::Object(mut map) => {
+            // A wrapper such as {"responses": [...]} or {"data": [...]}.
+            let arrays: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| v.is_array())
+                .map(|(k, _)| k.clone())
+                .collect();
+            match arrays.as_slice() {
+                [key] => match map.remove(key) {
+                    Some(serde_json::Value::Array(items)) => items,
+                    _ => Vec::new(),
+                },
+                _ => {
+                    return Err(LoadError::Parse {
+                        file: name.to_string(),
+                        line: 1,
+                        message:
+                            "expected a JSON array of records (or an object holding one array)"
+                                .into(),
+                    });
+                }
+            }
+        }
+        _ => {
+            return Err(LoadError::Parse {
+                file: name.to_string(),
+                line: 1,
+                message: "expected a JSON array of records".into(),
+            });
+        }
+    };
+    // Records in a JSON array are numbered from 1 in `examples`.
+    let objects = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| (i as u64 + 1, v))
+        .collect();
+    records_from_objects(name, Format::Json, objects)
+}
+
+fn read_ndjson(name: &str, text: &str) -> Result<RawFile, LoadError> {
+    let mut objects = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| LoadError::Parse {
+            file: name.to_string(),
+            line: i as u64 + 1,
+            message: format!("invalid JSON: {e}"),
+        })?;
+        objects.push((i as u64 + 1, v));
+    }
+    records_from_objects(name, Format::Ndjson, objects)
+}
+
+fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
+    use polars::prelude::*;
+    let err = |e: PolarsError| LoadError::Parse {
+        file: name.to_string(),
+        line: 0,
+        message: format!("cannot read Parquet: {e}"),
+    };
+    let df = ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(err)?;
+    let headers: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut columns = Vec::with_capacity(headers.len());
+    for col in df.columns() {
+        let s = col.cast(&DataType::String).map_err(err)?;
+        let ca = s.str().map_err(err)?.clone();
+        columns.push(ca);
+    }
+    let mut rows = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let cells: Vec<&str> = columns.iter().map(|c| c.get(i).unwrap_or("")).collect();
+        // Parquet rows are numbered from 1 in `examples`.
+        rows.push((i as u64 + 1, StringRecord::from(cells)));
+    }
+    Ok(RawFile {
+        name: name.to_string(),
+        format: Format::Parquet,
+        headers,
+        body: Body::Records(rows),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
+        RawFile::from_bytes(name, Path::new(name), bytes, Encoding::Utf8)
+    }
+
+    fn lines(f: &RawFile) -> Vec<(u64, Vec<String>)> {
+        let mut out = Vec::new();
+        f.for_each(0, |l, r| {
+            out.push((l, r.iter().map(String::from).collect()));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(detect_delimiter("a;b;c\n1;2;3"), b';');
+        assert_eq!(detect_delimiter("a\tb\n"), b'\t');
+        assert_eq!(detect_delimiter("\"x;y\",b,c\n"), b',');
+        assert_eq!(detect_delimiter("single\n1"), b',');
+    }
+
+    #[test]
+    fn csv_lines_are_physical() {
+        let f = open("t.csv", b"\xEF\xBB\xBFid,comment\n1,\"two\nlines\"\n2,x\n").unwrap();
+        assert_eq!(f.headers, vec!["id", "comment"]);
+        let rows = lines(&f);
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(rows[1].0, 4);
+        assert_eq!(rows[0].1[1], "two\nlines");
+    }
+
+    #[test]
+    fn non_utf8_names_the_offset() {
+        let err = open("bad.csv", b"id,name\n1,caf\xE9\n").err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "bad.csv: not UTF-8 text (first bad byte at offset 13, line 2); set `encoding = \"latin1\"` for this source in the config file if it is Latin-1"
+        );
+        let f = RawFile::from_bytes(
+            "bad.csv",
+            Path::new("bad.csv"),
+            b"id,name\n1,caf\xE9\n",
+            Encoding::Latin1,
+        )
+        .unwrap();
+        assert_eq!(lines(&f)[0].1[1], "café");
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let text: Vec<u8> = "a\tb\n1\t2\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let bytes = [vec![0xFF, 0xFE], text].concat();
+        let f = open("x.txt", &bytes).unwrap();
+        assert_eq!(f.headers, vec!["a", "b"]);
+        assert_eq!(lines(&f)[0].1, vec!["1", "2"]);
+    }
+
+    #[test]
+    fn empty_files() {
+        assert!(matches!(open("e.csv", b""), Err(LoadError::Empty { .. })));
+        assert!(matches!(
+            open("e.csv", b"\n \n"),
+            Err(LoadError::Empty { .. })
+        ));
+        let header_only = open("h.csv", b"a,b\n").unwrap();
+        assert!(lines(&header_only).is_empty());
+    }
+
+    #[test]
+    fn json_array_and_ndjson() {
+        let f = open(
+            "d.json",
+            br#"[{"score": 9, "person": {"email": "a@x"}}, {"score": null, "extra": [1,2]}]"#,
+        )
+        .unwrap();
+        assert_eq!(f.headers, vec!["person.email", "score", "extra"]);
+        let rows = lines(&f);
+        assert_eq!(rows[0].1, vec!["a@x", "9", ""]);
+        assert_eq!(rows[1], (2, vec!["".to_string(), "".into(), "1,2".into()]));
+        let f = open("d.ndjson", b"{\"a\": 1}\n\n{\"a\": \"x\"}\n").unwrap();
+        assert_eq!(lines(&f)[1].0, 3);
+        assert!(matches!(
+            open("d.json", b"42"),
+            Err(LoadError::Parse { .. })
+        ));
+        assert!(matches!(
+            open("d.ndjson", b"{\"a\": 1}\n{oops\n"),
+            Err(LoadError::Parse { line: 2, .. })
+        ));
+    }
+}

@@ -1,0 +1,309 @@
+//! Support tickets: one row per ticket (kpi-spec §1).
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::mapping::{Plan, SourceOptions, Timing};
+use super::parse::{self, Day, RawStamp};
+use super::schema::{self, SourceKind};
+use super::source::RawFile;
+use super::{DateVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame};
+
+/// When the first response happened, before the file-wide date decision.
+#[derive(Clone, Copy)]
+enum Response {
+    None,
+    At(RawStamp),
+    After(i64),
+}
+
+struct Pending {
+    line: u64,
+    id: u32,
+    created: RawStamp,
+    response: Response,
+    solved: Option<RawStamp>,
+    customer: Option<u32>,
+    category: Option<u32>,
+    satisfaction: Option<&'static str>,
+    segments: Vec<Option<u32>>,
+}
+
+/// Reads a satisfaction cell: `Ok(None)` for no rating.
+pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, ()> {
+    let l = cell.trim().to_lowercase();
+    if l.is_empty()
+        || l == "offered"
+        || l == "unoffered"
+        || l == "not offered"
+        || l == "not_offered"
+    {
+        return Ok(None);
+    }
+    if l.starts_with("good") {
+        return Ok(Some("good"));
+    }
+    if l.starts_with("bad") {
+        return Ok(Some("bad"));
+    }
+    match l.as_str() {
+        "1" | "1.0" => Ok(Some("1")),
+        "2" | "2.0" => Ok(Some("2")),
+        "3" | "3.0" => Ok(Some("3")),
+        "4" | "4.0" => Ok(Some("4")),
+        "5" | "5.0" => Ok(Some("5")),
+        _ => Err(()),
+    }
+}
+
+fn date_cell(
+    rec: &csv::StringRecord,
+    col: Option<usize>,
+    line: u64,
+    name: &str,
+    header: &str,
+    dates: &mut DateVotes,
+) -> Result<Option<RawStamp>, String> {
+    let Some(text) = col
+        .and_then(|i| rec.get(i))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    let raw = parse::parse_datetime(text).ok_or_else(|| format!("unparseable {name}"))?;
+    dates.observe(raw, line, header, text);
+    Ok(Some(raw))
+}
+
+pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
+    let file = raw.name.as_str();
+    let headers = &raw.headers;
+    let header = |i: Option<usize>| i.and_then(|i| headers.get(i)).cloned().unwrap_or_default();
+    let created_col = plan.col(schema::CREATED_AT);
+    let solved_col = plan.col(schema::SOLVED_AT);
+    let mut tally = Tally::default();
+    let mut ids = Interner::default();
+    let mut customers = Interner::default();
+    let mut categories = Interner::default();
+    let mut segments = SegmentColumns::new(plan.segments.clone());
+    let mut dates = DateVotes::default();
+    let mut pending: Vec<Pending> = Vec::new();
+
+    raw.for_each(plan.skip_rows, |line, rec| {
+        tally.row();
+        if rec.len() != headers.len() {
+            tally.reject("wrong number of fields", line);
+            return Ok(());
+        }
+        let mut look = || -> Result<Pending, String> {
+            let id = plan
+                .cell(rec, schema::TICKET_ID)
+                .ok_or("missing ticket_id")?;
+            let created = date_cell(
+                rec,
+                created_col,
+                line,
+                schema::CREATED_AT,
+                &header(created_col),
+                &mut dates,
+            )?
+            .ok_or("missing created_at")?;
+            let response = match plan.first_response {
+                None => Response::None,
+                Some(Timing::At(i)) => {
+                    match date_cell(
+                        rec,
+                        Some(i),
+                        line,
+                        schema::FIRST_RESPONSE_AT,
+                        &header(Some(i)),
+                        &mut dates,
+                    )? {
+                        Some(r) => Response::At(r),
+                        None => Response::None,
+                    }
+                }
+                Some(Timing::MinutesAfterCreation(i) | Timing::HoursAfterCreation(i)) => {
+                    let unit =
+                        if matches!(plan.first_response, Some(Timing::MinutesAfterCreation(_))) {
+                            60.0
+                        } else {
+                            3600.0
+                        };
+                    match rec.get(i).map(str::trim).filter(|t| !t.is_empty()) {
+                        None => Response::None,
+                        Some(t) => Response::After(
+                            parse::parse_duration(t, unit)
+                                .ok_or("unparseable first_response_at")?,
+                        ),
+                    }
+                }
+            };
+            let solved = date_cell(
+                rec,
+                solved_col,
+                line,
+                schema::SOLVED_AT,
+                &header(solved_col),
+                &mut dates,
+            )?;
+            let satisfaction = match plan.cell(rec, schema::SATISFACTION) {
+                Some(c) => parse_satisfaction(c).map_err(|_| "unparseable satisfaction")?,
+                None => None,
+            };
+            let category = plan.cell(rec, schema::CATEGORY).or_else(|| {
+                let tags = plan.tags.and_then(|i| rec.get(i))?;
+                tags.split([',', ' '])
+                    .map(str::trim)
+                    .find(|t| !t.is_empty())
+            });
+            Ok(Pending {
+                line,
+                id: ids.code(id),
+                created,
+                response,
+                solved,
+                customer: plan
+                    .cell(rec, schema::CUSTOMER_ID)
+                    .map(|c| customers.code(c)),
+                category: category.map(|c| categories.code(c)),
+                satisfaction,
+                segments: segments.read(rec),
+            })
+        };
+        match look() {
+            Ok(p) => pending.push(p),
+            Err(reason) => tally.reject(&reason, line),
+        }
+        Ok(())
+    })?;
+
+    let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
+
+    // Resolve and validate; then the last row of each ticket id wins.
+    struct Resolved {
+        created: parse::Stamp,
+        response: Option<i64>,
+        solved: Option<parse::Stamp>,
+    }
+    let mut resolved: Vec<Option<Resolved>> = Vec::with_capacity(pending.len());
+    for p in &pending {
+        let check = || -> Result<Resolved, String> {
+            let created = p.created.resolve(order).ok_or("unparseable created_at")?;
+            let response = match p.response {
+                Response::None => None,
+                Response::At(r) => Some(
+                    r.resolve(order)
+                        .ok_or("unparseable first_response_at")?
+                        .instant(),
+                ),
+                Response::After(secs) => Some(created.instant() + secs),
+            };
+            let solved = match p.solved {
+                Some(s) => Some(s.resolve(order).ok_or("unparseable solved_at")?),
+                None => None,
+            };
+            if response.is_some_and(|r| r < created.instant()) {
+                return Err("first response before creation".into());
+            }
+            if solved.is_some_and(|s| s.instant() < created.instant()) {
+                return Err("solved before creation".into());
+            }
+            Ok(Resolved {
+                created,
+                response,
+                solved,
+            })
+        };
+        match check() {
+            Ok(r) => resolved.push(Some(r)),
+            Err(reason) => {
+                tally.reject(&reason, p.line);
+                resolved.push(None);
+            }
+        }
+    }
+    let mut last_of: HashMap<u32, usize> = HashMap::new();
+    for (i, p) in pending.iter().enumerate() {
+        if resolved[i].is_some() {
+            last_of.insert(p.id, i);
+        }
+    }
+
+    let n = pending.len();
+    let mut id_col: Vec<&str> = Vec::with_capacity(n);
+    let mut created_col: Vec<i64> = Vec::with_capacity(n);
+    let mut created_day_col: Vec<i32> = Vec::with_capacity(n);
+    let mut response_col: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut solved_col: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut solved_day_col: Vec<Option<i32>> = Vec::with_capacity(n);
+    let mut customer_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut category_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut satisfaction_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut line_col: Vec<u64> = Vec::with_capacity(n);
+    let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
+    for (i, p) in pending.iter().enumerate() {
+        let Some(r) = &resolved[i] else { continue };
+        if last_of.get(&p.id) != Some(&i) {
+            tally.reject("duplicate ticket_id", p.line);
+            continue;
+        }
+        let day = r.created.day;
+        first_day = Some(first_day.map_or(day, |d| d.min(day)));
+        last_day = Some(last_day.map_or(day, |d| d.max(day)));
+        id_col.push(&ids.names[p.id as usize]);
+        created_col.push(r.created.instant());
+        created_day_col.push(day);
+        response_col.push(r.response);
+        solved_col.push(r.solved.map(|s| s.instant()));
+        solved_day_col.push(r.solved.map(|s| s.day));
+        customer_col.push(p.customer.map(|c| customers.names[c as usize].as_str()));
+        category_col.push(p.category.map(|c| categories.names[c as usize].as_str()));
+        satisfaction_col.push(p.satisfaction);
+        line_col.push(p.line);
+        segments.push(&p.segments);
+    }
+    let height = id_col.len();
+    let seg_names = segments.header_names();
+    let mut columns = vec![
+        Column::new(schema::TICKET_ID.into(), id_col),
+        Column::new(schema::CREATED_AT.into(), created_col),
+        Column::new(schema::CREATED_DAY.into(), created_day_col),
+        Column::new(schema::FIRST_RESPONSE_AT.into(), response_col),
+        Column::new(schema::SOLVED_AT.into(), solved_col),
+        Column::new(schema::SOLVED_DAY.into(), solved_day_col),
+        Column::new(schema::CUSTOMER_ID.into(), customer_col),
+        Column::new(schema::CATEGORY.into(), category_col),
+        Column::new(schema::SATISFACTION.into(), satisfaction_col),
+        Column::new(schema::LINE.into(), line_col),
+    ];
+    columns.extend(segments.into_columns());
+    let frame = frame(file, height, columns)?;
+    let report = tally.report(
+        file,
+        SourceKind::Tickets,
+        raw.format.name(),
+        &plan.mapping,
+        (first_day, last_day),
+        seg_names,
+    );
+    Ok(Loaded { frame, report })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn satisfaction_values() {
+        assert_eq!(parse_satisfaction("Good"), Ok(Some("good")));
+        assert_eq!(parse_satisfaction("Bad, with comment"), Ok(Some("bad")));
+        assert_eq!(parse_satisfaction("Offered"), Ok(None));
+        assert_eq!(parse_satisfaction("unoffered"), Ok(None));
+        assert_eq!(parse_satisfaction(""), Ok(None));
+        assert_eq!(parse_satisfaction("4"), Ok(Some("4")));
+        assert_eq!(parse_satisfaction("7"), Err(()));
+    }
+}

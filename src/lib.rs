@@ -1,0 +1,10 @@
+//! holdfast: a terminal dashboard for customer-retention KPIs.
+//!
+//! Layers, data flowing one way: `data` (loading with polars) → `metrics`
+//! (the engine) → `app` (state and actions) → `ui` (pure render).
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod sources;

@@ -1,0 +1,157 @@
+//! holdfast's entry point: parse the command line, read the config, load the
+//! sources, then run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use holdfast::check::{self, Checked};
+use holdfast::cli::{CheckArgs, Cli, Command, ConfigArgs, OutputFormat, SampleArgs};
+use holdfast::config::{self, Config};
+use holdfast::data::{self, SourceKind, parse, sample};
+use holdfast::sources::{self, Flags};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("holdfast: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    let flags = Flags {
+        orders: cli.orders.clone(),
+        feedback: cli.feedback.clone(),
+        tickets: cli.tickets.clone(),
+    };
+    match cli.command {
+        Some(Command::Sample(args)) => sample_cmd(&args),
+        Some(Command::Config(args)) => config_cmd(&args, cli.config.as_deref()),
+        Some(Command::Check(args)) => {
+            let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?.config;
+            check_cmd(&args, &flags, &config)
+        }
+        Some(Command::Report(_)) => Err(
+            "`report` needs the metrics engine, which is not in this build yet; `holdfast check` shows what loads".into(),
+        ),
+        None => {
+            // Until the dashboard lands, the default command prints the load report.
+            let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?.config;
+            let sources = sources::resolve(&flags, &config)?;
+            let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+            let results: Vec<Checked> = dataset.reports.iter().cloned().map(Checked::Loaded).collect();
+            print!("{}", check::to_text(&results));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+    let mut results = Vec::new();
+    let mut specs = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let origin = data::Origin::Path(path.clone());
+        match data::detect_kind(&name, &origin, &config.orders) {
+            Ok(kind) => specs.push(sources::spec(kind, path, config)),
+            Err(error) => results.push((specs.len(), Checked::Failed { kind: None, error })),
+        }
+    }
+    if args.files.is_empty() {
+        specs = sources::named(flags, config);
+        if specs.is_empty() {
+            let s = sources::sample();
+            specs = std::iter::once(s.orders)
+                .chain(s.feedback)
+                .chain(s.tickets)
+                .collect();
+        }
+    } else {
+        specs.extend(
+            sources::named(flags, config)
+                .into_iter()
+                .filter(|s| flags_kind(flags, s.kind)),
+        );
+    }
+    let mut checked = check::check(&specs, config.scales());
+    // Put files that could not even be classified back in argument order.
+    for (at, failed) in results.into_iter().rev() {
+        checked.insert(at.min(checked.len()), failed);
+    }
+    let out = match args.format {
+        OutputFormat::Text => check::to_text(&checked),
+        OutputFormat::Json => check::to_json(&checked) + "\n",
+    };
+    print!("{out}");
+    Ok(if checked.iter().any(Checked::failed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether a kind was named by a flag (bare files plus flags are both checked).
+fn flags_kind(flags: &Flags, kind: SourceKind) -> bool {
+    match kind {
+        SourceKind::Orders => flags.orders.is_some(),
+        SourceKind::Feedback => flags.feedback.is_some(),
+        SourceKind::Tickets => flags.tickets.is_some(),
+    }
+}
+
+fn sample_cmd(args: &SampleArgs) -> Result<ExitCode, String> {
+    let end = match parse::parse_datetime(&args.end).and_then(|r| r.resolve(parse::DateOrder::Auto))
+    {
+        Some(s) => s.day,
+        None => return Err(format!("--end: not a date: {}", args.end)),
+    };
+    if args.customers == 0 || args.years == 0 {
+        return Err("--customers and --years must be at least 1".into());
+    }
+    let opts = sample::SampleOptions {
+        customers: args.customers,
+        seed: args.seed,
+        end,
+        years: args.years,
+    };
+    let paths =
+        sample::write(&opts, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    for p in paths {
+        println!("{}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<ExitCode, String> {
+    if args.print_default {
+        print!("{}", config::DEFAULT_TOML);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = explicit
+        .map(|p| p.to_path_buf())
+        .or_else(Config::default_path);
+    match path {
+        Some(p) => {
+            let state = if p.is_file() {
+                "exists"
+            } else {
+                "not created yet; `holdfast config --print-default > FILE` writes one"
+            };
+            if args.path {
+                println!("{}", p.display());
+            } else {
+                println!("{} ({state})", p.display());
+                if p.is_file() {
+                    Config::load(Some(&p)).map_err(|e| e.to_string())?;
+                    println!("valid");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err("no config directory on this system; pass --config FILE".into()),
+    }
+}
