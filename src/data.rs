@@ -505,58 +505,81 @@ fn segments_at(df: &DataFrame, i: usize) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// Canonical rows of an orders table.
+pub fn order_rows(df: &DataFrame) -> Vec<OrderRow> {
+    (0..df.height())
+        .map(|i| OrderRow {
+            customer_id: str_at(df, schema::CUSTOMER_ID, i).unwrap_or_default(),
+            order_date: parse::format_day(i32_at(df, schema::ORDER_DATE, i).unwrap_or(0)),
+            amount: parse::amount_to_f64(i64_at(df, schema::AMOUNT, i).unwrap_or(0)),
+            order_id: str_at(df, schema::ORDER_ID, i),
+            line: u64_at(df, schema::LINE, i).unwrap_or(0),
+            segments: segments_at(df, i),
+        })
+        .collect()
+}
+
+/// Canonical rows of a feedback table.
+pub fn feedback_rows(df: &DataFrame) -> Vec<FeedbackRow> {
+    (0..df.height())
+        .map(|i| FeedbackRow {
+            responded_at: parse::format_day(i32_at(df, schema::RESPONDED_AT, i).unwrap_or(0)),
+            score: f64_at(df, schema::SCORE, i).unwrap_or(f64::NAN),
+            survey: str_at(df, schema::SURVEY, i).unwrap_or_default(),
+            customer_id: str_at(df, schema::CUSTOMER_ID, i),
+            comment: str_at(df, schema::COMMENT, i),
+            line: u64_at(df, schema::LINE, i).unwrap_or(0),
+            segments: segments_at(df, i),
+        })
+        .collect()
+}
+
+/// Canonical rows of a tickets table.
+pub fn ticket_rows(df: &DataFrame) -> Vec<TicketRow> {
+    (0..df.height())
+        .map(|i| TicketRow {
+            ticket_id: str_at(df, schema::TICKET_ID, i).unwrap_or_default(),
+            created_at: format_instant(i64_at(df, schema::CREATED_AT, i).unwrap_or(0)),
+            first_response_at: i64_at(df, schema::FIRST_RESPONSE_AT, i).map(format_instant),
+            solved_at: i64_at(df, schema::SOLVED_AT, i).map(format_instant),
+            customer_id: str_at(df, schema::CUSTOMER_ID, i),
+            category: str_at(df, schema::CATEGORY, i),
+            satisfaction: str_at(df, schema::SATISFACTION, i),
+            line: u64_at(df, schema::LINE, i).unwrap_or(0),
+            segments: segments_at(df, i),
+        })
+        .collect()
+}
+
+impl Loaded {
+    pub fn order_rows(&self) -> Vec<OrderRow> {
+        order_rows(&self.frame)
+    }
+    pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
+        feedback_rows(&self.frame)
+    }
+    pub fn ticket_rows(&self) -> Vec<TicketRow> {
+        ticket_rows(&self.frame)
+    }
+}
+
 impl Dataset {
     pub fn order_count(&self) -> usize {
         self.orders.height()
     }
 
     pub fn order_rows(&self) -> Vec<OrderRow> {
-        let df = &self.orders;
-        (0..df.height())
-            .map(|i| OrderRow {
-                customer_id: str_at(df, schema::CUSTOMER_ID, i).unwrap_or_default(),
-                order_date: parse::format_day(i32_at(df, schema::ORDER_DATE, i).unwrap_or(0)),
-                amount: parse::amount_to_f64(i64_at(df, schema::AMOUNT, i).unwrap_or(0)),
-                order_id: str_at(df, schema::ORDER_ID, i),
-                line: u64_at(df, schema::LINE, i).unwrap_or(0),
-                segments: segments_at(df, i),
-            })
-            .collect()
+        order_rows(&self.orders)
     }
 
     pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
-        let Some(df) = &self.feedback else {
-            return Vec::new();
-        };
-        (0..df.height())
-            .map(|i| FeedbackRow {
-                responded_at: parse::format_day(i32_at(df, schema::RESPONDED_AT, i).unwrap_or(0)),
-                score: f64_at(df, schema::SCORE, i).unwrap_or(f64::NAN),
-                survey: str_at(df, schema::SURVEY, i).unwrap_or_default(),
-                customer_id: str_at(df, schema::CUSTOMER_ID, i),
-                comment: str_at(df, schema::COMMENT, i),
-                line: u64_at(df, schema::LINE, i).unwrap_or(0),
-                segments: segments_at(df, i),
-            })
-            .collect()
+        self.feedback
+            .as_ref()
+            .map(feedback_rows)
+            .unwrap_or_default()
     }
 
     pub fn ticket_rows(&self) -> Vec<TicketRow> {
-        let Some(df) = &self.tickets else {
-            return Vec::new();
-        };
-        (0..df.height())
-            .map(|i| TicketRow {
-                ticket_id: str_at(df, schema::TICKET_ID, i).unwrap_or_default(),
-                created_at: format_instant(i64_at(df, schema::CREATED_AT, i).unwrap_or(0)),
-                first_response_at: i64_at(df, schema::FIRST_RESPONSE_AT, i).map(format_instant),
-                solved_at: i64_at(df, schema::SOLVED_AT, i).map(format_instant),
-                customer_id: str_at(df, schema::CUSTOMER_ID, i),
-                category: str_at(df, schema::CATEGORY, i),
-                satisfaction: str_at(df, schema::SATISFACTION, i),
-                line: u64_at(df, schema::LINE, i).unwrap_or(0),
-                segments: segments_at(df, i),
-            })
-            .collect()
+        self.tickets.as_ref().map(ticket_rows).unwrap_or_default()
     }
 }

@@ -27,17 +27,8 @@ pub enum LoadError {
         message: String,
     },
 
-    #[error(
-        "{file}: missing required column `{column}` for {kind} (looked for {tried}); headers found: {found}{hint}"
-    )]
-    MissingColumn {
-        file: String,
-        kind: String,
-        column: String,
-        tried: String,
-        found: String,
-        hint: String,
-    },
+    #[error("{0}")]
+    MissingColumn(Box<MissingColumn>),
 
     #[error(
         "{file}: the config maps `{column}` to header \"{header}\", which is not in the file; headers found: {found}"
@@ -111,7 +102,6 @@ impl LoadError {
             | LoadError::Empty { file }
             | LoadError::Encoding { file, .. }
             | LoadError::Parse { file, .. }
-            | LoadError::MissingColumn { file, .. }
             | LoadError::MappedHeaderMissing { file, .. }
             | LoadError::AmbiguousDates { file, .. }
             | LoadError::MixedDates { file, .. }
@@ -120,6 +110,22 @@ impl LoadError {
             | LoadError::AmbiguousSurvey { file, .. }
             | LoadError::UnknownKind { file, .. }
             | LoadError::Invalid { file, .. } => file,
+            LoadError::MissingColumn(m) => &m.file,
         }
     }
+}
+
+/// A required column that neither the preset, the header names nor the
+/// config mapping found (boxed: it is the largest error).
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error(
+    "{file}: missing required column `{column}` for {kind} (looked for {tried}); headers found: {found}{hint}"
+)]
+pub struct MissingColumn {
+    pub file: String,
+    pub kind: String,
+    pub column: String,
+    pub tried: String,
+    pub found: String,
+    pub hint: String,
 }

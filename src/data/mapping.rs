@@ -914,7 +914,7 @@ fn list(headers: &[String]) -> String {
 fn missing(file: &str, kind: SourceKind, column: &str, headers: &[String]) -> LoadError {
     let tried: Vec<&str> = synonyms(kind, column).iter().take(8).copied().collect();
     let closest = closest_header(column, synonyms(kind, column), headers);
-    LoadError::MissingColumn {
+    LoadError::MissingColumn(Box::new(super::error::MissingColumn {
         file: file.to_string(),
         kind: kind.name().to_string(),
         column: column.to_string(),
@@ -930,7 +930,7 @@ fn missing(file: &str, kind: SourceKind, column: &str, headers: &[String]) -> Lo
                 kind.name()
             ),
         },
-    }
+    }))
 }
 
 /// The header nearest to the column's name or synonyms by edit distance.

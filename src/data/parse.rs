@@ -606,10 +606,10 @@ fn to_e4(body: &str, decimal: char, thousands: char) -> Option<i64> {
         None => (body, None),
     };
     let groups: Vec<&str> = int_part.split([thousands, '\'']).collect();
-    if groups.len() > 1 {
-        if groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3) {
-            return None;
-        }
+    let bad_groups =
+        groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3);
+    if groups.len() > 1 && bad_groups {
+        return None;
     }
     let mut int: i64 = 0;
     for g in &groups {

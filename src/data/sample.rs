@@ -46,16 +46,16 @@ impl Rng {
         let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
         median * (sigma * z).exp()
     }
-    pub fn pick<'a, T>(&mut self, items: &'a [(T, f64)]) -> &'a T {
+    pub fn pick<T: Copy>(&mut self, items: &[(T, f64)]) -> T {
         let total: f64 = items.iter().map(|(_, w)| w).sum();
         let mut x = self.f() * total;
         for (item, w) in items {
             if x < *w {
-                return item;
+                return *item;
             }
             x -= w;
         }
-        &items[items.len() - 1].0
+        items[items.len() - 1].0
     }
 }
 
@@ -205,9 +205,9 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
     for i in 0..opts.customers {
         let c = Customer {
             id: format!("C{:05}", i + 1),
-            plan: *rng.pick(&PLANS),
-            region: *rng.pick(&REGIONS),
-            channel: *rng.pick(&CHANNELS),
+            plan: rng.pick(&PLANS),
+            region: rng.pick(&REGIONS),
+            channel: rng.pick(&CHANNELS),
             satisfaction: {
                 let base = (rng.f() + rng.f() + rng.f()) / 3.0;
                 (base + 0.15 * rng.f()).min(1.0)
@@ -221,7 +221,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
                 break d;
             }
         };
-        let rhythm = *rng.pick(&RHYTHMS) * (0.8 + 0.4 * rng.f());
+        let rhythm = rng.pick(&RHYTHMS) * (0.8 + 0.4 * rng.f());
         let churn_p = 0.03 + (1.0 - c.satisfaction).powi(2) * 0.2;
         let base_amount = match c.plan {
             "basic" => 3500.0,
@@ -288,7 +288,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
                     let solve_secs = response_secs + (rng.lognormal(20.0, 1.0) * 3600.0) as i64;
                     let solved_day = created as i64 + (created_secs + solve_secs) / 86_400;
                     let open = rng.chance(0.03) || solved_day > opts.end as i64;
-                    let category = *rng.pick(&CATEGORIES);
+                    let category = rng.pick(&CATEGORIES);
                     let priority = if rng.chance(0.15) { "high" } else { "normal" };
                     let responded_day = created as i64 + (created_secs + response_secs) / 86_400;
                     let response = if responded_day > opts.end as i64 {

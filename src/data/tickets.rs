@@ -30,8 +30,8 @@ struct Pending {
     segments: Vec<Option<u32>>,
 }
 
-/// Reads a satisfaction cell: `Ok(None)` for no rating.
-pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, ()> {
+/// Reads a satisfaction cell: `Ok(None)` for no rating; `Err` is the rejection reason.
+pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, &'static str> {
     let l = cell.trim().to_lowercase();
     if l.is_empty()
         || l == "offered"
@@ -53,7 +53,7 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, ()> {
         "3" | "3.0" => Ok(Some("3")),
         "4" | "4.0" => Ok(Some("4")),
         "5" | "5.0" => Ok(Some("5")),
-        _ => Err(()),
+        _ => Err("unparseable satisfaction"),
     }
 }
 
@@ -150,7 +150,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                 &mut dates,
             )?;
             let satisfaction = match plan.cell(rec, schema::SATISFACTION) {
-                Some(c) => parse_satisfaction(c).map_err(|_| "unparseable satisfaction")?,
+                Some(c) => parse_satisfaction(c)?,
                 None => None,
             };
             let category = plan.cell(rec, schema::CATEGORY).or_else(|| {
@@ -304,6 +304,6 @@ mod tests {
         assert_eq!(parse_satisfaction("unoffered"), Ok(None));
         assert_eq!(parse_satisfaction(""), Ok(None));
         assert_eq!(parse_satisfaction("4"), Ok(Some("4")));
-        assert_eq!(parse_satisfaction("7"), Err(()));
+        assert_eq!(parse_satisfaction("7"), Err("unparseable satisfaction"));
     }
 }

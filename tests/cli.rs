@@ -1,0 +1,271 @@
+//! The real binary: `check`, `sample`, `config`, help, exit codes, streams.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn holdfast(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .args(args)
+        .current_dir(root())
+        // Keep a real user config out of the tests.
+        .env("XDG_CONFIG_HOME", root().join("tests/fixtures/no-config"))
+        .env("HOME", root().join("tests/fixtures/no-config"))
+        .output()
+        .expect("run holdfast")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_on_every_subcommand() {
+    for sub in [&[][..], &["check"], &["report"], &["sample"], &["config"]] {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        let o = holdfast(&args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(stdout(&o).contains("Usage: holdfast"), "{args:?}");
+        assert!(
+            stdout(&o).contains("--orders <FILE>"),
+            "global flags shown for {args:?}"
+        );
+    }
+}
+
+#[test]
+fn check_json_has_the_data_quality_shape() {
+    let o = holdfast(&[
+        "check",
+        "--format",
+        "json",
+        "tests/fixtures/shopify_orders.csv",
+        "tests/fixtures/zendesk.csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let shopify = &v[0];
+    assert_eq!(shopify["file"], "tests/fixtures/shopify_orders.csv");
+    assert_eq!(shopify["source"], "orders");
+    assert_eq!(shopify["kind"], "orders");
+    assert_eq!(shopify["preset"], "Shopify orders");
+    assert_eq!(shopify["rows"], 9);
+    assert_eq!(shopify["kept"], 5);
+    assert_eq!(shopify["rejected"]["not a purchase (status voided)"], 2);
+    assert_eq!(shopify["examples"], serde_json::json!([5, 6, 7, 9]));
+    assert_eq!(
+        shopify["date_range"],
+        serde_json::json!({"first": "2025-10-07", "last": "2025-10-12"})
+    );
+    assert_eq!(
+        shopify["segments"],
+        serde_json::json!(["Source", "Billing Country", "Tags", "Discount Code"])
+    );
+    assert_eq!(v[1]["source"], "tickets");
+    assert_eq!(v[1]["preset"], "Zendesk tickets");
+}
+
+#[test]
+fn check_text_lists_reasons_with_lines() {
+    let o = holdfast(&["check", "--orders", "tests/fixtures/eu_orders.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("rows:      8 read, 3 kept, 5 rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    unparseable order_date: 1 (line 7)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  dates:     2024-01-31 .. 2024-02-15"),
+        "{out}"
+    );
+    assert!(out.contains("  segments:  country"), "{out}");
+}
+
+#[test]
+fn check_fails_when_a_file_is_rejected_whole() {
+    let o = holdfast(&[
+        "check",
+        "tests/fixtures/generic_orders.csv",
+        "tests/fixtures/bad/empty.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "tests/fixtures/bad/empty.csv\n  error: tests/fixtures/bad/empty.csv: the file is empty"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("tests/fixtures/generic_orders.csv\n  kind:      orders"),
+        "{out}"
+    );
+    let o = holdfast(&[
+        "check",
+        "--format",
+        "json",
+        "--feedback",
+        "tests/fixtures/bad/feedback_ambiguous_survey.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v[0]["source"], "feedback");
+    assert!(
+        v[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot tell which survey")
+    );
+}
+
+#[test]
+fn check_defaults_to_the_bundled_sample() {
+    let o = holdfast(&["check", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let files: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            "sample-data/orders.csv",
+            "sample-data/feedback.csv",
+            "sample-data/tickets.csv"
+        ]
+    );
+    for e in v.as_array().unwrap() {
+        assert_eq!(e["rows"], e["kept"], "the sample loads clean: {e}");
+        assert!(e["rows"].as_u64().unwrap() > 1000);
+    }
+}
+
+#[test]
+fn run_without_command_reports_the_sample_load() {
+    let o = holdfast(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("sample-data/orders.csv\n  kind:      orders (csv)"));
+}
+
+#[test]
+fn orders_are_required_when_sources_are_named() {
+    let o = holdfast(&["--tickets", "tests/fixtures/zendesk.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no orders file"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[orders]\npaht = \"x.csv\"\n").unwrap();
+    let o = holdfast(&["--config", bad.to_str().unwrap(), "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown field `paht`"),
+        "{}",
+        stderr(&o)
+    );
+    let missing = dir.path().join("nope.toml");
+    let o = holdfast(&["--config", missing.to_str().unwrap(), "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("nope.toml: cannot read the config file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn config_file_sources_and_mappings_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("holdfast.toml");
+    let orders = root().join("tests/fixtures/bad/missing_column.csv");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[orders]\npath = {:?}\n[orders.columns]\namount = \"totl\"\n",
+            orders.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = holdfast(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "check",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v[0]["preset"], "header names + config");
+    assert_eq!(v[0]["kept"], 1);
+}
+
+#[test]
+fn print_default_config_is_valid() {
+    let o = holdfast(&["config", "--print-default"]);
+    assert!(o.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, stdout(&o)).unwrap();
+    let o = holdfast(&["--config", cfg.to_str().unwrap(), "config"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("valid"));
+}
+
+#[test]
+fn sample_is_deterministic_and_is_what_is_bundled() {
+    let dir = tempfile::tempdir().unwrap();
+    let out: PathBuf = dir.path().join("s");
+    let o = holdfast(&["sample", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["orders.csv", "feedback.csv", "tickets.csv"] {
+        let made = std::fs::read(out.join(f)).unwrap();
+        let bundled = std::fs::read(root().join("sample-data").join(f)).unwrap();
+        assert!(
+            made == bundled,
+            "sample-data/{f} is not what `holdfast sample` writes"
+        );
+    }
+    let other = dir.path().join("t");
+    let o = holdfast(&[
+        "sample",
+        "--customers",
+        "30",
+        "--seed",
+        "7",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let again = dir.path().join("u");
+    holdfast(&[
+        "sample",
+        "--customers",
+        "30",
+        "--seed",
+        "7",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(other.join("orders.csv")).unwrap(),
+        std::fs::read(again.join("orders.csv")).unwrap()
+    );
+}

@@ -1,0 +1,854 @@
+//! Every preset fixture loaded and checked to the exact canonical rows, and
+//! every bad input with its exact message and counts.
+
+use std::path::{Path, PathBuf};
+
+use holdfast::data::parse::{DateOrder, DecimalStyle};
+use holdfast::data::schema::Survey;
+use holdfast::data::source::Encoding;
+use holdfast::data::{
+    FeedbackRow, LoadError, LoadReport, Loaded, OrderRow, Scales, SourceKind, SourceOptions,
+    SourceSpec, TicketRow, load_source,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn load_with(kind: SourceKind, name: &str, options: SourceOptions) -> Result<Loaded, LoadError> {
+    let spec = SourceSpec {
+        kind,
+        name: name.to_string(),
+        origin: holdfast::data::Origin::Path(fixture(name)),
+        options,
+    };
+    load_source(&spec, Scales::default())
+}
+
+fn load(kind: SourceKind, name: &str) -> Loaded {
+    match load_with(kind, name, SourceOptions::default()) {
+        Ok(l) => l,
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+fn err(kind: SourceKind, name: &str, options: SourceOptions) -> String {
+    match load_with(kind, name, options) {
+        Ok(_) => panic!("{name} loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn segs(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.map(String::from)))
+        .collect()
+}
+
+fn order(
+    customer: &str,
+    date: &str,
+    amount: f64,
+    id: Option<&str>,
+    line: u64,
+    s: &[(&str, Option<&str>)],
+) -> OrderRow {
+    OrderRow {
+        customer_id: customer.into(),
+        order_date: date.into(),
+        amount,
+        order_id: id.map(String::from),
+        line,
+        segments: segs(s),
+    }
+}
+
+fn rejected(report: &LoadReport) -> Vec<(&str, u64)> {
+    report
+        .rejected
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect()
+}
+
+#[test]
+fn shopify_multi_row_orders_refunds_and_skipped_statuses() {
+    let l = load(SourceKind::Orders, "shopify_orders.csv");
+    let s = |src, country, tags: Option<&'static str>, code: Option<&'static str>| {
+        vec![
+            ("Source", Some(src)),
+            ("Billing Country", Some(country)),
+            ("Tags", tags),
+            ("Discount Code", code),
+        ]
+    };
+    assert_eq!(
+        l.order_rows(),
+        vec![
+            // Total 45.00 on the first row; the line-item row adds nothing.
+            order(
+                "alice@example.com",
+                "2025-10-07",
+                45.0,
+                Some("#1001"),
+                2,
+                &s("web", "DE", Some("vip"), Some("WELCOME10"))
+            ),
+            order(
+                "alice@example.com",
+                "2025-10-07",
+                0.0,
+                Some("#1001"),
+                3,
+                &s("web", "DE", Some("vip"), Some("WELCOME10"))
+            ),
+            // Total 80.00 − Refunded Amount 30.00.
+            order(
+                "bob@example.com",
+                "2025-10-08",
+                50.0,
+                Some("#1002"),
+                4,
+                &s("pos", "FR", None, None)
+            ),
+            // Fully refunded: 25 − 25; the date is the one in its own offset (-0500).
+            order(
+                "dave@example.com",
+                "2025-10-10",
+                0.0,
+                Some("#1005"),
+                8,
+                &s("web", "US", None, None)
+            ),
+            order(
+                "erin@example.com",
+                "2025-10-12",
+                1250.0,
+                Some("#1007"),
+                10,
+                &s("web", "SE", Some("wholesale"), None)
+            ),
+        ]
+    );
+    assert_eq!(l.report.preset, "Shopify orders");
+    assert_eq!((l.report.rows, l.report.kept), (9, 5));
+    assert_eq!(
+        rejected(&l.report),
+        vec![
+            ("missing customer_id", 1),
+            ("not a purchase (status pending)", 1),
+            ("not a purchase (status voided)", 2),
+        ]
+    );
+    assert_eq!(l.report.examples, vec![5, 6, 7, 9]);
+}
+
+#[test]
+fn stripe_legacy_keeps_paid_charges_net_of_refunds() {
+    let l = load(SourceKind::Orders, "stripe_legacy.csv");
+    let s = |brand, country: Option<&'static str>| {
+        vec![
+            ("Currency", Some("usd")),
+            ("Card Brand", Some(brand)),
+            ("Card Address Country", country),
+        ]
+    };
+    assert_eq!(
+        l.order_rows(),
+        vec![
+            order(
+                "cus_A1",
+                "2024-03-01",
+                29.0,
+                Some("ch_3Oa1"),
+                2,
+                &s("Visa", Some("US"))
+            ),
+            // 1,200.00 − 200.00 refunded.
+            order(
+                "cus_B2",
+                "2024-03-03",
+                1000.0,
+                Some("ch_3Oa3"),
+                4,
+                &s("MasterCard", Some("GB"))
+            ),
+            // No Customer ID: the email stands in.
+            order(
+                "cleo@example.com",
+                "2024-03-04",
+                50.0,
+                Some("ch_3Oa4"),
+                5,
+                &s("Visa", None)
+            ),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![("not a purchase (status failed)", 1)]
+    );
+    assert_eq!(l.report.examples, vec![3]);
+}
+
+#[test]
+fn stripe_unified_keeps_succeeded_payments() {
+    let l = load(SourceKind::Orders, "stripe_unified.csv");
+    let rows = l.order_rows();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (
+            rows[0].customer_id.as_str(),
+            rows[0].amount,
+            rows[0].order_id.as_deref()
+        ),
+        ("cus_X", 19.99, Some("pi_1"))
+    );
+    assert_eq!(
+        (rows[1].customer_id.as_str(), rows[1].order_date.as_str()),
+        ("z@example.com", "2024-05-03")
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![("not a purchase (status requires_payment_method)", 1)]
+    );
+}
+
+#[test]
+fn woocommerce_guests_and_month_first_dates() {
+    let l = load(SourceKind::Orders, "woocommerce.csv");
+    let s = |c| {
+        vec![
+            ("billing_country", Some(c)),
+            (
+                "payment_method",
+                Some(if c == "CA" { "paypal" } else { "stripe" }),
+            ),
+        ]
+    };
+    assert_eq!(
+        l.order_rows(),
+        vec![
+            order("12", "2024-03-01", 45.5, Some("101"), 2, &s("US")),
+            // customer_id 0 is a guest: the email stands in.
+            order(
+                "guest@example.com",
+                "2024-03-13",
+                30.0,
+                Some("102"),
+                3,
+                &s("CA")
+            ),
+            order("12", "2024-04-02", 12.0, Some("104"), 5, &s("US")),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![
+            ("not a purchase (status cancelled)", 1),
+            ("not a purchase (status wc-failed)", 1)
+        ]
+    );
+}
+
+#[test]
+fn generic_orders_by_header_names() {
+    let l = load(SourceKind::Orders, "generic_orders.csv");
+    assert_eq!(
+        l.order_rows(),
+        vec![
+            order(
+                "c1",
+                "2024-03-01",
+                10.0,
+                Some("A1"),
+                2,
+                &[("plan", Some("basic"))]
+            ),
+            order(
+                "c1",
+                "2024-03-01",
+                5.5,
+                Some("A1"),
+                3,
+                &[("plan", Some("basic"))]
+            ),
+            order("c2", "2024-03-02", 7.25, None, 4, &[("plan", Some("pro"))]),
+            // Unix seconds 1709424000 = 2024-03-03T00:00:00Z; a refund row.
+            order("c2", "2024-03-03", -2.0, None, 5, &[("plan", Some("pro"))]),
+            order("c3", "2024-03-05", 100.0, Some("A2"), 6, &[("plan", None)]),
+        ]
+    );
+    assert_eq!(l.report.preset, "header names");
+    assert_eq!(
+        l.report
+            .date_range
+            .as_ref()
+            .map(|r| (r.first.as_str(), r.last.as_str())),
+        Some(("2024-03-01", "2024-03-05"))
+    );
+}
+
+#[test]
+fn european_orders_semicolons_comma_decimals_day_first() {
+    let l = load(SourceKind::Orders, "eu_orders.csv");
+    assert_eq!(
+        l.order_rows(),
+        vec![
+            order(
+                "c1",
+                "2024-01-31",
+                1234.5,
+                Some("A1"),
+                2,
+                &[("country", Some("DE"))]
+            ),
+            order(
+                "c1",
+                "2024-02-01",
+                12.0,
+                Some("A2"),
+                3,
+                &[("country", Some("DE"))]
+            ),
+            order(
+                "c2",
+                "2024-02-15",
+                -5.0,
+                Some("A3"),
+                4,
+                &[("country", Some("FR"))]
+            ),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![
+            ("missing amount", 1),
+            ("missing customer_id", 1),
+            ("unparseable amount", 1),
+            ("unparseable order_date", 1),
+            ("wrong number of fields", 1),
+        ]
+    );
+    assert_eq!(l.report.examples, vec![5, 6, 7, 8, 9]);
+    assert_eq!(
+        l.report.examples_by_reason["unparseable order_date"],
+        vec![7]
+    );
+}
+
+fn fb(
+    date: &str,
+    score: f64,
+    survey: &str,
+    customer: Option<&str>,
+    comment: Option<&str>,
+    line: u64,
+    s: &[(&str, Option<&str>)],
+) -> FeedbackRow {
+    FeedbackRow {
+        responded_at: date.into(),
+        score,
+        survey: survey.into(),
+        customer_id: customer.map(String::from),
+        comment: comment.map(String::from),
+        line,
+        segments: segs(s),
+    }
+}
+
+#[test]
+fn surveymonkey_second_header_row_and_recommend_column() {
+    let l = load(SourceKind::Feedback, "surveymonkey.csv");
+    let s = [("Custom Data 1", None)];
+    assert_eq!(
+        l.feedback_rows(),
+        vec![
+            fb(
+                "2024-03-01",
+                10.0,
+                "nps",
+                Some("ann@example.com"),
+                Some("Great service, fast delivery"),
+                3,
+                &s
+            ),
+            fb(
+                "2024-03-02",
+                3.0,
+                "nps",
+                Some("ben@example.com"),
+                Some("Slow support"),
+                4,
+                &s
+            ),
+            fb("2024-03-15", 8.0, "nps", None, None, 5, &s),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![("missing score", 1), ("score out of range", 1)]
+    );
+    assert_eq!(l.report.examples, vec![6, 7]);
+}
+
+#[test]
+fn qualtrics_three_header_rows_and_nps_group_companion() {
+    let l = load(SourceKind::Feedback, "qualtrics.csv");
+    let s = |c| {
+        [
+            ("DistributionChannel", Some(c)),
+            ("UserLanguage", Some("EN")),
+        ]
+    };
+    assert_eq!(
+        l.feedback_rows(),
+        vec![
+            fb(
+                "2024-03-01",
+                9.0,
+                "nps",
+                Some("ann@example.com"),
+                Some("Love it"),
+                4,
+                &s("email")
+            ),
+            // No recipient email: the external reference; a comment over two lines.
+            fb(
+                "2024-03-02",
+                6.0,
+                "nps",
+                Some("C-77"),
+                Some("Too slow,\nand pricey"),
+                5,
+                &s("anonymous")
+            ),
+        ]
+    );
+    assert_eq!(rejected(&l.report), vec![("missing score", 1)]);
+    assert_eq!(l.report.examples, vec![7]);
+}
+
+#[test]
+fn typeform_partial_responses_without_score_are_counted() {
+    let l = load(SourceKind::Feedback, "typeform.csv");
+    assert_eq!(
+        l.feedback_rows(),
+        vec![
+            fb(
+                "2024-04-01",
+                9.0,
+                "nps",
+                Some("ann@example.com"),
+                Some("Nothing"),
+                2,
+                &[]
+            ),
+            fb(
+                "2024-04-03",
+                0.0,
+                "nps",
+                Some("ben@example.com"),
+                Some("Everything"),
+                4,
+                &[]
+            ),
+        ]
+    );
+    assert_eq!(rejected(&l.report), vec![("missing score", 1)]);
+}
+
+#[test]
+fn delighted_json_with_person_and_properties() {
+    let l = load(SourceKind::Feedback, "delighted.json");
+    assert_eq!(
+        l.feedback_rows(),
+        vec![
+            fb(
+                "2024-03-01",
+                9.0,
+                "nps",
+                Some("ann@example.com"),
+                Some("Great"),
+                1,
+                &[("plan", Some("pro")), ("region", Some("europe"))]
+            ),
+            fb(
+                "2024-03-02",
+                2.0,
+                "csat",
+                Some("9002"),
+                None,
+                2,
+                &[("plan", Some("basic")), ("region", None)]
+            ),
+            fb(
+                "2024-03-03",
+                6.0,
+                "ces",
+                Some("cleo@example.com"),
+                Some("Easy enough"),
+                3,
+                &[("plan", None), ("region", None)]
+            ),
+        ]
+    );
+    assert_eq!(l.report.format, "json");
+    assert_eq!(rejected(&l.report), vec![("unknown survey", 1)]);
+}
+
+type Times<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+type Who<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, u64);
+
+/// A ticket row: (id, created, first response, solved), (customer, category, satisfaction, line).
+fn ticket((id, created, first, solved): Times, (customer, category, sat, line): Who) -> TicketRow {
+    let o = |v: Option<&str>| v.map(String::from);
+    TicketRow {
+        ticket_id: id.into(),
+        created_at: created.into(),
+        first_response_at: o(first),
+        solved_at: o(solved),
+        customer_id: o(customer),
+        category: o(category),
+        satisfaction: o(sat),
+        line,
+        segments: Vec::new(),
+    }
+}
+
+fn without_segments(rows: Vec<TicketRow>) -> Vec<TicketRow> {
+    rows.into_iter()
+        .map(|t| TicketRow {
+            segments: Vec::new(),
+            ..t
+        })
+        .collect()
+}
+
+#[test]
+fn zendesk_minutes_after_creation_satisfaction_and_duplicates() {
+    let l = load(SourceKind::Tickets, "zendesk.csv");
+    assert_eq!(
+        without_segments(l.ticket_rows()),
+        vec![
+            // Ticket type empty: the group is the category; Offered means no rating.
+            ticket(
+                (
+                    "102",
+                    "2024-03-03 10:00:00",
+                    Some("2024-03-03 10:30:00"),
+                    None
+                ),
+                (Some("361002"), Some("Billing"), None, 3)
+            ),
+            // No requester id: the email; no first reply; Unoffered.
+            ticket(
+                (
+                    "104",
+                    "2024-03-05 08:00:00",
+                    None,
+                    Some("2024-03-05 20:00:00")
+                ),
+                (Some("dan@example.com"), Some("incident"), None, 5)
+            ),
+            // The last row of ticket 101 wins: 60 minutes to first reply, "Bad, with comment".
+            ticket(
+                (
+                    "101",
+                    "2024-03-01 09:00:00",
+                    Some("2024-03-01 10:00:00"),
+                    Some("2024-03-02 12:00:00")
+                ),
+                (Some("361001"), Some("problem"), Some("bad"), 6)
+            ),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![("duplicate ticket_id", 1), ("solved before creation", 1)]
+    );
+    assert_eq!(l.report.examples, vec![2, 4]);
+}
+
+#[test]
+fn freshdesk_hours_after_creation() {
+    let l = load(SourceKind::Tickets, "freshdesk.csv");
+    assert_eq!(
+        without_segments(l.ticket_rows()),
+        vec![
+            ticket(
+                (
+                    "5001",
+                    "2024-06-01 08:00:00",
+                    Some("2024-06-01 09:30:00"),
+                    Some("2024-06-01 20:00:00")
+                ),
+                (Some("77001"), Some("Account"), None, 2)
+            ),
+            // 00:45:00 as hours:minutes:seconds; not resolved, not closed.
+            ticket(
+                (
+                    "5002",
+                    "2024-06-02 09:00:00",
+                    Some("2024-06-02 09:45:00"),
+                    None
+                ),
+                (Some("77002"), Some("Billing"), None, 3)
+            ),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![("unparseable first_response_at", 1)]
+    );
+    assert_eq!(l.report.segments, vec!["Source", "Priority", "Group"]);
+}
+
+#[test]
+fn feedback_row_rejections() {
+    let l = load(SourceKind::Feedback, "bad/feedback_rows.csv");
+    assert_eq!(
+        l.feedback_rows(),
+        vec![
+            fb("2024-01-01", 9.0, "nps", Some("c1"), Some("good"), 2, &[]),
+            fb("2024-01-05", 7.0, "ces", Some("c5"), None, 6, &[]),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![
+            ("missing responded_at", 1),
+            ("missing survey", 1),
+            ("score out of range", 2),
+            ("unknown survey", 1),
+            ("unparseable score", 1),
+        ]
+    );
+    assert_eq!(
+        l.report.examples_by_reason["score out of range"],
+        vec![5, 7]
+    );
+    assert_eq!((l.report.rows, l.report.kept), (8, 2));
+}
+
+#[test]
+fn ticket_row_rejections() {
+    let l = load(SourceKind::Tickets, "bad/tickets_rows.csv");
+    assert_eq!(
+        without_segments(l.ticket_rows()),
+        vec![ticket(
+            (
+                "t5",
+                "2024-01-02 10:00:00",
+                Some("2024-01-02 11:00:00"),
+                Some("2024-01-04 10:00:00")
+            ),
+            (Some("c5"), Some("shipping"), None, 7)
+        )]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        vec![
+            ("duplicate ticket_id", 1),
+            ("first response before creation", 1),
+            ("missing ticket_id", 1),
+            ("solved before creation", 1),
+            ("unparseable created_at", 1),
+        ]
+    );
+    assert_eq!(l.report.examples, vec![2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn whole_file_errors_have_clear_messages() {
+    let d = SourceOptions::default;
+    assert_eq!(
+        err(SourceKind::Orders, "bad/empty.csv", d()),
+        "bad/empty.csv: the file is empty (not even a header line)"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/missing_column.csv", d()),
+        "bad/missing_column.csv: missing required column `amount` for orders (looked for amount, total, ordertotal, totalamount, revenue, grandtotal, netamount, net ...); headers found: \"customer\", \"date\", \"totl\"; closest: \"totl\" (map it with `[orders.columns] amount = \"totl\"` in the config file)"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/latin1.csv", d()),
+        "bad/latin1.csv: not UTF-8 text (first bad byte at offset 52, line 2); set `encoding = \"latin1\"` for this source in the config file if it is Latin-1"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/mixed_decimals.csv", d()),
+        "bad/mixed_decimals.csv, column \"amount\": amounts mix decimal styles: line 3 writes 1,234.50 and line 2 writes 1.234,50"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/ambiguous_decimals.csv", d()),
+        "bad/ambiguous_decimals.csv, column \"amount\": cannot tell the decimal style of amounts like \"1,234\" (line 2): 1,234 could be one thousand or one point two; set `decimal = \"dot\"` or `\"comma\"` for this source in the config file"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/ambiguous_dates.csv", d()),
+        "bad/ambiguous_dates.csv, column \"date\": dates like \"01/02/2024\" (line 2) could be day/month or month/day and no value tells which; set `date_format = \"dmy\"` or `\"mdy\"` for this source in the config file"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/mixed_dates.csv", d()),
+        "bad/mixed_dates.csv, column \"date\": dates mix day/month (line 2) and month/day (line 3) order; fix the file or set `date_format` for this source in the config file"
+    );
+    assert_eq!(
+        err(
+            SourceKind::Feedback,
+            "bad/feedback_ambiguous_survey.csv",
+            d()
+        ),
+        "bad/feedback_ambiguous_survey.csv: cannot tell which survey the scores belong to (scores 3..7 fit neither NPS 0..10 nor CSAT 1..5 alone); add a survey column or set `survey = \"nps\"`, `\"csat\"` or `\"ces\"` for this source in the config file"
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "bad/not_objects.json", d()),
+        "bad/not_objects.json, line 1: expected a JSON object for each record"
+    );
+    assert!(
+        err(SourceKind::Orders, "bad/object_not_array.json", d())
+            .contains("expected a JSON array of records")
+    );
+    assert_eq!(
+        err(SourceKind::Orders, "no/such/file.csv", d())
+            .split(": ")
+            .next(),
+        Some("no/such/file.csv")
+    );
+}
+
+#[test]
+fn config_options_resolve_what_the_data_cannot() {
+    let o = SourceOptions {
+        encoding: Encoding::Latin1,
+        ..Default::default()
+    };
+    let l = load_with(SourceKind::Orders, "bad/latin1.csv", o).unwrap();
+    assert_eq!(
+        l.order_rows()[0].segments,
+        segs(&[("city", Some("Zürich"))])
+    );
+
+    let o = SourceOptions {
+        decimal: DecimalStyle::Comma,
+        ..Default::default()
+    };
+    let rows = load_with(SourceKind::Orders, "bad/ambiguous_decimals.csv", o)
+        .unwrap()
+        .order_rows();
+    assert_eq!(
+        rows.iter().map(|r| r.amount).collect::<Vec<_>>(),
+        vec![1.234, 2.5]
+    );
+
+    let o = SourceOptions {
+        date_format: DateOrder::Dmy,
+        ..Default::default()
+    };
+    let rows = load_with(SourceKind::Orders, "bad/ambiguous_dates.csv", o)
+        .unwrap()
+        .order_rows();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.order_date.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2024-02-01", "2024-04-03"]
+    );
+
+    let o = SourceOptions {
+        survey: Some(Survey::Ces),
+        ..Default::default()
+    };
+    let rows = load_with(SourceKind::Feedback, "bad/feedback_ambiguous_survey.csv", o)
+        .unwrap()
+        .feedback_rows();
+    assert_eq!(
+        rows.iter().map(|r| r.survey.as_str()).collect::<Vec<_>>(),
+        vec!["ces"; 3]
+    );
+
+    let mut o = SourceOptions::default();
+    o.columns.insert("amount".into(), "totl".into());
+    let rows = load_with(SourceKind::Orders, "bad/missing_column.csv", o.clone()).unwrap();
+    assert_eq!(rows.report.preset, "header names + config");
+    assert_eq!(rows.order_rows()[0].amount, 5.0);
+
+    let o = SourceOptions {
+        amount_units: holdfast::data::mapping::Units::Minor,
+        ..Default::default()
+    };
+    let rows = load_with(SourceKind::Orders, "generic_orders.csv", o)
+        .unwrap()
+        .order_rows();
+    assert_eq!(rows[0].amount, 0.1);
+}
+
+#[test]
+fn header_only_file_is_a_valid_empty_source() {
+    let l = load(SourceKind::Orders, "bad/header_only.csv");
+    assert_eq!(
+        (l.report.rows, l.report.kept, l.report.rejected_total()),
+        (0, 0, 0)
+    );
+    assert!(l.order_rows().is_empty());
+    assert_eq!(l.report.date_range, None);
+}
+
+#[test]
+fn parquet_sources_load_through_the_same_mapping() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.parquet");
+    let mut df = df!(
+        "customer_id" => ["c1", "c2"],
+        "order_date" => ["2024-03-01", "2024-03-02T10:00:00Z"],
+        "amount" => [12.5f64, -3.0],
+        "region" => [Some("eu"), None],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let spec = SourceSpec::path(SourceKind::Orders, &path, SourceOptions::default());
+    let l = load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(l.report.format, "parquet");
+    let rows = l.order_rows();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.customer_id.as_str(), r.order_date.as_str(), r.amount))
+            .collect::<Vec<_>>(),
+        vec![("c1", "2024-03-01", 12.5), ("c2", "2024-03-02", -3.0)]
+    );
+    assert_eq!(rows[1].segments, segs(&[("region", None)]));
+}
+
+#[test]
+fn source_files_are_never_written() {
+    let before: Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.path(),
+                std::fs::read(e.path()).unwrap(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    for (path, _, _) in &before {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for kind in [
+            SourceKind::Orders,
+            SourceKind::Feedback,
+            SourceKind::Tickets,
+        ] {
+            let _ = load_with(kind, &name, SourceOptions::default());
+        }
+    }
+    for (path, bytes, mtime) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+    }
+}
