@@ -79,6 +79,9 @@ pub struct ReportArgs {
     /// Output format: json or table.
     #[arg(long, default_value = "json")]
     pub format: String,
+    /// Print the definition of every KPI and exit.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]

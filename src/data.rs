@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod feedback;
+pub mod index;
 pub mod mapping;
 pub mod orders;
 pub mod parse;
@@ -403,6 +404,8 @@ pub struct Dataset {
     pub(crate) orders: DataFrame,
     pub(crate) feedback: Option<DataFrame>,
     pub(crate) tickets: Option<DataFrame>,
+    /// Compact indices for the metrics engine, built once at load.
+    pub index: index::Index,
     pub reports: Vec<LoadReport>,
 }
 
@@ -422,10 +425,12 @@ pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
     };
     let feedback = optional(&sources.feedback)?;
     let tickets = optional(&sources.tickets)?;
+    let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
     Ok(Dataset {
         orders: orders.frame,
         feedback,
         tickets,
+        index,
         reports,
     })
 }

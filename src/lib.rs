@@ -7,4 +7,6 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod metrics;
+pub mod report;
 pub mod sources;

@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use holdfast::check::{self, Checked};
-use holdfast::cli::{CheckArgs, Cli, Command, ConfigArgs, OutputFormat, SampleArgs};
+use holdfast::cli::{CheckArgs, Cli, Command, ConfigArgs, OutputFormat, ReportArgs, SampleArgs};
 use holdfast::config::{self, Config};
 use holdfast::data::{self, SourceKind, parse, sample};
+use holdfast::metrics::{self, Granularity, Period, Query};
+use holdfast::report;
 use holdfast::sources::{self, Flags};
 
 fn main() -> ExitCode {
@@ -32,18 +34,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Sample(args)) => sample_cmd(&args),
         Some(Command::Config(args)) => config_cmd(&args, cli.config.as_deref()),
         Some(Command::Check(args)) => {
-            let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?.config;
+            let config = Config::load(cli.config.as_deref())
+                .map_err(|e| e.to_string())?
+                .config;
             check_cmd(&args, &flags, &config)
         }
-        Some(Command::Report(_)) => Err(
-            "`report` needs the metrics engine, which is not in this build yet; `holdfast check` shows what loads".into(),
-        ),
+        Some(Command::Report(args)) => {
+            let config = Config::load(cli.config.as_deref())
+                .map_err(|e| e.to_string())?
+                .config;
+            report_cmd(&args, &flags, &config)
+        }
         None => {
             // Until the dashboard lands, the default command prints the load report.
-            let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?.config;
+            let config = Config::load(cli.config.as_deref())
+                .map_err(|e| e.to_string())?
+                .config;
             let sources = sources::resolve(&flags, &config)?;
             let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
-            let results: Vec<Checked> = dataset.reports.iter().cloned().map(Checked::Loaded).collect();
+            let results: Vec<Checked> = dataset
+                .reports
+                .iter()
+                .cloned()
+                .map(Checked::Loaded)
+                .collect();
             print!("{}", check::to_text(&results));
             Ok(ExitCode::SUCCESS)
         }
@@ -154,4 +168,86 @@ fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<E
         }
         None => Err("no config directory on this system; pass --config FILE".into()),
     }
+}
+
+fn report_cmd(args: &ReportArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+    if args.explain {
+        for (key, name, def) in metrics::definitions::DEFINITIONS {
+            println!("{name} ({key}): {def}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table = match args.format.as_str() {
+        "json" => false,
+        "table" => true,
+        other => return Err(format!("--format: expected json or table, not \"{other}\"")),
+    };
+    let granularity = match &args.granularity {
+        Some(g) => Some(Granularity::parse(g).ok_or_else(|| {
+            format!("--granularity: expected week, month, quarter or year, not \"{g}\"")
+        })?),
+        None => None,
+    };
+    let sources = sources::resolve(flags, config)?;
+    let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+    let label = args.period.as_deref().unwrap_or("");
+    let periods: Vec<Period> = if label == "all" {
+        metrics::periods_over_data(&dataset, granularity.unwrap_or(Granularity::Month))
+    } else if label.is_empty() {
+        // The latest period of the data.
+        let last = dataset
+            .index
+            .last_row_day
+            .ok_or("the orders file has no rows: nothing to report")?;
+        vec![Period::containing(
+            granularity.unwrap_or(Granularity::Month),
+            last,
+        )]
+    } else {
+        vec![Query::parse_period(label).map_err(|e| e.to_string())?]
+    };
+    let mut query = Query::new(periods.first().copied().unwrap_or(Period {
+        granularity: Granularity::Month,
+        year: 1970,
+        number: 1,
+    }));
+    query.segment = args
+        .segment
+        .as_deref()
+        .map(Query::parse_segment)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    query.cohort = args
+        .cohort
+        .as_deref()
+        .map(Query::parse_period)
+        .transpose()
+        .map_err(|e| format!("--cohort: {e}"))?;
+    query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
+    if query.churn_window == Some(0) {
+        return Err("--churn-window must be at least 1 day".into());
+    }
+    query.at_risk_threshold = config.metrics.at_risk_threshold;
+    query.scales = config.scales();
+    let mut snapshots = Vec::with_capacity(periods.len());
+    for p in &periods {
+        query.period = *p;
+        snapshots.push(metrics::compute(&dataset, &query).map_err(|e| e.to_string())?);
+    }
+    let out = if table {
+        snapshots
+            .iter()
+            .map(report::to_table)
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else if label == "all" {
+        report::to_json(&snapshots) + "\n"
+    } else {
+        snapshots
+            .first()
+            .map(|s| report::to_json(s) + "\n")
+            .unwrap_or_default()
+    };
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
 }

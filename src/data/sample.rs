@@ -210,7 +210,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
             channel: rng.pick(&CHANNELS),
             satisfaction: {
                 let base = (rng.f() + rng.f() + rng.f()) / 3.0;
-                (base + 0.15 * rng.f()).min(1.0)
+                (base + 0.25 * rng.f()).min(1.0)
             },
         };
         // Arrival: growth over the years and a year-end peak.
@@ -322,7 +322,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
                     if !open && solved_day <= opts.end as i64 {
                         let rday = solved_day as Day;
                         if rng.chance(0.45) {
-                            let s = (1.0 + c.satisfaction * 4.0 + rng.f() * 1.2 - 0.6)
+                            let s = (2.0 + c.satisfaction * 4.0 + rng.f() * 1.2 - 0.6)
                                 .round()
                                 .clamp(1.0, 5.0);
                             feedback_rows.push((
@@ -331,7 +331,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
                             ));
                         }
                         if rng.chance(0.3) {
-                            let s = (1.0 + c.satisfaction * 6.0 + rng.f() * 1.6 - 0.8)
+                            let s = (1.5 + c.satisfaction * 6.0 + rng.f() * 1.6 - 0.8)
                                 .round()
                                 .clamp(1.0, 7.0);
                             feedback_rows.push((
@@ -346,7 +346,7 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
             let survey_day = day + 2 + rng.below(12) as Day;
             if survey_day <= opts.end && survey_day - last_nps > 90 && rng.chance(0.3) {
                 last_nps = survey_day;
-                let s = (c.satisfaction * 11.0 + rng.f() * 2.0 - 1.0)
+                let s = (5.0 + c.satisfaction * 6.0 + rng.f() * 2.0 - 1.0)
                     .floor()
                     .clamp(0.0, 10.0) as i64;
                 let comment = if rng.chance(0.6) {

@@ -1,0 +1,887 @@
+//! The metrics engine (kpi-spec §3–§5): `compute(&Dataset, &Query) -> Snapshot`.
+//!
+//! Everything runs over the compact `Index` built at load. Ratios whose
+//! denominator is zero are `None` (null in JSON, `–` on screen).
+
+pub mod definitions;
+pub mod period;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::data::index::Index;
+use crate::data::parse::{Day, amount_to_f64, format_day};
+use crate::data::schema::Survey;
+use crate::data::{Dataset, LoadReport, Scales};
+pub use period::{Granularity, Period, PeriodJson};
+
+/// Days per average month, for the monthly run rate.
+pub const DAYS_PER_MONTH: f64 = 30.436875;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MetricsError {
+    #[error("not a period label: \"{0}\" (use 2024-W09, 2024-03, 2024-Q1 or 2024)")]
+    BadPeriod(String),
+    #[error("segment filter \"{0}\" must be COLUMN=VALUE")]
+    BadSegment(String),
+    #[error("no segment column \"{column}\" in the orders; segment columns: {known}")]
+    UnknownSegment { column: String, known: String },
+}
+
+/// What to compute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub period: Period,
+    /// Segment filter: (column, value).
+    pub segment: Option<(String, String)>,
+    /// Acquisition cohort filter.
+    pub cohort: Option<Period>,
+    /// Overrides the churn window W (days).
+    pub churn_window: Option<u32>,
+    pub at_risk_threshold: f64,
+    pub scales: Scales,
+}
+
+impl Query {
+    pub fn new(period: Period) -> Self {
+        Query {
+            period,
+            segment: None,
+            cohort: None,
+            churn_window: None,
+            at_risk_threshold: 2.0,
+            scales: Scales::default(),
+        }
+    }
+
+    /// Parses `COLUMN=VALUE`.
+    pub fn parse_segment(s: &str) -> Result<(String, String), MetricsError> {
+        match s.split_once('=') {
+            Some((c, v)) if !c.trim().is_empty() => {
+                Ok((c.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(MetricsError::BadSegment(s.to_string())),
+        }
+    }
+
+    pub fn parse_period(s: &str) -> Result<Period, MetricsError> {
+        Period::parse(s).ok_or_else(|| MetricsError::BadPeriod(s.to_string()))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Customers {
+    pub start: u64,
+    pub end: u64,
+    pub new: u64,
+    pub new_at_end: u64,
+    pub retained: u64,
+    pub won_back: u64,
+    pub lost: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Theme {
+    pub word: String,
+    pub count: u64,
+    pub promoter_count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Nps {
+    pub score: Option<f64>,
+    pub margin: Option<f64>,
+    pub responses: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    pub change_significant: bool,
+    pub detractor_themes: Vec<Theme>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Csat {
+    pub score: Option<f64>,
+    pub mean: Option<f64>,
+    pub responses: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Ces {
+    pub mean: Option<f64>,
+    pub easy_share: Option<f64>,
+    pub responses: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Loyalty {
+    pub promoter: Option<f64>,
+    pub passive: Option<f64>,
+    pub detractor: Option<f64>,
+    pub none: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Spread {
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoryCount {
+    pub category: String,
+    pub count: u64,
+    pub previous: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Tickets {
+    pub count: u64,
+    pub first_response_hours: Spread,
+    pub resolution_hours: Spread,
+    pub backlog: u64,
+    pub csat: Option<f64>,
+    pub top_categories: Vec<CategoryCount>,
+}
+
+/// Every KPI of one period (kpi-spec §4.1–§4.7).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Kpis {
+    pub customers: Customers,
+    pub retention_rate: Option<f64>,
+    pub churn_rate: Option<f64>,
+    pub lost_per_new: Option<f64>,
+    pub revenue: f64,
+    pub orders: u64,
+    pub buyers: u64,
+    pub apv: Option<f64>,
+    pub apf: Option<f64>,
+    pub arpc: Option<f64>,
+    pub monthly_revenue: f64,
+    pub mrr: Option<f64>,
+    pub repeat_purchase_rate: Option<f64>,
+    pub clv: Option<f64>,
+    pub nps: Option<Nps>,
+    pub csat: Option<Csat>,
+    pub ces: Option<Ces>,
+    pub loyalty_retention: Option<Loyalty>,
+    pub tickets: Option<Tickets>,
+}
+
+/// A compared period: its label and its KPIs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PeriodKpis {
+    pub period: PeriodJson,
+    #[serde(flatten)]
+    pub kpis: Kpis,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Filters {
+    pub segment: Option<String>,
+    pub cohort: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CycleWarning {
+    pub period_days: i32,
+    pub purchase_cycle_days: f64,
+    pub required_days: f64,
+    pub suggested_granularity: Option<Granularity>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CohortRow {
+    pub cohort: String,
+    pub size: u64,
+    pub retention: Vec<f64>,
+    pub partial_from: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cohorts {
+    pub granularity: Granularity,
+    pub rows: Vec<CohortRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AtRisk {
+    pub customer_id: String,
+    pub overdue: f64,
+    pub revenue_at_stake: f64,
+    pub last_nps: Option<i64>,
+    pub open_tickets: Option<u64>,
+}
+
+/// Everything `report` prints for one period (kpi-spec §6).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub period: PeriodJson,
+    pub filters: Filters,
+    pub churn_window_days: u32,
+    pub purchase_cycle_days: Option<f64>,
+    pub cycle_warning: Option<CycleWarning>,
+    #[serde(flatten)]
+    pub kpis: Kpis,
+    pub previous: Option<PeriodKpis>,
+    pub year_ago: Option<PeriodKpis>,
+    pub cohorts: Cohorts,
+    pub churn_risk: Vec<AtRisk>,
+    pub data_quality: Vec<LoadReport>,
+}
+
+/// Nearest-rank percentile of sorted values: the value at rank ⌈p·n⌉, with
+/// p = num/den (the median is 1/2: the lower middle value for even n).
+pub fn nearest_rank<T: Copy>(sorted: &[T], num: usize, den: usize) -> Option<T> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (num * n).div_ceil(den).max(1);
+    Some(sorted[rank - 1])
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den != 0.0).then(|| num / den)
+}
+
+fn pct(num: u64, den: u64) -> Option<f64> {
+    ratio(num as f64 * 100.0, den as f64)
+}
+
+/// The typical purchase cycle (median pooled gap) and the churn window W.
+pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
+    let cycle = nearest_rank(&ix.gaps, 1, 2).map(f64::from);
+    let w = match (fixed, cycle) {
+        (Some(w), _) => w,
+        (None, Some(c)) if ix.gaps.len() >= 30 => (3.0 * c).round().clamp(7.0, 730.0) as u32,
+        _ => 90,
+    };
+    (cycle, w)
+}
+
+/// Which customers, responses and tickets the filters keep.
+struct Filter<'a> {
+    /// `None` when no filter is active (everything is kept).
+    customers: Option<Vec<bool>>,
+    segment: Option<&'a (String, String)>,
+    cohort: bool,
+}
+
+impl Filter<'_> {
+    fn customer(&self, c: usize) -> bool {
+        self.customers.as_ref().is_none_or(|m| m[c])
+    }
+
+    /// A feedback or ticket row (kpi-spec §5).
+    fn row(
+        &self,
+        customer: Option<u32>,
+        has_customer_id: bool,
+        segment_cell: impl FnOnce(&str) -> Option<bool>,
+    ) -> bool {
+        match (customer, &self.customers) {
+            (_, None) => true,
+            (Some(c), Some(m)) => m[c as usize],
+            (None, Some(_)) if has_customer_id || self.cohort => false,
+            (None, Some(_)) => self
+                .segment
+                .is_some_and(|(col, _)| segment_cell(col).unwrap_or(false)),
+        }
+    }
+}
+
+fn build_filter<'a>(ix: &Index, q: &'a Query) -> Result<Filter<'a>, MetricsError> {
+    if q.segment.is_none() && q.cohort.is_none() {
+        return Ok(Filter {
+            customers: None,
+            segment: None,
+            cohort: false,
+        });
+    }
+    // Customers with refunds only belong to no segment and no cohort.
+    let mut mask: Vec<bool> = ix.first_day.iter().map(Option::is_some).collect();
+    if let Some((col, value)) = &q.segment {
+        let seg = ix.segments.iter().find(|s| s.name == *col).ok_or_else(|| {
+            MetricsError::UnknownSegment {
+                column: col.clone(),
+                known: if ix.segments.is_empty() {
+                    "(none)".into()
+                } else {
+                    ix.segments
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            }
+        })?;
+        let code = seg.values.iter().position(|v| v == value);
+        for (c, m) in mask.iter_mut().enumerate() {
+            *m = *m && code.is_some() && seg.of_customer[c] == code.map(|x| x as u32);
+        }
+    }
+    if let Some(cohort) = &q.cohort {
+        let (s, e) = (cohort.start(), cohort.end());
+        for (c, m) in mask.iter_mut().enumerate() {
+            *m = *m && ix.first_day[c].is_some_and(|d| d >= s && d < e);
+        }
+    }
+    Ok(Filter {
+        customers: Some(mask),
+        segment: q.segment.as_ref(),
+        cohort: q.cohort.is_some(),
+    })
+}
+
+fn in_base(days: &[Day], x: Day, w: u32) -> bool {
+    let i = days.partition_point(|&d| d <= x);
+    i > 0 && days[i - 1] > x - w as i32
+}
+
+/// Distinct orders among the entries dated in [from, to).
+fn orders_in(days: &[Day], keys: &[u32], multi_day: bool, from: Day, to: Day) -> u64 {
+    let lo = days.partition_point(|&d| d < from);
+    let hi = days.partition_point(|&d| d < to);
+    if !multi_day {
+        return (hi - lo) as u64;
+    }
+    let mut k: Vec<u32> = keys[lo..hi].to_vec();
+    k.sort_unstable();
+    k.dedup();
+    k.len() as u64
+}
+
+struct Ctx<'a> {
+    ix: &'a Index,
+    filter: Filter<'a>,
+    w: u32,
+    scales: Scales,
+    stopwords: &'a std::collections::HashSet<&'static str>,
+}
+
+fn segment_match(
+    segs: &crate::data::index::RowSegments,
+    row: usize,
+    col: &str,
+    value: &str,
+) -> Option<bool> {
+    segs.columns
+        .get(col)
+        .map(|v| v[row].as_deref() == Some(value))
+}
+
+impl Ctx<'_> {
+    fn response_kept(&self, i: usize) -> bool {
+        let r = &self.ix.responses[i];
+        let value = self.filter.segment.map(|(_, v)| v.as_str()).unwrap_or("");
+        self.filter.row(r.customer, r.has_customer_id, |col| {
+            segment_match(&self.ix.response_segments, i, col, value)
+        })
+    }
+
+    fn ticket_kept(&self, i: usize) -> bool {
+        let t = &self.ix.tickets[i];
+        let value = self.filter.segment.map(|(_, v)| v.as_str()).unwrap_or("");
+        self.filter.row(t.customer, t.has_customer_id, |col| {
+            segment_match(&self.ix.ticket_segments, i, col, value)
+        })
+    }
+
+    /// Indices of kept responses dated in [from, to).
+    fn responses(&self, from: Day, to: Day) -> impl Iterator<Item = usize> + '_ {
+        let r = &self.ix.responses;
+        let lo = r.partition_point(|x| x.day < from);
+        let hi = r.partition_point(|x| x.day < to);
+        (lo..hi).filter(move |&i| self.response_kept(i))
+    }
+
+    fn kpis(&self, p: &Period) -> Kpis {
+        let ix = self.ix;
+        let (s, e) = (p.start(), p.end());
+        let mut cu = Customers::default();
+        let (mut revenue, mut orders, mut buyers, mut repeaters) = (0i64, 0u64, 0u64, 0u64);
+        for c in 0..ix.customer_count() {
+            if !self.filter.customer(c) {
+                continue;
+            }
+            revenue += ix.revenue(c, s, e);
+            let pd = ix.pdays(c);
+            if pd.is_empty() {
+                continue;
+            }
+            let at_start = in_base(pd, s - 1, self.w);
+            let at_end = in_base(pd, e - 1, self.w);
+            let new = ix.first_day[c].is_some_and(|d| d >= s && d < e);
+            cu.start += at_start as u64;
+            cu.end += at_end as u64;
+            cu.new += new as u64;
+            cu.new_at_end += (new && at_end) as u64;
+            cu.retained += (at_start && at_end) as u64;
+            cu.won_back += (at_end && !at_start && !new) as u64;
+            cu.lost += (at_start && !at_end) as u64;
+            let lo = pd.partition_point(|&d| d < s);
+            if lo < pd.len() && pd[lo] < e {
+                buyers += 1;
+                let (od, ok) = ix.orders_of(c);
+                orders += orders_in(od, ok, ix.multi_day[c], s, e);
+                if orders_in(od, ok, ix.multi_day[c], Day::MIN, e) >= 2 {
+                    repeaters += 1;
+                }
+            }
+        }
+        let revenue = amount_to_f64(revenue);
+        let retention_rate = pct(cu.end - cu.new_at_end, cu.start);
+        let churn_rate = pct(cu.lost, cu.start);
+        let apv = ratio(revenue, orders as f64);
+        let apf = ratio(orders as f64, buyers as f64);
+        let monthly_revenue = revenue / (p.days() as f64 / DAYS_PER_MONTH);
+        let clv = match (apv, apf, churn_rate) {
+            (Some(v), Some(f), Some(ch)) if ch != 0.0 => Some(v * f / (ch / 100.0)),
+            _ => None,
+        };
+        let has_fb = ix.has_feedback;
+        Kpis {
+            retention_rate,
+            churn_rate,
+            lost_per_new: ratio(cu.lost as f64, cu.new as f64),
+            revenue,
+            orders,
+            buyers,
+            apv,
+            apf,
+            arpc: ratio(revenue, buyers as f64),
+            monthly_revenue,
+            mrr: ratio(monthly_revenue, buyers as f64).map(|m| m * cu.end as f64),
+            repeat_purchase_rate: pct(repeaters, buyers),
+            clv,
+            nps: has_fb.then(|| self.nps(p, true)),
+            csat: has_fb.then(|| self.csat(s, e)),
+            ces: has_fb.then(|| self.ces(s, e)),
+            loyalty_retention: has_fb.then(|| self.loyalty(p)),
+            tickets: ix.has_tickets.then(|| self.tickets(p)),
+            customers: cu,
+        }
+    }
+
+    fn nps(&self, p: &Period, with_change: bool) -> Nps {
+        let (s, e) = (p.start(), p.end());
+        let mut n = Nps::default();
+        let mut det_words: HashMap<String, u64> = HashMap::new();
+        let mut pro_words: HashMap<String, u64> = HashMap::new();
+        for i in self.responses(s, e) {
+            let r = &self.ix.responses[i];
+            if r.survey != Survey::Nps {
+                continue;
+            }
+            n.responses += 1;
+            let bucket = if r.score >= 9.0 {
+                n.promoters += 1;
+                Some(&mut pro_words)
+            } else if r.score >= 7.0 {
+                n.passives += 1;
+                None
+            } else {
+                n.detractors += 1;
+                Some(&mut det_words)
+            };
+            if let (Some(words), Some(text)) = (bucket, &r.comment) {
+                for w in text.split(|c: char| !c.is_alphabetic()) {
+                    let w = w.to_lowercase();
+                    if w.chars().count() >= 3 && !self.stopwords.contains(w.as_str()) {
+                        *words.entry(w).or_default() += 1;
+                    }
+                }
+            }
+        }
+        if n.responses > 0 {
+            let t = n.responses as f64;
+            let (ps, ds) = (n.promoters as f64 / t, n.detractors as f64 / t);
+            n.score = Some((ps - ds) * 100.0);
+            if n.responses >= 2 {
+                n.margin = Some(1.96 * 100.0 * ((ps + ds - (ps - ds).powi(2)) / t).max(0.0).sqrt());
+            }
+        }
+        let mut themes: Vec<(String, u64)> = det_words.into_iter().collect();
+        themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        n.detractor_themes = themes
+            .into_iter()
+            .take(5)
+            .map(|(word, count)| Theme {
+                promoter_count: pro_words.get(&word).copied().unwrap_or(0),
+                word,
+                count,
+            })
+            .collect();
+        if with_change {
+            let prev = self.nps(&p.previous(), false);
+            n.change_significant = match (n.score, prev.score, n.margin, prev.margin) {
+                (Some(a), Some(b), Some(m1), Some(m2)) => {
+                    (a - b).abs() > (m1 * m1 + m2 * m2).sqrt()
+                }
+                _ => false,
+            };
+        }
+        n
+    }
+
+    fn csat(&self, s: Day, e: Day) -> Csat {
+        let threshold = if self.scales.csat == 10 { 8.0 } else { 4.0 };
+        let (mut n, mut good, mut sum) = (0u64, 0u64, 0.0);
+        for i in self.responses(s, e) {
+            let r = &self.ix.responses[i];
+            if r.survey == Survey::Csat {
+                n += 1;
+                good += (r.score >= threshold) as u64;
+                sum += r.score;
+            }
+        }
+        Csat {
+            score: pct(good, n),
+            mean: ratio(sum, n as f64),
+            responses: n,
+        }
+    }
+
+    fn ces(&self, s: Day, e: Day) -> Ces {
+        let threshold = if self.scales.ces == 5 { 4.0 } else { 5.0 };
+        let (mut n, mut easy, mut sum) = (0u64, 0u64, 0.0);
+        for i in self.responses(s, e) {
+            let r = &self.ix.responses[i];
+            if r.survey == Survey::Ces {
+                n += 1;
+                easy += (r.score >= threshold) as u64;
+                sum += r.score;
+            }
+        }
+        Ces {
+            mean: ratio(sum, n as f64),
+            easy_share: pct(easy, n),
+            responses: n,
+        }
+    }
+
+    /// Retention share of S by each customer's latest NPS answer before s.
+    fn loyalty(&self, p: &Period) -> Loyalty {
+        let ix = self.ix;
+        let (s, e) = (p.start(), p.end());
+        let mut latest: Vec<Option<f64>> = vec![None; ix.customer_count()];
+        let hi = ix.responses.partition_point(|r| r.day < s);
+        for r in &ix.responses[..hi] {
+            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
+                latest[c as usize] = Some(r.score);
+            }
+        }
+        let mut groups = [(0u64, 0u64); 4];
+        for (c, answer) in latest.iter().enumerate() {
+            if !self.filter.customer(c) || !in_base(ix.pdays(c), s - 1, self.w) {
+                continue;
+            }
+            let g = match answer {
+                Some(x) if *x >= 9.0 => 0,
+                Some(x) if *x >= 7.0 => 1,
+                Some(_) => 2,
+                None => 3,
+            };
+            groups[g].0 += 1;
+            groups[g].1 += in_base(ix.pdays(c), e - 1, self.w) as u64;
+        }
+        let share = |g: (u64, u64)| pct(g.1, g.0);
+        Loyalty {
+            promoter: share(groups[0]),
+            passive: share(groups[1]),
+            detractor: share(groups[2]),
+            none: share(groups[3]),
+        }
+    }
+
+    fn category_counts(&self, s: Day, e: Day) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        for (i, t) in self.ix.tickets.iter().enumerate() {
+            if t.created_day >= s && t.created_day < e && self.ticket_kept(i) {
+                if let Some(c) = &t.category {
+                    *m.entry(c.clone()).or_default() += 1;
+                }
+            }
+        }
+        m
+    }
+
+    fn tickets(&self, p: &Period) -> Tickets {
+        let (s, e) = (p.start(), p.end());
+        let mut out = Tickets::default();
+        let (mut first, mut resolution) = (Vec::new(), Vec::new());
+        let (mut rated, mut satisfied) = (0u64, 0u64);
+        for (i, t) in self.ix.tickets.iter().enumerate() {
+            if !self.ticket_kept(i) {
+                continue;
+            }
+            let created_in = t.created_day >= s && t.created_day < e;
+            if created_in {
+                out.count += 1;
+                if let Some(r) = t.first_response {
+                    first.push((r - t.created) as f64 / 3600.0);
+                }
+                if let Some(r) = t.rating {
+                    rated += 1;
+                    satisfied += r.satisfied() as u64;
+                }
+            }
+            if let (Some(solved), Some(sd)) = (t.solved, t.solved_day) {
+                if sd >= s && sd < e {
+                    resolution.push((solved - t.created) as f64 / 3600.0);
+                }
+            }
+            if t.created_day < e && t.solved_day.is_none_or(|d| d >= e) {
+                out.backlog += 1;
+            }
+        }
+        let spread = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            Spread {
+                median: nearest_rank(v, 1, 2),
+                p90: nearest_rank(v, 9, 10),
+            }
+        };
+        out.first_response_hours = spread(&mut first);
+        out.resolution_hours = spread(&mut resolution);
+        out.csat = pct(satisfied, rated);
+        let now = self.category_counts(s, e);
+        let prev_p = p.previous();
+        let before = self.category_counts(prev_p.start(), prev_p.end());
+        let mut cats: Vec<(String, u64)> = now.into_iter().collect();
+        cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.top_categories = cats
+            .into_iter()
+            .take(5)
+            .map(|(category, count)| CategoryCount {
+                previous: before.get(&category).copied().unwrap_or(0),
+                category,
+                count,
+            })
+            .collect();
+        out
+    }
+
+    fn cohorts(&self, g: Granularity) -> Cohorts {
+        let ix = self.ix;
+        let Some(last) = ix.last_purchase_day else {
+            return Cohorts {
+                granularity: g,
+                rows: Vec::new(),
+            };
+        };
+        // cohort -> (size, customers with a purchase at each age)
+        let mut table: BTreeMap<Period, (u64, Vec<u64>)> = BTreeMap::new();
+        let mut ages: Vec<usize> = Vec::new();
+        for c in 0..ix.customer_count() {
+            let Some(first) = ix.first_day[c] else {
+                continue;
+            };
+            if !self.filter.customer(c) {
+                continue;
+            }
+            let cohort = Period::containing(g, first);
+            let entry = table.entry(cohort).or_insert((0, Vec::new()));
+            entry.0 += 1;
+            ages.clear();
+            let mut current: Option<Period> = None;
+            for &d in ix.pdays(c) {
+                if current.is_some_and(|p| d < p.end()) {
+                    continue;
+                }
+                let p = Period::containing(g, d);
+                current = Some(p);
+                ages.push(cohort.steps_to(&p) as usize);
+            }
+            for &k in &ages {
+                if entry.1.len() <= k {
+                    entry.1.resize(k + 1, 0);
+                }
+                entry.1[k] += 1;
+            }
+        }
+        let rows = table
+            .into_iter()
+            .map(|(cohort, (size, counts))| {
+                let mut retention = Vec::new();
+                let mut partial_from = None;
+                let mut p = cohort;
+                let mut k = 0;
+                while p.start() <= last {
+                    retention
+                        .push(counts.get(k).copied().unwrap_or(0) as f64 * 100.0 / size as f64);
+                    if partial_from.is_none() && p.end() - 1 > last {
+                        partial_from = Some(k);
+                    }
+                    p = p.next();
+                    k += 1;
+                }
+                CohortRow {
+                    cohort: cohort.label(),
+                    size,
+                    retention,
+                    partial_from,
+                }
+            })
+            .collect();
+        Cohorts {
+            granularity: g,
+            rows,
+        }
+    }
+
+    fn churn_risk(&self, p: &Period, cycle: Option<f64>, threshold: f64) -> Vec<AtRisk> {
+        let ix = self.ix;
+        let e = p.end();
+        let mut latest_nps: Vec<Option<i64>> = vec![None; ix.customer_count()];
+        let hi = ix.responses.partition_point(|r| r.day < e);
+        for r in &ix.responses[..hi] {
+            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
+                latest_nps[c as usize] = Some(r.score as i64);
+            }
+        }
+        let mut open: Vec<u64> = vec![0; ix.customer_count()];
+        for t in &ix.tickets {
+            if let Some(c) = t.customer {
+                if t.created_day < e && t.solved_day.is_none_or(|d| d >= e) {
+                    open[c as usize] += 1;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for c in 0..ix.customer_count() {
+            if !self.filter.customer(c) {
+                continue;
+            }
+            let pd = ix.pdays(c);
+            if !in_base(pd, e - 1, self.w) {
+                continue;
+            }
+            let before = &pd[..pd.partition_point(|&d| d < e)];
+            let Some(&last) = before.last() else { continue };
+            let mut gaps: Vec<i32> = before.windows(2).map(|w| w[1] - w[0]).collect();
+            gaps.sort_unstable();
+            let cycle_c = if gaps.len() >= 2 {
+                nearest_rank(&gaps, 1, 2).map(f64::from)
+            } else {
+                cycle
+            };
+            let Some(cyc) = cycle_c.filter(|x| *x > 0.0) else {
+                continue;
+            };
+            let overdue = (e - 1 - last) as f64 / cyc;
+            if overdue >= threshold {
+                out.push(AtRisk {
+                    customer_id: ix.customers[c].clone(),
+                    overdue,
+                    revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
+                    last_nps: if ix.has_feedback { latest_nps[c] } else { None },
+                    open_tickets: ix.has_tickets.then_some(open[c]),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.revenue_at_stake
+                .total_cmp(&a.revenue_at_stake)
+                .then(b.overdue.total_cmp(&a.overdue))
+                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        });
+        out
+    }
+}
+
+/// The stop words of the detractor themes, shipped in `assets/`.
+pub fn stopwords() -> std::collections::HashSet<&'static str> {
+    include_str!("../assets/stopwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// Computes every KPI of the query's period, its previous period and the
+/// same period a year ago, the cohort table and the churn-risk list.
+pub fn compute(ds: &Dataset, q: &Query) -> Result<Snapshot, MetricsError> {
+    let ix = &ds.index;
+    let filter = build_filter(ix, q)?;
+    let (cycle, w) = churn_window(ix, q.churn_window);
+    let stop = stopwords();
+    let ctx = Ctx {
+        ix,
+        filter,
+        w,
+        scales: q.scales,
+        stopwords: &stop,
+    };
+    let p = q.period;
+    let cycle_warning = cycle.and_then(|c| {
+        let required = 3.0 * c;
+        (f64::from(p.days()) < required).then(|| CycleWarning {
+            period_days: p.days(),
+            purchase_cycle_days: c,
+            required_days: required,
+            suggested_granularity: Granularity::ALL
+                .into_iter()
+                .find(|g| f64::from(g.shortest_days()) >= required),
+        })
+    });
+    let block = |p: Period| PeriodKpis {
+        period: PeriodJson::from(&p),
+        kpis: ctx.kpis(&p),
+    };
+    Ok(Snapshot {
+        period: PeriodJson::from(&p),
+        filters: Filters {
+            segment: q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
+            cohort: q.cohort.map(|c| c.label()),
+        },
+        churn_window_days: w,
+        purchase_cycle_days: cycle,
+        cycle_warning,
+        kpis: ctx.kpis(&p),
+        previous: Some(block(p.previous())),
+        year_ago: p.year_ago().map(block),
+        cohorts: ctx.cohorts(p.granularity),
+        churn_risk: ctx.churn_risk(&p, cycle, q.at_risk_threshold),
+        data_quality: ds.reports.clone(),
+    })
+}
+
+/// Every period of a granularity over the data's date range, oldest first.
+pub fn periods_over_data(ds: &Dataset, g: Granularity) -> Vec<Period> {
+    let (Some(a), Some(b)) = (ds.index.first_row_day, ds.index.last_row_day) else {
+        return Vec::new();
+    };
+    let mut p = Period::containing(g, a);
+    let mut out = Vec::new();
+    while p.start() <= b {
+        out.push(p);
+        p = p.next();
+    }
+    out
+}
+
+/// `YYYY-MM-DD` of the data's first and last order rows.
+pub fn data_range(ds: &Dataset) -> Option<(String, String)> {
+    Some((
+        format_day(ds.index.first_row_day?),
+        format_day(ds.index.last_row_day?),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(nearest_rank(&[1, 2, 3, 4], 1, 2), Some(2));
+        assert_eq!(nearest_rank(&[1, 2, 3], 1, 2), Some(2));
+        assert_eq!(nearest_rank(&[5], 9, 10), Some(5));
+        assert_eq!(nearest_rank(&(1..=10).collect::<Vec<_>>(), 9, 10), Some(9));
+        assert_eq!(nearest_rank(&(1..=11).collect::<Vec<_>>(), 9, 10), Some(10));
+        assert_eq!(nearest_rank::<i32>(&[], 1, 2), None);
+    }
+}

@@ -1,0 +1,146 @@
+//! One-line definitions of every KPI, kept next to the engine: shown in the
+//! dashboard's definitions panel and by `holdfast report --explain`.
+
+/// (key, name, definition)
+pub const DEFINITIONS: &[(&str, &str, &str)] = &[
+    (
+        "customers.start",
+        "Customers at start (S)",
+        "customers with a purchase in the churn window ending the day before the period",
+    ),
+    (
+        "customers.end",
+        "Customers at end (E)",
+        "customers with a purchase in the churn window ending on the period's last day",
+    ),
+    (
+        "customers.new",
+        "New (N)",
+        "customers whose first-ever purchase falls in the period",
+    ),
+    (
+        "customers.retained",
+        "Retained",
+        "customers in both S and E",
+    ),
+    (
+        "customers.won_back",
+        "Won back",
+        "customers in E who were neither in S nor new: lapsed, then bought again",
+    ),
+    ("customers.lost", "Lost", "customers in S who are not in E"),
+    (
+        "retention_rate",
+        "Retention rate",
+        "(E − new customers still in E) / S × 100",
+    ),
+    ("churn_rate", "Churn rate", "lost / S × 100"),
+    (
+        "lost_per_new",
+        "Lost per new customer",
+        "lost / N; above 1 the base shrinks",
+    ),
+    (
+        "revenue",
+        "Revenue",
+        "sum of all amounts dated in the period, refunds included",
+    ),
+    (
+        "orders",
+        "Orders",
+        "distinct orders among purchase rows dated in the period",
+    ),
+    (
+        "buyers",
+        "Buyers",
+        "distinct customers with a purchase in the period",
+    ),
+    ("apv", "Average purchase value", "revenue / orders"),
+    ("apf", "Purchase frequency", "orders / buyers"),
+    ("arpc", "Revenue per customer", "revenue / buyers"),
+    (
+        "monthly_revenue",
+        "Monthly revenue",
+        "revenue / (days in period / 30.436875)",
+    ),
+    ("mrr", "MRR", "E × monthly revenue / buyers"),
+    (
+        "repeat_purchase_rate",
+        "Repeat purchase rate",
+        "buyers with 2+ distinct orders before the period's end / buyers × 100",
+    ),
+    (
+        "clv",
+        "Customer lifetime value",
+        "APV × APF / (churn rate / 100)",
+    ),
+    (
+        "nps",
+        "NPS",
+        "(promoters 9–10 − detractors 0–6) / responses × 100",
+    ),
+    (
+        "nps.margin",
+        "NPS margin of error",
+        "1.96 × 100 × √((p + d − (p − d)²) / n), 95 % confidence",
+    ),
+    (
+        "csat",
+        "CSAT",
+        "responses scoring 4–5 (8–10 on a 10 scale) / responses × 100",
+    ),
+    (
+        "ces",
+        "CES",
+        "mean effort score; easy share = responses ≥ 5 (≥ 4 on a 5 scale) / responses × 100",
+    ),
+    (
+        "loyalty_retention",
+        "Loyalty vs retention",
+        "retention share of S by each customer's latest NPS answer before the period",
+    ),
+    ("tickets.count", "Tickets", "tickets created in the period"),
+    (
+        "tickets.first_response_hours",
+        "First response time",
+        "median and 90th percentile of hours to first response, tickets created in the period",
+    ),
+    (
+        "tickets.resolution_hours",
+        "Resolution time",
+        "median and 90th percentile of hours to solve, tickets solved in the period",
+    ),
+    (
+        "tickets.backlog",
+        "Backlog",
+        "tickets created before the period's end and not solved before it",
+    ),
+    (
+        "tickets.csat",
+        "Ticket CSAT",
+        "good / (good + bad) × 100, or share of ratings ≥ 4",
+    ),
+    (
+        "cohorts",
+        "Cohort retention",
+        "share of each acquisition cohort with a purchase k periods later",
+    ),
+    (
+        "churn_risk",
+        "Churn risk",
+        "customers in E overdue by ≥ 2 of their own purchase cycles, by revenue at stake",
+    ),
+    (
+        "churn_window_days",
+        "Churn window",
+        "a customer leaves the base after this many days without a purchase (3 typical cycles)",
+    ),
+];
+
+/// The definition of a KPI key.
+pub fn definition(key: &str) -> Option<&'static str> {
+    DEFINITIONS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, _, d)| *d)
+}

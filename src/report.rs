@@ -1,0 +1,218 @@
+//! `holdfast report`: a `Snapshot` as JSON (kpi-spec §6) or as a readable table.
+
+use std::fmt::Write as _;
+
+use crate::metrics::{Kpis, Snapshot};
+
+/// The snapshot as pretty JSON; numbers unrounded, undefined as null.
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn num(v: Option<f64>, decimals: usize, suffix: &str) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.decimals$}{suffix}"),
+        _ => "–".into(),
+    }
+}
+
+/// Change in percentage points.
+fn points(now: Option<f64>, then: Option<f64>) -> String {
+    match (now, then) {
+        (Some(a), Some(b)) => format!("{:+.1} pp", a - b),
+        _ => "–".into(),
+    }
+}
+
+/// Relative change in percent.
+fn relative(now: Option<f64>, then: Option<f64>) -> String {
+    match (now, then) {
+        (Some(a), Some(b)) if b != 0.0 => format!("{:+.1} %", (a - b) / b.abs() * 100.0),
+        _ => "–".into(),
+    }
+}
+
+enum Kind {
+    Percent,
+    /// A score on a fixed scale (NPS): deltas in points.
+    Score,
+    Count,
+    Money,
+    Ratio,
+}
+
+type Getter = fn(&Kpis) -> Option<f64>;
+
+const ROWS: &[(&str, Kind, Getter)] = &[
+    ("Retention rate", Kind::Percent, |k| k.retention_rate),
+    ("Churn rate", Kind::Percent, |k| k.churn_rate),
+    ("Customers at start", Kind::Count, |k| {
+        Some(k.customers.start as f64)
+    }),
+    ("Customers at end", Kind::Count, |k| {
+        Some(k.customers.end as f64)
+    }),
+    ("New customers", Kind::Count, |k| {
+        Some(k.customers.new as f64)
+    }),
+    ("Won back", Kind::Count, |k| {
+        Some(k.customers.won_back as f64)
+    }),
+    ("Lost", Kind::Count, |k| Some(k.customers.lost as f64)),
+    ("Lost per new", Kind::Ratio, |k| k.lost_per_new),
+    ("Revenue", Kind::Money, |k| Some(k.revenue)),
+    ("Orders", Kind::Count, |k| Some(k.orders as f64)),
+    ("Buyers", Kind::Count, |k| Some(k.buyers as f64)),
+    ("Avg purchase value", Kind::Money, |k| k.apv),
+    ("Purchase frequency", Kind::Ratio, |k| k.apf),
+    ("Revenue per buyer", Kind::Money, |k| k.arpc),
+    ("MRR", Kind::Money, |k| k.mrr),
+    ("Repeat purchase rate", Kind::Percent, |k| {
+        k.repeat_purchase_rate
+    }),
+    ("Lifetime value", Kind::Money, |k| k.clv),
+    ("NPS", Kind::Score, |k| k.nps.as_ref().and_then(|n| n.score)),
+    ("CSAT", Kind::Percent, |k| {
+        k.csat.as_ref().and_then(|c| c.score)
+    }),
+    ("CES", Kind::Ratio, |k| k.ces.as_ref().and_then(|c| c.mean)),
+    ("Tickets", Kind::Count, |k| {
+        k.tickets.as_ref().map(|t| t.count as f64)
+    }),
+    ("First response (h, median)", Kind::Ratio, |k| {
+        k.tickets
+            .as_ref()
+            .and_then(|t| t.first_response_hours.median)
+    }),
+    ("Resolution (h, median)", Kind::Ratio, |k| {
+        k.tickets.as_ref().and_then(|t| t.resolution_hours.median)
+    }),
+    ("Backlog", Kind::Count, |k| {
+        k.tickets.as_ref().map(|t| t.backlog as f64)
+    }),
+];
+
+/// A readable summary with deltas against the previous period and a year ago.
+pub fn to_table(s: &Snapshot) -> String {
+    let mut out = String::new();
+    let filters = match (&s.filters.segment, &s.filters.cohort) {
+        (None, None) => "none".to_string(),
+        (a, b) => [
+            a.as_ref().map(|x| format!("segment {x}")),
+            b.as_ref().map(|x| format!("cohort {x}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
+    };
+    let _ = writeln!(
+        out,
+        "{} ({} {} .. {})   filters: {filters}",
+        s.period.label,
+        s.period.granularity.name(),
+        s.period.start,
+        s.period.end
+    );
+    let _ = writeln!(
+        out,
+        "churn window {} days; typical purchase cycle {}",
+        s.churn_window_days,
+        num(s.purchase_cycle_days, 0, " days")
+    );
+    if let Some(w) = &s.cycle_warning {
+        let _ = writeln!(
+            out,
+            "warning: this {}-day period is shorter than 3 purchase cycles ({} days): retention here is noise{}",
+            w.period_days,
+            w.required_days,
+            w.suggested_granularity
+                .map(|g| format!("; try a {}", g.name()))
+                .unwrap_or_default()
+        );
+    }
+    let prev = s.previous.as_ref();
+    let ago = s.year_ago.as_ref();
+    let _ = writeln!(
+        out,
+        "\n{:<28}{:>14}{:>14}{:>11}{:>14}{:>11}",
+        "",
+        s.period.label,
+        prev.map(|p| p.period.label.as_str()).unwrap_or("previous"),
+        "Δ",
+        ago.map(|p| p.period.label.as_str()).unwrap_or("year ago"),
+        "Δ"
+    );
+    for (name, kind, get) in ROWS {
+        let now = get(&s.kpis);
+        let p = prev.and_then(|b| get(&b.kpis));
+        let a = ago.and_then(|b| get(&b.kpis));
+        let show = |v| match kind {
+            Kind::Percent => num(v, 1, " %"),
+            Kind::Score => num(v, 1, ""),
+            Kind::Count => num(v, 0, ""),
+            Kind::Money => num(v, 2, ""),
+            Kind::Ratio => num(v, 2, ""),
+        };
+        let delta = |then| match kind {
+            Kind::Percent | Kind::Score => points(now, then),
+            _ => relative(now, then),
+        };
+        let _ = writeln!(
+            out,
+            "{name:<28}{:>14}{:>14}{:>11}{:>14}{:>11}",
+            show(now),
+            show(p),
+            delta(p),
+            show(a),
+            delta(a)
+        );
+    }
+    if let Some(n) = &s.kpis.nps {
+        let _ = writeln!(
+            out,
+            "\nNPS {} ± {} from {} responses: {} promoters, {} passives, {} detractors{}",
+            num(n.score, 1, ""),
+            num(n.margin, 1, ""),
+            n.responses,
+            n.promoters,
+            n.passives,
+            n.detractors,
+            if n.change_significant {
+                " (significant change)"
+            } else {
+                ""
+            }
+        );
+        if !n.detractor_themes.is_empty() {
+            let themes: Vec<String> = n
+                .detractor_themes
+                .iter()
+                .map(|t| format!("{} ({})", t.word, t.count))
+                .collect();
+            let _ = writeln!(out, "detractor themes: {}", themes.join(", "));
+        }
+    }
+    if !s.churn_risk.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nat risk: {} customers; top 5 by revenue at stake:",
+            s.churn_risk.len()
+        );
+        for r in s.churn_risk.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "  {:<24} overdue {:>5.1}×  revenue {:>10.2}",
+                r.customer_id, r.overdue, r.revenue_at_stake
+            );
+        }
+    }
+    let rejected: u64 = s.data_quality.iter().map(|r| r.rejected_total()).sum();
+    if rejected > 0 {
+        let _ = writeln!(
+            out,
+            "\n{rejected} rows were rejected while loading; `holdfast check` lists them"
+        );
+    }
+    out
+}
