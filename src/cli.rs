@@ -36,6 +36,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the KPIs of one period without opening the dashboard.
     Report(ReportArgs),
+    /// Everything the sources hold about one customer.
+    Customer(CustomerArgs),
     /// Write a synthetic dataset (orders, feedback, tickets) for demos and tests.
     Sample(SampleArgs),
     /// Show or create the config file.
@@ -82,6 +84,21 @@ pub struct ReportArgs {
     /// Print the definition of every KPI and exit.
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// The customer id (as in the orders file).
+    pub id: String,
+    /// The period whose standing to show (default: the latest month of the data).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Churn window in days.
+    #[arg(long, value_name = "DAYS")]
+    pub churn_window: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

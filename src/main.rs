@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use holdfast::check::{self, Checked};
-use holdfast::cli::{CheckArgs, Cli, Command, ConfigArgs, OutputFormat, ReportArgs, SampleArgs};
+use holdfast::cli::{
+    CheckArgs, Cli, Command, ConfigArgs, CustomerArgs, OutputFormat, ReportArgs, SampleArgs,
+};
 use holdfast::config::{self, Config};
 use holdfast::data::{self, SourceKind, parse, sample};
 use holdfast::metrics::{self, Granularity, Period, Query};
@@ -38,6 +40,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?
                 .config;
             check_cmd(&args, &flags, &config)
+        }
+        Some(Command::Customer(args)) => {
+            let config = Config::load(cli.config.as_deref())
+                .map_err(|e| e.to_string())?
+                .config;
+            customer_cmd(&args, &flags, &config)
         }
         Some(Command::Report(args)) => {
             let config = Config::load(cli.config.as_deref())
@@ -249,5 +257,30 @@ fn report_cmd(args: &ReportArgs, flags: &Flags, config: &Config) -> Result<ExitC
             .unwrap_or_default()
     };
     print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn customer_cmd(args: &CustomerArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+    let sources = sources::resolve(flags, config)?;
+    let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+    let period = match &args.period {
+        Some(p) => Query::parse_period(p).map_err(|e| e.to_string())?,
+        None => Period::containing(
+            Granularity::Month,
+            dataset
+                .index
+                .last_row_day
+                .ok_or("the orders file has no rows")?,
+        ),
+    };
+    let mut query = Query::new(period);
+    query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
+    let view = metrics::customer::customer_view(&dataset, &query, &args.id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no customer \"{}\" in the orders", args.id))?;
+    match args.format {
+        OutputFormat::Json => println!("{}", report::to_json(&view)),
+        OutputFormat::Text => print!("{}", report::customer_text(&view)),
+    }
     Ok(ExitCode::SUCCESS)
 }

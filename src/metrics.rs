@@ -3,6 +3,7 @@
 //! Everything runs over the compact `Index` built at load. Ratios whose
 //! denominator is zero are `None` (null in JSON, `–` on screen).
 
+pub mod customer;
 pub mod definitions;
 pub mod period;
 

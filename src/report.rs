@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::metrics::customer::CustomerView;
 use crate::metrics::{Kpis, Snapshot};
 
 /// The snapshot as pretty JSON; numbers unrounded, undefined as null.
@@ -213,6 +214,75 @@ pub fn to_table(s: &Snapshot) -> String {
             out,
             "\n{rejected} rows were rejected while loading; `holdfast check` lists them"
         );
+    }
+    out
+}
+
+/// The customer view as text.
+pub fn customer_text(v: &CustomerView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "customer {}", v.customer_id);
+    for (name, value) in &v.segments {
+        let _ = writeln!(out, "  {name}: {}", value.as_deref().unwrap_or("–"));
+    }
+    let _ = writeln!(
+        out,
+        "  orders {} from {} to {}, revenue {:.2}",
+        v.orders,
+        v.first_order.as_deref().unwrap_or("–"),
+        v.last_order.as_deref().unwrap_or("–"),
+        v.revenue
+    );
+    let _ = writeln!(
+        out,
+        "  median gap {}, overdue {}",
+        num(v.median_gap, 0, " days"),
+        num(v.overdue, 2, "×")
+    );
+    let st = &v.standing;
+    let status = if st.new {
+        "new"
+    } else if st.retained {
+        "retained"
+    } else if st.lost {
+        "lost"
+    } else if st.won_back {
+        "won back"
+    } else {
+        "not in the base"
+    };
+    let _ = writeln!(
+        out,
+        "  {}: {status} (start {}, end {})",
+        st.period, st.in_start, st.in_end
+    );
+    if let Some(rs) = &v.responses {
+        let _ = writeln!(out, "  survey responses: {}", rs.len());
+        for r in rs {
+            let _ = writeln!(
+                out,
+                "    {} {} {} {}",
+                r.date,
+                r.survey,
+                r.score,
+                r.comment.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if let Some(ts) = &v.tickets {
+        let _ = writeln!(out, "  tickets: {}", ts.len());
+        for t in ts {
+            let _ = writeln!(
+                out,
+                "    {} {} {} first response {} h, resolved {} h{}",
+                t.ticket_id,
+                t.created,
+                t.category.as_deref().unwrap_or("–"),
+                num(t.first_response_hours, 1, ""),
+                num(t.resolution_hours, 1, ""),
+                if t.open_at_period_end { " (open)" } else { "" }
+            );
+        }
     }
     out
 }

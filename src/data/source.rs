@@ -15,6 +15,8 @@ pub enum Origin {
     Path(PathBuf),
     /// Bytes compiled into the binary (the bundled sample data).
     Embedded(&'static [u8]),
+    /// Bytes held in memory (tests, generated data).
+    Memory(std::sync::Arc<Vec<u8>>),
 }
 
 /// How to decode text files that are not UTF-8.
@@ -71,10 +73,11 @@ impl RawFile {
                 })?
                 .into(),
             Origin::Embedded(b) => (*b).into(),
+            Origin::Memory(b) => b.as_slice().into(),
         };
         let path = match origin {
             Origin::Path(p) => p.as_path(),
-            Origin::Embedded(_) => Path::new(name),
+            Origin::Embedded(_) | Origin::Memory(_) => Path::new(name),
         };
         Self::from_bytes(name, path, &bytes, encoding)
     }

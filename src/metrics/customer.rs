@@ -1,0 +1,163 @@
+//! The customer view (kpi-spec §4.11): everything the sources hold about one
+//! customer, and where they stand in the selected period.
+
+use serde::Serialize;
+
+use super::{MetricsError, Query, churn_window, in_base, nearest_rank};
+use crate::data::Dataset;
+use crate::data::index::Rating;
+use crate::data::parse::{amount_to_f64, format_day};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResponseView {
+    pub date: String,
+    pub survey: &'static str,
+    pub score: f64,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TicketView {
+    pub ticket_id: String,
+    pub created: String,
+    pub first_response_hours: Option<f64>,
+    pub resolution_hours: Option<f64>,
+    pub category: Option<String>,
+    pub satisfaction: Option<String>,
+    pub open_at_period_end: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Standing {
+    pub period: String,
+    pub in_start: bool,
+    pub in_end: bool,
+    pub new: bool,
+    pub retained: bool,
+    pub lost: bool,
+    pub won_back: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CustomerView {
+    pub customer_id: String,
+    pub segments: Vec<(String, Option<String>)>,
+    pub first_order: Option<String>,
+    pub last_order: Option<String>,
+    pub orders: u64,
+    pub revenue: f64,
+    /// Day gaps between consecutive distinct purchase dates.
+    pub gaps: Vec<i32>,
+    pub median_gap: Option<f64>,
+    /// Days since the last purchase before the period's end over the customer's own cycle.
+    pub overdue: Option<f64>,
+    pub responses: Option<Vec<ResponseView>>,
+    pub tickets: Option<Vec<TicketView>>,
+    pub standing: Standing,
+}
+
+fn instant(secs: i64) -> String {
+    let day = secs.div_euclid(86_400) as i32;
+    let t = secs.rem_euclid(86_400);
+    format!("{} {:02}:{:02}", format_day(day), t / 3600, t % 3600 / 60)
+}
+
+/// The view of one customer, or `None` when no order names them.
+pub fn customer_view(
+    ds: &Dataset,
+    q: &Query,
+    id: &str,
+) -> Result<Option<CustomerView>, MetricsError> {
+    let ix = &ds.index;
+    let Some(&c32) = ix.customer_of.get(id) else {
+        return Ok(None);
+    };
+    let c = c32 as usize;
+    let (cycle, w) = churn_window(ix, q.churn_window);
+    let (s, e) = (q.period.start(), q.period.end());
+    let pd = ix.pdays(c);
+    let gaps: Vec<i32> = pd.windows(2).map(|x| x[1] - x[0]).collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_unstable();
+    let before = &pd[..pd.partition_point(|&d| d < e)];
+    let mut own: Vec<i32> = before.windows(2).map(|x| x[1] - x[0]).collect();
+    own.sort_unstable();
+    let own_cycle = if own.len() >= 2 {
+        nearest_rank(&own, 1, 2).map(f64::from)
+    } else {
+        cycle
+    };
+    let overdue = match (before.last(), own_cycle) {
+        (Some(&last), Some(cy)) if cy > 0.0 => Some((e - 1 - last) as f64 / cy),
+        _ => None,
+    };
+    let (_, keys) = ix.orders_of(c);
+    let mut k = keys.to_vec();
+    k.sort_unstable();
+    k.dedup();
+    let in_start = in_base(pd, s - 1, w);
+    let in_end = in_base(pd, e - 1, w);
+    let new = ix.first_day[c].is_some_and(|d| d >= s && d < e);
+    let responses = ix.has_feedback.then(|| {
+        ix.responses
+            .iter()
+            .filter(|r| r.customer == Some(c32))
+            .map(|r| ResponseView {
+                date: format_day(r.day),
+                survey: r.survey.name(),
+                score: r.score,
+                comment: r.comment.clone(),
+            })
+            .collect()
+    });
+    let tickets = ix.has_tickets.then(|| {
+        ix.tickets
+            .iter()
+            .filter(|t| t.customer == Some(c32))
+            .map(|t| TicketView {
+                ticket_id: t.id.clone(),
+                created: instant(t.created),
+                first_response_hours: t.first_response.map(|r| (r - t.created) as f64 / 3600.0),
+                resolution_hours: t.solved.map(|r| (r - t.created) as f64 / 3600.0),
+                category: t.category.clone(),
+                satisfaction: t.rating.map(|r| match r {
+                    Rating::Good => "good".to_string(),
+                    Rating::Bad => "bad".to_string(),
+                    Rating::Score(s) => s.to_string(),
+                }),
+                open_at_period_end: t.created_day < e && t.solved_day.is_none_or(|d| d >= e),
+            })
+            .collect()
+    });
+    Ok(Some(CustomerView {
+        customer_id: id.to_string(),
+        segments: ix
+            .segments
+            .iter()
+            .map(|sg| {
+                (
+                    sg.name.clone(),
+                    sg.of_customer[c].map(|v| sg.values[v as usize].clone()),
+                )
+            })
+            .collect(),
+        first_order: ix.first_day[c].map(format_day),
+        last_order: pd.last().copied().map(format_day),
+        orders: k.len() as u64,
+        revenue: amount_to_f64(ix.revenue(c, i32::MIN, i32::MAX)),
+        median_gap: nearest_rank(&sorted, 1, 2).map(f64::from),
+        gaps,
+        overdue,
+        responses,
+        tickets,
+        standing: Standing {
+            period: q.period.label(),
+            in_start,
+            in_end,
+            new,
+            retained: in_start && in_end,
+            lost: in_start && !in_end,
+            won_back: in_end && !in_start && !new,
+        },
+    }))
+}

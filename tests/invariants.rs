@@ -1,0 +1,124 @@
+//! Property tests: invariants of the customer base and the KPIs on random datasets.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use holdfast::data::{self, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::metrics::{Granularity, Query, compute, periods_over_data};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+struct Row {
+    customer: u8,
+    day: u16,
+    cents: i32,
+    order: Option<u8>,
+    plan: bool,
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        0u8..12,
+        0u16..500,
+        -2000i32..20000,
+        proptest::option::of(0u8..20),
+        any::<bool>(),
+    )
+        .prop_map(|(customer, day, cents, order, plan)| Row {
+            customer,
+            day,
+            cents,
+            order,
+            plan,
+        })
+}
+
+fn memory(kind: SourceKind, name: &str, text: String) -> SourceSpec {
+    SourceSpec {
+        kind,
+        name: name.into(),
+        origin: Origin::Memory(Arc::new(text.into_bytes())),
+        options: SourceOptions::default(),
+    }
+}
+
+fn dataset(rows: &[Row], scores: &[(u8, u16, u8)]) -> data::Dataset {
+    let base = holdfast::data::parse::days_from_civil(2023, 1, 1);
+    let mut orders = String::from("order_id,customer_id,order_date,amount,plan\n");
+    for r in rows {
+        let day = holdfast::data::parse::format_day(base + r.day as i32);
+        let order = r.order.map(|o| format!("O{o}")).unwrap_or_default();
+        let sign = if r.cents < 0 { "-" } else { "" };
+        let _ = writeln!(
+            orders,
+            "{order},c{},{day},{sign}{}.{:02},{}",
+            r.customer,
+            r.cents.abs() / 100,
+            r.cents.abs() % 100,
+            if r.plan { "pro" } else { "basic" }
+        );
+    }
+    let mut feedback = String::from("responded_at,customer_id,survey,score\n");
+    for (c, d, s) in scores {
+        let _ = writeln!(
+            feedback,
+            "{},c{c},nps,{s}",
+            holdfast::data::parse::format_day(base + *d as i32)
+        );
+    }
+    let sources = Sources {
+        orders: memory(SourceKind::Orders, "orders.csv", orders),
+        feedback: Some(memory(SourceKind::Feedback, "feedback.csv", feedback)),
+        tickets: None,
+    };
+    data::load(&sources, Scales::default()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn base_and_kpi_invariants(
+        rows in proptest::collection::vec(row(), 1..60),
+        scores in proptest::collection::vec((0u8..12, 0u16..500, 0u8..=10), 0..30),
+        w in proptest::option::of(7u32..120),
+        g in prop_oneof![Just(Granularity::Week), Just(Granularity::Month), Just(Granularity::Quarter)],
+    ) {
+        let ds = dataset(&rows, &scores);
+        for p in periods_over_data(&ds, g) {
+            let mut q = Query::new(p);
+            q.churn_window = w;
+            let s = compute(&ds, &q).unwrap();
+            let c = &s.kpis.customers;
+            prop_assert_eq!(c.retained + c.lost, c.start);
+            prop_assert_eq!(c.retained + c.won_back + c.new_at_end, c.end);
+            if c.start > 0 {
+                let crr = s.kpis.retention_rate.unwrap();
+                let churn = s.kpis.churn_rate.unwrap();
+                prop_assert!((crr + churn - (100.0 + c.won_back as f64 / c.start as f64 * 100.0)).abs() < 1e-9);
+                prop_assert!((0.0..=100.0).contains(&churn));
+                prop_assert!(crr >= 0.0);
+            } else {
+                prop_assert_eq!(s.kpis.retention_rate, None);
+            }
+            if let Some(r) = s.kpis.repeat_purchase_rate { prop_assert!((0.0..=100.0).contains(&r)); }
+            let n = s.kpis.nps.as_ref().unwrap();
+            if let Some(score) = n.score { prop_assert!((-100.0..=100.0).contains(&score)); }
+            prop_assert_eq!(n.promoters + n.passives + n.detractors, n.responses);
+            for row in &s.cohorts.rows {
+                prop_assert_eq!(row.retention.first().copied(), Some(100.0));
+                prop_assert!(row.retention.iter().all(|v| (0.0..=100.0).contains(v)));
+            }
+            // Filtering never increases counts.
+            let mut fq = q.clone();
+            fq.segment = Some(("plan".into(), "pro".into()));
+            let f = compute(&ds, &fq).unwrap();
+            let fc = &f.kpis.customers;
+            prop_assert!(fc.start <= c.start && fc.end <= c.end && fc.new <= c.new && fc.lost <= c.lost);
+            prop_assert!(f.kpis.buyers <= s.kpis.buyers && f.kpis.orders <= s.kpis.orders);
+            prop_assert!(f.kpis.nps.as_ref().unwrap().responses <= n.responses);
+            let json = serde_json::to_string(&s).unwrap();
+            prop_assert!(!json.contains("NaN") && !json.contains("inf"));
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Every KPI against values worked out by hand on the tiny fixtures in
+//! tests/fixtures/metrics/ (see the comments), plus empty periods, zero
+//! denominators, filters, cohorts and churn risk.
+
+use std::path::Path;
+
+use holdfast::data::{self, Dataset, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::metrics::{Granularity, Period, Query, Snapshot, compute};
+
+fn spec(kind: SourceKind, file: &str) -> SourceSpec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/metrics")
+        .join(file);
+    SourceSpec::path(kind, &path, SourceOptions::default())
+}
+
+fn dataset(feedback: bool, tickets: bool) -> Dataset {
+    let sources = Sources {
+        orders: spec(SourceKind::Orders, "orders.csv"),
+        feedback: feedback.then(|| spec(SourceKind::Feedback, "feedback.csv")),
+        tickets: tickets.then(|| spec(SourceKind::Tickets, "tickets.csv")),
+    };
+    data::load(&sources, Scales::default()).unwrap()
+}
+
+fn query(label: &str, w: Option<u32>) -> Query {
+    let mut q = Query::new(Period::parse(label).unwrap());
+    q.churn_window = w;
+    q
+}
+
+fn run(ds: &Dataset, q: &Query) -> Snapshot {
+    compute(ds, q).unwrap()
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+macro_rules! assert_close {
+    ($a:expr, $b:expr) => {
+        assert!(
+            close($a, $b),
+            "{} = {:?}, expected {}",
+            stringify!($a),
+            $a,
+            $b
+        )
+    };
+}
+
+/// March 2024 with W = 30 days.
+///
+/// In the base at the close of Feb 29 (purchase in Jan 31..Feb 29): a (Feb 10), b (Feb 20) → S = 2.
+/// At the close of Mar 31 (purchase in Mar 2..Mar 31): a (Mar 5), c, d (Mar 2), e (Mar 20), h → E = 5.
+/// New in March: c, d, h → N = 3, all still in E → N_end = 3.
+/// retained = {a} = 1; won back = {e} (lapsed since Dec 1) = 1; lost = {b} = 1.
+/// f has refunds only: never in the base.
+#[test]
+fn customer_base_retention_and_churn() {
+    let s = run(&dataset(false, false), &query("2024-03", Some(30)));
+    let c = &s.kpis.customers;
+    assert_eq!(
+        (
+            c.start,
+            c.end,
+            c.new,
+            c.new_at_end,
+            c.retained,
+            c.won_back,
+            c.lost
+        ),
+        (2, 5, 3, 3, 1, 1, 1)
+    );
+    // CRR = (E − N_end) / S × 100 = (5 − 3) / 2 × 100.
+    assert_close!(s.kpis.retention_rate, 100.0);
+    // churn = lost / S × 100 = 1 / 2 × 100.
+    assert_close!(s.kpis.churn_rate, 50.0);
+    // CRR + churn = 100 + won_back / S × 100 = 150.
+    assert_close!(s.kpis.lost_per_new, 1.0 / 3.0);
+    assert_eq!(s.churn_window_days, 30);
+}
+
+/// Revenue in March: a 30 + 20 (order A1, two lines), b −5 (refund), c 15, d 25,
+/// e 60, f −10 (refund), h 40 + 10 (order H1 over two days) = 185.
+/// Orders: A1, C1, D1, E1, H1 = 5 (H1 once). Buyers: a, c, d, e, h = 5.
+#[test]
+fn revenue_orders_and_value() {
+    let s = run(&dataset(false, false), &query("2024-03", Some(30)));
+    let k = &s.kpis;
+    assert_eq!((k.revenue, k.orders, k.buyers), (185.0, 5, 5));
+    assert_close!(k.apv, 37.0); // 185 / 5
+    assert_close!(k.apf, 1.0); // 5 / 5
+    assert_close!(k.arpc, 37.0); // 185 / 5
+    // 185 / (31 / 30.436875) = 181.639415322580...
+    assert!((k.monthly_revenue - 185.0 * 30.436875 / 31.0).abs() < 1e-9);
+    assert!((k.monthly_revenue - 181.639_415_322_580_6).abs() < 1e-9);
+    // MRR = E × monthly revenue / buyers = 5 × 181.6394… / 5.
+    assert_close!(k.mrr, 185.0 * 30.436875 / 31.0);
+    // Buyers with 2+ distinct orders before Apr 1: a (A0, A1), e (E0, E1); h has one order over two days.
+    assert_close!(k.repeat_purchase_rate, 40.0);
+    // CLV = APV × APF / (churn / 100) = 37 × 1 / 0.5.
+    assert_close!(k.clv, 74.0);
+}
+
+/// February with W = 30: S at Jan 31 (window Jan 2..Jan 31) = {g}; E at Feb 29 = {a, b};
+/// N = {a, b}; lost = {g}. CRR = (2 − 2) / 1 = 0; churn = 100. Revenue 40 + 12.
+#[test]
+fn previous_and_year_ago_periods() {
+    let s = run(&dataset(false, false), &query("2024-03", Some(30)));
+    let prev = s.previous.as_ref().unwrap();
+    assert_eq!(prev.period.label, "2024-02");
+    assert_eq!(
+        (prev.period.start.as_str(), prev.period.end.as_str()),
+        ("2024-02-01", "2024-02-29")
+    );
+    let c = &prev.kpis.customers;
+    assert_eq!((c.start, c.end, c.new, c.lost), (1, 2, 2, 1));
+    assert_close!(prev.kpis.retention_rate, 0.0);
+    assert_close!(prev.kpis.churn_rate, 100.0);
+    assert_eq!(prev.kpis.revenue, 52.0);
+    // A year before any data: zeros and nulls, never NaN.
+    let ago = s.year_ago.as_ref().unwrap();
+    assert_eq!(ago.period.label, "2023-03");
+    assert_eq!(ago.kpis.customers.start, 0);
+    assert_eq!(
+        (
+            ago.kpis.retention_rate,
+            ago.kpis.churn_rate,
+            ago.kpis.apv,
+            ago.kpis.clv
+        ),
+        (None, None, None, None)
+    );
+}
+
+#[test]
+fn empty_period_gives_nulls_not_nan() {
+    let s = run(&dataset(true, true), &query("2022-01", None));
+    let k = &s.kpis;
+    assert_eq!(
+        (k.revenue, k.orders, k.buyers, k.monthly_revenue),
+        (0.0, 0, 0, 0.0)
+    );
+    for v in [
+        k.retention_rate,
+        k.churn_rate,
+        k.lost_per_new,
+        k.apv,
+        k.apf,
+        k.arpc,
+        k.mrr,
+        k.repeat_purchase_rate,
+        k.clv,
+    ] {
+        assert_eq!(v, None);
+    }
+    let n = k.nps.as_ref().unwrap();
+    assert_eq!((n.responses, n.score, n.margin), (0, None, None));
+    let c = k.csat.as_ref().unwrap();
+    assert_eq!((c.score, c.mean), (None, None));
+    let t = k.tickets.as_ref().unwrap();
+    assert_eq!(
+        (
+            t.count,
+            t.first_response_hours.median,
+            t.resolution_hours.p90,
+            t.csat,
+            t.backlog
+        ),
+        (0, None, None, None, 0)
+    );
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(!json.contains("NaN") && !json.contains("inf"));
+}
+
+/// With the default window: gaps between distinct purchase dates are a 24 (Feb 10 → Mar 5),
+/// e 110 (Dec 1 → Mar 20), h 1 → median (nearest rank 2 of 3) = 24; fewer than 30 gaps → W = 90.
+/// March with W = 90: S at Feb 29 (Dec 2..Feb 29) = {a, b, g}; E at Mar 31 (Jan 2..Mar 31) = all but f;
+/// nobody lost → churn 0 → CLV undefined.
+#[test]
+fn default_window_with_few_gaps_and_zero_churn() {
+    let s = run(&dataset(false, false), &query("2024-03", None));
+    assert_eq!(s.churn_window_days, 90);
+    assert_eq!(s.purchase_cycle_days, Some(24.0));
+    let c = &s.kpis.customers;
+    assert_eq!((c.start, c.end, c.lost), (3, 7, 0));
+    assert_close!(s.kpis.churn_rate, 0.0);
+    assert_eq!(s.kpis.clv, None);
+    // A 31-day month is shorter than 3 × 24 = 72 days: the shortest long-enough granularity is a quarter.
+    let w = s.cycle_warning.as_ref().unwrap();
+    assert_eq!(
+        (w.period_days, w.purchase_cycle_days, w.required_days),
+        (31, 24.0, 72.0)
+    );
+    assert_eq!(w.suggested_granularity, Some(Granularity::Quarter));
+    let q = run(&dataset(false, false), &query("2024-Q1", None));
+    assert!(q.cycle_warning.is_none());
+}
+
+/// NPS in March: a 10, b 3, c 8, anonymous 6 → 1 promoter, 1 passive, 2 detractors of 4:
+/// (1 − 2) / 4 × 100 = −25. Margin: p = .25, d = .5, (p + d − (p − d)²) / n = .6875 / 4,
+/// 1.96 × 100 × √.171875 = 81.2573…
+/// Detractor comments: "slow delivery, slow support", "Slow app" → slow 3, app 1, delivery 1 (1 in
+/// the promoter comment), support 1.
+#[test]
+fn nps_margin_and_detractor_themes() {
+    let s = run(&dataset(true, false), &query("2024-03", Some(30)));
+    let n = s.kpis.nps.as_ref().unwrap();
+    assert_eq!(
+        (n.responses, n.promoters, n.passives, n.detractors),
+        (4, 1, 1, 2)
+    );
+    assert_close!(n.score, -25.0);
+    assert_close!(n.margin, 1.96 * 100.0 * (0.6875f64 / 4.0).sqrt());
+    assert!((n.margin.unwrap() - 81.257_307_363_7).abs() < 1e-6);
+    let themes: Vec<(&str, u64, u64)> = n
+        .detractor_themes
+        .iter()
+        .map(|t| (t.word.as_str(), t.count, t.promoter_count))
+        .collect();
+    assert_eq!(
+        themes,
+        vec![
+            ("slow", 3, 0),
+            ("app", 1, 0),
+            ("delivery", 1, 1),
+            ("support", 1, 0)
+        ]
+    );
+    // February: a 9, b 2 → 0 ± 138.6; |−25 − 0| < √(81.3² + 138.6²): not significant.
+    assert!(!n.change_significant);
+    let prev = s.previous.as_ref().unwrap().kpis.nps.as_ref().unwrap();
+    assert_close!(prev.score, 0.0);
+    assert_close!(prev.margin, 1.96 * 100.0 * 0.5f64.sqrt());
+}
+
+/// CSAT: d 5, e 3 → 1 of 2 satisfied = 50 %, mean 4. CES: a 6, c 4 → mean 5, easy (≥ 5) 50 %.
+/// Loyalty: S = {a, b}; a's latest NPS before March is 9 (promoter, retained), b's is 2
+/// (detractor, lost).
+#[test]
+fn csat_ces_and_loyalty() {
+    let s = run(&dataset(true, false), &query("2024-03", Some(30)));
+    let c = s.kpis.csat.as_ref().unwrap();
+    assert_eq!(c.responses, 2);
+    assert_close!(c.score, 50.0);
+    assert_close!(c.mean, 4.0);
+    let e = s.kpis.ces.as_ref().unwrap();
+    assert_eq!(e.responses, 2);
+    assert_close!(e.mean, 5.0);
+    assert_close!(e.easy_share, 50.0);
+    let l = s.kpis.loyalty_retention.as_ref().unwrap();
+    assert_close!(l.promoter, 100.0);
+    assert_close!(l.detractor, 0.0);
+    assert_eq!((l.passive, l.none), (None, None));
+    // CSAT on a 1..10 scale counts scores ≥ 8: neither 5 nor 3.
+    let mut q = query("2024-03", Some(30));
+    q.scales = Scales { csat: 10, ces: 5 };
+    let s = run(&dataset(true, false), &q);
+    assert_close!(s.kpis.csat.as_ref().unwrap().score, 0.0);
+    // CES on 1..5: easy is ≥ 4: both 6 and 4.
+    assert_close!(s.kpis.ces.as_ref().unwrap().easy_share, 100.0);
+}
+
+/// Tickets created in March: t1, t2, t4, t5 = 4. First response (created in March, with one):
+/// t1 2 h, t2 0.5 h, t5 6 h → median 2, p90 (rank 3 of 3) 6. Resolution (solved in March):
+/// t1 24 h, t3 336 h (created in February), t5 10 h → median 24, p90 336. Backlog at Apr 1:
+/// t2 (open), t4 (solved Apr 2) = 2. CSAT: t1 good, t2 bad, t4 4, t5 2 → 2 of 4.
+/// Categories: billing 2 (t1, t5), shipping 2 (t2, t4): a tie, by name; February: billing 1.
+#[test]
+fn ticket_kpis() {
+    let s = run(&dataset(false, true), &query("2024-03", Some(30)));
+    let t = s.kpis.tickets.as_ref().unwrap();
+    assert_eq!((t.count, t.backlog), (4, 2));
+    assert_close!(t.first_response_hours.median, 2.0);
+    assert_close!(t.first_response_hours.p90, 6.0);
+    assert_close!(t.resolution_hours.median, 24.0);
+    assert_close!(t.resolution_hours.p90, 336.0);
+    assert_close!(t.csat, 50.0);
+    let cats: Vec<(&str, u64, u64)> = t
+        .top_categories
+        .iter()
+        .map(|c| (c.category.as_str(), c.count, c.previous))
+        .collect();
+    assert_eq!(cats, vec![("billing", 2, 1), ("shipping", 2, 0)]);
+    assert!(
+        s.kpis.nps.is_none(),
+        "no feedback source: its sections are null"
+    );
+}
+
+/// Segment plan=basic: a customer's segment is that of their first purchase row (a: basic,
+/// though later rows say pro); f (refunds only) belongs to no segment. Basic customers: a, c, e.
+/// S = {a}, E = {a, c, e}, N = {c}, won back {e} → CRR (3 − 1) / 1 = 200 %, churn 0.
+/// Revenue: a 50 + c 15 + e 60 = 125. Feedback: a 10, c 8, and the anonymous 6 because the
+/// feedback file carries `plan` = basic → NPS 0. Tickets: t1 (a), t4 (e) in March; t5 has no
+/// customer and the tickets file has no plan column → left out.
+#[test]
+fn segment_filter() {
+    let mut q = query("2024-03", Some(30));
+    q.segment = Some(("plan".into(), "basic".into()));
+    let s = run(&dataset(true, true), &q);
+    assert_eq!(s.filters.segment.as_deref(), Some("plan=basic"));
+    let c = &s.kpis.customers;
+    assert_eq!(
+        (c.start, c.end, c.new, c.retained, c.won_back, c.lost),
+        (1, 3, 1, 1, 1, 0)
+    );
+    assert_close!(s.kpis.retention_rate, 200.0);
+    assert_eq!(s.kpis.revenue, 125.0);
+    let n = s.kpis.nps.as_ref().unwrap();
+    assert_eq!(
+        (n.responses, n.promoters, n.passives, n.detractors),
+        (3, 1, 1, 1)
+    );
+    assert_close!(n.score, 0.0);
+    assert_eq!(s.kpis.tickets.as_ref().unwrap().count, 2);
+    let mut bad = q.clone();
+    bad.segment = Some(("tier".into(), "x".into()));
+    assert_eq!(
+        compute(&dataset(false, false), &bad)
+            .unwrap_err()
+            .to_string(),
+        "no segment column \"tier\" in the orders; segment columns: plan"
+    );
+}
+
+/// Cohort 2024-02: a and b. March, W = 30: S = {a, b}, E = {a}, lost {b}; revenue a 50 + b −5.
+/// The anonymous response has no cohort: NPS from a 10, b 3 only.
+#[test]
+fn cohort_filter_and_combined_filters() {
+    let mut q = query("2024-03", Some(30));
+    q.cohort = Some(Period::parse("2024-02").unwrap());
+    let s = run(&dataset(true, false), &q);
+    let c = &s.kpis.customers;
+    assert_eq!((c.start, c.end, c.new, c.retained, c.lost), (2, 1, 0, 1, 1));
+    assert_eq!(s.kpis.revenue, 45.0);
+    assert_eq!(s.kpis.nps.as_ref().unwrap().responses, 2);
+    q.segment = Some(("plan".into(), "pro".into()));
+    let s = run(&dataset(true, false), &q);
+    // Cohort 2024-02 and plan=pro: b only.
+    assert_eq!(
+        (s.kpis.customers.start, s.kpis.customers.end, s.kpis.revenue),
+        (1, 0, -5.0)
+    );
+}
+
+/// Month cohorts; the last day of data is Mar 26 (the latest purchase).
+/// 2023-12: e → Dec ✓, Jan ✗, Feb ✗, Mar ✓ = [100, 0, 0, 100], March partial (ends after Mar 26).
+/// 2024-01: g = [100, 0, 0]. 2024-02: a, b = [100, 50]. 2024-03: c, d, h = [100].
+#[test]
+fn cohort_table_with_partial_cells() {
+    let s = run(&dataset(false, false), &query("2024-03", Some(30)));
+    assert_eq!(s.cohorts.granularity, Granularity::Month);
+    let rows: Vec<(&str, u64, Vec<f64>, Option<usize>)> = s
+        .cohorts
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.cohort.as_str(),
+                r.size,
+                r.retention.clone(),
+                r.partial_from,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("2023-12", 1, vec![100.0, 0.0, 0.0, 100.0], Some(3)),
+            ("2024-01", 1, vec![100.0, 0.0, 0.0], Some(2)),
+            ("2024-02", 2, vec![100.0, 50.0], Some(1)),
+            ("2024-03", 3, vec![100.0], Some(0)),
+        ]
+    );
+    // Quarter cohorts: 2023-Q4 (e) and 2024-Q1 (everyone else but f).
+    let s = run(&dataset(false, false), &query("2024-Q1", Some(30)));
+    let rows: Vec<(&str, u64, Vec<f64>)> = s
+        .cohorts
+        .rows
+        .iter()
+        .map(|r| (r.cohort.as_str(), r.size, r.retention.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("2023-Q4", 1, vec![100.0, 100.0]),
+            ("2024-Q1", 6, vec![100.0])
+        ]
+    );
+}
+
+/// At the close of Mar 31 (e = Apr 1) with the typical cycle of 24 days:
+/// a: last Mar 5, one own gap (< 2) → 24 → (Mar 31 − Mar 5) / 24 = 26 / 24; d: 29 / 24;
+/// c: 21 / 24; e: 11 / 24 (one gap); h: 5 / 24. Threshold 2: nobody. Threshold 1: a and d,
+/// by revenue at stake in Apr 2 2023 .. Mar 31 2024: a 40 + 50 = 90, d 25.
+#[test]
+fn churn_risk_list() {
+    let ds = dataset(true, true);
+    let s = run(&ds, &query("2024-03", Some(30)));
+    assert!(s.churn_risk.is_empty());
+    let mut q = query("2024-03", Some(30));
+    q.at_risk_threshold = 1.0;
+    let s = run(&ds, &q);
+    type Risk<'a> = (&'a str, f64, f64, Option<i64>, Option<u64>);
+    let list: Vec<Risk> = s
+        .churn_risk
+        .iter()
+        .map(|r| {
+            (
+                r.customer_id.as_str(),
+                r.overdue,
+                r.revenue_at_stake,
+                r.last_nps,
+                r.open_tickets,
+            )
+        })
+        .collect();
+    assert_eq!(
+        list,
+        vec![
+            ("a", 26.0 / 24.0, 90.0, Some(10), Some(0)),
+            ("d", 29.0 / 24.0, 25.0, None, Some(0))
+        ]
+    );
+    // In April b's ticket t2 is still open, but b is not in the base.
+    let s = run(&ds, &{
+        let mut q = query("2024-04", Some(60));
+        q.at_risk_threshold = 1.0;
+        q
+    });
+    assert!(s.churn_risk.iter().all(|r| r.customer_id != "b"));
+}
+
+#[test]
+fn iso_week_across_a_year_boundary() {
+    // 2024-W01 is Jan 1..Jan 7 2024; g bought on Jan 5.
+    let s = run(&dataset(false, false), &query("2024-W01", Some(30)));
+    assert_eq!(
+        (s.period.start.as_str(), s.period.end.as_str()),
+        ("2024-01-01", "2024-01-07")
+    );
+    assert_eq!(
+        (s.kpis.customers.new, s.kpis.revenue, s.kpis.buyers),
+        (1, 8.0, 1)
+    );
+    assert_eq!(s.previous.as_ref().unwrap().period.label, "2023-W52");
+    assert_eq!(s.year_ago.as_ref().unwrap().period.label, "2023-W01");
+    // 2023-W48 holds e's first purchase (Fri Dec 1 2023).
+    let s = run(&dataset(false, false), &query("2023-W48", Some(30)));
+    assert_eq!(s.kpis.customers.new, 1);
+    assert_eq!(s.cohorts.granularity, Granularity::Week);
+}
+
+/// e in March (W = 30): bought Dec 1 and Mar 20 → won back; one gap of 110 days; own cycle
+/// falls back to the typical 24 (fewer than 2 gaps) → overdue (Mar 31 − Mar 20) / 24.
+/// Ticket t4 was solved Apr 2: open at the period's end, resolved in 72 h.
+#[test]
+fn customer_view_brings_every_source_together() {
+    use holdfast::metrics::customer::customer_view;
+    let ds = dataset(true, true);
+    let v = customer_view(&ds, &query("2024-03", Some(30)), "e")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (v.first_order.as_deref(), v.last_order.as_deref()),
+        (Some("2023-12-01"), Some("2024-03-20"))
+    );
+    assert_eq!(
+        (v.orders, v.revenue, v.gaps.clone(), v.median_gap),
+        (2, 93.0, vec![110], Some(110.0))
+    );
+    assert_close!(v.overdue, 11.0 / 24.0);
+    assert!(v.standing.won_back && v.standing.in_end && !v.standing.in_start && !v.standing.new);
+    let r = v.responses.as_ref().unwrap();
+    assert_eq!((r.len(), r[0].survey, r[0].score), (1, "csat", 3.0));
+    let t = v.tickets.as_ref().unwrap();
+    assert_eq!(
+        (
+            t[0].ticket_id.as_str(),
+            t[0].open_at_period_end,
+            t[0].resolution_hours
+        ),
+        ("t4", true, Some(72.0))
+    );
+    assert_eq!(
+        v.segments,
+        vec![("plan".to_string(), Some("basic".to_string()))]
+    );
+    assert!(
+        customer_view(&ds, &query("2024-03", None), "nobody")
+            .unwrap()
+            .is_none()
+    );
+}
