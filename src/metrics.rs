@@ -6,8 +6,10 @@
 pub mod customer;
 pub mod definitions;
 pub mod period;
+pub mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -16,6 +18,7 @@ use crate::data::parse::{Day, amount_to_f64, format_day};
 use crate::data::schema::Survey;
 use crate::data::{Dataset, LoadReport, Scales};
 pub use period::{Granularity, Period, PeriodJson};
+use timeline::{Bits, Timeline, count_all};
 
 /// Days per average month, for the monthly run rate.
 pub const DAYS_PER_MONTH: f64 = 30.436875;
@@ -264,15 +267,16 @@ pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
 
 /// Which customers, responses and tickets the filters keep.
 struct Filter<'a> {
-    /// `None` when no filter is active (everything is kept).
-    customers: Option<Vec<bool>>,
+    /// The kept customers (all of them when no filter is active).
+    mask: Bits,
+    active: bool,
     segment: Option<&'a (String, String)>,
     cohort: bool,
 }
 
 impl Filter<'_> {
     fn customer(&self, c: usize) -> bool {
-        self.customers.as_ref().is_none_or(|m| m[c])
+        !self.active || self.mask.get(c)
     }
 
     /// A feedback or ticket row (kpi-spec §5).
@@ -282,11 +286,11 @@ impl Filter<'_> {
         has_customer_id: bool,
         segment_cell: impl FnOnce(&str) -> Option<bool>,
     ) -> bool {
-        match (customer, &self.customers) {
-            (_, None) => true,
-            (Some(c), Some(m)) => m[c as usize],
-            (None, Some(_)) if has_customer_id || self.cohort => false,
-            (None, Some(_)) => self
+        match customer {
+            _ if !self.active => true,
+            Some(c) => self.mask.get(c as usize),
+            None if has_customer_id || self.cohort => false,
+            None => self
                 .segment
                 .is_some_and(|(col, _)| segment_cell(col).unwrap_or(false)),
         }
@@ -294,43 +298,63 @@ impl Filter<'_> {
 }
 
 fn build_filter<'a>(ix: &Index, q: &'a Query) -> Result<Filter<'a>, MetricsError> {
+    let n = ix.customer_count();
     if q.segment.is_none() && q.cohort.is_none() {
         return Ok(Filter {
-            customers: None,
+            mask: Bits::ones(n),
+            active: false,
             segment: None,
             cohort: false,
         });
     }
-    // Customers with refunds only belong to no segment and no cohort.
-    let mut mask: Vec<bool> = ix.first_day.iter().map(Option::is_some).collect();
-    if let Some((col, value)) = &q.segment {
-        let seg = ix.segments.iter().find(|s| s.name == *col).ok_or_else(|| {
-            MetricsError::UnknownSegment {
-                column: col.clone(),
-                known: if ix.segments.is_empty() {
-                    "(none)".into()
-                } else {
-                    ix.segments
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-            }
-        })?;
-        let code = seg.values.iter().position(|v| v == value);
-        for (c, m) in mask.iter_mut().enumerate() {
-            *m = *m && code.is_some() && seg.of_customer[c] == code.map(|x| x as u32);
+    let code = match &q.segment {
+        None => None,
+        Some((col, value)) => {
+            let seg = ix
+                .segments
+                .iter()
+                .position(|s| s.name == *col)
+                .ok_or_else(|| MetricsError::UnknownSegment {
+                    column: col.clone(),
+                    known: if ix.segments.is_empty() {
+                        "(none)".into()
+                    } else {
+                        ix.segments
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })?;
+            Some((
+                seg,
+                ix.segments[seg]
+                    .values
+                    .iter()
+                    .position(|v| v == value)
+                    .map(|x| x as u32),
+            ))
         }
-    }
-    if let Some(cohort) = &q.cohort {
-        let (s, e) = (cohort.start(), cohort.end());
-        for (c, m) in mask.iter_mut().enumerate() {
-            *m = *m && ix.first_day[c].is_some_and(|d| d >= s && d < e);
+    };
+    let cohort = q.cohort.map(|c| (c.start(), c.end()));
+    let mut mask = Bits::zeros(n);
+    for c in 0..n {
+        // Customers with refunds only belong to no segment and no cohort.
+        let Some(first) = ix.first_day[c] else {
+            continue;
+        };
+        let seg_ok = match code {
+            None => true,
+            Some((seg, value)) => value.is_some() && ix.segments[seg].of_customer[c] == value,
+        };
+        let cohort_ok = cohort.is_none_or(|(s, e)| first >= s && first < e);
+        if seg_ok && cohort_ok {
+            mask.set(c);
         }
     }
     Ok(Filter {
-        customers: Some(mask),
+        mask,
+        active: true,
         segment: q.segment.as_ref(),
         cohort: q.cohort.is_some(),
     })
@@ -341,23 +365,10 @@ fn in_base(days: &[Day], x: Day, w: u32) -> bool {
     i > 0 && days[i - 1] > x - w as i32
 }
 
-/// Distinct orders among the entries dated in [from, to).
-fn orders_in(days: &[Day], keys: &[u32], multi_day: bool, from: Day, to: Day) -> u64 {
-    let lo = days.partition_point(|&d| d < from);
-    let hi = days.partition_point(|&d| d < to);
-    if !multi_day {
-        return (hi - lo) as u64;
-    }
-    let mut k: Vec<u32> = keys[lo..hi].to_vec();
-    k.sort_unstable();
-    k.dedup();
-    k.len() as u64
-}
-
 struct Ctx<'a> {
     ix: &'a Index,
+    tl: &'a Timeline,
     filter: Filter<'a>,
-    w: u32,
     scales: Scales,
     stopwords: &'a std::collections::HashSet<&'static str>,
 }
@@ -400,35 +411,28 @@ impl Ctx<'_> {
 
     fn kpis(&self, p: &Period) -> Kpis {
         let ix = self.ix;
-        let (s, e) = (p.start(), p.end());
         let mut cu = Customers::default();
         let (mut revenue, mut orders, mut buyers, mut repeaters) = (0i64, 0u64, 0u64, 0u64);
-        for c in 0..ix.customer_count() {
-            if !self.filter.customer(c) {
-                continue;
+        if let Some(i) = self.tl.index_of(p) {
+            let (tl, mask) = (self.tl, &self.filter.mask);
+            let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
+            cu.start = count_all(&[start, mask]);
+            cu.end = count_all(&[end, mask]);
+            cu.retained = count_all(&[start, end, mask]);
+            for &c in &tl.new[i] {
+                if mask.get(c as usize) {
+                    cu.new += 1;
+                    cu.new_at_end += end.get(c as usize) as u64;
+                }
             }
-            revenue += ix.revenue(c, s, e);
-            let pd = ix.pdays(c);
-            if pd.is_empty() {
-                continue;
-            }
-            let at_start = in_base(pd, s - 1, self.w);
-            let at_end = in_base(pd, e - 1, self.w);
-            let new = ix.first_day[c].is_some_and(|d| d >= s && d < e);
-            cu.start += at_start as u64;
-            cu.end += at_end as u64;
-            cu.new += new as u64;
-            cu.new_at_end += (new && at_end) as u64;
-            cu.retained += (at_start && at_end) as u64;
-            cu.won_back += (at_end && !at_start && !new) as u64;
-            cu.lost += (at_start && !at_end) as u64;
-            let lo = pd.partition_point(|&d| d < s);
-            if lo < pd.len() && pd[lo] < e {
-                buyers += 1;
-                let (od, ok) = ix.orders_of(c);
-                orders += orders_in(od, ok, ix.multi_day[c], s, e);
-                if orders_in(od, ok, ix.multi_day[c], Day::MIN, e) >= 2 {
-                    repeaters += 1;
+            cu.lost = cu.start - cu.retained;
+            cu.won_back = cu.end - cu.retained - cu.new_at_end;
+            for a in &tl.activity[i] {
+                if self.filter.customer(a.customer as usize) {
+                    revenue += a.revenue;
+                    orders += a.orders as u64;
+                    buyers += a.buyer as u64;
+                    repeaters += (a.buyer && a.repeat) as u64;
                 }
             }
         }
@@ -458,8 +462,8 @@ impl Ctx<'_> {
             repeat_purchase_rate: pct(repeaters, buyers),
             clv,
             nps: has_fb.then(|| self.nps(p, true)),
-            csat: has_fb.then(|| self.csat(s, e)),
-            ces: has_fb.then(|| self.ces(s, e)),
+            csat: has_fb.then(|| self.csat(p.start(), p.end())),
+            ces: has_fb.then(|| self.ces(p.start(), p.end())),
             loyalty_retention: has_fb.then(|| self.loyalty(p)),
             tickets: ix.has_tickets.then(|| self.tickets(p)),
             customers: cu,
@@ -565,35 +569,30 @@ impl Ctx<'_> {
 
     /// Retention share of S by each customer's latest NPS answer before s.
     fn loyalty(&self, p: &Period) -> Loyalty {
-        let ix = self.ix;
-        let (s, e) = (p.start(), p.end());
-        let mut latest: Vec<Option<f64>> = vec![None; ix.customer_count()];
-        let hi = ix.responses.partition_point(|r| r.day < s);
-        for r in &ix.responses[..hi] {
-            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
-                latest[c as usize] = Some(r.score);
-            }
+        let Some(i) = self.tl.index_of(p) else {
+            return Loyalty::default();
+        };
+        let (tl, mask) = (self.tl, &self.filter.mask);
+        let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
+        let classes = &tl.nps_class[i];
+        let mut share = [None; 3];
+        let (mut sized, mut kept) = (0, 0);
+        for (k, class) in classes.iter().enumerate() {
+            let size = count_all(&[start, mask, class]);
+            let retained = count_all(&[start, end, mask, class]);
+            sized += size;
+            kept += retained;
+            share[k] = pct(retained, size);
         }
-        let mut groups = [(0u64, 0u64); 4];
-        for (c, answer) in latest.iter().enumerate() {
-            if !self.filter.customer(c) || !in_base(ix.pdays(c), s - 1, self.w) {
-                continue;
-            }
-            let g = match answer {
-                Some(x) if *x >= 9.0 => 0,
-                Some(x) if *x >= 7.0 => 1,
-                Some(_) => 2,
-                None => 3,
-            };
-            groups[g].0 += 1;
-            groups[g].1 += in_base(ix.pdays(c), e - 1, self.w) as u64;
-        }
-        let share = |g: (u64, u64)| pct(g.1, g.0);
+        let none = pct(
+            count_all(&[start, end, mask]) - kept,
+            count_all(&[start, mask]) - sized,
+        );
         Loyalty {
-            promoter: share(groups[0]),
-            passive: share(groups[1]),
-            detractor: share(groups[2]),
-            none: share(groups[3]),
+            promoter: share[0],
+            passive: share[1],
+            detractor: share[2],
+            none,
         }
     }
 
@@ -665,63 +664,58 @@ impl Ctx<'_> {
         out
     }
 
-    fn cohorts(&self, g: Granularity) -> Cohorts {
-        let ix = self.ix;
+    fn cohorts(&self) -> Cohorts {
+        let (ix, tl) = (self.ix, self.tl);
+        let g = tl.granularity;
         let Some(last) = ix.last_purchase_day else {
             return Cohorts {
                 granularity: g,
                 rows: Vec::new(),
             };
         };
-        // cohort -> (size, customers with a purchase at each age)
-        let mut table: BTreeMap<Period, (u64, Vec<u64>)> = BTreeMap::new();
-        let mut ages: Vec<usize> = Vec::new();
-        for c in 0..ix.customer_count() {
-            let Some(first) = ix.first_day[c] else {
-                continue;
-            };
-            if !self.filter.customer(c) {
-                continue;
-            }
-            let cohort = Period::containing(g, first);
-            let entry = table.entry(cohort).or_insert((0, Vec::new()));
-            entry.0 += 1;
-            ages.clear();
-            let mut current: Option<Period> = None;
-            for &d in ix.pdays(c) {
-                if current.is_some_and(|p| d < p.end()) {
+        let mut sizes = vec![0u64; tl.len];
+        for (i, news) in tl.new.iter().enumerate() {
+            sizes[i] = news
+                .iter()
+                .filter(|&&c| self.filter.customer(c as usize))
+                .count() as u64;
+        }
+        let mut counts: Vec<Vec<u64>> = vec![Vec::new(); tl.len];
+        for (i, entries) in tl.activity.iter().enumerate() {
+            for a in entries {
+                if !a.buyer || !self.filter.customer(a.customer as usize) {
                     continue;
                 }
-                let p = Period::containing(g, d);
-                current = Some(p);
-                ages.push(cohort.steps_to(&p) as usize);
-            }
-            for &k in &ages {
-                if entry.1.len() <= k {
-                    entry.1.resize(k + 1, 0);
+                if let Some(k) = tl.first_period[a.customer as usize] {
+                    let (k, age) = (k as usize, i - k as usize);
+                    if counts[k].len() <= age {
+                        counts[k].resize(age + 1, 0);
+                    }
+                    counts[k][age] += 1;
                 }
-                entry.1[k] += 1;
             }
         }
-        let rows = table
-            .into_iter()
-            .map(|(cohort, (size, counts))| {
+        let rows = (0..tl.len)
+            .filter(|&k| sizes[k] > 0)
+            .map(|k| {
+                let cohort = tl.first.shift(k as i32);
                 let mut retention = Vec::new();
                 let mut partial_from = None;
                 let mut p = cohort;
-                let mut k = 0;
+                let mut age = 0;
                 while p.start() <= last {
-                    retention
-                        .push(counts.get(k).copied().unwrap_or(0) as f64 * 100.0 / size as f64);
+                    retention.push(
+                        counts[k].get(age).copied().unwrap_or(0) as f64 * 100.0 / sizes[k] as f64,
+                    );
                     if partial_from.is_none() && p.end() - 1 > last {
-                        partial_from = Some(k);
+                        partial_from = Some(age);
                     }
                     p = p.next();
-                    k += 1;
+                    age += 1;
                 }
                 CohortRow {
                     cohort: cohort.label(),
-                    size,
+                    size: sizes[k],
                     retention,
                     partial_from,
                 }
@@ -752,14 +746,11 @@ impl Ctx<'_> {
             }
         }
         let mut out = Vec::new();
-        for c in 0..ix.customer_count() {
-            if !self.filter.customer(c) {
-                continue;
-            }
+        let Some(i) = self.tl.index_of(p) else {
+            return out;
+        };
+        for c in Bits::and_ones(self.tl.end_bits(i as isize), &self.filter.mask) {
             let pd = ix.pdays(c);
-            if !in_base(pd, e - 1, self.w) {
-                continue;
-            }
             let before = &pd[..pd.partition_point(|&d| d < e)];
             let Some(&last) = before.last() else { continue };
             let mut gaps: Vec<i32> = before.windows(2).map(|w| w[1] - w[0]).collect();
@@ -794,60 +785,138 @@ impl Ctx<'_> {
 }
 
 /// The stop words of the detractor themes, shipped in `assets/`.
-pub fn stopwords() -> std::collections::HashSet<&'static str> {
-    include_str!("../assets/stopwords.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+pub fn stopwords() -> &'static std::collections::HashSet<&'static str> {
+    static WORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            include_str!("../assets/stopwords.txt")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect()
+        });
+    &WORDS
 }
 
-/// Computes every KPI of the query's period, its previous period and the
-/// same period a year ago, the cohort table and the churn-risk list.
-pub fn compute(ds: &Dataset, q: &Query) -> Result<Snapshot, MetricsError> {
-    let ix = &ds.index;
-    let filter = build_filter(ix, q)?;
-    let (cycle, w) = churn_window(ix, q.churn_window);
-    let stop = stopwords();
-    let ctx = Ctx {
-        ix,
-        filter,
-        w,
-        scales: q.scales,
-        stopwords: &stop,
-    };
-    let p = q.period;
-    let cycle_warning = cycle.and_then(|c| {
-        let required = 3.0 * c;
-        (f64::from(p.days()) < required).then(|| CycleWarning {
-            period_days: p.days(),
-            purchase_cycle_days: c,
-            required_days: required,
-            suggested_granularity: Granularity::ALL
-                .into_iter()
-                .find(|g| f64::from(g.shortest_days()) >= required),
+type CohortKey = (Granularity, Option<(String, String)>, Option<Period>);
+
+/// The engine over one dataset: caches the timeline of each (granularity,
+/// window) and the cohort table of each (granularity, filter), so that a
+/// period change only recounts.
+pub struct Engine<'d> {
+    ds: &'d Dataset,
+    timelines: Mutex<HashMap<(Granularity, u32), Arc<Timeline>>>,
+    cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
+}
+
+impl<'d> Engine<'d> {
+    pub fn new(ds: &'d Dataset) -> Self {
+        Engine {
+            ds,
+            timelines: Mutex::new(HashMap::new()),
+            cohorts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn dataset(&self) -> &'d Dataset {
+        self.ds
+    }
+
+    /// The timeline of a granularity and window, built on first use.
+    pub fn timeline(&self, g: Granularity, window: u32) -> Arc<Timeline> {
+        let key = (g, window);
+        if let Some(t) = self
+            .timelines
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return t;
+        }
+        let t = Arc::new(Timeline::build(&self.ds.index, g, window));
+        if let Ok(mut m) = self.timelines.lock() {
+            m.insert(key, t.clone());
+        }
+        t
+    }
+
+    /// Builds the timelines of every granularity for a window, two at a time.
+    pub fn warm(&self, window: Option<u32>) {
+        let (_, w) = churn_window(&self.ds.index, window);
+        std::thread::scope(|s| {
+            for pair in Granularity::ALL.chunks(2) {
+                s.spawn(move || {
+                    for g in pair {
+                        self.timeline(*g, w);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Computes every KPI of the query's period, its previous period and the
+    /// same period a year ago, the cohort table and the churn-risk list.
+    pub fn compute(&self, q: &Query) -> Result<Snapshot, MetricsError> {
+        let ix = &self.ds.index;
+        let filter = build_filter(ix, q)?;
+        let (cycle, w) = churn_window(ix, q.churn_window);
+        let p = q.period;
+        let tl = self.timeline(p.granularity, w);
+        let ctx = Ctx {
+            ix,
+            tl: &tl,
+            filter,
+            scales: q.scales,
+            stopwords: stopwords(),
+        };
+        let cycle_warning = cycle.and_then(|c| {
+            let required = 3.0 * c;
+            (f64::from(p.days()) < required).then(|| CycleWarning {
+                period_days: p.days(),
+                purchase_cycle_days: c,
+                required_days: required,
+                suggested_granularity: Granularity::ALL
+                    .into_iter()
+                    .find(|g| f64::from(g.shortest_days()) >= required),
+            })
+        });
+        let key: CohortKey = (p.granularity, q.segment.clone(), q.cohort);
+        let cached = self.cohorts.lock().ok().and_then(|m| m.get(&key).cloned());
+        let cohorts = match cached {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(ctx.cohorts());
+                if let Ok(mut m) = self.cohorts.lock() {
+                    m.insert(key, c.clone());
+                }
+                c
+            }
+        };
+        let block = |p: Period| PeriodKpis {
+            period: PeriodJson::from(&p),
+            kpis: ctx.kpis(&p),
+        };
+        Ok(Snapshot {
+            period: PeriodJson::from(&p),
+            filters: Filters {
+                segment: q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
+                cohort: q.cohort.map(|c| c.label()),
+            },
+            churn_window_days: w,
+            purchase_cycle_days: cycle,
+            cycle_warning,
+            kpis: ctx.kpis(&p),
+            previous: Some(block(p.previous())),
+            year_ago: p.year_ago().map(block),
+            cohorts: (*cohorts).clone(),
+            churn_risk: ctx.churn_risk(&p, cycle, q.at_risk_threshold),
+            data_quality: self.ds.reports.clone(),
         })
-    });
-    let block = |p: Period| PeriodKpis {
-        period: PeriodJson::from(&p),
-        kpis: ctx.kpis(&p),
-    };
-    Ok(Snapshot {
-        period: PeriodJson::from(&p),
-        filters: Filters {
-            segment: q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
-            cohort: q.cohort.map(|c| c.label()),
-        },
-        churn_window_days: w,
-        purchase_cycle_days: cycle,
-        cycle_warning,
-        kpis: ctx.kpis(&p),
-        previous: Some(block(p.previous())),
-        year_ago: p.year_ago().map(block),
-        cohorts: ctx.cohorts(p.granularity),
-        churn_risk: ctx.churn_risk(&p, cycle, q.at_risk_threshold),
-        data_quality: ds.reports.clone(),
-    })
+    }
+}
+
+/// Computes one query without keeping caches (scripts, tests).
+pub fn compute(ds: &Dataset, q: &Query) -> Result<Snapshot, MetricsError> {
+    Engine::new(ds).compute(q)
 }
 
 /// Every period of a granularity over the data's date range, oldest first.

@@ -1,0 +1,346 @@
+//! Per-granularity precomputation that makes a period or filter change cheap.
+//!
+//! For one granularity and churn window W, over every period from the first
+//! order to W days after the last one, the timeline holds:
+//! - `end_in_base[i]`: a bitset of the customers in the base at the close of
+//!   period i's last day (E of period i; S of period i is E of period i − 1);
+//! - `new[i]`: the customers whose first purchase falls in period i;
+//! - `activity[i]`: one entry per customer with rows in period i (revenue,
+//!   distinct orders, buyer, repeat buyer);
+//! - `nps_class[i]`: bitsets of customers whose latest NPS answer before
+//!   period i's first day was promoter / passive / detractor.
+//!
+//! S, E, N, retained, won back and loyalty become AND-popcounts over
+//! bitsets; revenue and orders are sums over the period's active customers.
+
+use crate::data::index::Index;
+use crate::data::parse::Day;
+use crate::data::schema::Survey;
+
+use super::period::{Granularity, Period};
+
+/// A fixed-size bitset over customers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    pub fn zeros(n: usize) -> Self {
+        Bits {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    pub fn ones(n: usize) -> Self {
+        let mut b = Bits {
+            words: vec![u64::MAX; n.div_ceil(64)],
+        };
+        if n % 64 != 0 {
+            if let Some(last) = b.words.last_mut() {
+                *last = (1u64 << (n % 64)) - 1;
+            }
+        }
+        b
+    }
+
+    pub fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// Indices of the set bits of `a & b`.
+    pub fn and_ones<'a>(a: &'a Bits, b: &'a Bits) -> impl Iterator<Item = usize> + 'a {
+        a.words
+            .iter()
+            .zip(&b.words)
+            .enumerate()
+            .flat_map(|(w, (x, y))| {
+                let mut v = x & y;
+                std::iter::from_fn(move || {
+                    (v != 0).then(|| {
+                        let t = v.trailing_zeros() as usize;
+                        v &= v - 1;
+                        w * 64 + t
+                    })
+                })
+            })
+    }
+}
+
+/// Number of customers set in every one of the bitsets.
+pub fn count_all(sets: &[&Bits]) -> u64 {
+    let Some(first) = sets.first() else { return 0 };
+    (0..first.words.len())
+        .map(|w| {
+            sets.iter()
+                .fold(u64::MAX, |acc, b| acc & b.words[w])
+                .count_ones() as u64
+        })
+        .sum()
+}
+
+/// A customer's activity in one period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub customer: u32,
+    /// Sum of amounts (refunds included), in ten-thousandths.
+    pub revenue: i64,
+    /// Distinct orders among purchase rows.
+    pub orders: u32,
+    /// Has a purchase row in the period.
+    pub buyer: bool,
+    /// Has 2+ distinct orders dated before the period's end.
+    pub repeat: bool,
+}
+
+pub struct Timeline {
+    pub granularity: Granularity,
+    pub window: u32,
+    /// Period 0; the timeline covers `len` periods from it.
+    pub first: Period,
+    pub len: usize,
+    base_day: Day,
+    day_period: Vec<u32>,
+    pub end_in_base: Vec<Bits>,
+    pub new: Vec<Vec<u32>>,
+    pub activity: Vec<Vec<Entry>>,
+    /// [promoter, passive, detractor] by the latest NPS answer before the period starts.
+    pub nps_class: Vec<[Bits; 3]>,
+    /// Per customer: the period of their first purchase.
+    pub first_period: Vec<Option<u32>>,
+    empty: Bits,
+}
+
+impl Timeline {
+    /// The index of a period, if it lies in the covered range.
+    pub fn index_of(&self, p: &Period) -> Option<usize> {
+        if p.granularity != self.granularity {
+            return None;
+        }
+        let k = self.first.steps_to(p);
+        (k >= 0 && (k as usize) < self.len).then_some(k as usize)
+    }
+
+    /// E of period `i` (may be before the range: empty).
+    pub fn end_bits(&self, i: isize) -> &Bits {
+        if i < 0 || i as usize >= self.len {
+            &self.empty
+        } else {
+            &self.end_in_base[i as usize]
+        }
+    }
+
+    /// The period index of a day: `None` before the range, `len` after it.
+    fn pidx(&self, d: Day) -> Option<usize> {
+        if d < self.base_day {
+            return None;
+        }
+        Some(
+            self.day_period
+                .get((d - self.base_day) as usize)
+                .map_or(self.len, |&i| i as usize),
+        )
+    }
+
+    pub fn build(ix: &Index, granularity: Granularity, window: u32) -> Timeline {
+        let n = ix.customer_count();
+        let (Some(first_day), Some(last_day)) = (ix.first_row_day, ix.last_row_day) else {
+            let first = Period::containing(granularity, 0);
+            return Timeline {
+                granularity,
+                window,
+                first,
+                len: 0,
+                base_day: first.start(),
+                day_period: Vec::new(),
+                end_in_base: Vec::new(),
+                new: Vec::new(),
+                activity: Vec::new(),
+                nps_class: Vec::new(),
+                first_period: vec![None; n],
+                empty: Bits::zeros(n),
+            };
+        };
+        let first = Period::containing(granularity, first_day);
+        let last = Period::containing(granularity, last_day + window as i32);
+        let len = first.steps_to(&last) as usize + 1;
+        let base_day = first.start();
+        let mut day_period = Vec::with_capacity((last.end() - base_day) as usize);
+        let mut p = first;
+        for i in 0..len {
+            for _ in p.start()..p.end() {
+                day_period.push(i as u32);
+            }
+            p = p.next();
+        }
+        let mut t = Timeline {
+            granularity,
+            window,
+            first,
+            len,
+            base_day,
+            day_period,
+            end_in_base: (0..len).map(|_| Bits::zeros(n)).collect(),
+            new: vec![Vec::new(); len],
+            activity: vec![Vec::new(); len],
+            nps_class: Vec::new(),
+            first_period: vec![None; n],
+            empty: Bits::zeros(n),
+        };
+        let w = window as i32;
+        let mut keys: Vec<u32> = Vec::new();
+        for c in 0..n {
+            let pd = ix.pdays(c);
+            // Base membership: merged intervals [d, last + W − 1]; period i counts when its last day is inside.
+            let mut k = 0;
+            while k < pd.len() {
+                let a = pd[k];
+                let mut b = a + w - 1;
+                while k + 1 < pd.len() && pd[k + 1] <= b + 1 {
+                    k += 1;
+                    b = pd[k] + w - 1;
+                }
+                let lo = t.pidx(a).unwrap_or(0);
+                let hi = t.pidx(b + 1).unwrap_or(0).min(len);
+                for i in lo..hi {
+                    t.end_in_base[i].set(c);
+                }
+                k += 1;
+            }
+            if let Some(f) = ix.first_day[c] {
+                if let Some(i) = t.pidx(f).filter(|&i| i < len) {
+                    t.new[i].push(c as u32);
+                    t.first_period[c] = Some(i as u32);
+                }
+            }
+            // The period from which the customer has 2+ distinct orders.
+            let (od, ok) = ix.orders_of(c);
+            let mut seen: Vec<u32> = Vec::new();
+            let mut repeat_from = usize::MAX;
+            for (d, key) in od.iter().zip(ok) {
+                if !seen.contains(key) {
+                    seen.push(*key);
+                    if seen.len() == 2 {
+                        repeat_from = t.pidx(*d).unwrap_or(0);
+                        break;
+                    }
+                }
+            }
+            // Activity per period: revenue from the rows, orders and buyer from the order entries.
+            let (ra, rb) = (ix.row_start[c] as usize, ix.row_start[c + 1] as usize);
+            let mut r = ra;
+            let mut o = 0;
+            while r < rb {
+                let Some(i) = t.pidx(ix.row_days[r]).filter(|&i| i < len) else {
+                    r += 1;
+                    continue;
+                };
+                let (ps, pe) = (t.period_start(i), t.period_start(i + 1));
+                let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
+                let mut r_end = r;
+                while r_end < rb && ix.row_days[r_end] < pe {
+                    r_end += 1;
+                }
+                let revenue = ix.row_cum[r_end - 1] - before;
+                while o < od.len() && od[o] < ps {
+                    o += 1;
+                }
+                let mut o_end = o;
+                while o_end < od.len() && od[o_end] < pe {
+                    o_end += 1;
+                }
+                let orders = if ix.multi_day[c] {
+                    keys.clear();
+                    keys.extend_from_slice(&ok[o..o_end]);
+                    keys.sort_unstable();
+                    keys.dedup();
+                    keys.len()
+                } else {
+                    o_end - o
+                } as u32;
+                t.activity[i].push(Entry {
+                    customer: c as u32,
+                    revenue,
+                    orders,
+                    buyer: orders > 0,
+                    repeat: i >= repeat_from,
+                });
+                r = r_end;
+                o = o_end;
+            }
+        }
+        t.nps_class = t.build_nps_classes(ix);
+        t
+    }
+
+    fn period_start(&self, i: usize) -> Day {
+        self.first.shift(i as i32).start()
+    }
+
+    fn build_nps_classes(&self, ix: &Index) -> Vec<[Bits; 3]> {
+        let n = ix.customer_count();
+        let mut classes: Vec<[Bits; 3]> = (0..self.len)
+            .map(|_| [Bits::zeros(n), Bits::zeros(n), Bits::zeros(n)])
+            .collect();
+        if !ix.has_feedback {
+            return classes;
+        }
+        // Per customer, their NPS answers in day order.
+        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); n];
+        for r in &ix.responses {
+            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
+                per[c as usize].push((r.day, r.score));
+            }
+        }
+        for (c, answers) in per.iter().enumerate() {
+            for (j, &(day, score)) in answers.iter().enumerate() {
+                // Applies to periods starting after `day`, until the next answer takes over.
+                let from = self.pidx(day).map_or(0, |i| i + 1);
+                let to = answers
+                    .get(j + 1)
+                    .map_or(self.len, |&(d, _)| self.pidx(d).map_or(0, |i| i + 1))
+                    .min(self.len);
+                let class = if score >= 9.0 {
+                    0
+                } else if score >= 7.0 {
+                    1
+                } else {
+                    2
+                };
+                for set in classes.iter_mut().take(to).skip(from) {
+                    set[class].set(c);
+                }
+            }
+        }
+        classes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitsets() {
+        let mut a = Bits::zeros(130);
+        a.set(0);
+        a.set(64);
+        a.set(129);
+        let ones = Bits::ones(130);
+        assert_eq!(count_all(&[&a, &ones]), 3);
+        assert_eq!(
+            Bits::and_ones(&a, &ones).collect::<Vec<_>>(),
+            vec![0, 64, 129]
+        );
+        assert!(a.get(129) && !a.get(128));
+        assert_eq!(count_all(&[&ones]), 130);
+    }
+}
