@@ -8,7 +8,7 @@ pub mod definitions;
 pub mod period;
 pub mod timeline;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -265,46 +265,30 @@ pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
     (cycle, w)
 }
 
-/// Which customers, responses and tickets the filters keep.
-struct Filter<'a> {
-    /// The kept customers (all of them when no filter is active).
-    mask: Bits,
+/// Which customers, responses and tickets the filters keep, as bitsets
+/// (cached per filter by the engine).
+pub struct Masks {
     active: bool,
-    segment: Option<&'a (String, String)>,
-    cohort: bool,
+    customers: Bits,
+    /// Over `Index::responses`.
+    responses: Bits,
+    /// Over `Index::tickets` (creation order).
+    tickets: Bits,
+    /// Over `Index::solved_order`.
+    solved: Bits,
 }
 
-impl Filter<'_> {
-    fn customer(&self, c: usize) -> bool {
-        !self.active || self.mask.get(c)
-    }
+type FilterKey = (Option<(String, String)>, Option<Period>);
 
-    /// A feedback or ticket row (kpi-spec §5).
-    fn row(
-        &self,
-        customer: Option<u32>,
-        has_customer_id: bool,
-        segment_cell: impl FnOnce(&str) -> Option<bool>,
-    ) -> bool {
-        match customer {
-            _ if !self.active => true,
-            Some(c) => self.mask.get(c as usize),
-            None if has_customer_id || self.cohort => false,
-            None => self
-                .segment
-                .is_some_and(|(col, _)| segment_cell(col).unwrap_or(false)),
-        }
-    }
-}
-
-fn build_filter<'a>(ix: &Index, q: &'a Query) -> Result<Filter<'a>, MetricsError> {
+fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     let n = ix.customer_count();
     if q.segment.is_none() && q.cohort.is_none() {
-        return Ok(Filter {
-            mask: Bits::ones(n),
+        return Ok(Masks {
             active: false,
-            segment: None,
-            cohort: false,
+            customers: Bits::ones(n),
+            responses: Bits::ones(ix.responses.len()),
+            tickets: Bits::ones(ix.tickets.len()),
+            solved: Bits::ones(ix.solved_order.len()),
         });
     }
     let code = match &q.segment {
@@ -337,7 +321,7 @@ fn build_filter<'a>(ix: &Index, q: &'a Query) -> Result<Filter<'a>, MetricsError
         }
     };
     let cohort = q.cohort.map(|c| (c.start(), c.end()));
-    let mut mask = Bits::zeros(n);
+    let mut customers = Bits::zeros(n);
     for c in 0..n {
         // Customers with refunds only belong to no segment and no cohort.
         let Some(first) = ix.first_day[c] else {
@@ -347,16 +331,55 @@ fn build_filter<'a>(ix: &Index, q: &'a Query) -> Result<Filter<'a>, MetricsError
             None => true,
             Some((seg, value)) => value.is_some() && ix.segments[seg].of_customer[c] == value,
         };
-        let cohort_ok = cohort.is_none_or(|(s, e)| first >= s && first < e);
-        if seg_ok && cohort_ok {
-            mask.set(c);
+        if seg_ok && cohort.is_none_or(|(s, e)| first >= s && first < e) {
+            customers.set(c);
         }
     }
-    Ok(Filter {
-        mask,
+    // A row without a customer is kept only under a segment filter alone, when its file carries
+    // the segment column with the same value (kpi-spec §5).
+    let row_kept = |customer: Option<u32>,
+                    has_id: bool,
+                    column: Option<&Vec<Option<String>>>,
+                    i: usize| match customer {
+        Some(c) => customers.get(c as usize),
+        None if has_id || q.cohort.is_some() => false,
+        None => match (&q.segment, column) {
+            (Some((_, v)), Some(col)) => col[i].as_deref() == Some(v.as_str()),
+            _ => false,
+        },
+    };
+    fn seg_col<'i>(
+        segs: &'i crate::data::index::RowSegments,
+        q: &Query,
+    ) -> Option<&'i Vec<Option<String>>> {
+        q.segment.as_ref().and_then(|(c, _)| segs.columns.get(c))
+    }
+    let mut responses = Bits::zeros(ix.responses.len());
+    let rcol = seg_col(&ix.response_segments, q);
+    for (i, r) in ix.responses.iter().enumerate() {
+        if row_kept(r.customer, r.has_customer_id, rcol, i) {
+            responses.set(i);
+        }
+    }
+    let mut tickets = Bits::zeros(ix.tickets.len());
+    let tcol = seg_col(&ix.ticket_segments, q);
+    for (i, t) in ix.tickets.iter().enumerate() {
+        if row_kept(t.customer, t.has_customer_id, tcol, i) {
+            tickets.set(i);
+        }
+    }
+    let mut solved = Bits::zeros(ix.solved_order.len());
+    for (k, &i) in ix.solved_order.iter().enumerate() {
+        if tickets.get(i as usize) {
+            solved.set(k);
+        }
+    }
+    Ok(Masks {
         active: true,
-        segment: q.segment.as_ref(),
-        cohort: q.cohort.is_some(),
+        customers,
+        responses,
+        tickets,
+        solved,
     })
 }
 
@@ -365,40 +388,32 @@ fn in_base(days: &[Day], x: Day, w: u32) -> bool {
     i > 0 && days[i - 1] > x - w as i32
 }
 
+/// The values at the nearest ranks 1/2 and 9/10, in linear time.
+fn median_p90(v: &mut [f64]) -> Spread {
+    let n = v.len();
+    if n == 0 {
+        return Spread::default();
+    }
+    let mut at = |num: usize, den: usize| {
+        let k = (num * n).div_ceil(den).max(1) - 1;
+        *v.select_nth_unstable_by(k, f64::total_cmp).1
+    };
+    Spread {
+        median: Some(at(1, 2)),
+        p90: Some(at(9, 10)),
+    }
+}
+
 struct Ctx<'a> {
     ix: &'a Index,
     tl: &'a Timeline,
-    filter: Filter<'a>,
+    masks: &'a Masks,
     scales: Scales,
-    stopwords: &'a std::collections::HashSet<&'static str>,
-}
-
-fn segment_match(
-    segs: &crate::data::index::RowSegments,
-    row: usize,
-    col: &str,
-    value: &str,
-) -> Option<bool> {
-    segs.columns
-        .get(col)
-        .map(|v| v[row].as_deref() == Some(value))
 }
 
 impl Ctx<'_> {
-    fn response_kept(&self, i: usize) -> bool {
-        let r = &self.ix.responses[i];
-        let value = self.filter.segment.map(|(_, v)| v.as_str()).unwrap_or("");
-        self.filter.row(r.customer, r.has_customer_id, |col| {
-            segment_match(&self.ix.response_segments, i, col, value)
-        })
-    }
-
-    fn ticket_kept(&self, i: usize) -> bool {
-        let t = &self.ix.tickets[i];
-        let value = self.filter.segment.map(|(_, v)| v.as_str()).unwrap_or("");
-        self.filter.row(t.customer, t.has_customer_id, |col| {
-            segment_match(&self.ix.ticket_segments, i, col, value)
-        })
+    fn customer(&self, c: usize) -> bool {
+        !self.masks.active || self.masks.customers.get(c)
     }
 
     /// Indices of kept responses dated in [from, to).
@@ -406,36 +421,52 @@ impl Ctx<'_> {
         let r = &self.ix.responses;
         let lo = r.partition_point(|x| x.day < from);
         let hi = r.partition_point(|x| x.day < to);
-        (lo..hi).filter(move |&i| self.response_kept(i))
+        (lo..hi).filter(move |&i| !self.masks.active || self.masks.responses.get(i))
+    }
+
+    /// Range of tickets created in [s, e) (creation order).
+    fn created_range(&self, s: Day, e: Day) -> std::ops::Range<usize> {
+        let t = &self.ix.tickets;
+        t.partition_point(|x| x.created_day < s)..t.partition_point(|x| x.created_day < e)
+    }
+
+    fn ticket_kept(&self, i: usize) -> bool {
+        !self.masks.active || self.masks.tickets.get(i)
     }
 
     fn kpis(&self, p: &Period) -> Kpis {
-        let ix = self.ix;
         let mut cu = Customers::default();
-        let (mut revenue, mut orders, mut buyers, mut repeaters) = (0i64, 0u64, 0u64, 0u64);
+        let mut sums = timeline::Totals::default();
         if let Some(i) = self.tl.index_of(p) {
-            let (tl, mask) = (self.tl, &self.filter.mask);
+            let (tl, mask) = (self.tl, &self.masks.customers);
             let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
             cu.start = count_all(&[start, mask]);
             cu.end = count_all(&[end, mask]);
             cu.retained = count_all(&[start, end, mask]);
             for &c in &tl.new[i] {
-                if mask.get(c as usize) {
+                if self.customer(c as usize) {
                     cu.new += 1;
                     cu.new_at_end += end.get(c as usize) as u64;
                 }
             }
             cu.lost = cu.start - cu.retained;
             cu.won_back = cu.end - cu.retained - cu.new_at_end;
-            for a in &tl.activity[i] {
-                if self.filter.customer(a.customer as usize) {
-                    revenue += a.revenue;
-                    orders += a.orders as u64;
-                    buyers += a.buyer as u64;
-                    repeaters += (a.buyer && a.repeat) as u64;
+            if self.masks.active {
+                for a in &tl.activity[i] {
+                    if mask.get(a.customer as usize) {
+                        sums.add(a);
+                    }
                 }
+            } else {
+                sums = tl.totals[i];
             }
         }
+        let timeline::Totals {
+            revenue,
+            orders,
+            buyers,
+            repeaters,
+        } = sums;
         let revenue = amount_to_f64(revenue);
         let retention_rate = pct(cu.end - cu.new_at_end, cu.start);
         let churn_rate = pct(cu.lost, cu.start);
@@ -446,7 +477,7 @@ impl Ctx<'_> {
             (Some(v), Some(f), Some(ch)) if ch != 0.0 => Some(v * f / (ch / 100.0)),
             _ => None,
         };
-        let has_fb = ix.has_feedback;
+        let has_fb = self.ix.has_feedback;
         Kpis {
             retention_rate,
             churn_rate,
@@ -465,38 +496,35 @@ impl Ctx<'_> {
             csat: has_fb.then(|| self.csat(p.start(), p.end())),
             ces: has_fb.then(|| self.ces(p.start(), p.end())),
             loyalty_retention: has_fb.then(|| self.loyalty(p)),
-            tickets: ix.has_tickets.then(|| self.tickets(p)),
+            tickets: self.ix.has_tickets.then(|| self.tickets(p)),
             customers: cu,
         }
     }
 
     fn nps(&self, p: &Period, with_change: bool) -> Nps {
-        let (s, e) = (p.start(), p.end());
+        let ix = self.ix;
         let mut n = Nps::default();
-        let mut det_words: HashMap<String, u64> = HashMap::new();
-        let mut pro_words: HashMap<String, u64> = HashMap::new();
-        for i in self.responses(s, e) {
-            let r = &self.ix.responses[i];
+        let mut det: HashMap<u32, u64> = HashMap::new();
+        let mut pro: HashMap<u32, u64> = HashMap::new();
+        for i in self.responses(p.start(), p.end()) {
+            let r = &ix.responses[i];
             if r.survey != Survey::Nps {
                 continue;
             }
             n.responses += 1;
-            let bucket = if r.score >= 9.0 {
+            let words = if r.score >= 9.0 {
                 n.promoters += 1;
-                Some(&mut pro_words)
+                Some(&mut pro)
             } else if r.score >= 7.0 {
                 n.passives += 1;
                 None
             } else {
                 n.detractors += 1;
-                Some(&mut det_words)
+                Some(&mut det)
             };
-            if let (Some(words), Some(text)) = (bucket, &r.comment) {
-                for w in text.split(|c: char| !c.is_alphabetic()) {
-                    let w = w.to_lowercase();
-                    if w.chars().count() >= 3 && !self.stopwords.contains(w.as_str()) {
-                        *words.entry(w).or_default() += 1;
-                    }
+            if let Some(words) = words {
+                for &w in ix.words_of(i) {
+                    *words.entry(w).or_default() += 1;
                 }
             }
         }
@@ -508,15 +536,18 @@ impl Ctx<'_> {
                 n.margin = Some(1.96 * 100.0 * ((ps + ds - (ps - ds).powi(2)) / t).max(0.0).sqrt());
             }
         }
-        let mut themes: Vec<(String, u64)> = det_words.into_iter().collect();
-        themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut themes: Vec<(&str, u64, u32)> = det
+            .into_iter()
+            .map(|(w, c)| (ix.vocabulary[w as usize].as_str(), c, w))
+            .collect();
+        themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         n.detractor_themes = themes
             .into_iter()
             .take(5)
-            .map(|(word, count)| Theme {
-                promoter_count: pro_words.get(&word).copied().unwrap_or(0),
-                word,
+            .map(|(word, count, id)| Theme {
+                word: word.to_string(),
                 count,
+                promoter_count: pro.get(&id).copied().unwrap_or(0),
             })
             .collect();
         if with_change {
@@ -572,12 +603,11 @@ impl Ctx<'_> {
         let Some(i) = self.tl.index_of(p) else {
             return Loyalty::default();
         };
-        let (tl, mask) = (self.tl, &self.filter.mask);
+        let (tl, mask) = (self.tl, &self.masks.customers);
         let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
-        let classes = &tl.nps_class[i];
         let mut share = [None; 3];
         let (mut sized, mut kept) = (0, 0);
-        for (k, class) in classes.iter().enumerate() {
+        for (k, class) in tl.nps_class[i].iter().enumerate() {
             let size = count_all(&[start, mask, class]);
             let retained = count_all(&[start, end, mask, class]);
             sized += size;
@@ -596,69 +626,78 @@ impl Ctx<'_> {
         }
     }
 
-    fn category_counts(&self, s: Day, e: Day) -> BTreeMap<String, u64> {
-        let mut m = BTreeMap::new();
-        for (i, t) in self.ix.tickets.iter().enumerate() {
-            if t.created_day >= s && t.created_day < e && self.ticket_kept(i) {
-                if let Some(c) = &t.category {
-                    *m.entry(c.clone()).or_default() += 1;
-                }
+    fn category_counts(&self, s: Day, e: Day) -> HashMap<u32, u64> {
+        let mut m = HashMap::new();
+        for i in self.created_range(s, e) {
+            if let (true, Some(c)) = (self.ticket_kept(i), self.ix.tickets[i].category) {
+                *m.entry(c).or_default() += 1;
             }
         }
         m
     }
 
     fn tickets(&self, p: &Period) -> Tickets {
+        let ix = self.ix;
         let (s, e) = (p.start(), p.end());
         let mut out = Tickets::default();
-        let (mut first, mut resolution) = (Vec::new(), Vec::new());
-        let (mut rated, mut satisfied) = (0u64, 0u64);
-        for (i, t) in self.ix.tickets.iter().enumerate() {
+        let created = self.created_range(s, e);
+        let (mut first, mut rated, mut satisfied) = (Vec::new(), 0u64, 0u64);
+        for i in created.clone() {
             if !self.ticket_kept(i) {
                 continue;
             }
-            let created_in = t.created_day >= s && t.created_day < e;
-            if created_in {
-                out.count += 1;
-                if let Some(r) = t.first_response {
-                    first.push((r - t.created) as f64 / 3600.0);
-                }
-                if let Some(r) = t.rating {
-                    rated += 1;
-                    satisfied += r.satisfied() as u64;
-                }
+            let t = &ix.tickets[i];
+            out.count += 1;
+            if let Some(r) = t.first_response {
+                first.push((r - t.created) as f64 / 3600.0);
             }
-            if let (Some(solved), Some(sd)) = (t.solved, t.solved_day) {
-                if sd >= s && sd < e {
-                    resolution.push((solved - t.created) as f64 / 3600.0);
-                }
-            }
-            if t.created_day < e && t.solved_day.is_none_or(|d| d >= e) {
-                out.backlog += 1;
+            if let Some(r) = t.rating {
+                rated += 1;
+                satisfied += r.satisfied() as u64;
             }
         }
-        let spread = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            Spread {
-                median: nearest_rank(v, 1, 2),
-                p90: nearest_rank(v, 9, 10),
-            }
+        // Solved in the period, whatever the creation date.
+        let so = &ix.solved_order;
+        let solved_before = |day: Day| {
+            so.partition_point(|&i| ix.tickets[i as usize].solved_day.unwrap_or(Day::MAX) < day)
         };
-        out.first_response_hours = spread(&mut first);
-        out.resolution_hours = spread(&mut resolution);
+        let (slo, shi) = (solved_before(s), solved_before(e));
+        let mut resolution = Vec::with_capacity(shi - slo);
+        for k in slo..shi {
+            if !self.masks.active || self.masks.solved.get(k) {
+                let t = &ix.tickets[so[k] as usize];
+                resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
+            }
+        }
+        // Backlog: created before e minus solved before e (a solved ticket was created first).
+        let created_before = ix.tickets.partition_point(|x| x.created_day < e);
+        let (made, done) = if self.masks.active {
+            (
+                self.masks.tickets.count_range(0, created_before),
+                self.masks.solved.count_range(0, shi),
+            )
+        } else {
+            (created_before as u64, shi as u64)
+        };
+        out.backlog = made.saturating_sub(done);
+        out.first_response_hours = median_p90(&mut first);
+        out.resolution_hours = median_p90(&mut resolution);
         out.csat = pct(satisfied, rated);
         let now = self.category_counts(s, e);
         let prev_p = p.previous();
         let before = self.category_counts(prev_p.start(), prev_p.end());
-        let mut cats: Vec<(String, u64)> = now.into_iter().collect();
-        cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut cats: Vec<(&str, u64, u32)> = now
+            .into_iter()
+            .map(|(c, n)| (ix.categories[c as usize].as_str(), n, c))
+            .collect();
+        cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         out.top_categories = cats
             .into_iter()
             .take(5)
-            .map(|(category, count)| CategoryCount {
-                previous: before.get(&category).copied().unwrap_or(0),
-                category,
+            .map(|(name, count, c)| CategoryCount {
+                category: name.to_string(),
                 count,
+                previous: before.get(&c).copied().unwrap_or(0),
             })
             .collect();
         out
@@ -675,15 +714,12 @@ impl Ctx<'_> {
         };
         let mut sizes = vec![0u64; tl.len];
         for (i, news) in tl.new.iter().enumerate() {
-            sizes[i] = news
-                .iter()
-                .filter(|&&c| self.filter.customer(c as usize))
-                .count() as u64;
+            sizes[i] = news.iter().filter(|&&c| self.customer(c as usize)).count() as u64;
         }
         let mut counts: Vec<Vec<u64>> = vec![Vec::new(); tl.len];
         for (i, entries) in tl.activity.iter().enumerate() {
             for a in entries {
-                if !a.buyer || !self.filter.customer(a.customer as usize) {
+                if !a.buyer || !self.customer(a.customer as usize) {
                     continue;
                 }
                 if let Some(k) = tl.first_period[a.customer as usize] {
@@ -727,52 +763,52 @@ impl Ctx<'_> {
         }
     }
 
+    /// Customers in E overdue by at least `threshold` of their own purchase cycles.
     fn churn_risk(&self, p: &Period, cycle: Option<f64>, threshold: f64) -> Vec<AtRisk> {
         let ix = self.ix;
         let e = p.end();
-        let mut latest_nps: Vec<Option<i64>> = vec![None; ix.customer_count()];
-        let hi = ix.responses.partition_point(|r| r.day < e);
-        for r in &ix.responses[..hi] {
-            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
-                latest_nps[c as usize] = Some(r.score as i64);
-            }
-        }
-        let mut open: Vec<u64> = vec![0; ix.customer_count()];
-        for t in &ix.tickets {
-            if let Some(c) = t.customer {
-                if t.created_day < e && t.solved_day.is_none_or(|d| d >= e) {
-                    open[c as usize] += 1;
-                }
-            }
-        }
-        let mut out = Vec::new();
         let Some(i) = self.tl.index_of(p) else {
-            return out;
+            return Vec::new();
         };
-        for c in Bits::and_ones(self.tl.end_bits(i as isize), &self.filter.mask) {
+        let mut out = Vec::new();
+        for c in Bits::and_ones(self.tl.end_bits(i as isize), &self.masks.customers) {
             let pd = ix.pdays(c);
-            let before = &pd[..pd.partition_point(|&d| d < e)];
-            let Some(&last) = before.last() else { continue };
-            let mut gaps: Vec<i32> = before.windows(2).map(|w| w[1] - w[0]).collect();
-            gaps.sort_unstable();
-            let cycle_c = if gaps.len() >= 2 {
-                nearest_rank(&gaps, 1, 2).map(f64::from)
+            let k = pd.partition_point(|&d| d < e);
+            if k == 0 {
+                continue;
+            }
+            // k purchase days before e: k − 1 own gaps; fewer than 2 → the typical cycle.
+            let own = if k >= 3 {
+                Some(ix.own_medians(c)[k - 1])
             } else {
                 cycle
             };
-            let Some(cyc) = cycle_c.filter(|x| *x > 0.0) else {
+            let Some(cyc) = own.filter(|x| *x > 0.0) else {
                 continue;
             };
-            let overdue = (e - 1 - last) as f64 / cyc;
-            if overdue >= threshold {
-                out.push(AtRisk {
-                    customer_id: ix.customers[c].clone(),
-                    overdue,
-                    revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
-                    last_nps: if ix.has_feedback { latest_nps[c] } else { None },
-                    open_tickets: ix.has_tickets.then_some(open[c]),
-                });
+            let overdue = (e - 1 - pd[k - 1]) as f64 / cyc;
+            if overdue < threshold {
+                continue;
             }
+            let nps = ix.nps_of(c);
+            let last_nps = nps[..nps.partition_point(|(d, _)| *d < e)]
+                .last()
+                .map(|(_, s)| *s as i64);
+            let open = ix
+                .tickets_of(c)
+                .iter()
+                .filter(|&&t| {
+                    let t = &ix.tickets[t as usize];
+                    t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
+                })
+                .count() as u64;
+            out.push(AtRisk {
+                customer_id: ix.customers[c].clone(),
+                overdue,
+                revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
+                last_nps: if ix.has_feedback { last_nps } else { None },
+                open_tickets: ix.has_tickets.then_some(open),
+            });
         }
         out.sort_by(|a, b| {
             b.revenue_at_stake
@@ -806,6 +842,7 @@ pub struct Engine<'d> {
     ds: &'d Dataset,
     timelines: Mutex<HashMap<(Granularity, u32), Arc<Timeline>>>,
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
+    masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
 }
 
 impl<'d> Engine<'d> {
@@ -814,6 +851,7 @@ impl<'d> Engine<'d> {
             ds,
             timelines: Mutex::new(HashMap::new()),
             cohorts: Mutex::new(HashMap::new()),
+            masks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -839,6 +877,19 @@ impl<'d> Engine<'d> {
         t
     }
 
+    /// The masks of a filter, built on first use.
+    fn masks(&self, q: &Query) -> Result<Arc<Masks>, MetricsError> {
+        let key: FilterKey = (q.segment.clone(), q.cohort);
+        if let Some(m) = self.masks.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(m);
+        }
+        let m = Arc::new(build_masks(&self.ds.index, q)?);
+        if let Ok(mut cache) = self.masks.lock() {
+            cache.insert(key, m.clone());
+        }
+        Ok(m)
+    }
+
     /// Builds the timelines of every granularity for a window, two at a time.
     pub fn warm(&self, window: Option<u32>) {
         let (_, w) = churn_window(&self.ds.index, window);
@@ -857,16 +908,15 @@ impl<'d> Engine<'d> {
     /// same period a year ago, the cohort table and the churn-risk list.
     pub fn compute(&self, q: &Query) -> Result<Snapshot, MetricsError> {
         let ix = &self.ds.index;
-        let filter = build_filter(ix, q)?;
+        let masks = self.masks(q)?;
         let (cycle, w) = churn_window(ix, q.churn_window);
         let p = q.period;
         let tl = self.timeline(p.granularity, w);
         let ctx = Ctx {
             ix,
             tl: &tl,
-            filter,
+            masks: &masks,
             scales: q.scales,
-            stopwords: stopwords(),
         };
         let cycle_warning = cycle.and_then(|c| {
             let required = 3.0 * c;

@@ -52,7 +52,8 @@ pub struct Ticket {
     pub solved_day: Option<Day>,
     pub customer: Option<u32>,
     pub has_customer_id: bool,
-    pub category: Option<String>,
+    /// Index into `Index::categories`.
+    pub category: Option<u32>,
     pub rating: Option<Rating>,
 }
 
@@ -98,10 +99,28 @@ pub struct Index {
     pub last_row_day: Option<Day>,
     /// Day gaps between consecutive distinct purchase dates, pooled over customers, sorted.
     pub gaps: Vec<i32>,
+    /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
+    /// of the customer's first k gaps (meaningful for k ≥ 2).
+    pub own_median: Vec<f64>,
     pub responses: Vec<Response>,
+    /// Comment words of each response (lower case, letters only, 3+ letters, no stop words).
+    pub word_start: Vec<u32>,
+    pub words: Vec<u32>,
+    pub vocabulary: Vec<String>,
+    /// Per customer, their NPS answers (day, score) by day (CSR over customers).
+    pub nps_start: Vec<u32>,
+    pub nps_answers: Vec<(Day, f64)>,
     pub response_segments: RowSegments,
     pub has_feedback: bool,
+    /// Tickets sorted by creation.
     pub tickets: Vec<Ticket>,
+    /// Ticket categories (topics, tags, forms).
+    pub categories: Vec<String>,
+    /// Indices of solved tickets, sorted by their solved day.
+    pub solved_order: Vec<u32>,
+    /// Per customer, the indices of their tickets (CSR over customers).
+    pub ticket_start: Vec<u32>,
+    pub customer_tickets: Vec<u32>,
     pub ticket_segments: RowSegments,
     pub has_tickets: bool,
 }
@@ -140,6 +159,26 @@ fn row_segments(df: &DataFrame) -> Result<RowSegments, LoadError> {
 impl Index {
     pub fn customer_count(&self) -> usize {
         self.customers.len()
+    }
+
+    pub fn own_medians(&self, c: usize) -> &[f64] {
+        &self.own_median[self.pday_start[c] as usize..self.pday_start[c + 1] as usize]
+    }
+
+    pub fn nps_of(&self, c: usize) -> &[(Day, f64)] {
+        self.nps_start.get(c + 1).map_or(&[], |&e| {
+            &self.nps_answers[self.nps_start[c] as usize..e as usize]
+        })
+    }
+
+    pub fn tickets_of(&self, c: usize) -> &[u32] {
+        self.ticket_start.get(c + 1).map_or(&[], |&e| {
+            &self.customer_tickets[self.ticket_start[c] as usize..e as usize]
+        })
+    }
+
+    pub fn words_of(&self, response: usize) -> &[u32] {
+        &self.words[self.word_start[response] as usize..self.word_start[response + 1] as usize]
     }
 
     pub fn pdays(&self, c: usize) -> &[Day] {
@@ -287,6 +326,21 @@ impl Index {
             }
             let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
             ix.gaps.extend(pd.windows(2).map(|w| w[1] - w[0]));
+            let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
+            for k in 0..pd.len() {
+                if k > 0 {
+                    let g = pd[k] - pd[k - 1];
+                    let at = sorted.partition_point(|&x| x < g);
+                    sorted.insert(at, g);
+                }
+                // Nearest-rank median of the first k gaps.
+                let m = if sorted.is_empty() {
+                    f64::NAN
+                } else {
+                    f64::from(sorted[sorted.len().div_ceil(2) - 1])
+                };
+                ix.own_median.push(m);
+            }
             ix.pday_start.push(ix.pdays.len() as u32);
             ix.ord_start.push(ix.ord_days.len() as u32);
             ix.row_start.push(ix.row_days.len() as u32);
@@ -325,7 +379,24 @@ impl Index {
                     .insert(name, order.iter().map(|&i| col[i].clone()).collect());
             }
             ix.response_segments = sorted_segs;
+            let stop = crate::metrics::stopwords();
+            let mut vocab: HashMap<String, u32> = HashMap::new();
+            ix.word_start.push(0);
             for i in order {
+                if let Some(text) = &comment[i] {
+                    for w in text.split(|ch: char| !ch.is_alphabetic()) {
+                        let w = w.to_lowercase();
+                        if w.chars().count() >= 3 && !stop.contains(w.as_str()) {
+                            let next = vocab.len() as u32;
+                            let id = *vocab.entry(w.clone()).or_insert_with(|| {
+                                ix.vocabulary.push(w);
+                                next
+                            });
+                            ix.words.push(id);
+                        }
+                    }
+                }
+                ix.word_start.push(ix.words.len() as u32);
                 let survey = match survey[i].as_deref() {
                     Some("csat") => Survey::Csat,
                     Some("ces") => Survey::Ces,
@@ -342,6 +413,19 @@ impl Index {
                     comment: comment[i].clone(),
                 });
             }
+        }
+
+        // Per-customer NPS answers, by day.
+        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); ix.customers.len()];
+        for r in &ix.responses {
+            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
+                per[c as usize].push((r.day, r.score));
+            }
+        }
+        ix.nps_start.push(0);
+        for answers in per {
+            ix.nps_answers.extend(answers);
+            ix.nps_start.push(ix.nps_answers.len() as u32);
         }
 
         if let Some(tk) = tickets {
@@ -381,7 +465,15 @@ impl Index {
             let category = strs(tk, schema::CATEGORY)?;
             let sat = strs(tk, schema::SATISFACTION)?;
             ix.ticket_segments = row_segments(tk)?;
+            let mut category_of: HashMap<String, u32> = HashMap::new();
             for i in 0..tk.height() {
+                let category_code = category[i].as_ref().map(|name| {
+                    let next = category_of.len() as u32;
+                    *category_of.entry(name.clone()).or_insert_with(|| {
+                        ix.categories.push(name.clone());
+                        next
+                    })
+                });
                 let rating = match sat[i].as_deref() {
                     Some("good") => Some(Rating::Good),
                     Some("bad") => Some(Rating::Bad),
@@ -399,10 +491,38 @@ impl Index {
                         .as_ref()
                         .and_then(|c| ix.customer_of.get(c).copied()),
                     has_customer_id: customer[i].is_some(),
-                    category: category[i].clone(),
+                    category: category_code,
                     rating,
                 });
             }
+            ix.tickets.sort_by_key(|t| (t.created_day, t.created));
+            let mut solved: Vec<u32> = (0..ix.tickets.len() as u32)
+                .filter(|&i| ix.tickets[i as usize].solved.is_some())
+                .collect();
+            solved.sort_by_key(|&i| {
+                (
+                    ix.tickets[i as usize].solved_day,
+                    ix.tickets[i as usize].solved,
+                )
+            });
+            ix.solved_order = solved;
+            // Sorting moved the rows: the row segments follow the same order.
+            let mut order: Vec<usize> = (0..tk.height()).collect();
+            order.sort_by_key(|&i| (created_day.get(i).unwrap_or(0), created.get(i).unwrap_or(0)));
+            for col in ix.ticket_segments.columns.values_mut() {
+                *col = order.iter().map(|&i| col[i].clone()).collect();
+            }
+        }
+        let mut per: Vec<Vec<u32>> = vec![Vec::new(); ix.customers.len()];
+        for (i, t) in ix.tickets.iter().enumerate() {
+            if let Some(c) = t.customer {
+                per[c as usize].push(i as u32);
+            }
+        }
+        ix.ticket_start.push(0);
+        for list in per {
+            ix.customer_tickets.extend(list);
+            ix.ticket_start.push(ix.customer_tickets.len() as u32);
         }
         Ok(ix)
     }

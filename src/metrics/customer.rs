@@ -119,7 +119,7 @@ pub fn customer_view(
                 created: instant(t.created),
                 first_response_hours: t.first_response.map(|r| (r - t.created) as f64 / 3600.0),
                 resolution_hours: t.solved.map(|r| (r - t.created) as f64 / 3600.0),
-                category: t.category.clone(),
+                category: t.category.map(|k| ix.categories[k as usize].clone()),
                 satisfaction: t.rating.map(|r| match r {
                     Rating::Good => "good".to_string(),
                     Rating::Bad => "bad".to_string(),

@@ -15,7 +15,6 @@
 
 use crate::data::index::Index;
 use crate::data::parse::Day;
-use crate::data::schema::Survey;
 
 use super::period::{Granularity, Period};
 
@@ -50,6 +49,31 @@ impl Bits {
 
     pub fn get(&self, i: usize) -> bool {
         self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// Set bits among positions [from, to).
+    pub fn count_range(&self, from: usize, to: usize) -> u64 {
+        if from >= to {
+            return 0;
+        }
+        let (fw, tw) = (from / 64, (to - 1) / 64);
+        let mut total = 0u64;
+        for w in fw..=tw {
+            let mut word = self.words[w];
+            if w == fw {
+                word &= u64::MAX << (from % 64);
+            }
+            if w == tw {
+                let end = (to - 1) % 64;
+                word &= if end == 63 {
+                    u64::MAX
+                } else {
+                    (1u64 << (end + 1)) - 1
+                };
+            }
+            total += word.count_ones() as u64;
+        }
+        total
     }
 
     pub fn words(&self) -> &[u64] {
@@ -87,6 +111,24 @@ pub fn count_all(sets: &[&Bits]) -> u64 {
         .sum()
 }
 
+/// Activity summed over customers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub revenue: i64,
+    pub orders: u64,
+    pub buyers: u64,
+    pub repeaters: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, e: &Entry) {
+        self.revenue += e.revenue;
+        self.orders += e.orders as u64;
+        self.buyers += e.buyer as u64;
+        self.repeaters += (e.buyer && e.repeat) as u64;
+    }
+}
+
 /// A customer's activity in one period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -114,6 +156,8 @@ pub struct Timeline {
     pub activity: Vec<Vec<Entry>>,
     /// [promoter, passive, detractor] by the latest NPS answer before the period starts.
     pub nps_class: Vec<[Bits; 3]>,
+    /// Per period, the activity summed over every customer (the unfiltered case).
+    pub totals: Vec<Totals>,
     /// Per customer: the period of their first purchase.
     pub first_period: Vec<Option<u32>>,
     empty: Bits,
@@ -165,6 +209,7 @@ impl Timeline {
                 new: Vec::new(),
                 activity: Vec::new(),
                 nps_class: Vec::new(),
+                totals: Vec::new(),
                 first_period: vec![None; n],
                 empty: Bits::zeros(n),
             };
@@ -192,6 +237,7 @@ impl Timeline {
             new: vec![Vec::new(); len],
             activity: vec![Vec::new(); len],
             nps_class: Vec::new(),
+            totals: Vec::new(),
             first_period: vec![None; n],
             empty: Bits::zeros(n),
         };
@@ -278,6 +324,15 @@ impl Timeline {
             }
         }
         t.nps_class = t.build_nps_classes(ix);
+        t.totals = t
+            .activity
+            .iter()
+            .map(|entries| {
+                let mut total = Totals::default();
+                entries.iter().for_each(|e| total.add(e));
+                total
+            })
+            .collect();
         t
     }
 
@@ -293,13 +348,7 @@ impl Timeline {
         if !ix.has_feedback {
             return classes;
         }
-        // Per customer, their NPS answers in day order.
-        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); n];
-        for r in &ix.responses {
-            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
-                per[c as usize].push((r.day, r.score));
-            }
-        }
+        let per: Vec<&[(Day, f64)]> = (0..n).map(|c| ix.nps_of(c)).collect();
         for (c, answers) in per.iter().enumerate() {
             for (j, &(day, score)) in answers.iter().enumerate() {
                 // Applies to periods starting after `day`, until the next answer takes over.
@@ -342,5 +391,10 @@ mod tests {
         );
         assert!(a.get(129) && !a.get(128));
         assert_eq!(count_all(&[&ones]), 130);
+        assert_eq!(a.count_range(0, 130), 3);
+        assert_eq!(a.count_range(1, 129), 1);
+        assert_eq!(a.count_range(64, 65), 1);
+        assert_eq!(ones.count_range(3, 3), 0);
+        assert_eq!(ones.count_range(60, 70), 10);
     }
 }

@@ -1,0 +1,161 @@
+//! What a user can ask for. Each action carries its description: the help
+//! overlay is generated from the keymap and these, so it cannot drift.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    PrevPeriod,
+    NextPeriod,
+    Week,
+    Month,
+    Quarter,
+    Year,
+    SegmentPicker,
+    CohortPicker,
+    ClearFilters,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Enter,
+    Find,
+    Compare,
+    Definitions,
+    DataQuality,
+    Export,
+    Reload,
+    Help,
+    Back,
+    Quit,
+}
+
+impl Action {
+    pub const ALL: [Action; 25] = [
+        Action::PrevPeriod,
+        Action::NextPeriod,
+        Action::Week,
+        Action::Month,
+        Action::Quarter,
+        Action::Year,
+        Action::SegmentPicker,
+        Action::CohortPicker,
+        Action::ClearFilters,
+        Action::FocusNext,
+        Action::FocusPrev,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Enter,
+        Action::Find,
+        Action::Compare,
+        Action::Definitions,
+        Action::DataQuality,
+        Action::Export,
+        Action::Reload,
+        Action::Help,
+        Action::Back,
+        Action::Quit,
+    ];
+
+    /// The name used in the config file's `[keys]` section.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::PrevPeriod => "prev_period",
+            Action::NextPeriod => "next_period",
+            Action::Week => "week",
+            Action::Month => "month",
+            Action::Quarter => "quarter",
+            Action::Year => "year",
+            Action::SegmentPicker => "segment_picker",
+            Action::CohortPicker => "cohort_picker",
+            Action::ClearFilters => "clear_filters",
+            Action::FocusNext => "focus_next",
+            Action::FocusPrev => "focus_prev",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Enter => "enter",
+            Action::Find => "find",
+            Action::Compare => "compare",
+            Action::Definitions => "definitions",
+            Action::DataQuality => "data_quality",
+            Action::Export => "export",
+            Action::Reload => "reload",
+            Action::Help => "help",
+            Action::Back => "back",
+            Action::Quit => "quit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::PrevPeriod => "previous period",
+            Action::NextPeriod => "next period",
+            Action::Week => "weekly periods",
+            Action::Month => "monthly periods",
+            Action::Quarter => "quarterly periods",
+            Action::Year => "yearly periods",
+            Action::SegmentPicker => "filter by a segment",
+            Action::CohortPicker => "filter by an acquisition cohort",
+            Action::ClearFilters => "clear filters",
+            Action::FocusNext => "focus the next pane",
+            Action::FocusPrev => "focus the previous pane",
+            Action::Up => "move up in the pane",
+            Action::Down => "move down in the pane",
+            Action::PageUp => "page up in the pane",
+            Action::PageDown => "page down in the pane",
+            Action::Enter => "open the selected customer / choose",
+            Action::Find => "find a customer by id",
+            Action::Compare => "compare with the previous period side by side",
+            Action::Definitions => "show the definitions of the focused pane's KPIs",
+            Action::DataQuality => "show what was loaded and rejected",
+            Action::Export => "export the view to CSV and JSON in the current folder",
+            Action::Reload => "reload the source files",
+            Action::Help => "show this help",
+            Action::Back => "close the overlay (quit on the dashboard)",
+            Action::Quit => "quit",
+        }
+    }
+
+    /// Whether the action changes what the engine must compute.
+    pub fn affects_results(self) -> bool {
+        matches!(
+            self,
+            Action::PrevPeriod
+                | Action::NextPeriod
+                | Action::Week
+                | Action::Month
+                | Action::Quarter
+                | Action::Year
+                | Action::ClearFilters
+                | Action::Reload
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(a));
+            assert!(!a.description().is_empty());
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+    }
+}

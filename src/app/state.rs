@@ -1,0 +1,207 @@
+//! Everything the screen shows, as plain data. No polars type lives here.
+
+use std::sync::Arc;
+
+use crate::metrics::customer::CustomerView;
+use crate::metrics::{Granularity, Period, Query, Snapshot};
+
+/// The 12-period series behind the sparklines, oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trend {
+    pub labels: Vec<String>,
+    pub retention: Vec<Option<f64>>,
+    pub churn: Vec<Option<f64>>,
+    pub revenue: Vec<f64>,
+    pub buyers: Vec<u64>,
+    pub nps: Vec<Option<f64>>,
+    pub tickets: Vec<u64>,
+}
+
+/// One computed view: the snapshot and its trend, tagged with the request's generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    pub generation: u64,
+    pub snapshot: Snapshot,
+    pub trend: Trend,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Trends,
+    Customers,
+    Nps,
+    Tickets,
+    Cohorts,
+    Risk,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 6] = [Pane::Trends, Pane::Customers, Pane::Nps, Pane::Tickets, Pane::Cohorts, Pane::Risk];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Trends => "Trends",
+            Pane::Customers => "Customers & revenue",
+            Pane::Nps => "NPS, CSAT, CES",
+            Pane::Tickets => "Tickets",
+            Pane::Cohorts => "Cohort retention",
+            Pane::Risk => "Churn risk",
+        }
+    }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % Pane::ALL.len()]
+    }
+
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+    }
+
+    /// The definition keys shown by the definitions panel for this pane.
+    pub fn definition_keys(self) -> &'static [&'static str] {
+        match self {
+            Pane::Trends => &["retention_rate", "churn_rate", "revenue", "buyers", "nps", "tickets.count"],
+            Pane::Customers => &[
+                "customers.start",
+                "customers.end",
+                "customers.new",
+                "customers.retained",
+                "customers.won_back",
+                "customers.lost",
+                "retention_rate",
+                "churn_rate",
+                "revenue",
+                "orders",
+                "apv",
+                "apf",
+                "arpc",
+                "mrr",
+                "repeat_purchase_rate",
+                "clv",
+            ],
+            Pane::Nps => &["nps", "nps.margin", "csat", "ces", "loyalty_retention"],
+            Pane::Tickets => &[
+                "tickets.count",
+                "tickets.first_response_hours",
+                "tickets.resolution_hours",
+                "tickets.backlog",
+                "tickets.csat",
+            ],
+            Pane::Cohorts => &["cohorts"],
+            Pane::Risk => &["churn_risk", "churn_window_days"],
+        }
+    }
+}
+
+/// A list to choose from (segments, cohorts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    /// (label shown, value applied); the first item clears the filter.
+    pub items: Vec<(String, Option<String>)>,
+    pub selected: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    Dashboard,
+    Help,
+    Definitions,
+    DataQuality,
+    SegmentPicker(Picker),
+    CohortPicker(Picker),
+    /// Typing a customer id.
+    Find(String),
+    Customer(Box<CustomerView>),
+}
+
+impl Mode {
+    pub fn takes_text(&self) -> bool {
+        matches!(self, Mode::Find(_))
+    }
+}
+
+/// What the event loop must do after an update.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Compute this query (tagged with the state's generation).
+    Recompute(u64, Query),
+    /// Look a customer up for the customer view.
+    OpenCustomer(String),
+    Export,
+    Reload,
+    Quit,
+}
+
+/// Segment columns and their values, for the segment picker.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Choices {
+    pub segments: Vec<(String, Vec<String>)>,
+    /// Acquisition cohort labels of the current granularity, newest first.
+    pub cohorts: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub query: Query,
+    /// The last view computed; kept (dimmed) while a newer one computes.
+    pub view: Option<Arc<View>>,
+    /// The generation of the latest request; views of older ones are dropped.
+    pub generation: u64,
+    pub computing: bool,
+    pub mode: Mode,
+    pub focus: Pane,
+    /// Scroll offset (or selected row) per pane.
+    pub scroll: [usize; 6],
+    pub compare: bool,
+    pub status: Option<String>,
+    pub error: Option<String>,
+    pub choices: Choices,
+    pub data_range: Option<(String, String)>,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(query: Query, choices: Choices, data_range: Option<(String, String)>) -> State {
+        State {
+            query,
+            view: None,
+            generation: 0,
+            computing: false,
+            mode: Mode::Dashboard,
+            focus: Pane::Trends,
+            scroll: [0; 6],
+            compare: false,
+            status: None,
+            error: None,
+            choices,
+            data_range,
+            quit: false,
+        }
+    }
+
+    pub fn scroll_of(&self, pane: Pane) -> usize {
+        self.scroll[pane.index()]
+    }
+
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.view.as_deref().map(|v| &v.snapshot)
+    }
+
+    /// Whether the shown view is older than the query (a recompute is running).
+    pub fn stale(&self) -> bool {
+        self.computing || self.view.as_ref().is_some_and(|v| v.generation != self.generation)
+    }
+
+    pub fn granularity(&self) -> Granularity {
+        self.query.period.granularity
+    }
+
+    pub fn period(&self) -> Period {
+        self.query.period
+    }
+}

@@ -1,0 +1,372 @@
+//! `update(&mut State, Action) -> Option<Effect>`: pure, no I/O.
+
+use std::sync::Arc;
+
+use super::action::Action;
+use super::state::{Effect, Mode, Pane, Picker, State, View};
+use crate::metrics::{Granularity, Period};
+
+const PAGE: usize = 10;
+
+fn recompute(state: &mut State) -> Option<Effect> {
+    state.generation += 1;
+    state.computing = true;
+    Some(Effect::Recompute(state.generation, state.query.clone()))
+}
+
+/// The same day's period at another granularity.
+fn regranulate(state: &mut State, g: Granularity) -> Option<Effect> {
+    if state.granularity() == g {
+        return None;
+    }
+    // Keep the period's last day in view: its containing period at the new granularity.
+    let anchor = state.period().end() - 1;
+    state.query.period = Period::containing(g, anchor);
+    state.scroll = [0; 6];
+    recompute(state)
+}
+
+fn rows_in_focus(state: &State) -> usize {
+    let Some(s) = state.snapshot() else { return 0 };
+    match state.focus {
+        Pane::Risk => s.churn_risk.len(),
+        Pane::Cohorts => s.cohorts.rows.len(),
+        Pane::Nps => s.kpis.nps.as_ref().map_or(0, |n| n.detractor_themes.len()),
+        Pane::Tickets => s.kpis.tickets.as_ref().map_or(0, |t| t.top_categories.len()),
+        _ => 0,
+    }
+}
+
+fn scroll(state: &mut State, delta: isize) {
+    let max = rows_in_focus(state).saturating_sub(1);
+    let i = Pane::ALL.iter().position(|p| *p == state.focus).unwrap_or(0);
+    let cur = state.scroll[i] as isize;
+    state.scroll[i] = (cur + delta).clamp(0, max as isize) as usize;
+}
+
+fn segment_picker(state: &State) -> Picker {
+    let mut items = vec![("(all customers)".to_string(), None)];
+    for (col, values) in &state.choices.segments {
+        for v in values {
+            items.push((format!("{col} = {v}"), Some(format!("{col}={v}"))));
+        }
+    }
+    let current = state.query.segment.as_ref().map(|(c, v)| format!("{c}={v}"));
+    let selected = items.iter().position(|(_, v)| *v == current).unwrap_or(0);
+    Picker { title: "Segment".into(), items, selected }
+}
+
+fn cohort_picker(state: &State) -> Picker {
+    let mut items = vec![("(all cohorts)".to_string(), None)];
+    items.extend(state.choices.cohorts.iter().map(|c| (c.clone(), Some(c.clone()))));
+    let current = state.query.cohort.map(|c| c.label());
+    let selected = items.iter().position(|(_, v)| *v == current).unwrap_or(0);
+    Picker { title: "Acquisition cohort".into(), items, selected }
+}
+
+/// Applies an action. Returns what the event loop must do, if anything.
+pub fn update(state: &mut State, action: Action) -> Option<Effect> {
+    if action == Action::Quit {
+        state.quit = true;
+        return Some(Effect::Quit);
+    }
+    // Overlays first.
+    match &mut state.mode {
+        Mode::SegmentPicker(p) | Mode::CohortPicker(p) => {
+            let is_segment = matches!(state.mode, Mode::SegmentPicker(_));
+            let Mode::SegmentPicker(p) | Mode::CohortPicker(p) = &mut state.mode else { return None };
+            match action {
+                Action::Up => p.selected = p.selected.saturating_sub(1),
+                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
+                Action::PageUp => p.selected = p.selected.saturating_sub(PAGE),
+                Action::PageDown => p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1)),
+                Action::Back => state.mode = Mode::Dashboard,
+                Action::Enter => {
+                    let value = p.items.get(p.selected).and_then(|(_, v)| v.clone());
+                    state.mode = Mode::Dashboard;
+                    if is_segment {
+                        state.query.segment = value.and_then(|v| {
+                            v.split_once('=').map(|(c, v)| (c.to_string(), v.to_string()))
+                        });
+                    } else {
+                        state.query.cohort = value.and_then(|v| Period::parse(&v));
+                    }
+                    state.scroll = [0; 6];
+                    return recompute(state);
+                }
+                _ => {}
+            }
+            return None;
+        }
+        Mode::Find(text) => {
+            return match action {
+                Action::Back => {
+                    state.mode = Mode::Dashboard;
+                    None
+                }
+                Action::Enter => {
+                    let id = text.trim().to_string();
+                    state.mode = Mode::Dashboard;
+                    (!id.is_empty()).then_some(Effect::OpenCustomer(id))
+                }
+                _ => None,
+            };
+        }
+        Mode::Help | Mode::Definitions | Mode::DataQuality | Mode::Customer(_) => {
+            if matches!(action, Action::Back | Action::Enter)
+                || (action == Action::Help && state.mode == Mode::Help)
+                || (action == Action::Definitions && state.mode == Mode::Definitions)
+                || (action == Action::DataQuality && state.mode == Mode::DataQuality)
+            {
+                state.mode = Mode::Dashboard;
+                return None;
+            }
+        }
+        Mode::Dashboard => {}
+    }
+    match action {
+        Action::PrevPeriod => {
+            state.query.period = state.period().previous();
+            recompute(state)
+        }
+        Action::NextPeriod => {
+            state.query.period = state.period().next();
+            recompute(state)
+        }
+        Action::Week => regranulate(state, Granularity::Week),
+        Action::Month => regranulate(state, Granularity::Month),
+        Action::Quarter => regranulate(state, Granularity::Quarter),
+        Action::Year => regranulate(state, Granularity::Year),
+        Action::SegmentPicker => {
+            state.mode = Mode::SegmentPicker(segment_picker(state));
+            None
+        }
+        Action::CohortPicker => {
+            state.mode = Mode::CohortPicker(cohort_picker(state));
+            None
+        }
+        Action::ClearFilters => {
+            if state.query.segment.is_none() && state.query.cohort.is_none() {
+                return None;
+            }
+            state.query.segment = None;
+            state.query.cohort = None;
+            recompute(state)
+        }
+        Action::FocusNext => {
+            state.focus = state.focus.next();
+            None
+        }
+        Action::FocusPrev => {
+            state.focus = state.focus.prev();
+            None
+        }
+        Action::Up => {
+            scroll(state, -1);
+            None
+        }
+        Action::Down => {
+            scroll(state, 1);
+            None
+        }
+        Action::PageUp => {
+            scroll(state, -(PAGE as isize));
+            None
+        }
+        Action::PageDown => {
+            scroll(state, PAGE as isize);
+            None
+        }
+        Action::Enter => {
+            if state.focus != Pane::Risk {
+                return None;
+            }
+            let row = state.scroll_of(Pane::Risk);
+            let id = state.snapshot()?.churn_risk.get(row)?.customer_id.clone();
+            Some(Effect::OpenCustomer(id))
+        }
+        Action::Find => {
+            state.mode = Mode::Find(String::new());
+            None
+        }
+        Action::Compare => {
+            state.compare = !state.compare;
+            None
+        }
+        Action::Definitions => {
+            state.mode = Mode::Definitions;
+            None
+        }
+        Action::DataQuality => {
+            state.mode = Mode::DataQuality;
+            None
+        }
+        Action::Help => {
+            state.mode = Mode::Help;
+            None
+        }
+        Action::Export => Some(Effect::Export),
+        Action::Reload => Some(Effect::Reload),
+        Action::Back => {
+            state.quit = true;
+            Some(Effect::Quit)
+        }
+        Action::Quit => Some(Effect::Quit),
+    }
+}
+
+/// Typing in the customer search.
+pub fn type_char(state: &mut State, c: Option<char>) {
+    if let Mode::Find(text) = &mut state.mode {
+        match c {
+            Some(c) => text.push(c),
+            None => {
+                text.pop();
+            }
+        }
+    }
+}
+
+/// A computed view arrived: keep it unless a newer request is pending.
+pub fn receive(state: &mut State, view: View) -> bool {
+    if view.generation < state.generation {
+        return false;
+    }
+    state.computing = false;
+    state.error = None;
+    state.view = Some(Arc::new(view));
+    true
+}
+
+/// A recompute failed: the last good view stays on screen.
+pub fn failed(state: &mut State, generation: u64, message: String) {
+    if generation == state.generation {
+        state.computing = false;
+        state.error = Some(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::{Choices, Trend};
+    use crate::metrics::Query;
+
+    fn state() -> State {
+        let choices = Choices {
+            segments: vec![("plan".into(), vec!["basic".into(), "pro".into()])],
+            cohorts: vec!["2024-02".into(), "2024-01".into()],
+        };
+        State::new(Query::new(Period::parse("2024-03").unwrap()), choices, None)
+    }
+
+    #[test]
+    fn period_moves_recompute_with_a_new_generation() {
+        let mut s = state();
+        let e = update(&mut s, Action::NextPeriod);
+        assert_eq!(s.period().label(), "2024-04");
+        assert!(matches!(e, Some(Effect::Recompute(1, ref q)) if q.period.label() == "2024-04"));
+        update(&mut s, Action::PrevPeriod);
+        update(&mut s, Action::PrevPeriod);
+        assert_eq!((s.period().label(), s.generation), ("2024-02".to_string(), 3));
+        assert!(s.computing);
+    }
+
+    #[test]
+    fn granularity_keeps_the_last_day_in_view() {
+        let mut s = state();
+        update(&mut s, Action::Quarter);
+        assert_eq!(s.period().label(), "2024-Q1");
+        update(&mut s, Action::Week);
+        assert_eq!(s.period().label(), "2024-W13"); // Mar 31 2024 is in week 13
+        assert_eq!(update(&mut s, Action::Week), None, "same granularity: nothing to do");
+        update(&mut s, Action::Year);
+        assert_eq!(s.period().label(), "2024");
+    }
+
+    #[test]
+    fn pickers_apply_filters() {
+        let mut s = state();
+        update(&mut s, Action::SegmentPicker);
+        update(&mut s, Action::Down);
+        update(&mut s, Action::Down);
+        let e = update(&mut s, Action::Enter);
+        assert_eq!(s.query.segment, Some(("plan".into(), "pro".into())));
+        assert!(matches!(e, Some(Effect::Recompute(..))));
+        assert_eq!(s.mode, Mode::Dashboard);
+        update(&mut s, Action::CohortPicker);
+        update(&mut s, Action::Down);
+        update(&mut s, Action::Enter);
+        assert_eq!(s.query.cohort.map(|c| c.label()), Some("2024-02".into()));
+        let e = update(&mut s, Action::ClearFilters);
+        assert!(e.is_some() && s.query.segment.is_none() && s.query.cohort.is_none());
+        assert_eq!(update(&mut s, Action::ClearFilters), None);
+        // Esc closes a picker without changing anything.
+        update(&mut s, Action::SegmentPicker);
+        update(&mut s, Action::Down);
+        assert_eq!(update(&mut s, Action::Back), None);
+        assert_eq!((s.mode.clone(), s.query.segment.clone()), (Mode::Dashboard, None));
+    }
+
+    #[test]
+    fn overlays_open_and_close_and_esc_quits_the_dashboard() {
+        let mut s = state();
+        for (open, mode) in [(Action::Help, Mode::Help), (Action::Definitions, Mode::Definitions), (Action::DataQuality, Mode::DataQuality)] {
+            update(&mut s, open);
+            assert_eq!(s.mode, mode);
+            assert_eq!(update(&mut s, Action::Back), None);
+            assert_eq!(s.mode, Mode::Dashboard);
+        }
+        update(&mut s, Action::Help);
+        update(&mut s, Action::Help);
+        assert_eq!(s.mode, Mode::Dashboard, "? toggles help");
+        assert_eq!(update(&mut s, Action::Back), Some(Effect::Quit));
+        assert!(s.quit);
+    }
+
+    #[test]
+    fn find_collects_text_and_opens_a_customer() {
+        let mut s = state();
+        update(&mut s, Action::Find);
+        for c in "C0042x".chars() {
+            type_char(&mut s, Some(c));
+        }
+        type_char(&mut s, None);
+        assert_eq!(update(&mut s, Action::Enter), Some(Effect::OpenCustomer("C0042".into())));
+        assert_eq!(s.mode, Mode::Dashboard);
+    }
+
+    #[test]
+    fn stale_views_are_dropped() {
+        let mut s = state();
+        update(&mut s, Action::NextPeriod); // generation 1
+        update(&mut s, Action::NextPeriod); // generation 2
+        let snap = |g| View {
+            generation: g,
+            snapshot: crate::metrics::tests_support::empty_snapshot(),
+            trend: Trend::default(),
+        };
+        assert!(!receive(&mut s, snap(1)));
+        assert!(s.view.is_none() && s.computing);
+        assert!(receive(&mut s, snap(2)));
+        assert!(!s.computing && !s.stale());
+        failed(&mut s, 2, "boom".into());
+        assert_eq!(s.error.as_deref(), Some("boom"));
+        assert!(s.view.is_some(), "the last good view stays");
+    }
+
+    #[test]
+    fn focus_cycles_and_compare_toggles() {
+        let mut s = state();
+        for _ in 0..Pane::ALL.len() {
+            update(&mut s, Action::FocusNext);
+        }
+        assert_eq!(s.focus, Pane::Trends);
+        update(&mut s, Action::FocusPrev);
+        assert_eq!(s.focus, Pane::Risk);
+        update(&mut s, Action::Compare);
+        assert!(s.compare);
+        assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
+        assert_eq!(update(&mut s, Action::Reload), Some(Effect::Reload));
+    }
+}
