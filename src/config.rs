@@ -15,6 +15,24 @@ pub struct Config {
     pub tickets: SourceOptions,
     pub metrics: MetricsConfig,
     pub scales: ScalesConfig,
+    /// Action name -> keys; a listed action's keys replace its defaults.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    pub ui: UiConfig,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// "dark" or "light".
+    pub theme: ThemeName,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeName {
+    #[default]
+    Dark,
+    Light,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,6 +130,9 @@ impl Config {
                 "metrics.at_risk_threshold must be a positive number".into(),
             ));
         }
+        if let Err(e) = crate::app::keymap::Keymap::with_overrides(&config.keys) {
+            return Err(invalid(e.to_string()));
+        }
         for (section, opts) in [("orders", &config.orders), ("tickets", &config.tickets)] {
             if opts.survey.is_some() {
                 return Err(invalid(format!(
@@ -198,6 +219,20 @@ mod tests {
         .to_string();
         assert!(err.contains("churn_window_days"), "{err}");
         assert!(err.starts_with("c.toml: "), "{err}");
+    }
+
+    #[test]
+    fn key_bindings_are_checked() {
+        let c = Config::parse("c.toml", "[keys]\nnext_period = [\"n\"]\n", None).unwrap();
+        assert_eq!(c.keys["next_period"], vec!["n"]);
+        let err = Config::parse("c.toml", "[keys]\nfly = [\"f\"]\n", None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "c.toml: [keys]: unknown action `fly`");
+        let err = Config::parse("c.toml", "[ui]\ntheme = \"pink\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pink"), "{err}");
     }
 
     #[test]

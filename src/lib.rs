@@ -3,6 +3,7 @@
 //! Layers, data flowing one way: `data` (loading with polars) → `metrics`
 //! (the engine) → `app` (state and actions) → `ui` (pure render).
 
+pub mod app;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -10,3 +11,4 @@ pub mod data;
 pub mod metrics;
 pub mod report;
 pub mod sources;
+pub mod ui;

@@ -32,43 +32,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         feedback: cli.feedback.clone(),
         tickets: cli.tickets.clone(),
     };
-    match cli.command {
-        Some(Command::Sample(args)) => sample_cmd(&args),
-        Some(Command::Config(args)) => config_cmd(&args, cli.config.as_deref()),
-        Some(Command::Check(args)) => {
-            let config = Config::load(cli.config.as_deref())
-                .map_err(|e| e.to_string())?
-                .config;
-            check_cmd(&args, &flags, &config)
-        }
-        Some(Command::Customer(args)) => {
-            let config = Config::load(cli.config.as_deref())
-                .map_err(|e| e.to_string())?
-                .config;
-            customer_cmd(&args, &flags, &config)
-        }
-        Some(Command::Report(args)) => {
-            let config = Config::load(cli.config.as_deref())
-                .map_err(|e| e.to_string())?
-                .config;
-            report_cmd(&args, &flags, &config)
-        }
-        None => {
-            // Until the dashboard lands, the default command prints the load report.
-            let config = Config::load(cli.config.as_deref())
-                .map_err(|e| e.to_string())?
-                .config;
-            let sources = sources::resolve(&flags, &config)?;
-            let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
-            let results: Vec<Checked> = dataset
-                .reports
-                .iter()
-                .cloned()
-                .map(Checked::Loaded)
-                .collect();
-            print!("{}", check::to_text(&results));
-            Ok(ExitCode::SUCCESS)
-        }
+    match &cli.command {
+        Some(Command::Sample(args)) => return sample_cmd(args),
+        Some(Command::Config(args)) => return config_cmd(args, cli.config.as_deref()),
+        _ => {}
+    }
+    let config = Config::load(cli.config.as_deref())
+        .map_err(|e| e.to_string())?
+        .config;
+    match &cli.command {
+        Some(Command::Check(args)) => check_cmd(args, &flags, &config),
+        Some(Command::Customer(args)) => customer_cmd(args, &flags, &config),
+        Some(Command::Report(args)) => report_cmd(args, &flags, &config),
+        _ => dashboard(&cli, &flags, &config),
     }
 }
 
@@ -282,5 +258,42 @@ fn customer_cmd(args: &CustomerArgs, flags: &Flags, config: &Config) -> Result<E
         OutputFormat::Json => println!("{}", report::to_json(&view)),
         OutputFormat::Text => print!("{}", report::customer_text(&view)),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+    use std::io::IsTerminal;
+    let sources = sources::resolve(flags, config)?;
+    let keymap =
+        holdfast::app::keymap::Keymap::with_overrides(&config.keys).map_err(|e| e.to_string())?;
+    let period = cli
+        .period
+        .as_deref()
+        .map(Query::parse_period)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if !std::io::stdout().is_terminal() {
+        // Not a terminal (a pipe, a script): print the load report instead of drawing.
+        let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+        let results: Vec<Checked> = dataset
+            .reports
+            .iter()
+            .cloned()
+            .map(Checked::Loaded)
+            .collect();
+        print!("{}", check::to_text(&results));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let theme =
+        holdfast::ui::Theme::from_env(config.ui.theme == holdfast::config::ThemeName::Light);
+    holdfast::app::run(holdfast::app::Options {
+        sources,
+        scales: config.scales(),
+        churn_window: config.metrics.churn_window_days,
+        at_risk_threshold: config.metrics.at_risk_threshold,
+        keymap,
+        theme,
+        period,
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -150,7 +150,7 @@ pub struct Tickets {
 }
 
 /// Every KPI of one period (kpi-spec §4.1–§4.7).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Kpis {
     pub customers: Customers,
     pub retention_rate: Option<f64>,
@@ -233,6 +233,31 @@ pub struct Snapshot {
     pub cohorts: Cohorts,
     pub churn_risk: Vec<AtRisk>,
     pub data_quality: Vec<LoadReport>,
+}
+
+impl Snapshot {
+    /// A snapshot with no data: zeros and nulls (the screen before the first result).
+    pub fn empty(p: &Period) -> Snapshot {
+        Snapshot {
+            period: PeriodJson::from(p),
+            filters: Filters {
+                segment: None,
+                cohort: None,
+            },
+            churn_window_days: 90,
+            purchase_cycle_days: None,
+            cycle_warning: None,
+            kpis: Kpis::default(),
+            previous: None,
+            year_ago: None,
+            cohorts: Cohorts {
+                granularity: p.granularity,
+                rows: Vec::new(),
+            },
+            churn_risk: Vec::new(),
+            data_quality: Vec::new(),
+        }
+    }
 }
 
 /// Nearest-rank percentile of sorted values: the value at rank ⌈p·n⌉, with
@@ -663,9 +688,9 @@ impl Ctx<'_> {
         };
         let (slo, shi) = (solved_before(s), solved_before(e));
         let mut resolution = Vec::with_capacity(shi - slo);
-        for k in slo..shi {
+        for (k, &ti) in so.iter().enumerate().take(shi).skip(slo) {
             if !self.masks.active || self.masks.solved.get(k) {
-                let t = &ix.tickets[so[k] as usize];
+                let t = &ix.tickets[ti as usize];
                 resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
             }
         }
@@ -765,13 +790,44 @@ impl Ctx<'_> {
 
     /// Customers in E overdue by at least `threshold` of their own purchase cycles.
     fn churn_risk(&self, p: &Period, cycle: Option<f64>, threshold: f64) -> Vec<AtRisk> {
-        let ix = self.ix;
         let e = p.end();
         let Some(i) = self.tl.index_of(p) else {
             return Vec::new();
         };
+        let in_end: Vec<usize> =
+            Bits::and_ones(self.tl.end_bits(i as isize), &self.masks.customers).collect();
+        // Two halves on two threads: the per-customer work is independent.
+        let mid = in_end.len() / 2;
+        let (a, b) = in_end.split_at(mid);
+        let mut out = if in_end.len() < 50_000 {
+            self.at_risk(&in_end, e, cycle, threshold)
+        } else {
+            std::thread::scope(|sc| {
+                let other = sc.spawn(|| self.at_risk(b, e, cycle, threshold));
+                let mut mine = self.at_risk(a, e, cycle, threshold);
+                mine.extend(other.join().unwrap_or_default());
+                mine
+            })
+        };
+        out.sort_by(|a, b| {
+            b.revenue_at_stake
+                .total_cmp(&a.revenue_at_stake)
+                .then(b.overdue.total_cmp(&a.overdue))
+                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        });
+        out
+    }
+
+    fn at_risk(
+        &self,
+        customers: &[usize],
+        e: Day,
+        cycle: Option<f64>,
+        threshold: f64,
+    ) -> Vec<AtRisk> {
+        let ix = self.ix;
         let mut out = Vec::new();
-        for c in Bits::and_ones(self.tl.end_bits(i as isize), &self.masks.customers) {
+        for &c in customers {
             let pd = ix.pdays(c);
             let k = pd.partition_point(|&d| d < e);
             if k == 0 {
@@ -810,12 +866,6 @@ impl Ctx<'_> {
                 open_tickets: ix.has_tickets.then_some(open),
             });
         }
-        out.sort_by(|a, b| {
-            b.revenue_at_stake
-                .total_cmp(&a.revenue_at_stake)
-                .then(b.overdue.total_cmp(&a.overdue))
-                .then_with(|| a.customer_id.cmp(&b.customer_id))
-        });
         out
     }
 }
@@ -961,6 +1011,47 @@ impl<'d> Engine<'d> {
             churn_risk: ctx.churn_risk(&p, cycle, q.at_risk_threshold),
             data_quality: self.ds.reports.clone(),
         })
+    }
+}
+
+/// The last `n` periods up to the query's, oldest first, for sparklines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Trend {
+    pub labels: Vec<String>,
+    pub retention: Vec<Option<f64>>,
+    pub churn: Vec<Option<f64>>,
+    pub revenue: Vec<f64>,
+    pub buyers: Vec<u64>,
+    pub nps: Vec<Option<f64>>,
+    pub tickets: Vec<u64>,
+}
+
+impl Engine<'_> {
+    /// KPIs of the `n` periods ending with the query's.
+    pub fn trend(&self, q: &Query, n: usize) -> Result<Trend, MetricsError> {
+        let ix = &self.ds.index;
+        let masks = self.masks(q)?;
+        let (_, w) = churn_window(ix, q.churn_window);
+        let tl = self.timeline(q.period.granularity, w);
+        let ctx = Ctx {
+            ix,
+            tl: &tl,
+            masks: &masks,
+            scales: q.scales,
+        };
+        let mut t = Trend::default();
+        for k in (0..n as i32).rev() {
+            let p = q.period.shift(-k);
+            let kp = ctx.kpis(&p);
+            t.labels.push(p.label());
+            t.retention.push(kp.retention_rate);
+            t.churn.push(kp.churn_rate);
+            t.revenue.push(kp.revenue);
+            t.buyers.push(kp.buyers);
+            t.nps.push(kp.nps.and_then(|x| x.score));
+            t.tickets.push(kp.tickets.map_or(0, |x| x.count));
+        }
+        Ok(t)
     }
 }
 

@@ -286,3 +286,80 @@ pub fn customer_text(v: &CustomerView) -> String {
     }
     out
 }
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map(|x| x.to_string())
+        .unwrap_or_default()
+}
+
+/// The view as CSV: every KPI with its previous and year-ago values, then the focused pane's table.
+pub fn to_csv(s: &Snapshot, focus: &str) -> String {
+    let mut out = String::from("kpi,value,previous,year_ago\n");
+    let prev = s.previous.as_ref();
+    let ago = s.year_ago.as_ref();
+    for (name, _, get) in ROWS {
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            csv_field(name),
+            opt(get(&s.kpis)),
+            opt(prev.and_then(|b| get(&b.kpis))),
+            opt(ago.and_then(|b| get(&b.kpis)))
+        );
+    }
+    let _ = writeln!(out);
+    match focus {
+        "Churn risk" => {
+            out.push_str("customer_id,overdue,revenue_at_stake,last_nps,open_tickets\n");
+            for r in &s.churn_risk {
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{}",
+                    csv_field(&r.customer_id),
+                    r.overdue,
+                    r.revenue_at_stake,
+                    r.last_nps.map(|n| n.to_string()).unwrap_or_default(),
+                    r.open_tickets.map(|n| n.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        "Cohort retention" => {
+            out.push_str("cohort,size,age,retention,partial\n");
+            for r in &s.cohorts.rows {
+                for (k, v) in r.retention.iter().enumerate() {
+                    let partial = r.partial_from.is_some_and(|p| k >= p);
+                    let _ = writeln!(out, "{},{},{k},{v},{partial}", r.cohort, r.size);
+                }
+            }
+        }
+        "Tickets" => {
+            out.push_str("category,count,previous\n");
+            for c in s.kpis.tickets.iter().flat_map(|t| &t.top_categories) {
+                let _ = writeln!(out, "{},{},{}", csv_field(&c.category), c.count, c.previous);
+            }
+        }
+        "NPS, CSAT, CES" => {
+            out.push_str("detractor_theme,count,promoter_count\n");
+            for t in s.kpis.nps.iter().flat_map(|n| &n.detractor_themes) {
+                let _ = writeln!(
+                    out,
+                    "{},{},{}",
+                    csv_field(&t.word),
+                    t.count,
+                    t.promoter_count
+                );
+            }
+        }
+        _ => {}
+    }
+    out
+}

@@ -38,7 +38,11 @@ pub enum KeyCodeKey {
 
 impl Key {
     pub const fn plain(code: KeyCodeKey) -> Key {
-        Key { code, ctrl: false, alt: false }
+        Key {
+            code,
+            ctrl: false,
+            alt: false,
+        }
     }
 
     pub fn from_event(ev: &KeyEvent) -> Option<Key> {
@@ -75,10 +79,16 @@ impl Key {
         let mut rest = s.trim();
         loop {
             let lower = rest.to_ascii_lowercase();
-            if let Some(r) = lower.strip_prefix("ctrl-").or_else(|| lower.strip_prefix("c-")) {
+            if let Some(r) = lower
+                .strip_prefix("ctrl-")
+                .or_else(|| lower.strip_prefix("c-"))
+            {
                 ctrl = true;
                 rest = &rest[rest.len() - r.len()..];
-            } else if let Some(r) = lower.strip_prefix("alt-").or_else(|| lower.strip_prefix("m-")) {
+            } else if let Some(r) = lower
+                .strip_prefix("alt-")
+                .or_else(|| lower.strip_prefix("m-"))
+            {
                 alt = true;
                 rest = &rest[rest.len() - r.len()..];
             } else {
@@ -101,7 +111,10 @@ impl Key {
             "shift-tab" | "backtab" => KeyCodeKey::BackTab,
             "backspace" => KeyCodeKey::Backspace,
             "space" => KeyCodeKey::Char(' '),
-            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
+            f if f.len() >= 2
+                && f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
                 KeyCodeKey::F(f[1..].parse().ok()?)
             }
             _ => {
@@ -147,10 +160,16 @@ impl Key {
 pub enum KeymapError {
     #[error("[keys]: unknown action `{0}`")]
     UnknownAction(String),
-    #[error("[keys] {action}: cannot read key \"{key}\" (try q, ?, left, pgdn, shift-tab, ctrl-c, f1)")]
+    #[error(
+        "[keys] {action}: cannot read key \"{key}\" (try q, ?, left, pgdn, shift-tab, ctrl-c, f1)"
+    )]
     BadKey { action: String, key: String },
     #[error("[keys]: {key} is bound to both {first} and {second}")]
-    Duplicate { key: String, first: String, second: String },
+    Duplicate {
+        key: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// Bindings of the dashboard; overlays add Esc and Enter handling in `resolve`.
@@ -166,7 +185,11 @@ fn c(ch: char) -> Key {
 impl Default for Keymap {
     fn default() -> Self {
         use KeyCodeKey as K;
-        let ctrl_c = Key { code: K::Char('c'), ctrl: true, alt: false };
+        let ctrl_c = Key {
+            code: K::Char('c'),
+            ctrl: true,
+            alt: false,
+        };
         Keymap {
             bindings: vec![
                 (Key::plain(K::Left), Action::PrevPeriod),
@@ -206,17 +229,26 @@ impl Default for Keymap {
 
 impl Keymap {
     /// The defaults with the config's bindings: a configured action's keys replace its defaults.
-    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Keymap, KeymapError> {
         let mut map = Keymap::default();
         for (name, keys) in overrides {
-            let action = Action::from_name(name).ok_or_else(|| KeymapError::UnknownAction(name.clone()))?;
+            let action =
+                Action::from_name(name).ok_or_else(|| KeymapError::UnknownAction(name.clone()))?;
             let parsed: Vec<Key> = keys
                 .iter()
-                .map(|k| Key::parse(k).ok_or_else(|| KeymapError::BadKey { action: name.clone(), key: k.clone() }))
+                .map(|k| {
+                    Key::parse(k).ok_or_else(|| KeymapError::BadKey {
+                        action: name.clone(),
+                        key: k.clone(),
+                    })
+                })
                 .collect::<Result<_, _>>()?;
             map.bindings.retain(|(_, a)| *a != action);
             // A key taken by this action is released from the default it had.
-            map.bindings.retain(|(k, a)| !parsed.contains(k) || overrides.contains_key(a.name()));
+            map.bindings
+                .retain(|(k, a)| !parsed.contains(k) || overrides.contains_key(a.name()));
             map.bindings.extend(parsed.into_iter().map(|k| (k, action)));
         }
         map.check()?;
@@ -226,7 +258,11 @@ impl Keymap {
     fn check(&self) -> Result<(), KeymapError> {
         for (i, (k, a)) in self.bindings.iter().enumerate() {
             if let Some((_, b)) = self.bindings[..i].iter().find(|(k2, b)| k2 == k && b != a) {
-                return Err(KeymapError::Duplicate { key: k.label(), first: b.name().into(), second: a.name().into() });
+                return Err(KeymapError::Duplicate {
+                    key: k.label(),
+                    first: b.name().into(),
+                    second: a.name().into(),
+                });
             }
         }
         Ok(())
@@ -244,12 +280,19 @@ impl Keymap {
                 _ => None,
             };
         }
-        self.bindings.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
+        self.bindings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, a)| *a)
     }
 
     /// Keys bound to an action, in binding order.
     pub fn keys_of(&self, action: Action) -> Vec<Key> {
-        self.bindings.iter().filter(|(_, a)| *a == action).map(|(k, _)| *k).collect()
+        self.bindings
+            .iter()
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// (keys, description) for every action, in `Action::ALL` order: the help overlay.
@@ -258,7 +301,14 @@ impl Keymap {
             .iter()
             .map(|a| {
                 let keys: Vec<String> = self.keys_of(*a).iter().map(Key::label).collect();
-                (if keys.is_empty() { "(unbound)".to_string() } else { keys.join(" ") }, a.description())
+                (
+                    if keys.is_empty() {
+                        "(unbound)".to_string()
+                    } else {
+                        keys.join(" ")
+                    },
+                    a.description(),
+                )
             })
             .collect()
     }
@@ -281,26 +331,58 @@ mod tests {
     fn resolve_dashboard_keys() {
         let map = Keymap::default();
         let m = Mode::Dashboard;
-        assert_eq!(map.resolve(&m, Key::plain(KeyCodeKey::Left)), Some(Action::PrevPeriod));
+        assert_eq!(
+            map.resolve(&m, Key::plain(KeyCodeKey::Left)),
+            Some(Action::PrevPeriod)
+        );
         assert_eq!(map.resolve(&m, c('l')), Some(Action::NextPeriod));
         assert_eq!(map.resolve(&m, c('Q')), Some(Action::Quarter));
         assert_eq!(map.resolve(&m, c('q')), Some(Action::Quit));
-        assert_eq!(map.resolve(&m, Key { code: KeyCodeKey::Char('c'), ctrl: true, alt: false }), Some(Action::Quit));
+        assert_eq!(
+            map.resolve(
+                &m,
+                Key {
+                    code: KeyCodeKey::Char('c'),
+                    ctrl: true,
+                    alt: false
+                }
+            ),
+            Some(Action::Quit)
+        );
         assert_eq!(map.resolve(&m, c('Z')), None);
         // In text entry, letters are text.
         let find = Mode::Find(String::new());
         assert_eq!(map.resolve(&find, c('q')), None);
-        assert_eq!(map.resolve(&find, Key::plain(KeyCodeKey::Esc)), Some(Action::Back));
+        assert_eq!(
+            map.resolve(&find, Key::plain(KeyCodeKey::Esc)),
+            Some(Action::Back)
+        );
     }
 
     #[test]
     fn a_user_binding_replaces_the_default() {
         let mut o = BTreeMap::new();
-        o.insert("next_period".to_string(), vec!["n".to_string(), "ctrl-f".to_string()]);
+        o.insert(
+            "next_period".to_string(),
+            vec!["n".to_string(), "ctrl-f".to_string()],
+        );
         let map = Keymap::with_overrides(&o).unwrap();
-        assert_eq!(map.resolve(&Mode::Dashboard, c('n')), Some(Action::NextPeriod));
-        assert_eq!(map.resolve(&Mode::Dashboard, c('l')), None, "the default l is replaced");
-        assert_eq!(map.keys_of(Action::NextPeriod).iter().map(Key::label).collect::<Vec<_>>(), vec!["n", "Ctrl-f"]);
+        assert_eq!(
+            map.resolve(&Mode::Dashboard, c('n')),
+            Some(Action::NextPeriod)
+        );
+        assert_eq!(
+            map.resolve(&Mode::Dashboard, c('l')),
+            None,
+            "the default l is replaced"
+        );
+        assert_eq!(
+            map.keys_of(Action::NextPeriod)
+                .iter()
+                .map(Key::label)
+                .collect::<Vec<_>>(),
+            vec!["n", "Ctrl-f"]
+        );
         // Taking a key another action had releases it from that action.
         let mut o = BTreeMap::new();
         o.insert("help".to_string(), vec!["h".to_string()]);
@@ -312,20 +394,39 @@ mod tests {
     fn bad_bindings_are_named() {
         let mut o = BTreeMap::new();
         o.insert("jump".to_string(), vec!["j".to_string()]);
-        assert_eq!(Keymap::with_overrides(&o), Err(KeymapError::UnknownAction("jump".into())));
+        assert_eq!(
+            Keymap::with_overrides(&o),
+            Err(KeymapError::UnknownAction("jump".into()))
+        );
         let mut o = BTreeMap::new();
         o.insert("help".to_string(), vec!["ctrl-".to_string()]);
-        assert!(matches!(Keymap::with_overrides(&o), Err(KeymapError::BadKey { .. })));
+        assert!(matches!(
+            Keymap::with_overrides(&o),
+            Err(KeymapError::BadKey { .. })
+        ));
         let mut o = BTreeMap::new();
         o.insert("help".to_string(), vec!["z".to_string()]);
         o.insert("reload".to_string(), vec!["z".to_string()]);
-        assert!(matches!(Keymap::with_overrides(&o), Err(KeymapError::Duplicate { .. })));
+        assert!(matches!(
+            Keymap::with_overrides(&o),
+            Err(KeymapError::Duplicate { .. })
+        ));
     }
 
     #[test]
     fn key_parsing() {
-        assert_eq!(Key::parse("shift-tab"), Some(Key::plain(KeyCodeKey::BackTab)));
-        assert_eq!(Key::parse("Ctrl-C"), Some(Key { code: KeyCodeKey::Char('C'), ctrl: true, alt: false }));
+        assert_eq!(
+            Key::parse("shift-tab"),
+            Some(Key::plain(KeyCodeKey::BackTab))
+        );
+        assert_eq!(
+            Key::parse("Ctrl-C"),
+            Some(Key {
+                code: KeyCodeKey::Char('C'),
+                ctrl: true,
+                alt: false
+            })
+        );
         assert_eq!(Key::parse("f5"), Some(Key::plain(KeyCodeKey::F(5))));
         assert_eq!(Key::parse("space"), Some(c(' ')));
         assert_eq!(Key::parse("xy"), None);

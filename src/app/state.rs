@@ -5,17 +5,7 @@ use std::sync::Arc;
 use crate::metrics::customer::CustomerView;
 use crate::metrics::{Granularity, Period, Query, Snapshot};
 
-/// The 12-period series behind the sparklines, oldest first.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Trend {
-    pub labels: Vec<String>,
-    pub retention: Vec<Option<f64>>,
-    pub churn: Vec<Option<f64>>,
-    pub revenue: Vec<f64>,
-    pub buyers: Vec<u64>,
-    pub nps: Vec<Option<f64>>,
-    pub tickets: Vec<u64>,
-}
+pub use crate::metrics::Trend;
 
 /// One computed view: the snapshot and its trend, tagged with the request's generation.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,7 +26,14 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [Pane::Trends, Pane::Customers, Pane::Nps, Pane::Tickets, Pane::Cohorts, Pane::Risk];
+    pub const ALL: [Pane; 6] = [
+        Pane::Trends,
+        Pane::Customers,
+        Pane::Nps,
+        Pane::Tickets,
+        Pane::Cohorts,
+        Pane::Risk,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -64,7 +61,14 @@ impl Pane {
     /// The definition keys shown by the definitions panel for this pane.
     pub fn definition_keys(self) -> &'static [&'static str] {
         match self {
-            Pane::Trends => &["retention_rate", "churn_rate", "revenue", "buyers", "nps", "tickets.count"],
+            Pane::Trends => &[
+                "retention_rate",
+                "churn_rate",
+                "revenue",
+                "buyers",
+                "nps",
+                "tickets.count",
+            ],
             Pane::Customers => &[
                 "customers.start",
                 "customers.end",
@@ -194,7 +198,11 @@ impl State {
 
     /// Whether the shown view is older than the query (a recompute is running).
     pub fn stale(&self) -> bool {
-        self.computing || self.view.as_ref().is_some_and(|v| v.generation != self.generation)
+        self.computing
+            || self
+                .view
+                .as_ref()
+                .is_some_and(|v| v.generation != self.generation)
     }
 
     pub fn granularity(&self) -> Granularity {

@@ -32,14 +32,21 @@ fn rows_in_focus(state: &State) -> usize {
         Pane::Risk => s.churn_risk.len(),
         Pane::Cohorts => s.cohorts.rows.len(),
         Pane::Nps => s.kpis.nps.as_ref().map_or(0, |n| n.detractor_themes.len()),
-        Pane::Tickets => s.kpis.tickets.as_ref().map_or(0, |t| t.top_categories.len()),
+        Pane::Tickets => s
+            .kpis
+            .tickets
+            .as_ref()
+            .map_or(0, |t| t.top_categories.len()),
         _ => 0,
     }
 }
 
 fn scroll(state: &mut State, delta: isize) {
     let max = rows_in_focus(state).saturating_sub(1);
-    let i = Pane::ALL.iter().position(|p| *p == state.focus).unwrap_or(0);
+    let i = Pane::ALL
+        .iter()
+        .position(|p| *p == state.focus)
+        .unwrap_or(0);
     let cur = state.scroll[i] as isize;
     state.scroll[i] = (cur + delta).clamp(0, max as isize) as usize;
 }
@@ -51,17 +58,35 @@ fn segment_picker(state: &State) -> Picker {
             items.push((format!("{col} = {v}"), Some(format!("{col}={v}"))));
         }
     }
-    let current = state.query.segment.as_ref().map(|(c, v)| format!("{c}={v}"));
+    let current = state
+        .query
+        .segment
+        .as_ref()
+        .map(|(c, v)| format!("{c}={v}"));
     let selected = items.iter().position(|(_, v)| *v == current).unwrap_or(0);
-    Picker { title: "Segment".into(), items, selected }
+    Picker {
+        title: "Segment".into(),
+        items,
+        selected,
+    }
 }
 
 fn cohort_picker(state: &State) -> Picker {
     let mut items = vec![("(all cohorts)".to_string(), None)];
-    items.extend(state.choices.cohorts.iter().map(|c| (c.clone(), Some(c.clone()))));
+    items.extend(
+        state
+            .choices
+            .cohorts
+            .iter()
+            .map(|c| (c.clone(), Some(c.clone()))),
+    );
     let current = state.query.cohort.map(|c| c.label());
     let selected = items.iter().position(|(_, v)| *v == current).unwrap_or(0);
-    Picker { title: "Acquisition cohort".into(), items, selected }
+    Picker {
+        title: "Acquisition cohort".into(),
+        items,
+        selected,
+    }
 }
 
 /// Applies an action. Returns what the event loop must do, if anything.
@@ -71,22 +96,24 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         return Some(Effect::Quit);
     }
     // Overlays first.
+    let is_segment = matches!(state.mode, Mode::SegmentPicker(_));
     match &mut state.mode {
         Mode::SegmentPicker(p) | Mode::CohortPicker(p) => {
-            let is_segment = matches!(state.mode, Mode::SegmentPicker(_));
-            let Mode::SegmentPicker(p) | Mode::CohortPicker(p) = &mut state.mode else { return None };
             match action {
                 Action::Up => p.selected = p.selected.saturating_sub(1),
                 Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
                 Action::PageUp => p.selected = p.selected.saturating_sub(PAGE),
-                Action::PageDown => p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1)),
+                Action::PageDown => {
+                    p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1))
+                }
                 Action::Back => state.mode = Mode::Dashboard,
                 Action::Enter => {
                     let value = p.items.get(p.selected).and_then(|(_, v)| v.clone());
                     state.mode = Mode::Dashboard;
                     if is_segment {
                         state.query.segment = value.and_then(|v| {
-                            v.split_once('=').map(|(c, v)| (c.to_string(), v.to_string()))
+                            v.split_once('=')
+                                .map(|(c, v)| (c.to_string(), v.to_string()))
                         });
                     } else {
                         state.query.cohort = value.and_then(|v| Period::parse(&v));
@@ -268,7 +295,10 @@ mod tests {
         assert!(matches!(e, Some(Effect::Recompute(1, ref q)) if q.period.label() == "2024-04"));
         update(&mut s, Action::PrevPeriod);
         update(&mut s, Action::PrevPeriod);
-        assert_eq!((s.period().label(), s.generation), ("2024-02".to_string(), 3));
+        assert_eq!(
+            (s.period().label(), s.generation),
+            ("2024-02".to_string(), 3)
+        );
         assert!(s.computing);
     }
 
@@ -279,7 +309,11 @@ mod tests {
         assert_eq!(s.period().label(), "2024-Q1");
         update(&mut s, Action::Week);
         assert_eq!(s.period().label(), "2024-W13"); // Mar 31 2024 is in week 13
-        assert_eq!(update(&mut s, Action::Week), None, "same granularity: nothing to do");
+        assert_eq!(
+            update(&mut s, Action::Week),
+            None,
+            "same granularity: nothing to do"
+        );
         update(&mut s, Action::Year);
         assert_eq!(s.period().label(), "2024");
     }
@@ -305,13 +339,20 @@ mod tests {
         update(&mut s, Action::SegmentPicker);
         update(&mut s, Action::Down);
         assert_eq!(update(&mut s, Action::Back), None);
-        assert_eq!((s.mode.clone(), s.query.segment.clone()), (Mode::Dashboard, None));
+        assert_eq!(
+            (s.mode.clone(), s.query.segment.clone()),
+            (Mode::Dashboard, None)
+        );
     }
 
     #[test]
     fn overlays_open_and_close_and_esc_quits_the_dashboard() {
         let mut s = state();
-        for (open, mode) in [(Action::Help, Mode::Help), (Action::Definitions, Mode::Definitions), (Action::DataQuality, Mode::DataQuality)] {
+        for (open, mode) in [
+            (Action::Help, Mode::Help),
+            (Action::Definitions, Mode::Definitions),
+            (Action::DataQuality, Mode::DataQuality),
+        ] {
             update(&mut s, open);
             assert_eq!(s.mode, mode);
             assert_eq!(update(&mut s, Action::Back), None);
@@ -332,7 +373,10 @@ mod tests {
             type_char(&mut s, Some(c));
         }
         type_char(&mut s, None);
-        assert_eq!(update(&mut s, Action::Enter), Some(Effect::OpenCustomer("C0042".into())));
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            Some(Effect::OpenCustomer("C0042".into()))
+        );
         assert_eq!(s.mode, Mode::Dashboard);
     }
 
@@ -343,7 +387,7 @@ mod tests {
         update(&mut s, Action::NextPeriod); // generation 2
         let snap = |g| View {
             generation: g,
-            snapshot: crate::metrics::tests_support::empty_snapshot(),
+            snapshot: crate::metrics::Snapshot::empty(&Period::parse("2024-05").unwrap()),
             trend: Trend::default(),
         };
         assert!(!receive(&mut s, snap(1)));

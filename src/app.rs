@@ -1,0 +1,280 @@
+//! The event loop: the only place with channels and the terminal.
+//!
+//! key → `keymap.resolve` → `update` (pure) → effect → worker computes →
+//! view arrives (stale generations dropped) → `ui::render` draws borrowed state.
+
+pub mod action;
+pub mod keymap;
+pub mod state;
+pub mod update;
+pub mod worker;
+
+use std::io;
+use std::path::Path;
+use std::sync::mpsc;
+
+use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
+
+use crate::data::{Scales, Sources};
+use crate::metrics::{Granularity, Period, Query};
+use crate::ui::{self, Theme};
+use action::Action;
+use keymap::{Key, KeyCodeKey, Keymap};
+use state::{Effect, Mode, State};
+use worker::{Reply, Request};
+
+/// What the dashboard needs to start.
+pub struct Options {
+    pub sources: Sources,
+    pub scales: Scales,
+    pub churn_window: Option<u32>,
+    pub at_risk_threshold: f64,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// The period to open on (default: the latest month of the data).
+    pub period: Option<Period>,
+}
+
+enum Msg {
+    Input(Event),
+    Reply(Reply),
+}
+
+/// Writes the current view to `holdfast-<period>.json` and `.csv` in `dir`.
+pub fn export(state: &State, dir: &Path) -> io::Result<String> {
+    let Some(s) = state.snapshot() else {
+        return Err(io::Error::other("nothing to export yet"));
+    };
+    let stem = format!("holdfast-{}", s.period.label);
+    let json = dir.join(format!("{stem}.json"));
+    let csv = dir.join(format!("{stem}.csv"));
+    std::fs::write(&json, crate::report::to_json(s) + "\n")?;
+    std::fs::write(&csv, crate::report::to_csv(s, state.focus.title()))?;
+    Ok(format!("exported {} and {}", csv.display(), json.display()))
+}
+
+/// Applies an effect; returns false when the app must stop.
+fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) -> bool {
+    match effect {
+        Effect::Quit => return false,
+        Effect::Recompute(generation, q) => {
+            let _ = requests.send(Request::Compute(generation, q));
+        }
+        Effect::OpenCustomer(id) => {
+            state.status = Some(format!("looking up {id}…"));
+            let _ = requests.send(Request::Customer(state.query.clone(), id));
+        }
+        Effect::Export => {
+            state.status = Some(match export(state, Path::new(".")) {
+                Ok(msg) => msg,
+                Err(e) => format!("export failed: {e}"),
+            });
+        }
+        Effect::Reload => {
+            state.status = Some("reloading…".into());
+            state.computing = true;
+            let _ = requests.send(Request::Reload);
+        }
+    }
+    true
+}
+
+fn on_key(state: &mut State, keymap: &Keymap, key: Key, requests: &mpsc::Sender<Request>) -> bool {
+    state.status = None;
+    match keymap.resolve(&state.mode, key) {
+        Some(action) => match update::update(state, action) {
+            Some(effect) => apply(effect, state, requests),
+            None => true,
+        },
+        None => {
+            if state.mode.takes_text() {
+                match key.code {
+                    KeyCodeKey::Char(c) if !key.ctrl => update::type_char(state, Some(c)),
+                    KeyCodeKey::Backspace => update::type_char(state, None),
+                    _ => {}
+                }
+            }
+            true
+        }
+    }
+}
+
+fn on_reply(
+    state: &mut State,
+    reply: Reply,
+    requests: &mpsc::Sender<Request>,
+    first_period: &mut Option<Period>,
+) {
+    match reply {
+        Reply::Loaded {
+            choices,
+            data_range,
+            last_day,
+            took,
+            ..
+        } => {
+            state.choices = choices;
+            state.data_range = data_range;
+            state.error = None;
+            state.status = Some(format!("loaded in {:.1?}", took));
+            // The first load picks the period; a reload keeps the one on screen.
+            if let Some(p) = first_period
+                .take()
+                .or_else(|| last_day.map(|d| Period::containing(Granularity::Month, d)))
+            {
+                if state.view.is_none() {
+                    state.query.period = p;
+                }
+            }
+            state.generation += 1;
+            state.computing = true;
+            let _ = requests.send(Request::Compute(state.generation, state.query.clone()));
+        }
+        Reply::LoadFailed(e) => {
+            state.computing = false;
+            state.error = Some(if state.view.is_some() {
+                format!("reload failed, showing the last good data: {e}")
+            } else {
+                e
+            });
+        }
+        Reply::View(v) => {
+            update::receive(state, *v);
+        }
+        Reply::Failed(generation, e) => update::failed(state, generation, e),
+        Reply::Customer(Ok(v)) => {
+            state.status = None;
+            state.mode = Mode::Customer(v);
+        }
+        Reply::Customer(Err(e)) => state.status = Some(e),
+    }
+}
+
+fn on_mouse(
+    state: &mut State,
+    kind: MouseEventKind,
+    col: u16,
+    row: u16,
+    area: ratatui::layout::Rect,
+) {
+    let hit = ui::pane_areas(area, state)
+        .into_iter()
+        .find(|(_, r)| r.contains((col, row).into()));
+    match kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if let (Mode::Dashboard, Some((pane, _))) = (&state.mode, hit) {
+                state.focus = pane;
+            }
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            if let Some((pane, _)) = hit {
+                state.focus = pane;
+            }
+            let action = if kind == MouseEventKind::ScrollDown {
+                Action::Down
+            } else {
+                Action::Up
+            };
+            let _ = update::update(state, action);
+        }
+        _ => {}
+    }
+}
+
+/// Runs the dashboard until the user quits. The terminal is restored on
+/// every exit path, including panics (ratatui's hook) and errors.
+pub fn run(opts: Options) -> Result<(), String> {
+    let Options {
+        sources,
+        scales,
+        churn_window,
+        at_risk_threshold,
+        keymap,
+        theme,
+        period,
+    } = opts;
+    let mut query = Query::new(period.unwrap_or(Period {
+        granularity: Granularity::Month,
+        year: 1970,
+        number: 1,
+    }));
+    query.churn_window = churn_window;
+    query.at_risk_threshold = at_risk_threshold;
+    query.scales = scales;
+    let mut state = State::new(query, Default::default(), None);
+    state.computing = true;
+
+    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
+    let (req_tx, req_rx) = mpsc::channel::<Request>();
+    let (rep_tx, rep_rx) = mpsc::channel::<Reply>();
+    let g = period.map_or(Granularity::Month, |p| p.granularity);
+    std::thread::Builder::new()
+        .name("holdfast-worker".into())
+        .spawn(move || worker::run(sources, scales, g, req_rx, rep_tx))
+        .map_err(|e| e.to_string())?;
+    let forward = msg_tx.clone();
+    std::thread::spawn(move || {
+        while let Ok(r) = rep_rx.recv() {
+            if forward.send(Msg::Reply(r)).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        while let Ok(ev) = event::read() {
+            if msg_tx.send(Msg::Input(ev)).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Installed before ratatui's own hook, which restores the terminal first and then calls this.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
+        previous(info);
+    }));
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
+    let result = (|| -> Result<(), String> {
+        let mut first_period = period;
+        let draw = |terminal: &mut ratatui::DefaultTerminal, state: &State| {
+            terminal
+                .draw(|f| ui::render(f, state, &theme, &keymap))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        draw(&mut terminal, &state)?;
+        if std::env::var_os("HOLDFAST_TEST_PANIC").is_some() {
+            panic!("test panic requested by HOLDFAST_TEST_PANIC");
+        }
+        while let Ok(msg) = msg_rx.recv() {
+            let keep_going = match msg {
+                Msg::Input(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+                    match Key::from_event(&k) {
+                        Some(key) => on_key(&mut state, &keymap, key, &req_tx),
+                        None => true,
+                    }
+                }
+                Msg::Input(Event::Mouse(m)) => {
+                    let area = terminal.get_frame().area();
+                    on_mouse(&mut state, m.kind, m.column, m.row, area);
+                    true
+                }
+                Msg::Input(_) => true,
+                Msg::Reply(r) => {
+                    on_reply(&mut state, r, &req_tx, &mut first_period);
+                    true
+                }
+            };
+            if !keep_going || state.quit {
+                break;
+            }
+            draw(&mut terminal, &state)?;
+        }
+        Ok(())
+    })();
+    let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,139 @@
+//! The worker thread: loads the sources, then answers compute requests with
+//! plain views. The UI thread never waits on it; stale requests are skipped.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use super::state::{Choices, View};
+use crate::data::{self, Dataset, LoadReport, Scales, Sources};
+use crate::metrics::customer::{CustomerView, customer_view};
+use crate::metrics::{Engine, Granularity, Query, periods_over_data};
+
+pub enum Request {
+    Compute(u64, Query),
+    Customer(Query, String),
+    Reload,
+}
+
+pub enum Reply {
+    Loaded {
+        choices: Choices,
+        data_range: Option<(String, String)>,
+        last_day: Option<crate::data::parse::Day>,
+        reports: Vec<LoadReport>,
+        took: Duration,
+    },
+    LoadFailed(String),
+    View(Box<View>),
+    Failed(u64, String),
+    Customer(Result<Box<CustomerView>, String>),
+}
+
+/// What the segment and cohort pickers offer.
+pub fn choices(ds: &Dataset, g: Granularity) -> Choices {
+    let ix = &ds.index;
+    let segments = ix
+        .segments
+        .iter()
+        .filter(|s| !s.values.is_empty() && s.values.len() <= 500)
+        .map(|s| {
+            let mut v = s.values.clone();
+            v.sort();
+            (s.name.clone(), v)
+        })
+        .collect();
+    let mut cohorts: Vec<String> = periods_over_data(ds, g).iter().map(|p| p.label()).collect();
+    cohorts.reverse();
+    Choices { segments, cohorts }
+}
+
+fn view(engine: &Engine, generation: u64, q: &Query) -> Result<View, String> {
+    let snapshot = engine.compute(q).map_err(|e| e.to_string())?;
+    let trend = engine.trend(q, 12).map_err(|e| e.to_string())?;
+    Ok(View {
+        generation,
+        snapshot,
+        trend,
+    })
+}
+
+/// Runs the worker until the request channel closes.
+pub fn run(
+    sources: Sources,
+    scales: Scales,
+    granularity: Granularity,
+    requests: Receiver<Request>,
+    replies: Sender<Reply>,
+) {
+    let mut current: Option<Arc<Dataset>> = None;
+    loop {
+        let started = Instant::now();
+        match data::load(&sources, scales) {
+            Ok(ds) => {
+                let ds = Arc::new(ds);
+                let _ = replies.send(Reply::Loaded {
+                    choices: choices(&ds, granularity),
+                    data_range: crate::metrics::data_range(&ds),
+                    last_day: ds.index.last_row_day,
+                    reports: ds.reports.clone(),
+                    took: started.elapsed(),
+                });
+                current = Some(ds);
+            }
+            // A broken reload keeps the last good data on screen.
+            Err(e) => {
+                let _ = replies.send(Reply::LoadFailed(e.to_string()));
+            }
+        }
+        let Some(ds) = current.clone() else {
+            // Nothing loaded yet: wait for a reload request.
+            loop {
+                match requests.recv() {
+                    Ok(Request::Reload) => break,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                }
+            }
+            continue;
+        };
+        let engine = Engine::new(&ds);
+        loop {
+            let Ok(mut req) = requests.recv() else { return };
+            // Only the newest compute request matters.
+            while let Request::Compute(..) = req {
+                match requests.try_recv() {
+                    Ok(next @ Request::Compute(..)) => req = next,
+                    Ok(other) => {
+                        handle(&engine, &replies, req);
+                        req = other;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Request::Reload = req {
+                break;
+            }
+            handle(&engine, &replies, req);
+        }
+    }
+}
+
+fn handle(engine: &Engine, replies: &Sender<Reply>, req: Request) {
+    let reply = match req {
+        Request::Compute(generation, q) => match view(engine, generation, &q) {
+            Ok(v) => Reply::View(Box::new(v)),
+            Err(e) => Reply::Failed(generation, e),
+        },
+        Request::Customer(q, id) => {
+            Reply::Customer(match customer_view(engine.dataset(), &q, &id) {
+                Ok(Some(v)) => Ok(Box::new(v)),
+                Ok(None) => Err(format!("no customer \"{id}\" in the orders")),
+                Err(e) => Err(e.to_string()),
+            })
+        }
+        Request::Reload => return,
+    };
+    let _ = replies.send(reply);
+}

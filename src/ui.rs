@@ -1,0 +1,171 @@
+//! `render(frame, &State, &Theme)`: a pure function of borrowed state. No
+//! computation happens here beyond laying out what the engine returned.
+
+pub mod format;
+pub mod overlays;
+pub mod panes;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::keymap::Keymap;
+use crate::app::state::{Mode, Pane, State};
+pub use theme::Theme;
+
+/// Below this size the dashboard shows a short notice instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Where each pane was drawn, for mouse clicks.
+pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
+    let Some(body) = body_area(area) else {
+        return Vec::new();
+    };
+    if state.compare {
+        return Vec::new();
+    }
+    if body.width >= 100 && body.height >= 24 {
+        let rows = Layout::vertical([Constraint::Ratio(1, 3); 3]).split(body);
+        let mut out = Vec::new();
+        let pairs = [
+            (Pane::Trends, Pane::Customers),
+            (Pane::Nps, Pane::Tickets),
+            (Pane::Cohorts, Pane::Risk),
+        ];
+        for (row, (a, b)) in rows.iter().zip(pairs) {
+            let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(*row);
+            out.push((a, cols[0]));
+            out.push((b, cols[1]));
+        }
+        out
+    } else if body.width >= 100 {
+        let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(body);
+        vec![(state.focus, cols[0]), (state.focus.next(), cols[1])]
+    } else {
+        vec![(state.focus, body)]
+    }
+}
+
+/// The area under the header and tiles and above the status line.
+fn body_area(area: Rect) -> Option<Rect> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let [_, _, body, _] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(4),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Some(body)
+}
+
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "holdfast needs {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.text())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [header, tiles, body, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(4),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    panes::header(frame, header, state, theme);
+    match state.snapshot() {
+        None => {
+            let msg = state
+                .error
+                .clone()
+                .unwrap_or_else(|| "Loading…".to_string());
+            frame.render_widget(Paragraph::new(msg).style(theme.dim()), body);
+        }
+        Some(s) => {
+            panes::tiles(frame, tiles, s, state, theme);
+            if state.compare {
+                panes::compare(frame, body, s, theme);
+            } else {
+                for (pane, rect) in pane_areas(area, state) {
+                    panes::pane(frame, rect, pane, state, theme);
+                }
+            }
+        }
+    }
+    status_line(frame, status, state, theme, keymap);
+    overlays::render(frame, area, state, theme, keymap);
+}
+
+fn status_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    use crate::app::action::Action;
+    let key = |a: Action| {
+        keymap
+            .keys_of(a)
+            .first()
+            .map(|k| k.label())
+            .unwrap_or_default()
+    };
+    let spans = if let Some(err) = &state.error {
+        vec![Span::styled(format!(" {err}"), theme.fg(theme.bad))]
+    } else if let Some(msg) = &state.status {
+        vec![Span::styled(format!(" {msg}"), theme.fg(theme.accent))]
+    } else {
+        let hints = [
+            (
+                format!("{}/{}", key(Action::PrevPeriod), key(Action::NextPeriod)),
+                "period",
+            ),
+            (
+                format!(
+                    "{}{}{}{}",
+                    key(Action::Week),
+                    key(Action::Month),
+                    key(Action::Quarter),
+                    key(Action::Year)
+                ),
+                "granularity",
+            ),
+            (key(Action::SegmentPicker), "segment"),
+            (key(Action::CohortPicker), "cohort"),
+            (key(Action::FocusNext), "focus"),
+            (key(Action::Find), "find"),
+            (key(Action::Help), "help"),
+            (key(Action::Quit), "quit"),
+        ];
+        let mut spans = Vec::new();
+        for (k, what) in hints {
+            spans.push(Span::styled(format!(" {k}"), theme.title()));
+            spans.push(Span::styled(format!(" {what} "), theme.dim()));
+        }
+        spans
+    };
+    let mut line = Line::from(spans);
+    if matches!(state.mode, Mode::Find(_)) {
+        line = Line::from(Span::styled(
+            " type a customer id, Enter to open, Esc to cancel",
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(
+            line.style(theme.text())
+                .patch_style(ratatui::style::Style::default().remove_modifier(Modifier::empty())),
+        ),
+        area,
+    );
+}

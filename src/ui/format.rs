@@ -1,0 +1,100 @@
+//! Number formatting for the screen: undefined is `–`, never NaN.
+
+pub const NONE: &str = "–";
+
+pub fn pct(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or(NONE.into(), |x| format!("{x:.1}%"))
+}
+
+pub fn num(v: Option<f64>, decimals: usize) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or(NONE.into(), |x| format!("{x:.decimals$}"))
+}
+
+pub fn count(v: u64) -> String {
+    group(&v.to_string())
+}
+
+/// Money with thousands separators and no currency (exports mix currencies).
+pub fn money(v: Option<f64>) -> String {
+    match v.filter(|x| x.is_finite()) {
+        None => NONE.into(),
+        Some(x) if x.abs() >= 100_000.0 => {
+            let sign = if x < 0.0 { "-" } else { "" };
+            format!("{sign}{}", group(&format!("{:.0}", x.abs())))
+        }
+        Some(x) => {
+            let sign = if x < 0.0 { "-" } else { "" };
+            let s = format!("{:.2}", x.abs());
+            let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+            format!("{sign}{}.{frac}", group(int))
+        }
+    }
+}
+
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Change in percentage points: `+1.2pp`.
+pub fn points(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
+    match (now, then) {
+        (Some(a), Some(b)) => {
+            let d = a - b;
+            let arrow = if d > 0.0 {
+                "▲"
+            } else if d < 0.0 {
+                "▼"
+            } else {
+                "="
+            };
+            (format!("{arrow}{:+.1}pp", d), Some(d))
+        }
+        _ => (NONE.into(), None),
+    }
+}
+
+/// Relative change: `+12.5%`.
+pub fn relative(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
+    match (now, then) {
+        (Some(a), Some(b)) if b != 0.0 => {
+            let d = (a - b) / b.abs() * 100.0;
+            let arrow = if d > 0.0 {
+                "▲"
+            } else if d < 0.0 {
+                "▼"
+            } else {
+                "="
+            };
+            (format!("{arrow}{:+.1}%", d), Some(d))
+        }
+        _ => (NONE.into(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(pct(Some(94.814)), "94.8%");
+        assert_eq!(pct(None), "–");
+        assert_eq!(pct(Some(f64::NAN)), "–");
+        assert_eq!(money(Some(1234567.891)), "1,234,568");
+        assert_eq!(money(Some(-1234.5)), "-1,234.50");
+        assert_eq!(money(Some(12.0)), "12.00");
+        assert_eq!(count(1234), "1,234");
+        assert_eq!(points(Some(50.0), Some(47.5)).0, "▲+2.5pp");
+        assert_eq!(relative(Some(90.0), Some(100.0)).0, "▼-10.0%");
+        assert_eq!(relative(Some(1.0), Some(0.0)).0, "–");
+    }
+}

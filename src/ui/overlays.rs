@@ -1,0 +1,283 @@
+//! Overlays drawn over the dashboard: help (generated from the keymap),
+//! definitions, data quality, the customer view, pickers and the search box.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::Theme;
+use super::format::{self, NONE};
+use crate::app::keymap::Keymap;
+use crate::app::state::{Mode, Picker, State};
+use crate::metrics::customer::CustomerView;
+use crate::metrics::definitions;
+
+/// A centred box of at most `w`×`h`, never larger than the area.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: &Theme, w: u16) {
+    let h = (lines.len() as u16).saturating_add(2);
+    let rect = centered(area, w, h);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.title()))
+        .title_bottom(Span::styled(" Esc close ", theme.dim()))
+        .border_style(theme.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    match &state.mode {
+        Mode::Dashboard => {}
+        Mode::Help => help(frame, area, theme, keymap),
+        Mode::Definitions => defs(frame, area, state, theme),
+        Mode::DataQuality => quality(frame, area, state, theme),
+        Mode::SegmentPicker(p) | Mode::CohortPicker(p) => picker(frame, area, p, theme),
+        Mode::Find(text) => {
+            let lines = vec![Line::from(vec![
+                Span::styled("customer id: ", theme.dim()),
+                Span::styled(text.clone(), theme.text().add_modifier(Modifier::BOLD)),
+                Span::styled("▏", theme.fg(theme.accent)),
+            ])];
+            popup(frame, area, "Find a customer", lines, theme, 50);
+        }
+        Mode::Customer(v) => customer(frame, area, v, theme),
+    }
+}
+
+fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap) {
+    let lines: Vec<Line> = keymap
+        .help()
+        .into_iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.title()),
+                Span::styled(what, theme.text()),
+            ])
+        })
+        .collect();
+    popup(frame, area, "Keys", lines, theme, 76);
+}
+
+fn defs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut lines = Vec::new();
+    for key in state.focus.definition_keys() {
+        if let Some((_, name, def)) = definitions::DEFINITIONS.iter().find(|(k, _, _)| k == key) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name}: "), theme.title()),
+                Span::styled(*def, theme.text()),
+            ]));
+        }
+    }
+    popup(
+        frame,
+        area,
+        &format!("Definitions: {}", state.focus.title()),
+        lines,
+        theme,
+        100,
+    );
+}
+
+fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut lines = Vec::new();
+    let Some(s) = state.snapshot() else { return };
+    for r in &s.data_quality {
+        lines.push(Line::from(vec![
+            Span::styled(r.file.clone(), theme.title()),
+            Span::styled(
+                format!("  {} · {} · {}", r.kind, r.format, r.preset),
+                theme.dim(),
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} rows read, ", format::count(r.rows)),
+                theme.text(),
+            ),
+            Span::styled(
+                format!("{} kept", format::count(r.kept)),
+                theme.fg(theme.good),
+            ),
+            Span::styled(
+                format!(", {} rejected", format::count(r.rejected_total())),
+                if r.rejected_total() > 0 {
+                    theme.fg(theme.bad)
+                } else {
+                    theme.dim()
+                },
+            ),
+        ]));
+        for (reason, n) in &r.rejected {
+            let ex: Vec<String> = r
+                .examples_by_reason
+                .get(reason)
+                .map(|v| v.iter().map(u64::to_string).collect())
+                .unwrap_or_default();
+            lines.push(Line::from(Span::styled(
+                format!("    {reason}: {n} (lines {})", ex.join(", ")),
+                theme.text(),
+            )));
+        }
+        if let Some(d) = &r.date_range {
+            lines.push(Line::from(Span::styled(
+                format!("  dates {} .. {}", d.first, d.last),
+                theme.dim(),
+            )));
+        }
+        if !r.segments.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("  segments: {}", r.segments.join(", ")),
+                theme.dim(),
+            )));
+        }
+    }
+    popup(frame, area, "Data quality", lines, theme, 100);
+}
+
+fn picker(frame: &mut Frame, area: Rect, p: &Picker, theme: &Theme) {
+    let visible = area.height.saturating_sub(4).max(1) as usize;
+    let offset = p.selected.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = p
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, (label, _))| {
+            let style = if i == p.selected {
+                theme.selected()
+            } else {
+                theme.text()
+            };
+            Line::from(Span::styled(format!(" {label} "), style))
+        })
+        .collect();
+    popup(
+        frame,
+        area,
+        &format!("{} (Enter to apply)", p.title),
+        lines,
+        theme,
+        50,
+    );
+}
+
+fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme) {
+    let st = &v.standing;
+    let standing = if st.new {
+        "new"
+    } else if st.retained {
+        "retained"
+    } else if st.lost {
+        "lost"
+    } else if st.won_back {
+        "won back"
+    } else {
+        "not in the base"
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{}: ", st.period), theme.dim()),
+            Span::styled(standing, theme.title()),
+        ]),
+        Line::from(Span::styled(
+            v.segments
+                .iter()
+                .map(|(k, val)| format!("{k}: {}", val.as_deref().unwrap_or(NONE)))
+                .collect::<Vec<_>>()
+                .join("  "),
+            theme.dim(),
+        )),
+        Line::from(vec![
+            Span::styled("orders ", theme.dim()),
+            Span::styled(format::count(v.orders), theme.text()),
+            Span::styled(
+                format!(
+                    "  {} .. {}",
+                    v.first_order.as_deref().unwrap_or(NONE),
+                    v.last_order.as_deref().unwrap_or(NONE)
+                ),
+                theme.dim(),
+            ),
+            Span::styled("  revenue ", theme.dim()),
+            Span::styled(format::money(Some(v.revenue)), theme.text()),
+        ]),
+        Line::from(vec![
+            Span::styled("median gap ", theme.dim()),
+            Span::styled(
+                v.median_gap
+                    .map_or(NONE.to_string(), |g| format!("{g:.0} days")),
+                theme.text(),
+            ),
+            Span::styled("  overdue ", theme.dim()),
+            Span::styled(
+                v.overdue.map_or(NONE.to_string(), |o| format!("{o:.1}×")),
+                theme.text(),
+            ),
+        ]),
+    ];
+    if let Some(rs) = &v.responses {
+        lines.push(Line::from(Span::styled(
+            format!("surveys ({})", rs.len()),
+            theme.title(),
+        )));
+        for r in rs.iter().rev().take(6) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  {} {} {} {}",
+                    r.date,
+                    r.survey,
+                    r.score,
+                    r.comment.as_deref().unwrap_or("")
+                ),
+                theme.text(),
+            )));
+        }
+    }
+    if let Some(ts) = &v.tickets {
+        lines.push(Line::from(Span::styled(
+            format!("tickets ({})", ts.len()),
+            theme.title(),
+        )));
+        for t in ts.iter().rev().take(6) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  {} {} {} reply {} resolved {}{}",
+                    t.ticket_id,
+                    t.created,
+                    t.category.as_deref().unwrap_or(NONE),
+                    t.first_response_hours
+                        .map_or(NONE.to_string(), |h| format!("{h:.1}h")),
+                    t.resolution_hours
+                        .map_or(NONE.to_string(), |h| format!("{h:.1}h")),
+                    if t.open_at_period_end { " (open)" } else { "" }
+                ),
+                theme.text(),
+            )));
+        }
+    }
+    popup(
+        frame,
+        area,
+        &format!("Customer {}", v.customer_id),
+        lines,
+        theme,
+        96,
+    );
+}

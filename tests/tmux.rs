@@ -1,0 +1,160 @@
+//! The real binary in a real terminal (tmux): start, see the KPIs, move the
+//! period, open help, quit, and find the terminal restored; the same after a
+//! panic. tmux is installed by .ci/run when missing.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+fn tmux(args: &[&str]) -> String {
+    let o = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs (installed by .ci/run)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn start(name: &str) -> Session {
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", name])
+        .output();
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            name,
+            "bash --norc --noprofile",
+        ])
+        .env("PS1", "$ ")
+        .status()
+        .expect("tmux is installed");
+    assert!(status.success());
+    Session(name.to_string())
+}
+
+fn screen(s: &Session) -> String {
+    tmux(&["capture-pane", "-p", "-t", &s.0])
+}
+
+fn wait_for(s: &Session, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = screen(s);
+        if text.contains(what) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what:?}; screen:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits for a screen line that starts with `prefix` (not the echoed command line).
+fn wait_for_line(s: &Session, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = screen(s);
+        if let Some(line) = text.lines().find(|l| l.starts_with(prefix)) {
+            return format!("{line}\n{text}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for a line {prefix:?}; screen:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn keys(s: &Session, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", &s.0];
+    args.extend_from_slice(keys);
+    tmux(&args);
+}
+
+fn run_holdfast(s: &Session, env: &str) {
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let cmd = format!(
+        "cd {dir} && HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {env} {bin} --period 2026-03; echo HOLDFAST_EXIT=$?"
+    );
+    keys(s, &[&cmd, "Enter"]);
+}
+
+fn assert_restored(s: &Session) {
+    assert_eq!(
+        tmux(&["display-message", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
+        "0",
+        "left the alternate screen"
+    );
+    keys(
+        s,
+        &[
+            "clear; stty -a | tr ' ;' '\\n\\n' | grep -qx icanon && echo TERMINAL_COOKED",
+            "Enter",
+        ],
+    );
+    wait_for_line(s, "TERMINAL_COOKED");
+}
+
+#[test]
+fn drive_the_dashboard_and_quit() {
+    let s = start("holdfast-e2e");
+    run_holdfast(&s, "");
+    let first = wait_for(&s, "Retention");
+    assert!(first.contains("2026-03 (month)"), "{first}");
+    for name in [
+        "Churn",
+        "NPS",
+        "CSAT",
+        "Trends",
+        "Customers & revenue",
+        "Churn risk",
+    ] {
+        assert!(first.contains(name), "{name} on screen:\n{first}");
+    }
+    keys(&s, &["Right"]);
+    wait_for(&s, "2026-04 (month)");
+    keys(&s, &["h"]);
+    wait_for(&s, "2026-03 (month)");
+    keys(&s, &["Q"]);
+    wait_for(&s, "2026-Q1 (quarter)");
+    keys(&s, &["?"]);
+    let help = wait_for(&s, "previous period");
+    assert!(help.contains("quit"));
+    keys(&s, &["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!screen(&s).contains("previous period"), "help closed");
+    keys(&s, &["q"]);
+    let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
+    assert_restored(&s);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_prints_the_message() {
+    let s = start("holdfast-e2e-panic");
+    run_holdfast(&s, "HOLDFAST_TEST_PANIC=1");
+    let out = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(out.starts_with("HOLDFAST_EXIT=101"), "{out}");
+    assert!(
+        out.contains("test panic requested by HOLDFAST_TEST_PANIC"),
+        "{out}"
+    );
+    assert_restored(&s);
+}

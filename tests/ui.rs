@@ -1,0 +1,235 @@
+//! The dashboard drawn into ratatui's TestBackend from the bundled sample:
+//! each pane asserted, whole screens as insta snapshots at 80×24, 120×40 and
+//! 160×48 for every mode, and every size from 1×1 up drawn without a panic.
+
+use std::sync::{Arc, LazyLock};
+
+use holdfast::app::action::Action;
+use holdfast::app::keymap::Keymap;
+use holdfast::app::state::{Choices, Mode, Pane, State, View};
+use holdfast::app::update::update;
+use holdfast::app::worker::choices;
+use holdfast::data::{self, Dataset, Scales};
+use holdfast::metrics::customer::customer_view;
+use holdfast::metrics::{Engine, Granularity, Period, Query};
+use holdfast::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+static DATA: LazyLock<Dataset> =
+    LazyLock::new(|| data::load(&holdfast::sources::sample(), Scales::default()).unwrap());
+static ENGINE: LazyLock<Engine<'static>> = LazyLock::new(|| Engine::new(&DATA));
+
+fn state_for(label: &str) -> State {
+    let q = Query::new(Period::parse(label).unwrap());
+    let mut s = State::new(
+        q.clone(),
+        choices(&DATA, Granularity::Month),
+        holdfast::metrics::data_range(&DATA),
+    );
+    let snapshot = ENGINE.compute(&q).unwrap();
+    let trend = ENGINE.trend(&q, 12).unwrap();
+    s.view = Some(Arc::new(View {
+        generation: 0,
+        snapshot,
+        trend,
+    }));
+    s
+}
+
+fn state() -> State {
+    state_for("2026-03")
+}
+
+fn draw(state: &State, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, state, &Theme::MONO, &Keymap::default()))
+        .unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn header_and_tiles() {
+    let out = draw(&state(), 120, 40);
+    assert!(
+        out.contains("holdfast   2026-03 (month)  filters: none  data 2023-10-01 .. 2026-09-30"),
+        "{out}"
+    );
+    for t in ["Retention", "Churn", "NPS", "CSAT"] {
+        assert!(out.contains(&format!("┌ {t} ")), "{t}");
+    }
+    assert!(out.contains("shorter than 3 purchase cycles"));
+}
+
+#[test]
+fn every_pane_draws_its_numbers() {
+    let s = state();
+    let snap = s.snapshot().unwrap().clone();
+    let out = draw(&s, 160, 48);
+    // Trends: the current values next to the sparklines.
+    let retention = format!("{:.1}%", snap.kpis.retention_rate.unwrap());
+    assert!(out.contains(&retention), "retention {retention}");
+    assert!(out.contains("last 12 periods: 2025-04 .. 2026-03"));
+    // Customers and revenue.
+    let start = holdfast::ui::format::count(snap.kpis.customers.start);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("At start") && l.contains(&start)),
+        "S = {start}"
+    );
+    assert!(out.contains(&holdfast::ui::format::money(Some(snap.kpis.revenue))));
+    // NPS breakdown.
+    let n = snap.kpis.nps.as_ref().unwrap();
+    assert!(out.contains(&format!("promoters {} (", n.promoters)));
+    assert!(out.contains(&format!("detractors {} (", n.detractors)));
+    // Tickets.
+    let t = snap.kpis.tickets.as_ref().unwrap();
+    assert!(out.contains(&format!("tickets {}", t.count)));
+    assert!(out.contains(&format!("  {:<18}", t.top_categories[0].category)));
+    // Cohorts: the oldest cohort row.
+    assert!(out.contains(&format!("{:<9}", snap.cohorts.rows[0].cohort)));
+    // Churn risk: the first customer at risk.
+    assert!(out.contains(&snap.churn_risk[0].customer_id));
+}
+
+#[test]
+fn small_terminals_show_the_focused_pane_and_tiny_ones_a_notice() {
+    let mut s = state();
+    let out = draw(&s, 80, 24);
+    assert!(out.contains("┌ Trends "));
+    assert!(!out.contains("┌ Churn risk "));
+    update(&mut s, Action::FocusPrev);
+    assert!(draw(&s, 80, 24).contains("┌ Churn risk "));
+    assert_eq!(
+        draw(&s, 30, 10).lines().next(),
+        Some("holdfast needs 40×12; this")
+    );
+}
+
+#[test]
+fn sizes_from_1x1_to_200x60_never_panic() {
+    let base = state();
+    let mut modes: Vec<State> = vec![base.clone()];
+    for a in [
+        Action::Help,
+        Action::Definitions,
+        Action::DataQuality,
+        Action::SegmentPicker,
+        Action::CohortPicker,
+        Action::Find,
+        Action::Compare,
+    ] {
+        let mut s = base.clone();
+        update(&mut s, a);
+        modes.push(s);
+    }
+    let mut c = base.clone();
+    let v = customer_view(&DATA, &c.query, "C00063").unwrap().unwrap();
+    c.mode = Mode::Customer(Box::new(v));
+    modes.push(c);
+    modes.push(State::new(
+        Query::new(Period::parse("2026-03").unwrap()),
+        Choices::default(),
+        None,
+    ));
+    for s in &modes {
+        for w in (1..=200)
+            .step_by(7)
+            .chain([1, 2, 39, 40, 79, 80, 99, 100, 200])
+        {
+            for h in (1..=60).step_by(5).chain([1, 11, 12, 23, 24, 35, 36, 60]) {
+                draw(s, w, h);
+            }
+        }
+    }
+}
+
+fn snap_modes() -> Vec<(&'static str, State)> {
+    let base = state();
+    let with = |a: Action| {
+        let mut s = base.clone();
+        update(&mut s, a);
+        s
+    };
+    let mut customer = base.clone();
+    customer.mode = Mode::Customer(Box::new(
+        customer_view(&DATA, &customer.query, "C00063")
+            .unwrap()
+            .unwrap(),
+    ));
+    let mut risk = base.clone();
+    risk.focus = Pane::Risk;
+    vec![
+        ("dashboard", base.clone()),
+        ("help", with(Action::Help)),
+        ("customer", customer),
+        ("data_quality", with(Action::DataQuality)),
+        ("compare", with(Action::Compare)),
+        ("definitions", with(Action::Definitions)),
+        ("risk_focus", risk),
+    ]
+}
+
+#[test]
+fn screens() {
+    for (name, s) in snap_modes() {
+        for (w, h) in [(80, 24), (120, 40), (160, 48)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&s, w, h));
+        }
+    }
+    insta::assert_snapshot!("tiny_30x10", draw(&state(), 30, 10));
+}
+
+#[test]
+fn computing_keeps_the_previous_numbers() {
+    let mut s = state();
+    let before = draw(&s, 120, 40);
+    update(&mut s, Action::NextPeriod);
+    let during = draw(&s, 120, 40);
+    assert!(during.contains("⟳ computing"));
+    assert!(
+        during.contains("2026-04 (month)"),
+        "the header shows the requested period"
+    );
+    // The tiles still show March's numbers until April's arrive.
+    let retention_line = |t: &str| t.lines().nth(3).unwrap_or("").to_string();
+    assert_eq!(retention_line(&before), retention_line(&during));
+}
+
+#[test]
+fn export_writes_csv_and_json() {
+    let s = state();
+    let dir = tempfile::tempdir().unwrap();
+    let msg = holdfast::app::export(&s, dir.path()).unwrap();
+    assert!(msg.contains("holdfast-2026-03.csv") && msg.contains("holdfast-2026-03.json"));
+    let csv = std::fs::read_to_string(dir.path().join("holdfast-2026-03.csv")).unwrap();
+    assert!(csv.starts_with("kpi,value,previous,year_ago\nRetention rate,"));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("holdfast-2026-03.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["period"]["label"], "2026-03");
+}
+
+#[test]
+fn no_color_theme_has_no_colours() {
+    let s = state();
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| ui::render(f, &s, &Theme::MONO, &Keymap::default()))
+        .unwrap();
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+}
