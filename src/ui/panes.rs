@@ -432,11 +432,16 @@ pub fn kpi_rows(s: &Snapshot) -> Vec<KpiRow> {
                 }
             };
             let then = prev.and_then(f);
+            let (mut change, delta) = format::points(f(k), then);
+            if !percent {
+                // NPS and CES move in points of their scale.
+                change = change.replace("pp", "pts");
+            }
             rows.push(KpiRow::new(
                 name,
                 show(f(k)),
                 show(then),
-                format::points(f(k), then),
+                (change, delta),
                 true,
             ));
         }
