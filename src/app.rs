@@ -115,6 +115,7 @@ fn on_reply(
         } => {
             state.choices = choices;
             state.data_range = data_range;
+            state.loading = None;
             state.error = None;
             state.status = Some(format!("loaded in {:.1?}", took));
             // The first load picks the period; a reload keeps the one on screen.
@@ -130,7 +131,9 @@ fn on_reply(
             state.computing = true;
             let _ = requests.send(Request::Compute(state.generation, state.query.clone()));
         }
+        Reply::Progress(step) => state.loading = Some(step),
         Reply::LoadFailed(e) => {
+            state.loading = None;
             state.computing = false;
             state.error = Some(if state.view.is_some() {
                 format!("reload failed, showing the last good data: {e}")
@@ -248,7 +251,24 @@ pub fn run(opts: Options) -> Result<(), String> {
         if std::env::var_os("HOLDFAST_TEST_PANIC").is_some() {
             panic!("test panic requested by HOLDFAST_TEST_PANIC");
         }
-        while let Ok(msg) = msg_rx.recv() {
+        let started = std::time::Instant::now();
+        loop {
+            // While loading, wake up to show the time taken once it passes half a second.
+            let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if state.loading.is_some() && started.elapsed().as_millis() >= 500 {
+                        state.status = Some(format!(
+                            "{} … {:.1} s",
+                            state.loading.as_deref().unwrap_or("loading"),
+                            started.elapsed().as_secs_f64()
+                        ));
+                        draw(&mut terminal, &state)?;
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             let keep_going = match msg {
                 Msg::Input(Event::Key(k)) if k.kind != KeyEventKind::Release => {
                     match Key::from_event(&k) {

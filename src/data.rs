@@ -411,20 +411,28 @@ pub struct Dataset {
 
 /// Loads every source of a dataset. A whole-file error stops the load.
 pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
+    load_with_progress(sources, scales, &mut |_| {})
+}
+
+/// Like `load`, telling `progress` which step runs (file names, then indexing).
+pub fn load_with_progress(
+    sources: &Sources,
+    scales: Scales,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Dataset, LoadError> {
+    progress(&format!("reading {}", sources.orders.name));
     let orders = load_source(&sources.orders, scales)?;
     let mut reports = vec![orders.report];
     let mut optional = |spec: &Option<SourceSpec>| -> Result<Option<DataFrame>, LoadError> {
-        spec.as_ref()
-            .map(|s| {
-                load_source(s, scales).map(|l| {
-                    reports.push(l.report);
-                    l.frame
-                })
-            })
-            .transpose()
+        let Some(s) = spec else { return Ok(None) };
+        progress(&format!("reading {}", s.name));
+        let l = load_source(s, scales)?;
+        reports.push(l.report);
+        Ok(Some(l.frame))
     };
     let feedback = optional(&sources.feedback)?;
     let tickets = optional(&sources.tickets)?;
+    progress("indexing");
     let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
     Ok(Dataset {
         orders: orders.frame,

@@ -526,11 +526,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn nps(&self, p: &Period, with_change: bool) -> Nps {
+    /// NPS of a period; `full` adds the detractor themes and the significance of the change.
+    fn nps(&self, p: &Period, full: bool) -> Nps {
         let ix = self.ix;
         let mut n = Nps::default();
-        let mut det: HashMap<u32, u64> = HashMap::new();
-        let mut pro: HashMap<u32, u64> = HashMap::new();
+        // Word counts by word id: the vocabulary is small, so arrays beat maps.
+        let vocab = if full { ix.vocabulary.len() } else { 0 };
+        let mut det = vec![0u64; vocab];
+        let mut pro = vec![0u64; vocab];
         for i in self.responses(p.start(), p.end()) {
             let r = &ix.responses[i];
             if r.survey != Survey::Nps {
@@ -547,9 +550,9 @@ impl Ctx<'_> {
                 n.detractors += 1;
                 Some(&mut det)
             };
-            if let Some(words) = words {
+            if let (true, Some(words)) = (full, words) {
                 for &w in ix.words_of(i) {
-                    *words.entry(w).or_default() += 1;
+                    words[w as usize] += 1;
                 }
             }
         }
@@ -562,8 +565,10 @@ impl Ctx<'_> {
             }
         }
         let mut themes: Vec<(&str, u64, u32)> = det
-            .into_iter()
-            .map(|(w, c)| (ix.vocabulary[w as usize].as_str(), c, w))
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(w, c)| (ix.vocabulary[w].as_str(), *c, w as u32))
             .collect();
         themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         n.detractor_themes = themes
@@ -572,10 +577,10 @@ impl Ctx<'_> {
             .map(|(word, count, id)| Theme {
                 word: word.to_string(),
                 count,
-                promoter_count: pro.get(&id).copied().unwrap_or(0),
+                promoter_count: pro[id as usize],
             })
             .collect();
-        if with_change {
+        if full {
             let prev = self.nps(&p.previous(), false);
             n.change_significant = match (n.score, prev.score, n.margin, prev.margin) {
                 (Some(a), Some(b), Some(m1), Some(m2)) => {

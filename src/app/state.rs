@@ -166,6 +166,8 @@ pub struct State {
     pub error: Option<String>,
     pub choices: Choices,
     pub data_range: Option<(String, String)>,
+    /// What the load is doing, while the sources load.
+    pub loading: Option<String>,
     pub quit: bool,
 }
 
@@ -184,6 +186,7 @@ impl State {
             error: None,
             choices,
             data_range,
+            loading: None,
             quit: false,
         }
     }

@@ -17,6 +17,8 @@ pub enum Request {
 }
 
 pub enum Reply {
+    /// What the load is doing now.
+    Progress(String),
     Loaded {
         choices: Choices,
         data_range: Option<(String, String)>,
@@ -69,7 +71,11 @@ pub fn run(
     let mut current: Option<Arc<Dataset>> = None;
     loop {
         let started = Instant::now();
-        match data::load(&sources, scales) {
+        let progress_to = replies.clone();
+        let mut progress = |step: &str| {
+            let _ = progress_to.send(Reply::Progress(step.to_string()));
+        };
+        match data::load_with_progress(&sources, scales, &mut progress) {
             Ok(ds) => {
                 let ds = Arc::new(ds);
                 let _ = replies.send(Reply::Loaded {
