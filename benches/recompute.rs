@@ -51,7 +51,7 @@ static LARGE: LazyLock<Option<Dataset>> =
 fn engine(ds: &'static Dataset) -> Engine<'static> {
     let t = std::time::Instant::now();
     let e = Engine::new(ds);
-    e.warm(None);
+    e.warm(None, 2.0);
     eprintln!(
         "timelines of all granularities built in {:.1?}",
         t.elapsed()

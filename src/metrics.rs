@@ -436,6 +436,8 @@ struct Ctx<'a> {
     scales: Scales,
 }
 
+type RiskKey = (Granularity, u32, u64);
+
 impl Ctx<'_> {
     fn customer(&self, c: usize) -> bool {
         !self.masks.active || self.masks.customers.get(c)
@@ -793,27 +795,26 @@ impl Ctx<'_> {
         }
     }
 
-    /// Customers in E overdue by at least `threshold` of their own purchase cycles.
-    fn churn_risk(&self, p: &Period, cycle: Option<f64>, threshold: f64) -> Vec<AtRisk> {
+    /// Customers in E overdue by at least `threshold` of their own purchase cycles,
+    /// checked among the period's precomputed candidates.
+    fn churn_risk(
+        &self,
+        p: &Period,
+        cycle: Option<f64>,
+        threshold: f64,
+        candidates: &[Vec<u32>],
+    ) -> Vec<AtRisk> {
         let e = p.end();
         let Some(i) = self.tl.index_of(p) else {
             return Vec::new();
         };
-        let in_end: Vec<usize> =
-            Bits::and_ones(self.tl.end_bits(i as isize), &self.masks.customers).collect();
-        // Two halves on two threads: the per-customer work is independent.
-        let mid = in_end.len() / 2;
-        let (a, b) = in_end.split_at(mid);
-        let mut out = if in_end.len() < 50_000 {
-            self.at_risk(&in_end, e, cycle, threshold)
-        } else {
-            std::thread::scope(|sc| {
-                let other = sc.spawn(|| self.at_risk(b, e, cycle, threshold));
-                let mut mine = self.at_risk(a, e, cycle, threshold);
-                mine.extend(other.join().unwrap_or_default());
-                mine
-            })
-        };
+        let end = self.tl.end_bits(i as isize);
+        let list: Vec<usize> = candidates[i]
+            .iter()
+            .map(|&c| c as usize)
+            .filter(|&c| end.get(c) && self.customer(c))
+            .collect();
+        let mut out = self.at_risk(&list, e, cycle, threshold);
         out.sort_by(|a, b| {
             b.revenue_at_stake
                 .total_cmp(&a.revenue_at_stake)
@@ -898,6 +899,7 @@ pub struct Engine<'d> {
     timelines: Mutex<HashMap<(Granularity, u32), Arc<Timeline>>>,
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
+    risk: Mutex<HashMap<RiskKey, Arc<Vec<Vec<u32>>>>>,
 }
 
 impl<'d> Engine<'d> {
@@ -907,6 +909,7 @@ impl<'d> Engine<'d> {
             timelines: Mutex::new(HashMap::new()),
             cohorts: Mutex::new(HashMap::new()),
             masks: Mutex::new(HashMap::new()),
+            risk: Mutex::new(HashMap::new()),
         }
     }
 
@@ -945,14 +948,35 @@ impl<'d> Engine<'d> {
         Ok(m)
     }
 
+    /// The churn-risk candidates of a timeline and threshold, built on first use.
+    fn risk_candidates(
+        &self,
+        tl: &Timeline,
+        cycle: Option<f64>,
+        threshold: f64,
+    ) -> Arc<Vec<Vec<u32>>> {
+        let key = (tl.granularity, tl.window, threshold.to_bits());
+        if let Some(r) = self.risk.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return r;
+        }
+        let r = Arc::new(tl.risk_candidates(&self.ds.index, cycle, threshold));
+        if let Ok(mut m) = self.risk.lock() {
+            m.insert(key, r.clone());
+        }
+        r
+    }
+
     /// Builds the timelines of every granularity for a window, two at a time.
-    pub fn warm(&self, window: Option<u32>) {
-        let (_, w) = churn_window(&self.ds.index, window);
+    /// Builds the timelines (and churn-risk candidates for `threshold`) of every
+    /// granularity for a window, two at a time.
+    pub fn warm(&self, window: Option<u32>, threshold: f64) {
+        let (cycle, w) = churn_window(&self.ds.index, window);
         std::thread::scope(|s| {
             for pair in Granularity::ALL.chunks(2) {
                 s.spawn(move || {
                     for g in pair {
-                        self.timeline(*g, w);
+                        let tl = self.timeline(*g, w);
+                        self.risk_candidates(&tl, cycle, threshold);
                     }
                 });
             }
@@ -1013,7 +1037,12 @@ impl<'d> Engine<'d> {
             previous: Some(block(p.previous())),
             year_ago: p.year_ago().map(block),
             cohorts: (*cohorts).clone(),
-            churn_risk: ctx.churn_risk(&p, cycle, q.at_risk_threshold),
+            churn_risk: ctx.churn_risk(
+                &p,
+                cycle,
+                q.at_risk_threshold,
+                &self.risk_candidates(&tl, cycle, q.at_risk_threshold),
+            ),
             data_quality: self.ds.reports.clone(),
         })
     }

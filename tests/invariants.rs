@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use holdfast::data::{self, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::metrics::customer::customer_view;
 use holdfast::metrics::{Granularity, Query, compute, periods_over_data};
 use proptest::prelude::*;
 
@@ -82,12 +83,14 @@ proptest! {
         rows in proptest::collection::vec(row(), 1..60),
         scores in proptest::collection::vec((0u8..12, 0u16..500, 0u8..=10), 0..30),
         w in proptest::option::of(7u32..120),
+        threshold in 0.3f64..3.0,
         g in prop_oneof![Just(Granularity::Week), Just(Granularity::Month), Just(Granularity::Quarter)],
     ) {
         let ds = dataset(&rows, &scores);
         for p in periods_over_data(&ds, g) {
             let mut q = Query::new(p);
             q.churn_window = w;
+            q.at_risk_threshold = threshold;
             let s = compute(&ds, &q).unwrap();
             let c = &s.kpis.customers;
             prop_assert_eq!(c.retained + c.lost, c.start);
@@ -119,6 +122,17 @@ proptest! {
             prop_assert!(f.kpis.nps.as_ref().unwrap().responses <= n.responses);
             let json = serde_json::to_string(&s).unwrap();
             prop_assert!(!json.contains("NaN") && !json.contains("inf"));
+            // Churn risk equals the brute force over every customer's own view.
+            let mut expected: Vec<String> = (0..12)
+                .map(|c| format!("c{c}"))
+                .filter(|id| {
+                    customer_view(&ds, &q, id).unwrap().is_some_and(|v| v.standing.in_end && v.overdue.is_some_and(|o| o >= q.at_risk_threshold))
+                })
+                .collect();
+            let mut got: Vec<String> = s.churn_risk.iter().map(|r| r.customer_id.clone()).collect();
+            expected.sort();
+            got.sort();
+            prop_assert_eq!(got, expected);
         }
     }
 }

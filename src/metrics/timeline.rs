@@ -336,6 +336,40 @@ impl Timeline {
         t
     }
 
+    /// For each period, the customers who may be at risk at its close: a
+    /// superset checked exactly by the engine. A purchase on day L, with the
+    /// customer's cycle c at that point, makes them a candidate at closes in
+    /// [L + ⌊threshold·c⌋ − 1, min(next purchase, L + W) − 1].
+    pub fn risk_candidates(&self, ix: &Index, cycle: Option<f64>, threshold: f64) -> Vec<Vec<u32>> {
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); self.len];
+        let w = self.window as i32;
+        for c in 0..ix.customer_count() {
+            let pd = ix.pdays(c);
+            let medians = ix.own_medians(c);
+            for k in 0..pd.len() {
+                // With purchases pd[..=k] before the close: k own gaps.
+                let cyc = if k >= 2 { Some(medians[k]) } else { cycle };
+                let Some(cyc) = cyc.filter(|x| *x > 0.0 && x.is_finite()) else {
+                    continue;
+                };
+                let l = pd[k];
+                let from = l + (threshold * cyc).floor() as i32 - 1;
+                let to = pd
+                    .get(k + 1)
+                    .map_or(l + w - 1, |&next| (next - 1).min(l + w - 1));
+                if from > to {
+                    continue;
+                }
+                let lo = self.pidx(from.max(self.base_day)).unwrap_or(0);
+                let hi = self.pidx(to + 1).unwrap_or(0).min(self.len);
+                for list in lists.iter_mut().take(hi).skip(lo) {
+                    list.push(c as u32);
+                }
+            }
+        }
+        lists
+    }
+
     fn period_start(&self, i: usize) -> Day {
         self.first.shift(i as i32).start()
     }

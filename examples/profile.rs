@@ -1,0 +1,67 @@
+//! Runs recomputes in a loop on generated data, for a profiler:
+//! `cargo run --release --example profile -- 300000 20` builds 300 000
+//! customers, then recomputes for 20 seconds (period, segment and cohort changes).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use holdfast::data::sample::{SampleOptions, generate};
+use holdfast::data::{self, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::metrics::{Engine, Granularity, Query, periods_over_data};
+
+fn memory(kind: SourceKind, name: &str, text: String) -> SourceSpec {
+    SourceSpec {
+        kind,
+        name: name.into(),
+        origin: Origin::Memory(Arc::new(text.into_bytes())),
+        options: SourceOptions::default(),
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let customers: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(300_000);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let t = Instant::now();
+    let files = generate(&SampleOptions {
+        customers,
+        ..Default::default()
+    });
+    let sources = Sources {
+        orders: memory(SourceKind::Orders, "orders.csv", files.orders),
+        feedback: Some(memory(SourceKind::Feedback, "feedback.csv", files.feedback)),
+        tickets: Some(memory(SourceKind::Tickets, "tickets.csv", files.tickets)),
+    };
+    let ds = data::load(&sources, Scales::default()).expect("loads");
+    let engine = Engine::new(&ds);
+    engine.warm(None, 2.0);
+    eprintln!(
+        "READY after {:.1?}: {} order rows",
+        t.elapsed(),
+        ds.order_count()
+    );
+    let months = periods_over_data(&ds, Granularity::Month);
+    let mut queries: Vec<Query> = months.iter().map(|p| Query::new(*p)).collect();
+    for v in ["basic", "plus", "pro"] {
+        queries.push(Query {
+            segment: Some(("plan".into(), v.into())),
+            ..Query::new(*months.last().expect("data"))
+        });
+    }
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut n = 0usize;
+    let mut times = Vec::new();
+    while Instant::now() < end {
+        let q = &queries[n % queries.len()];
+        let t = Instant::now();
+        std::hint::black_box(engine.compute(q).expect("compute"));
+        times.push(t.elapsed());
+        n += 1;
+    }
+    times.sort();
+    eprintln!(
+        "{n} recomputes; median {:.1?}, p95 {:.1?}",
+        times[times.len() / 2],
+        times[times.len() * 95 / 100]
+    );
+}
