@@ -33,6 +33,8 @@ pub struct Options {
     pub theme: Theme,
     /// The period to open on (default: the latest month of the data).
     pub period: Option<Period>,
+    /// Where parsed sources are cached between runs.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 enum Msg {
@@ -195,6 +197,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         keymap,
         theme,
         period,
+        cache_dir,
     } = opts;
     let mut query = Query::new(period.unwrap_or(Period {
         granularity: Granularity::Month,
@@ -213,7 +216,7 @@ pub fn run(opts: Options) -> Result<(), String> {
     let g = period.map_or(Granularity::Month, |p| p.granularity);
     std::thread::Builder::new()
         .name("holdfast-worker".into())
-        .spawn(move || worker::run(sources, scales, g, req_rx, rep_tx))
+        .spawn(move || worker::run(sources, scales, cache_dir, g, req_rx, rep_tx))
         .map_err(|e| e.to_string())?;
     let forward = msg_tx.clone();
     std::thread::spawn(move || {

@@ -26,6 +26,9 @@ pub struct Cli {
     /// Support tickets export.
     #[arg(long, global = true, value_name = "FILE")]
     pub tickets: Option<PathBuf>,
+    /// Parse the files again instead of using the cache of parsed data.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     /// Period to open the dashboard on (2024-W09, 2024-03, 2024-Q1, 2024).
     #[arg(long)]
     pub period: Option<String>,

@@ -2,6 +2,7 @@
 //! report per file. Nothing above this layer sees a polars type except
 //! through the accessors here and in `metrics`.
 
+pub mod cache;
 pub mod error;
 pub mod feedback;
 pub mod index;
@@ -409,24 +410,43 @@ pub struct Dataset {
     pub reports: Vec<LoadReport>,
 }
 
-/// Loads every source of a dataset. A whole-file error stops the load.
-pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
-    load_with_progress(sources, scales, &mut |_| {})
+/// Loads one source through the parse cache in `cache_dir`, when given.
+pub fn load_source_cached(
+    spec: &SourceSpec,
+    scales: Scales,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<Loaded, LoadError> {
+    let Some((dir, key)) = cache_dir.and_then(|d| cache::key(spec, scales).map(|k| (d, k))) else {
+        return load_source(spec, scales);
+    };
+    if let Some(hit) = cache::read(dir, &key, spec) {
+        return Ok(hit);
+    }
+    let loaded = load_source(spec, scales)?;
+    cache::write(dir, &key, &loaded);
+    Ok(loaded)
 }
 
-/// Like `load`, telling `progress` which step runs (file names, then indexing).
+/// Loads every source of a dataset. A whole-file error stops the load.
+pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
+    load_with_progress(sources, scales, None, &mut |_| {})
+}
+
+/// Like `load`, through the parse cache in `cache_dir` when given, telling
+/// `progress` which step runs (file names, then indexing).
 pub fn load_with_progress(
     sources: &Sources,
     scales: Scales,
+    cache_dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Dataset, LoadError> {
     progress(&format!("reading {}", sources.orders.name));
-    let orders = load_source(&sources.orders, scales)?;
+    let orders = load_source_cached(&sources.orders, scales, cache_dir)?;
     let mut reports = vec![orders.report];
     let mut optional = |spec: &Option<SourceSpec>| -> Result<Option<DataFrame>, LoadError> {
         let Some(s) = spec else { return Ok(None) };
         progress(&format!("reading {}", s.name));
-        let l = load_source(s, scales)?;
+        let l = load_source_cached(s, scales, cache_dir)?;
         reports.push(l.report);
         Ok(Some(l.frame))
     };

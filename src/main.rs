@@ -42,8 +42,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .config;
     match &cli.command {
         Some(Command::Check(args)) => check_cmd(args, &flags, &config),
-        Some(Command::Customer(args)) => customer_cmd(args, &flags, &config),
-        Some(Command::Report(args)) => report_cmd(args, &flags, &config),
+        Some(Command::Customer(args)) => customer_cmd(args, &flags, &config, cache_dir(&cli)),
+        Some(Command::Report(args)) => report_cmd(args, &flags, &config, cache_dir(&cli)),
         _ => dashboard(&cli, &flags, &config),
     }
 }
@@ -154,7 +154,12 @@ fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<E
     }
 }
 
-fn report_cmd(args: &ReportArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+fn report_cmd(
+    args: &ReportArgs,
+    flags: &Flags,
+    config: &Config,
+    cache: Option<std::path::PathBuf>,
+) -> Result<ExitCode, String> {
     if args.explain {
         for (key, name, def) in metrics::definitions::DEFINITIONS {
             println!("{name} ({key}): {def}");
@@ -173,7 +178,9 @@ fn report_cmd(args: &ReportArgs, flags: &Flags, config: &Config) -> Result<ExitC
         None => None,
     };
     let sources = sources::resolve(flags, config)?;
-    let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+    let dataset =
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
+            .map_err(|e| e.to_string())?;
     let label = args.period.as_deref().unwrap_or("");
     let periods: Vec<Period> = if label == "all" {
         metrics::periods_over_data(&dataset, granularity.unwrap_or(Granularity::Month))
@@ -236,9 +243,16 @@ fn report_cmd(args: &ReportArgs, flags: &Flags, config: &Config) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn customer_cmd(args: &CustomerArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+fn customer_cmd(
+    args: &CustomerArgs,
+    flags: &Flags,
+    config: &Config,
+    cache: Option<std::path::PathBuf>,
+) -> Result<ExitCode, String> {
     let sources = sources::resolve(flags, config)?;
-    let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+    let dataset =
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
+            .map_err(|e| e.to_string())?;
     let period = match &args.period {
         Some(p) => Query::parse_period(p).map_err(|e| e.to_string())?,
         None => Period::containing(
@@ -294,6 +308,15 @@ fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, Stri
         keymap,
         theme,
         period,
+        cache_dir: cache_dir(cli),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The parse cache, unless `--no-cache` (or `HOLDFAST_NO_CACHE`) says otherwise.
+fn cache_dir(cli: &Cli) -> Option<std::path::PathBuf> {
+    if cli.no_cache || std::env::var_os("HOLDFAST_NO_CACHE").is_some() {
+        return None;
+    }
+    data::cache::default_dir()
 }

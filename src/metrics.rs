@@ -231,7 +231,7 @@ pub struct Snapshot {
     pub previous: Option<PeriodKpis>,
     pub year_ago: Option<PeriodKpis>,
     pub cohorts: Cohorts,
-    pub churn_risk: Vec<AtRisk>,
+    pub churn_risk: Arc<[AtRisk]>,
     pub data_quality: Vec<LoadReport>,
 }
 
@@ -254,7 +254,7 @@ impl Snapshot {
                 granularity: p.granularity,
                 rows: Vec::new(),
             },
-            churn_risk: Vec::new(),
+            churn_risk: Arc::from(Vec::new()),
             data_quality: Vec::new(),
         }
     }
@@ -437,6 +437,15 @@ struct Ctx<'a> {
 }
 
 type RiskKey = (Granularity, u32, u64);
+
+/// One period's full at-risk list: the customers and their rows, in the same order.
+type RiskList = (Vec<u32>, Arc<[AtRisk]>);
+
+/// Churn-risk candidates of each period, and each period's full list once computed.
+struct RiskCache {
+    candidates: Vec<Vec<u32>>,
+    lists: Vec<std::sync::OnceLock<RiskList>>,
+}
 
 impl Ctx<'_> {
     fn customer(&self, c: usize) -> bool {
@@ -797,31 +806,46 @@ impl Ctx<'_> {
 
     /// Customers in E overdue by at least `threshold` of their own purchase cycles,
     /// checked among the period's precomputed candidates.
+    /// Customers in E overdue by at least `threshold` of their own purchase cycles.
+    /// The full list of a period is computed once from its candidates and kept;
+    /// a filter selects from it.
     fn churn_risk(
         &self,
         p: &Period,
         cycle: Option<f64>,
         threshold: f64,
-        candidates: &[Vec<u32>],
-    ) -> Vec<AtRisk> {
-        let e = p.end();
+        cache: &RiskCache,
+    ) -> Arc<[AtRisk]> {
         let Some(i) = self.tl.index_of(p) else {
-            return Vec::new();
+            return Arc::from(Vec::new());
         };
-        let end = self.tl.end_bits(i as isize);
-        let list: Vec<usize> = candidates[i]
-            .iter()
-            .map(|&c| c as usize)
-            .filter(|&c| end.get(c) && self.customer(c))
-            .collect();
-        let mut out = self.at_risk(&list, e, cycle, threshold);
-        out.sort_by(|a, b| {
-            b.revenue_at_stake
-                .total_cmp(&a.revenue_at_stake)
-                .then(b.overdue.total_cmp(&a.overdue))
-                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        let (customers, rows) = cache.lists[i].get_or_init(|| {
+            let end = self.tl.end_bits(i as isize);
+            let list: Vec<usize> = cache.candidates[i]
+                .iter()
+                .map(|&c| c as usize)
+                .filter(|&c| end.get(c))
+                .collect();
+            let mut out = self.at_risk(&list, p.end(), cycle, threshold);
+            out.sort_by(|a, b| {
+                b.1.revenue_at_stake
+                    .total_cmp(&a.1.revenue_at_stake)
+                    .then(b.1.overdue.total_cmp(&a.1.overdue))
+                    .then_with(|| a.1.customer_id.cmp(&b.1.customer_id))
+            });
+            let customers: Vec<u32> = out.iter().map(|(c, _)| *c as u32).collect();
+            let rows: Arc<[AtRisk]> = out.into_iter().map(|(_, r)| r).collect();
+            (customers, rows)
         });
-        out
+        if !self.masks.active {
+            return rows.clone();
+        }
+        customers
+            .iter()
+            .zip(rows.iter())
+            .filter(|(c, _)| self.customer(**c as usize))
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     fn at_risk(
@@ -830,7 +854,7 @@ impl Ctx<'_> {
         e: Day,
         cycle: Option<f64>,
         threshold: f64,
-    ) -> Vec<AtRisk> {
+    ) -> Vec<(usize, AtRisk)> {
         let ix = self.ix;
         let mut out = Vec::new();
         for &c in customers {
@@ -864,13 +888,16 @@ impl Ctx<'_> {
                     t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
                 })
                 .count() as u64;
-            out.push(AtRisk {
-                customer_id: ix.customers[c].clone(),
-                overdue,
-                revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
-                last_nps: if ix.has_feedback { last_nps } else { None },
-                open_tickets: ix.has_tickets.then_some(open),
-            });
+            out.push((
+                c,
+                AtRisk {
+                    customer_id: ix.customers[c].clone(),
+                    overdue,
+                    revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
+                    last_nps: if ix.has_feedback { last_nps } else { None },
+                    open_tickets: ix.has_tickets.then_some(open),
+                },
+            ));
         }
         out
     }
@@ -899,7 +926,7 @@ pub struct Engine<'d> {
     timelines: Mutex<HashMap<(Granularity, u32), Arc<Timeline>>>,
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
-    risk: Mutex<HashMap<RiskKey, Arc<Vec<Vec<u32>>>>>,
+    risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
 }
 
 impl<'d> Engine<'d> {
@@ -949,24 +976,22 @@ impl<'d> Engine<'d> {
     }
 
     /// The churn-risk candidates of a timeline and threshold, built on first use.
-    fn risk_candidates(
-        &self,
-        tl: &Timeline,
-        cycle: Option<f64>,
-        threshold: f64,
-    ) -> Arc<Vec<Vec<u32>>> {
+    fn risk_candidates(&self, tl: &Timeline, cycle: Option<f64>, threshold: f64) -> Arc<RiskCache> {
         let key = (tl.granularity, tl.window, threshold.to_bits());
         if let Some(r) = self.risk.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return r;
         }
-        let r = Arc::new(tl.risk_candidates(&self.ds.index, cycle, threshold));
+        let candidates = tl.risk_candidates(&self.ds.index, cycle, threshold);
+        let lists = (0..candidates.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        let r = Arc::new(RiskCache { candidates, lists });
         if let Ok(mut m) = self.risk.lock() {
             m.insert(key, r.clone());
         }
         r
     }
 
-    /// Builds the timelines of every granularity for a window, two at a time.
     /// Builds the timelines (and churn-risk candidates for `threshold`) of every
     /// granularity for a window, two at a time.
     pub fn warm(&self, window: Option<u32>, threshold: f64) {

@@ -320,7 +320,7 @@ pub fn to_csv(s: &Snapshot, focus: &str) -> String {
     match focus {
         "Churn risk" => {
             out.push_str("customer_id,overdue,revenue_at_stake,last_nps,open_tickets\n");
-            for r in &s.churn_risk {
+            for r in s.churn_risk.iter() {
                 let _ = writeln!(
                     out,
                     "{},{},{},{},{}",

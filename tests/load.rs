@@ -852,3 +852,55 @@ fn source_files_are_never_written() {
         assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
     }
 }
+
+#[test]
+fn parse_cache_hits_misses_on_change_and_survives_corruption() {
+    use holdfast::data::load_source_cached;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let src = dir.path().join("orders.csv");
+    std::fs::copy(fixture("eu_orders.csv"), &src).unwrap();
+    let spec = SourceSpec::path(SourceKind::Orders, &src, SourceOptions::default());
+    let first = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    let entries = || std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(entries(), 2, "a Parquet table and a JSON report");
+    let second = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(second.order_rows(), first.order_rows());
+    assert_eq!(
+        second.report, first.report,
+        "the cached report is the same, rejections included"
+    );
+    // A corrupt entry is ignored and rebuilt.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(e.unwrap().path(), b"garbage").unwrap();
+    }
+    let third = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(third.order_rows(), first.order_rows());
+    // A changed file is parsed again.
+    std::fs::write(
+        &src,
+        "customer;date;total\nz9;01/02/2024;1,00\nz9;31/01/2024;2,00\n",
+    )
+    .unwrap();
+    let changed = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(
+        changed
+            .order_rows()
+            .iter()
+            .map(|r| r.customer_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["z9", "z9"]
+    );
+    // Other options, other entry: month-first, 01/02 is January 2nd and 31/01 no date.
+    let mdy = SourceOptions {
+        date_format: DateOrder::Mdy,
+        ..Default::default()
+    };
+    let spec2 = SourceSpec::path(SourceKind::Orders, &src, mdy);
+    let month_first = load_source_cached(&spec2, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(month_first.order_rows()[0].order_date, "2024-01-02");
+    assert_eq!(
+        rejected(&month_first.report),
+        vec![("unparseable order_date", 1)]
+    );
+}

@@ -64,6 +64,7 @@ fn view(engine: &Engine, generation: u64, q: &Query) -> Result<View, String> {
 pub fn run(
     sources: Sources,
     scales: Scales,
+    cache_dir: Option<std::path::PathBuf>,
     granularity: Granularity,
     requests: Receiver<Request>,
     replies: Sender<Reply>,
@@ -75,7 +76,7 @@ pub fn run(
         let mut progress = |step: &str| {
             let _ = progress_to.send(Reply::Progress(step.to_string()));
         };
-        match data::load_with_progress(&sources, scales, &mut progress) {
+        match data::load_with_progress(&sources, scales, cache_dir.as_deref(), &mut progress) {
             Ok(ds) => {
                 let ds = Arc::new(ds);
                 let _ = replies.send(Reply::Loaded {

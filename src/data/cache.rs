@@ -1,0 +1,137 @@
+//! A cache of parsed sources: the canonical table as Parquet and the load
+//! report as JSON, under the platform cache dir, keyed by the file's path,
+//! size and modification time and by the options that shaped the parse.
+//! A changed file misses; a corrupt or unreadable entry is ignored and
+//! rebuilt. Source files are never written.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use polars::prelude::*;
+
+use super::source::Origin;
+use super::{LoadReport, Loaded, Scales, SourceSpec};
+
+/// Bumped whenever the canonical tables or the report change shape.
+const FORMAT: u32 = 1;
+
+/// The cache folder (`None` when the platform has none).
+pub fn default_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "holdfast").map(|d| d.cache_dir().to_path_buf())
+}
+
+/// The entry name for a source, or `None` when it cannot be cached (not a file).
+pub fn key(spec: &SourceSpec, scales: Scales) -> Option<String> {
+    let Origin::Path(path) = &spec.origin else {
+        return None;
+    };
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    FORMAT.hash(&mut h);
+    canonical.hash(&mut h);
+    meta.len().hash(&mut h);
+    mtime.as_nanos().hash(&mut h);
+    spec.kind.hash(&mut h);
+    spec.name.hash(&mut h);
+    // The options change what the parse produces.
+    serde_json::to_string(&spec.options)
+        .unwrap_or_default()
+        .hash(&mut h);
+    (scales.csat, scales.ces).hash(&mut h);
+    Some(format!("{:016x}", h.finish()))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredReport {
+    file: String,
+    format: String,
+    preset: String,
+    rows: u64,
+    kept: u64,
+    rejected: std::collections::BTreeMap<String, u64>,
+    examples: Vec<u64>,
+    examples_by_reason: std::collections::BTreeMap<String, Vec<u64>>,
+    date_range: Option<(String, String)>,
+    segments: Vec<String>,
+}
+
+fn format_name(s: &str) -> &'static str {
+    match s {
+        "json" => "json",
+        "ndjson" => "ndjson",
+        "parquet" => "parquet",
+        _ => "csv",
+    }
+}
+
+/// Reads a cached entry; any problem is a miss.
+pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
+    let report: StoredReport =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()?;
+    let file = std::fs::File::open(dir.join(format!("{key}.parquet"))).ok()?;
+    let frame = ParquetReader::new(file).finish().ok()?;
+    if frame.height() as u64 != report.kept {
+        return None;
+    }
+    Some(Loaded {
+        frame,
+        report: LoadReport {
+            file: report.file,
+            source: spec.kind,
+            kind: spec.kind,
+            format: format_name(&report.format),
+            preset: report.preset,
+            rows: report.rows,
+            kept: report.kept,
+            rejected: report.rejected,
+            examples: report.examples,
+            examples_by_reason: report.examples_by_reason,
+            date_range: report
+                .date_range
+                .map(|(first, last)| super::DateRange { first, last }),
+            segments: report.segments,
+        },
+    })
+}
+
+/// Stores an entry (best effort: a cache that cannot be written is skipped).
+pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let r = &loaded.report;
+    let stored = StoredReport {
+        file: r.file.clone(),
+        format: r.format.to_string(),
+        preset: r.preset.clone(),
+        rows: r.rows,
+        kept: r.kept,
+        rejected: r.rejected.clone(),
+        examples: r.examples.clone(),
+        examples_by_reason: r.examples_by_reason.clone(),
+        date_range: r
+            .date_range
+            .as_ref()
+            .map(|d| (d.first.clone(), d.last.clone())),
+        segments: r.segments.clone(),
+    };
+    // Write to temporary names, then rename: a reader never sees half an entry.
+    let tmp_parquet = dir.join(format!("{key}.parquet.tmp{}", std::process::id()));
+    let tmp_json = dir.join(format!("{key}.json.tmp{}", std::process::id()));
+    let ok = (|| -> Option<()> {
+        let mut frame = loaded.frame.clone();
+        let file = std::fs::File::create(&tmp_parquet).ok()?;
+        ParquetWriter::new(file).finish(&mut frame).ok()?;
+        std::fs::write(&tmp_json, serde_json::to_vec(&stored).ok()?).ok()?;
+        std::fs::rename(&tmp_parquet, dir.join(format!("{key}.parquet"))).ok()?;
+        std::fs::rename(&tmp_json, dir.join(format!("{key}.json"))).ok()?;
+        Some(())
+    })();
+    if ok.is_none() {
+        let _ = std::fs::remove_file(&tmp_parquet);
+        let _ = std::fs::remove_file(&tmp_json);
+    }
+}
