@@ -1,6 +1,6 @@
 //! Runs recomputes in a loop on generated data, for a profiler:
-//! `cargo run --release --example profile -- 300000 20` builds 300 000
-//! customers, then recomputes for 20 seconds (period, segment and cohort changes).
+//! `cargo run --release --example profile -- 300000 20 [period|segment]` builds
+//! 300 000 customers, then recomputes for 20 seconds (period and segment changes).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,10 +41,16 @@ fn main() {
         ds.order_count()
     );
     let months = periods_over_data(&ds, Granularity::Month);
-    let mut queries: Vec<Query> = months.iter().map(|p| Query::new(*p)).collect();
-    for v in ["basic", "plus", "pro"] {
+    // A third argument picks one kind of change: "period" or "segment" (default: both).
+    let only = args.next().unwrap_or_default();
+    let mut queries: Vec<Query> = if only == "segment" {
+        Vec::new()
+    } else {
+        months.iter().map(|p| Query::new(*p)).collect()
+    };
+    for v in ["basic", "plus", "pro"].iter().filter(|_| only != "period") {
         queries.push(Query {
-            segment: Some(("plan".into(), v.into())),
+            segment: Some(("plan".into(), v.to_string())),
             ..Query::new(*months.last().expect("data"))
         });
     }

@@ -276,10 +276,62 @@ impl DecimalVotes {
     }
 }
 
+/// FxHash: a fast, non-cryptographic hash for interning ids from local files
+/// (no untrusted peer can choose keys to flood it).
+#[derive(Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply mixes low bits upwards only, and hash tables index by the
+        // low bits: finish with murmur3's fmix64 so every input bit reaches them.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+pub type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+
+#[cfg(test)]
+mod hash_tests {
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn ids_differing_late_spread_over_buckets() {
+        let b = super::FastHash::default();
+        let mut low: Vec<u64> = (0..1000)
+            .map(|i| b.hash_one(format!("O{i:07}")) & 1023)
+            .collect();
+        low.sort_unstable();
+        low.dedup();
+        assert!(low.len() > 500, "only {} of 1024 buckets used", low.len());
+    }
+}
+
 /// Interns strings into dense codes.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: HashMap<String, u32>,
+    map: HashMap<String, u32, FastHash>,
     pub names: Vec<String>,
 }
 

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::LoadError;
 use super::parse::Day;
 use super::schema::{self, Survey};
+use super::{FastHash, LoadError};
 
 /// A survey response.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,7 +75,7 @@ pub struct RowSegments {
 pub struct Index {
     /// Customer ids, sorted.
     pub customers: Vec<String>,
-    pub customer_of: HashMap<String, u32>,
+    pub customer_of: HashMap<String, u32, FastHash>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
     pub pday_start: Vec<u32>,
     pub pdays: Vec<Day>,
@@ -239,9 +239,15 @@ impl Index {
             .map_err(err)?
             .clone();
         let seg_names = segment_columns(&sorted);
-        let seg_cols: Vec<Vec<Option<String>>> = seg_names
+        // Segment values are read where needed, without a String per row.
+        let seg_cols: Vec<StringChunked> = seg_names
             .iter()
-            .map(|n| strs(&sorted, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
+            .map(|n| -> Result<StringChunked, LoadError> {
+                let col = sorted
+                    .column(&format!("{}{}", schema::SEGMENT_PREFIX, n))
+                    .map_err(err)?;
+                Ok(col.str().map_err(err)?.clone())
+            })
             .collect::<Result<_, _>>()?;
 
         let mut ix = Index::default();
@@ -253,8 +259,9 @@ impl Index {
                 ..Default::default()
             })
             .collect();
-        let mut order_keys: HashMap<&str, u32> = HashMap::new();
-        let mut next_key: u32 = 0;
+        // Order ids only need to be told apart within a customer: keys are local.
+        let mut local_orders: Vec<&str> = Vec::new();
+        let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
         let n = days.len();
         let mut i = 0;
         ix.pday_start.push(0);
@@ -271,6 +278,9 @@ impl Index {
             ix.customer_of.insert(id.to_string(), c);
             let mut first: Option<usize> = None;
             let mut running = 0i64;
+            local_orders.clear();
+            many_orders.clear();
+            let mut unnamed: u32 = 0;
             let mut entries: Vec<(Day, u32)> = Vec::new();
             for k in i..j {
                 running += amounts[k];
@@ -287,14 +297,30 @@ impl Index {
                 {
                     ix.pdays.push(days[k]);
                 }
+                // Rows without an order id are one order each: keys from the top down.
                 let key = match order_ids.get(k) {
-                    Some(o) => *order_keys.entry(o).or_insert_with(|| {
-                        next_key += 1;
-                        next_key - 1
-                    }),
+                    Some(o) if local_orders.len() < 64 => match local_orders
+                        .iter()
+                        .position(|x| *x == o)
+                    {
+                        Some(p) => p as u32,
+                        None => {
+                            local_orders.push(o);
+                            if local_orders.len() == 64 {
+                                many_orders.extend(
+                                    local_orders.iter().enumerate().map(|(i, x)| (*x, i as u32)),
+                                );
+                            }
+                            local_orders.len() as u32 - 1
+                        }
+                    },
+                    Some(o) => {
+                        let next = many_orders.len() as u32;
+                        *many_orders.entry(o).or_insert(next)
+                    }
                     None => {
-                        next_key += 1;
-                        next_key - 1
+                        unnamed += 1;
+                        u32::MAX - unnamed
                     }
                 };
                 entries.push((days[k], key));
@@ -314,11 +340,11 @@ impl Index {
             }
             ix.first_day.push(first.map(|k| days[k]));
             for (s, col) in seg_cols.iter().enumerate() {
-                let v = first.and_then(|k| col[k].as_ref()).map(|v| {
+                let v = first.and_then(|k| col.get(k)).map(|v| {
                     let len = seg_interners[s].len() as u32;
-                    let code = *seg_interners[s].entry(v.clone()).or_insert(len);
+                    let code = *seg_interners[s].entry(v.to_string()).or_insert(len);
                     if code == len {
-                        ix.segments[s].values.push(v.clone());
+                        ix.segments[s].values.push(v.to_string());
                     }
                     code
                 });
