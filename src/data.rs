@@ -381,6 +381,14 @@ impl SegmentColumns {
             .collect()
     }
 
+    /// Like `read`, appending the codes to `out`.
+    pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<Option<u32>>) {
+        for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
+            let v = rec.get(*i).unwrap_or("").trim();
+            out.push((!v.is_empty()).then(|| interner.code(v)));
+        }
+    }
+
     pub fn push(&mut self, codes: &[Option<u32>]) {
         for (col, c) in self.codes.iter_mut().zip(codes) {
             col.push(*c);

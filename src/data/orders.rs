@@ -21,7 +21,43 @@ struct Pending {
     minus: Option<AmountCell>,
     /// Shopify line-item row: the index of its order's first row.
     continues: Option<usize>,
-    segments: Vec<Option<u32>>,
+}
+
+/// Order ids: kept as text in one buffer. Only Shopify files, whose line-item
+/// rows must find their order's first row, need them interned.
+struct OrderIds {
+    text: String,
+    ends: Vec<usize>,
+    lookup: Option<HashMap<String, u32, super::FastHash>>,
+}
+
+impl OrderIds {
+    fn new(interned: bool) -> Self {
+        OrderIds {
+            text: String::new(),
+            ends: Vec::new(),
+            lookup: interned.then(HashMap::default),
+        }
+    }
+
+    fn code(&mut self, id: &str) -> u32 {
+        if let Some(c) = self.lookup.as_ref().and_then(|m| m.get(id)) {
+            return *c;
+        }
+        let code = self.ends.len() as u32;
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        if let Some(m) = self.lookup.as_mut() {
+            m.insert(id.to_string(), code);
+        }
+        code
+    }
+
+    fn get(&self, code: u32) -> &str {
+        let i = code as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
 }
 
 pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
@@ -31,8 +67,11 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let amount_header = plan.header(headers, schema::AMOUNT).to_string();
     let mut tally = Tally::default();
     let mut customers = Interner::default();
-    let mut order_ids = Interner::default();
+    let mut order_ids = OrderIds::new(plan.continuation_rows);
     let mut segments = SegmentColumns::new(plan.segments.clone());
+    // Segment codes of the pending rows, `stride` per row (no allocation per row).
+    let stride = plan.segments.len();
+    let mut seg_codes: Vec<Option<u32>> = Vec::new();
     let mut dates = DateVotes::default();
     let mut decimals = DecimalVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
@@ -55,7 +94,9 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                         let own = segments.read(rec);
                         let f = &pending[idx];
                         let (customer, date) = (f.customer, f.date);
-                        let segs = own.iter().zip(&f.segments).map(|(o, f)| o.or(*f)).collect();
+                        for (j, o) in own.iter().enumerate() {
+                            seg_codes.push(o.or(seg_codes[idx * stride + j]));
+                        }
                         pending.push(Pending {
                             line,
                             customer,
@@ -67,7 +108,6 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                             },
                             minus: None,
                             continues: Some(idx),
-                            segments: segs,
                         });
                     }
                     Err(reason) => tally.reject(&reason.clone(), line),
@@ -98,8 +138,8 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                     amount,
                     minus,
                     continues: None,
-                    segments: segments.read(rec),
                 });
+                segments.read_into(rec, &mut seg_codes);
             }
             Err(reason) => {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
@@ -155,9 +195,9 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
         last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
         amount_col.push(amount);
-        order_col.push(p.order.map(|o| order_ids.names[o as usize].as_str()));
+        order_col.push(p.order.map(|o| order_ids.get(o)));
         line_col.push(p.line);
-        segments.push(&p.segments);
+        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
     let height = day_col.len();
     let seg_names = segments.header_names();
