@@ -6,22 +6,11 @@
 //! 10 M-order set (1 000 000 customers); generating and loading it takes a
 //! few minutes before the timings start.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use holdfast::data::sample::{SampleOptions, generate};
-use holdfast::data::{
-    self, Dataset, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources,
-};
+use holdfast::data::{self, Dataset, Scales, SourceKind, SourceSpec, Sources};
 use holdfast::metrics::{Engine, Granularity, Period, Query, periods_over_data};
-
-fn memory(kind: SourceKind, name: &str, text: String) -> SourceSpec {
-    SourceSpec {
-        kind,
-        name: name.into(),
-        origin: Origin::Memory(Arc::new(text.into_bytes())),
-        options: SourceOptions::default(),
-    }
-}
 
 fn build(customers: u32) -> Dataset {
     let t = std::time::Instant::now();
@@ -30,9 +19,17 @@ fn build(customers: u32) -> Dataset {
         ..Default::default()
     });
     let sources = Sources {
-        orders: memory(SourceKind::Orders, "orders.csv", files.orders),
-        feedback: Some(memory(SourceKind::Feedback, "feedback.csv", files.feedback)),
-        tickets: Some(memory(SourceKind::Tickets, "tickets.csv", files.tickets)),
+        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
+        feedback: Some(SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            files.feedback,
+        )),
+        tickets: Some(SourceSpec::memory(
+            SourceKind::Tickets,
+            "tickets.csv",
+            files.tickets,
+        )),
     };
     let ds = data::load(&sources, Scales::default()).expect("generated data loads");
     eprintln!(

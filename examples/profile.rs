@@ -2,21 +2,11 @@
 //! `cargo run --release --example profile -- 300000 20 [period|segment]` builds
 //! 300 000 customers, then recomputes for 20 seconds (period and segment changes).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use holdfast::data::sample::{SampleOptions, generate};
-use holdfast::data::{self, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::data::{self, Scales, SourceKind, SourceSpec, Sources};
 use holdfast::metrics::{Engine, Granularity, Query, periods_over_data};
-
-fn memory(kind: SourceKind, name: &str, text: String) -> SourceSpec {
-    SourceSpec {
-        kind,
-        name: name.into(),
-        origin: Origin::Memory(Arc::new(text.into_bytes())),
-        options: SourceOptions::default(),
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -28,9 +18,17 @@ fn main() {
         ..Default::default()
     });
     let sources = Sources {
-        orders: memory(SourceKind::Orders, "orders.csv", files.orders),
-        feedback: Some(memory(SourceKind::Feedback, "feedback.csv", files.feedback)),
-        tickets: Some(memory(SourceKind::Tickets, "tickets.csv", files.tickets)),
+        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
+        feedback: Some(SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            files.feedback,
+        )),
+        tickets: Some(SourceSpec::memory(
+            SourceKind::Tickets,
+            "tickets.csv",
+            files.tickets,
+        )),
     };
     let ds = data::load(&sources, Scales::default()).expect("loads");
     let engine = Engine::new(&ds);

@@ -36,6 +36,16 @@ pub struct SourceSpec {
 }
 
 impl SourceSpec {
+    /// A source held in memory (generated data, tests, benchmarks).
+    pub fn memory(kind: SourceKind, name: &str, text: String) -> Self {
+        SourceSpec {
+            kind,
+            name: name.to_string(),
+            origin: Origin::Memory(std::sync::Arc::new(text.into_bytes())),
+            options: SourceOptions::default(),
+        }
+    }
+
     pub fn path(kind: SourceKind, path: &std::path::Path, options: SourceOptions) -> Self {
         SourceSpec {
             kind,

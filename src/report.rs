@@ -240,17 +240,7 @@ pub fn customer_text(v: &CustomerView) -> String {
         num(v.overdue, 2, "×")
     );
     let st = &v.standing;
-    let status = if st.new {
-        "new"
-    } else if st.retained {
-        "retained"
-    } else if st.lost {
-        "lost"
-    } else if st.won_back {
-        "won back"
-    } else {
-        "not in the base"
-    };
+    let status = st.label();
     let _ = writeln!(
         out,
         "  {}: {status} (start {}, end {})",

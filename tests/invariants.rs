@@ -1,9 +1,8 @@
 //! Property tests: invariants of the customer base and the KPIs on random datasets.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use holdfast::data::{self, Origin, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
+use holdfast::data::{self, Scales, SourceKind, SourceSpec, Sources};
 use holdfast::metrics::customer::customer_view;
 use holdfast::metrics::{Granularity, Query, compute, periods_over_data};
 use proptest::prelude::*;
@@ -34,15 +33,6 @@ fn row() -> impl Strategy<Value = Row> {
         })
 }
 
-fn memory(kind: SourceKind, name: &str, text: String) -> SourceSpec {
-    SourceSpec {
-        kind,
-        name: name.into(),
-        origin: Origin::Memory(Arc::new(text.into_bytes())),
-        options: SourceOptions::default(),
-    }
-}
-
 fn dataset(rows: &[Row], scores: &[(u8, u16, u8)]) -> data::Dataset {
     let base = holdfast::data::parse::days_from_civil(2023, 1, 1);
     let mut orders = String::from("order_id,customer_id,order_date,amount,plan\n");
@@ -68,8 +58,12 @@ fn dataset(rows: &[Row], scores: &[(u8, u16, u8)]) -> data::Dataset {
         );
     }
     let sources = Sources {
-        orders: memory(SourceKind::Orders, "orders.csv", orders),
-        feedback: Some(memory(SourceKind::Feedback, "feedback.csv", feedback)),
+        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", orders),
+        feedback: Some(SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            feedback,
+        )),
         tickets: None,
     };
     data::load(&sources, Scales::default()).unwrap()

@@ -38,6 +38,23 @@ pub struct Standing {
     pub won_back: bool,
 }
 
+impl Standing {
+    /// Where the customer stands in the period, in words.
+    pub fn label(&self) -> &'static str {
+        if self.new {
+            "new"
+        } else if self.retained {
+            "retained"
+        } else if self.lost {
+            "lost"
+        } else if self.won_back {
+            "won back"
+        } else {
+            "not in the base"
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomerView {
     pub customer_id: String,

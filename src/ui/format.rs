@@ -44,18 +44,23 @@ fn group(digits: &str) -> String {
     out
 }
 
+/// ▲ up, ▼ down, = unchanged.
+fn arrow(d: f64) -> &'static str {
+    if d > 0.0 {
+        "▲"
+    } else if d < 0.0 {
+        "▼"
+    } else {
+        "="
+    }
+}
+
 /// Change in percentage points: `+1.2pp`.
 pub fn points(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
     match (now, then) {
         (Some(a), Some(b)) => {
             let d = a - b;
-            let arrow = if d > 0.0 {
-                "▲"
-            } else if d < 0.0 {
-                "▼"
-            } else {
-                "="
-            };
+            let arrow = arrow(d);
             (format!("{arrow}{:+.1}pp", d), Some(d))
         }
         _ => (NONE.into(), None),
@@ -67,13 +72,7 @@ pub fn relative(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
     match (now, then) {
         (Some(a), Some(b)) if b != 0.0 => {
             let d = (a - b) / b.abs() * 100.0;
-            let arrow = if d > 0.0 {
-                "▲"
-            } else if d < 0.0 {
-                "▼"
-            } else {
-                "="
-            };
+            let arrow = arrow(d);
             (format!("{arrow}{:+.1}%", d), Some(d))
         }
         _ => (NONE.into(), None),

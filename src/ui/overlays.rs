@@ -180,17 +180,7 @@ fn picker(frame: &mut Frame, area: Rect, p: &Picker, theme: &Theme) {
 
 fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme) {
     let st = &v.standing;
-    let standing = if st.new {
-        "new"
-    } else if st.retained {
-        "retained"
-    } else if st.lost {
-        "lost"
-    } else if st.won_back {
-        "won back"
-    } else {
-        "not in the base"
-    };
+    let standing = st.label();
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{}: ", st.period), theme.dim()),
