@@ -40,6 +40,8 @@ pub struct Options {
 enum Msg {
     Input(Event),
     Reply(Reply),
+    /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
+    Signal(i32),
 }
 
 /// Writes the current view to `holdfast-<period>.json` and `.csv` in `dir`.
@@ -218,6 +220,20 @@ pub fn run(opts: Options) -> Result<(), String> {
         .name("holdfast-worker".into())
         .spawn(move || worker::run(sources, scales, cache_dir, g, req_rx, rep_tx))
         .map_err(|e| e.to_string())?;
+    // A terminating signal ends the loop like `q`, so the terminal is restored.
+    let signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ]);
+    if let Ok(mut signals) = signals {
+        let to_loop = msg_tx.clone();
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let _ = to_loop.send(Msg::Signal(sig));
+            }
+        });
+    }
     let forward = msg_tx.clone();
     std::thread::spawn(move || {
         while let Ok(r) = rep_rx.recv() {
@@ -255,6 +271,7 @@ pub fn run(opts: Options) -> Result<(), String> {
             panic!("test panic requested by HOLDFAST_TEST_PANIC");
         }
         let started = std::time::Instant::now();
+        let mut stopped_by = None;
         loop {
             // While loading, wake up to show the time taken once it passes half a second.
             let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
@@ -285,6 +302,10 @@ pub fn run(opts: Options) -> Result<(), String> {
                     true
                 }
                 Msg::Input(_) => true,
+                Msg::Signal(sig) => {
+                    stopped_by = Some(sig);
+                    false
+                }
                 Msg::Reply(r) => {
                     on_reply(&mut state, r, &req_tx, &mut first_period);
                     true
@@ -295,7 +316,10 @@ pub fn run(opts: Options) -> Result<(), String> {
             }
             draw(&mut terminal, &state)?;
         }
-        Ok(())
+        match stopped_by {
+            Some(sig) => Err(format!("stopped by signal {sig}")),
+            None => Ok(()),
+        }
     })();
     let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();

@@ -158,3 +158,22 @@ fn a_panic_restores_the_terminal_and_prints_the_message() {
     );
     assert_restored(&s);
 }
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for (sig, name) in [("TERM", "15"), ("HUP", "1")] {
+        let s = start(&format!("holdfast-e2e-sig{sig}"));
+        run_holdfast(&s, "");
+        wait_for(&s, "Retention");
+        let shell = tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"]);
+        let status = Command::new("pkill")
+            .args([&format!("-{sig}"), "-P", shell.trim()])
+            .status()
+            .expect("pkill");
+        assert!(status.success(), "signalled holdfast");
+        let out = wait_for_line(&s, "HOLDFAST_EXIT=");
+        assert!(out.contains(&format!("stopped by signal {name}")), "{out}");
+        assert!(out.starts_with("HOLDFAST_EXIT=2"), "{out}");
+        assert_restored(&s);
+    }
+}
