@@ -73,7 +73,7 @@ pub struct RowSegments {
 
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    /// Customer ids, sorted.
+    /// Customer ids, in order of first appearance in the orders.
     pub customers: Vec<String>,
     pub customer_of: HashMap<String, u32, FastHash>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
@@ -206,38 +206,67 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
-        let sorted = orders
-            .sort(
-                [schema::CUSTOMER_ID, schema::ORDER_DATE],
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .map_err(err)?;
-        let cust = sorted
+        // Rows grouped by customer (customers coded in order of first appearance)
+        // with a stable counting sort, then each customer's rows by day: the
+        // file order is kept among rows of the same day.
+        let cust = orders
             .column(schema::CUSTOMER_ID)
             .map_err(err)?
             .str()
             .map_err(err)?
             .clone();
-        let days: Vec<Day> = sorted
+        let days_in: Vec<Day> = orders
             .column(schema::ORDER_DATE)
             .map_err(err)?
             .i32()
             .map_err(err)?
             .into_no_null_iter()
             .collect();
-        let amounts: Vec<i64> = sorted
+        let amounts_in: Vec<i64> = orders
             .column(schema::AMOUNT)
             .map_err(err)?
             .i64()
             .map_err(err)?
             .into_no_null_iter()
             .collect();
-        let order_ids = sorted
+        let mut names: Vec<&str> = Vec::new();
+        let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
+        let codes: Vec<u32> = cust
+            .iter()
+            .map(|id| {
+                let id = id.unwrap_or("");
+                *code_of.entry(id).or_insert_with(|| {
+                    names.push(id);
+                    names.len() as u32 - 1
+                })
+            })
+            .collect();
+        let mut group_start = vec![0usize; names.len() + 1];
+        for &c in &codes {
+            group_start[c as usize + 1] += 1;
+        }
+        for g in 0..names.len() {
+            group_start[g + 1] += group_start[g];
+        }
+        let mut perm = vec![0u32; codes.len()];
+        let mut next = group_start.clone();
+        for (row, &c) in codes.iter().enumerate() {
+            perm[next[c as usize]] = row as u32;
+            next[c as usize] += 1;
+        }
+        for g in 0..names.len() {
+            perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
+        }
+        let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
+        let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
+        drop((days_in, amounts_in));
+        let order_ids = orders
             .column(schema::ORDER_ID)
             .map_err(err)?
             .str()
             .map_err(err)?
             .clone();
+        let sorted = orders;
         let seg_names = segment_columns(&sorted);
         // Segment values are read where needed, without a String per row.
         let seg_cols: Vec<StringChunked> = seg_names
@@ -262,17 +291,11 @@ impl Index {
         // Order ids only need to be told apart within a customer: keys are local.
         let mut local_orders: Vec<&str> = Vec::new();
         let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
-        let n = days.len();
-        let mut i = 0;
         ix.pday_start.push(0);
         ix.ord_start.push(0);
         ix.row_start.push(0);
-        while i < n {
-            let id = cust.get(i).unwrap_or("");
-            let mut j = i;
-            while j < n && cust.get(j).unwrap_or("") == id {
-                j += 1;
-            }
+        for (g, id) in names.iter().enumerate() {
+            let (i, j) = (group_start[g], group_start[g + 1]);
             let c = ix.customers.len() as u32;
             ix.customers.push(id.to_string());
             ix.customer_of.insert(id.to_string(), c);
@@ -298,7 +321,7 @@ impl Index {
                     ix.pdays.push(days[k]);
                 }
                 // Rows without an order id are one order each: keys from the top down.
-                let key = match order_ids.get(k) {
+                let key = match order_ids.get(perm[k] as usize) {
                     Some(o) if local_orders.len() < 64 => match local_orders
                         .iter()
                         .position(|x| *x == o)
@@ -340,7 +363,7 @@ impl Index {
             }
             ix.first_day.push(first.map(|k| days[k]));
             for (s, col) in seg_cols.iter().enumerate() {
-                let v = first.and_then(|k| col.get(k)).map(|v| {
+                let v = first.and_then(|k| col.get(perm[k] as usize)).map(|v| {
                     let len = seg_interners[s].len() as u32;
                     let code = *seg_interners[s].entry(v.to_string()).or_insert(len);
                     if code == len {
@@ -370,7 +393,6 @@ impl Index {
             ix.pday_start.push(ix.pdays.len() as u32);
             ix.ord_start.push(ix.ord_days.len() as u32);
             ix.row_start.push(ix.row_days.len() as u32);
-            i = j;
         }
         ix.gaps.sort_unstable();
         ix.last_purchase_day = ix.pdays.iter().copied().max();
