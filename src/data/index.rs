@@ -266,13 +266,12 @@ impl Index {
             .str()
             .map_err(err)?
             .clone();
-        let sorted = orders;
-        let seg_names = segment_columns(&sorted);
+        let seg_names = segment_columns(orders);
         // Segment values are read where needed, without a String per row.
         let seg_cols: Vec<StringChunked> = seg_names
             .iter()
             .map(|n| -> Result<StringChunked, LoadError> {
-                let col = sorted
+                let col = orders
                     .column(&format!("{}{}", schema::SEGMENT_PREFIX, n))
                     .map_err(err)?;
                 Ok(col.str().map_err(err)?.clone())
