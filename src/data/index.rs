@@ -1,6 +1,7 @@
 //! Compact indices built once at load so that a period or filter change runs
 //! over sorted per-customer arrays (binary searches, prefix sums) rather than
-//! raw rows. polars sorts the orders; the rest is plain vectors.
+//! raw rows. The canonical polars tables are read column by column; rows are
+//! grouped per customer with a counting sort; the rest is plain vectors.
 
 use std::collections::HashMap;
 
