@@ -294,6 +294,8 @@ pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
 /// (cached per filter by the engine).
 pub struct Masks {
     active: bool,
+    /// A segment filter alone: (segment column, value code; `None` when the value never occurs).
+    segment_only: Option<(usize, Option<u32>)>,
     customers: Bits,
     /// Over `Index::responses`.
     responses: Bits,
@@ -310,6 +312,7 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     if q.segment.is_none() && q.cohort.is_none() {
         return Ok(Masks {
             active: false,
+            segment_only: None,
             customers: Bits::ones(n),
             responses: Bits::ones(ix.responses.len()),
             tickets: Bits::ones(ix.tickets.len()),
@@ -399,8 +402,10 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
             solved.set(k);
         }
     }
+    let segment_only = if q.cohort.is_none() { code } else { None };
     Ok(Masks {
         active: true,
+        segment_only,
         customers,
         responses,
         tickets,
@@ -487,14 +492,20 @@ impl Ctx<'_> {
             }
             cu.lost = cu.start - cu.retained;
             cu.won_back = cu.end - cu.retained - cu.new_at_end;
-            if self.masks.active {
+            let by_segment = self.masks.segment_only.and_then(|(col, value)| {
+                let table = tl.segment_totals.get(col)?.as_ref()?;
+                Some(value.map_or_else(timeline::Totals::default, |v| table[v as usize][i]))
+            });
+            if !self.masks.active {
+                sums = tl.totals[i];
+            } else if let Some(t) = by_segment {
+                sums = t;
+            } else {
                 for a in &tl.activity[i] {
                     if mask.get(a.customer as usize) {
                         sums.add(a);
                     }
                 }
-            } else {
-                sums = tl.totals[i];
             }
         }
         let timeline::Totals {
@@ -667,14 +678,15 @@ impl Ctx<'_> {
         }
     }
 
-    fn category_counts(&self, s: Day, e: Day) -> HashMap<u32, u64> {
-        let mut m = HashMap::new();
+    /// Tickets per category id, created in [s, e).
+    fn category_counts(&self, s: Day, e: Day) -> Vec<u64> {
+        let mut counts = vec![0u64; self.ix.categories.len()];
         for i in self.created_range(s, e) {
             if let (true, Some(c)) = (self.ticket_kept(i), self.ix.tickets[i].category) {
-                *m.entry(c).or_default() += 1;
+                counts[c as usize] += 1;
             }
         }
-        m
+        counts
     }
 
     fn tickets(&self, p: &Period) -> Tickets {
@@ -727,9 +739,11 @@ impl Ctx<'_> {
         let now = self.category_counts(s, e);
         let prev_p = p.previous();
         let before = self.category_counts(prev_p.start(), prev_p.end());
-        let mut cats: Vec<(&str, u64, u32)> = now
+        let mut cats: Vec<(&str, u64, usize)> = now
             .into_iter()
-            .map(|(c, n)| (ix.categories[c as usize].as_str(), n, c))
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| (ix.categories[c].as_str(), n, c))
             .collect();
         cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         out.top_categories = cats
@@ -738,7 +752,7 @@ impl Ctx<'_> {
             .map(|(name, count, c)| CategoryCount {
                 category: name.to_string(),
                 count,
-                previous: before.get(&c).copied().unwrap_or(0),
+                previous: before[c],
             })
             .collect();
         out

@@ -114,6 +114,13 @@ proptest! {
             prop_assert!(fc.start <= c.start && fc.end <= c.end && fc.new <= c.new && fc.lost <= c.lost);
             prop_assert!(f.kpis.buyers <= s.kpis.buyers && f.kpis.orders <= s.kpis.orders);
             prop_assert!(f.kpis.nps.as_ref().unwrap().responses <= n.responses);
+            // plan=pro and plan=basic partition the buyers, orders and repeat buyers.
+            let mut bq = q.clone();
+            bq.segment = Some(("plan".into(), "basic".into()));
+            let b = compute(&ds, &bq).unwrap();
+            prop_assert_eq!(f.kpis.buyers + b.kpis.buyers, s.kpis.buyers);
+            prop_assert_eq!(f.kpis.orders + b.kpis.orders, s.kpis.orders);
+            prop_assert_eq!(fc.end + b.kpis.customers.end, c.end);
             let json = serde_json::to_string(&s).unwrap();
             prop_assert!(!json.contains("NaN") && !json.contains("inf"));
             // Churn risk equals the brute force over every customer's own view.

@@ -158,6 +158,9 @@ pub struct Timeline {
     pub nps_class: Vec<[Bits; 3]>,
     /// Per period, the activity summed over every customer (the unfiltered case).
     pub totals: Vec<Totals>,
+    /// Per segment column (of at most 500 values), per value, per period: the
+    /// activity summed over that segment's customers (a segment filter alone).
+    pub segment_totals: Vec<Option<Vec<Vec<Totals>>>>,
     /// Per customer: the period of their first purchase.
     pub first_period: Vec<Option<u32>>,
     empty: Bits,
@@ -210,6 +213,7 @@ impl Timeline {
                 activity: Vec::new(),
                 nps_class: Vec::new(),
                 totals: Vec::new(),
+                segment_totals: Vec::new(),
                 first_period: vec![None; n],
                 empty: Bits::zeros(n),
             };
@@ -238,6 +242,7 @@ impl Timeline {
             activity: vec![Vec::new(); len],
             nps_class: Vec::new(),
             totals: Vec::new(),
+            segment_totals: Vec::new(),
             first_period: vec![None; n],
             empty: Bits::zeros(n),
         };
@@ -331,6 +336,23 @@ impl Timeline {
                 let mut total = Totals::default();
                 entries.iter().for_each(|e| total.add(e));
                 total
+            })
+            .collect();
+        t.segment_totals = ix
+            .segments
+            .iter()
+            .map(|seg| {
+                (seg.values.len() <= 500).then(|| {
+                    let mut by_value = vec![vec![Totals::default(); t.len]; seg.values.len()];
+                    for (i, entries) in t.activity.iter().enumerate() {
+                        for e in entries {
+                            if let Some(v) = seg.of_customer[e.customer as usize] {
+                                by_value[v as usize][i].add(e);
+                            }
+                        }
+                    }
+                    by_value
+                })
             })
             .collect();
         t
