@@ -459,9 +459,9 @@ impl Ctx<'_> {
 
     /// Indices of kept responses dated in [from, to).
     fn responses(&self, from: Day, to: Day) -> impl Iterator<Item = usize> + '_ {
-        let r = &self.ix.responses;
-        let lo = r.partition_point(|x| x.day < from);
-        let hi = r.partition_point(|x| x.day < to);
+        let days = &self.ix.response_day;
+        let lo = days.partition_point(|&d| d < from);
+        let hi = days.partition_point(|&d| d < to);
         (lo..hi).filter(move |&i| !self.masks.active || self.masks.responses.get(i))
     }
 
@@ -525,6 +525,11 @@ impl Ctx<'_> {
             _ => None,
         };
         let has_fb = self.ix.has_feedback;
+        let (csat, ces) = if has_fb {
+            self.satisfaction(p.start(), p.end())
+        } else {
+            Default::default()
+        };
         Kpis {
             retention_rate,
             churn_rate,
@@ -540,8 +545,8 @@ impl Ctx<'_> {
             repeat_purchase_rate: pct(repeaters, buyers),
             clv,
             nps: has_fb.then(|| self.nps(p, true)),
-            csat: has_fb.then(|| self.csat(p.start(), p.end())),
-            ces: has_fb.then(|| self.ces(p.start(), p.end())),
+            csat: has_fb.then_some(csat),
+            ces: has_fb.then_some(ces),
             loyalty_retention: has_fb.then(|| self.loyalty(p)),
             tickets: self.ix.has_tickets.then(|| self.tickets(p)),
             customers: cu,
@@ -557,15 +562,15 @@ impl Ctx<'_> {
         let mut det = vec![0u64; vocab];
         let mut pro = vec![0u64; vocab];
         for i in self.responses(p.start(), p.end()) {
-            let r = &ix.responses[i];
-            if r.survey != Survey::Nps {
+            if ix.response_survey[i] != Survey::Nps {
                 continue;
             }
+            let score = ix.response_score[i];
             n.responses += 1;
-            let words = if r.score >= 9.0 {
+            let words = if score >= 9.0 {
                 n.promoters += 1;
                 Some(&mut pro)
-            } else if r.score >= 7.0 {
+            } else if score >= 7.0 {
                 n.passives += 1;
                 None
             } else {
@@ -614,40 +619,41 @@ impl Ctx<'_> {
         n
     }
 
-    fn csat(&self, s: Day, e: Day) -> Csat {
-        let threshold = if self.scales.csat == 10 { 8.0 } else { 4.0 };
-        let (mut n, mut good, mut sum) = (0u64, 0u64, 0.0);
+    /// CSAT and CES of responses dated in [s, e), in one pass.
+    fn satisfaction(&self, s: Day, e: Day) -> (Csat, Ces) {
+        let ix = self.ix;
+        let csat_good = if self.scales.csat == 10 { 8.0 } else { 4.0 };
+        let ces_easy = if self.scales.ces == 5 { 4.0 } else { 5.0 };
+        let (mut cn, mut good, mut csum) = (0u64, 0u64, 0.0);
+        let (mut en, mut easy, mut esum) = (0u64, 0u64, 0.0);
         for i in self.responses(s, e) {
-            let r = &self.ix.responses[i];
-            if r.survey == Survey::Csat {
-                n += 1;
-                good += (r.score >= threshold) as u64;
-                sum += r.score;
+            let score = ix.response_score[i];
+            match ix.response_survey[i] {
+                Survey::Csat => {
+                    cn += 1;
+                    good += (score >= csat_good) as u64;
+                    csum += score;
+                }
+                Survey::Ces => {
+                    en += 1;
+                    easy += (score >= ces_easy) as u64;
+                    esum += score;
+                }
+                Survey::Nps => {}
             }
         }
-        Csat {
-            score: pct(good, n),
-            mean: ratio(sum, n as f64),
-            responses: n,
-        }
-    }
-
-    fn ces(&self, s: Day, e: Day) -> Ces {
-        let threshold = if self.scales.ces == 5 { 4.0 } else { 5.0 };
-        let (mut n, mut easy, mut sum) = (0u64, 0u64, 0.0);
-        for i in self.responses(s, e) {
-            let r = &self.ix.responses[i];
-            if r.survey == Survey::Ces {
-                n += 1;
-                easy += (r.score >= threshold) as u64;
-                sum += r.score;
-            }
-        }
-        Ces {
-            mean: ratio(sum, n as f64),
-            easy_share: pct(easy, n),
-            responses: n,
-        }
+        (
+            Csat {
+                score: pct(good, cn),
+                mean: ratio(csum, cn as f64),
+                responses: cn,
+            },
+            Ces {
+                mean: ratio(esum, en as f64),
+                easy_share: pct(easy, en),
+                responses: en,
+            },
+        )
     }
 
     /// Retention share of S by each customer's latest NPS answer before s.

@@ -104,6 +104,10 @@ pub struct Index {
     /// of the customer's first k gaps (meaningful for k ≥ 2).
     pub own_median: Vec<f64>,
     pub responses: Vec<Response>,
+    /// The same responses' day, score and survey as compact columns, for scans.
+    pub response_day: Vec<Day>,
+    pub response_score: Vec<f64>,
+    pub response_survey: Vec<Survey>,
     /// Comment words of each response (lower case, letters only, 3+ letters, no stop words).
     pub word_start: Vec<u32>,
     pub words: Vec<u32>,
@@ -463,6 +467,9 @@ impl Index {
             }
         }
 
+        ix.response_day = ix.responses.iter().map(|r| r.day).collect();
+        ix.response_score = ix.responses.iter().map(|r| r.score).collect();
+        ix.response_survey = ix.responses.iter().map(|r| r.survey).collect();
         // Per-customer NPS answers, by day.
         let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); ix.customers.len()];
         for r in &ix.responses {
