@@ -31,13 +31,11 @@ struct Pending {
 }
 
 /// Reads a satisfaction cell: `Ok(None)` for no rating; `Err` is the rejection reason.
+/// Good/bad (Zendesk), 1..5 (also `4 - Good`), and the wording of survey
+/// tools (`Extremely satisfied`, `Unhappy`, ...); `Neutral` is a 3.
 pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, &'static str> {
     let l = cell.trim().to_lowercase();
-    if l.is_empty()
-        || l == "offered"
-        || l == "unoffered"
-        || l == "not offered"
-        || l == "not_offered"
+    if l.is_empty() || ["offered", "unoffered", "not offered", "not_offered"].contains(&l.as_str())
     {
         return Ok(None);
     }
@@ -47,14 +45,48 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, &'static s
     if l.starts_with("bad") {
         return Ok(Some("bad"));
     }
-    match l.as_str() {
-        "1" | "1.0" => Ok(Some("1")),
-        "2" | "2.0" => Ok(Some("2")),
-        "3" | "3.0" => Ok(Some("3")),
-        "4" | "4.0" => Ok(Some("4")),
-        "5" | "5.0" => Ok(Some("5")),
-        _ => Err("unparseable satisfaction"),
+    // A score, alone or followed by its label: the score wins.
+    let digits: String = l
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    if !digits.is_empty() {
+        let rest = l[digits.len()..].trim_start();
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err("unparseable satisfaction");
+        }
+        return match digits.trim_end_matches(".0") {
+            "1" => Ok(Some("1")),
+            "2" => Ok(Some("2")),
+            "3" => Ok(Some("3")),
+            "4" => Ok(Some("4")),
+            "5" => Ok(Some("5")),
+            _ => Err("unparseable satisfaction"),
+        };
     }
+    // The wording of survey tools.
+    let negative = [
+        "not satisfied",
+        "unsatisfied",
+        "dissatisfied",
+        "unhappy",
+        "not happy",
+        "negative",
+        "poor",
+    ];
+    if negative.iter().any(|w| l.contains(w)) {
+        return Ok(Some("bad"));
+    }
+    if ["satisfied", "happy", "positive", "great", "excellent"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        return Ok(Some("good"));
+    }
+    if l.contains("neutral") {
+        return Ok(Some("3"));
+    }
+    Err("unparseable satisfaction")
 }
 
 fn date_cell(
@@ -304,6 +336,16 @@ mod tests {
         assert_eq!(parse_satisfaction("unoffered"), Ok(None));
         assert_eq!(parse_satisfaction(""), Ok(None));
         assert_eq!(parse_satisfaction("4"), Ok(Some("4")));
+        assert_eq!(parse_satisfaction("5.0"), Ok(Some("5")));
+        assert_eq!(parse_satisfaction("4 - Good"), Ok(Some("4")));
+        assert_eq!(parse_satisfaction("2 (poor)"), Ok(Some("2")));
+        assert_eq!(parse_satisfaction("1 star"), Ok(Some("1")));
+        assert_eq!(parse_satisfaction("Extremely satisfied"), Ok(Some("good")));
+        assert_eq!(parse_satisfaction("Not satisfied"), Ok(Some("bad")));
+        assert_eq!(parse_satisfaction("Unhappy"), Ok(Some("bad")));
+        assert_eq!(parse_satisfaction("Neutral"), Ok(Some("3")));
+        assert_eq!(parse_satisfaction("maybe"), Err("unparseable satisfaction"));
+        assert_eq!(parse_satisfaction("45"), Err("unparseable satisfaction"));
         assert_eq!(parse_satisfaction("7"), Err("unparseable satisfaction"));
     }
 }
