@@ -191,6 +191,7 @@ fn on_mouse(
 /// Runs the dashboard until the user quits. The terminal is restored on
 /// every exit path, including panics (ratatui's hook) and errors.
 pub fn run(opts: Options) -> Result<(), String> {
+    let process_start = std::time::Instant::now();
     let Options {
         sources,
         scales,
@@ -272,6 +273,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         }
         let started = std::time::Instant::now();
         let mut stopped_by = None;
+        let mut first_frame_log = std::env::var_os("HOLDFAST_FIRST_FRAME_LOG");
         loop {
             // While loading, wake up to show the time taken once it passes half a second.
             let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
@@ -315,6 +317,16 @@ pub fn run(opts: Options) -> Result<(), String> {
                 break;
             }
             draw(&mut terminal, &state)?;
+            // HOLDFAST_FIRST_FRAME_LOG=FILE: record when the first frame with data was drawn.
+            if let (Some(path), Some(_)) = (
+                first_frame_log.take_if(|_| state.view.is_some()),
+                &state.view,
+            ) {
+                let _ = std::fs::write(
+                    path,
+                    format!("{:.1} ms\n", process_start.elapsed().as_secs_f64() * 1000.0),
+                );
+            }
         }
         match stopped_by {
             Some(sig) => Err(format!("stopped by signal {sig}")),
