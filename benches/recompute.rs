@@ -48,7 +48,7 @@ static LARGE: LazyLock<Option<Dataset>> =
 fn engine(ds: &'static Dataset) -> Engine<'static> {
     let t = std::time::Instant::now();
     let e = Engine::new(ds);
-    e.warm(None, 2.0);
+    e.warm(None, 2.0, Scales::default());
     eprintln!(
         "timelines of all granularities built in {:.1?}",
         t.elapsed()

@@ -32,7 +32,7 @@ fn main() {
     };
     let ds = data::load(&sources, Scales::default()).expect("loads");
     let engine = Engine::new(&ds);
-    engine.warm(None, 2.0);
+    engine.warm(None, 2.0, Scales::default());
     eprintln!(
         "READY after {:.1?}: {} order rows",
         t.elapsed(),

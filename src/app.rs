@@ -219,7 +219,17 @@ pub fn run(opts: Options) -> Result<(), String> {
     let g = period.map_or(Granularity::Month, |p| p.granularity);
     std::thread::Builder::new()
         .name("holdfast-worker".into())
-        .spawn(move || worker::run(sources, scales, cache_dir, g, req_rx, rep_tx))
+        .spawn(move || {
+            let setup = worker::Setup {
+                sources,
+                scales,
+                cache_dir,
+                granularity: g,
+                window: churn_window,
+                threshold: at_risk_threshold,
+            };
+            worker::run(setup, req_rx, rep_tx)
+        })
         .map_err(|e| e.to_string())?;
     // A terminating signal ends the loop like `q`, so the terminal is restored.
     let signals = signal_hook::iterator::Signals::new([

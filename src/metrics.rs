@@ -260,6 +260,14 @@ impl Snapshot {
     }
 }
 
+/// Whether an NPS change exceeds √(m₁² + m₂²); false when either margin is undefined.
+fn significant(now: &Nps, before: &Nps) -> bool {
+    match (now.score, before.score, now.margin, before.margin) {
+        (Some(a), Some(b), Some(m1), Some(m2)) => (a - b).abs() > (m1 * m1 + m2 * m2).sqrt(),
+        _ => false,
+    }
+}
+
 /// Nearest-rank percentile of sorted values: the value at rank ⌈p·n⌉, with
 /// p = num/den (the median is 1/2: the lower middle value for even n).
 pub fn nearest_rank<T: Copy>(sorted: &[T], num: usize, den: usize) -> Option<T> {
@@ -439,7 +447,20 @@ struct Ctx<'a> {
     tl: &'a Timeline,
     masks: &'a Masks,
     scales: Scales,
+    /// Unfiltered feedback and ticket results per period, shared across queries.
+    parts: Option<&'a PartsCache>,
 }
+
+/// One period's unfiltered feedback and ticket results (NPS without the
+/// significance of its change, which depends on the previous period).
+struct Parts {
+    nps: Nps,
+    csat: Csat,
+    ces: Ces,
+    tickets: Option<Tickets>,
+}
+
+type PartsCache = Mutex<HashMap<(Period, (u8, u8)), Arc<Parts>>>;
 
 type RiskKey = (Granularity, u32, u64);
 
@@ -525,10 +546,29 @@ impl Ctx<'_> {
             _ => None,
         };
         let has_fb = self.ix.has_feedback;
-        let (csat, ces) = if has_fb {
-            self.satisfaction(p.start(), p.end())
+        // Unfiltered: the period's shared results; filtered: scan the period's rows.
+        let (nps, csat, ces, tickets) = if let (false, Some(_)) = (self.masks.active, self.parts) {
+            let parts = self.parts_of(p);
+            let mut nps = parts.nps.clone();
+            nps.change_significant = significant(&nps, &self.parts_of(&p.previous()).nps);
+            (
+                nps,
+                parts.csat.clone(),
+                parts.ces.clone(),
+                parts.tickets.clone(),
+            )
         } else {
-            Default::default()
+            let (csat, ces) = if has_fb {
+                self.satisfaction(p.start(), p.end())
+            } else {
+                Default::default()
+            };
+            let nps = if has_fb {
+                self.nps(p, true, true)
+            } else {
+                Nps::default()
+            };
+            (nps, csat, ces, self.ix.has_tickets.then(|| self.tickets(p)))
         };
         Kpis {
             retention_rate,
@@ -544,17 +584,36 @@ impl Ctx<'_> {
             mrr: ratio(monthly_revenue, buyers as f64).map(|m| m * cu.end as f64),
             repeat_purchase_rate: pct(repeaters, buyers),
             clv,
-            nps: has_fb.then(|| self.nps(p, true)),
+            nps: has_fb.then_some(nps),
             csat: has_fb.then_some(csat),
             ces: has_fb.then_some(ces),
             loyalty_retention: has_fb.then(|| self.loyalty(p)),
-            tickets: self.ix.has_tickets.then(|| self.tickets(p)),
+            tickets,
             customers: cu,
         }
     }
 
+    /// The unfiltered feedback and ticket results of a period, computed once.
+    fn parts_of(&self, p: &Period) -> Arc<Parts> {
+        let key = (*p, (self.scales.csat, self.scales.ces));
+        if let Some(hit) = self.parts.and_then(|c| c.lock().ok()?.get(&key).cloned()) {
+            return hit;
+        }
+        let (csat, ces) = self.satisfaction(p.start(), p.end());
+        let parts = Arc::new(Parts {
+            nps: self.nps(p, true, false),
+            csat,
+            ces,
+            tickets: self.ix.has_tickets.then(|| self.tickets(p)),
+        });
+        if let Some(Ok(mut cache)) = self.parts.map(|c| c.lock()) {
+            cache.insert(key, parts.clone());
+        }
+        parts
+    }
+
     /// NPS of a period; `full` adds the detractor themes and the significance of the change.
-    fn nps(&self, p: &Period, full: bool) -> Nps {
+    fn nps(&self, p: &Period, full: bool, change: bool) -> Nps {
         let ix = self.ix;
         let mut n = Nps::default();
         // Word counts by word id: the vocabulary is small, so arrays beat maps.
@@ -607,14 +666,8 @@ impl Ctx<'_> {
                 promoter_count: pro[id as usize],
             })
             .collect();
-        if full {
-            let prev = self.nps(&p.previous(), false);
-            n.change_significant = match (n.score, prev.score, n.margin, prev.margin) {
-                (Some(a), Some(b), Some(m1), Some(m2)) => {
-                    (a - b).abs() > (m1 * m1 + m2 * m2).sqrt()
-                }
-                _ => false,
-            };
+        if full && change {
+            n.change_significant = significant(&n, &self.nps(&p.previous(), false, false));
         }
         n
     }
@@ -947,6 +1000,9 @@ pub struct Engine<'d> {
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
+    parts: PartsCache,
+    /// Tests: compute every period by scanning, as a filtered query would.
+    pub no_parts: bool,
 }
 
 impl<'d> Engine<'d> {
@@ -957,6 +1013,8 @@ impl<'d> Engine<'d> {
             cohorts: Mutex::new(HashMap::new()),
             masks: Mutex::new(HashMap::new()),
             risk: Mutex::new(HashMap::new()),
+            parts: Mutex::new(HashMap::new()),
+            no_parts: false,
         }
     }
 
@@ -1014,7 +1072,7 @@ impl<'d> Engine<'d> {
 
     /// Builds the timelines (and churn-risk candidates for `threshold`) of every
     /// granularity for a window, two at a time.
-    pub fn warm(&self, window: Option<u32>, threshold: f64) {
+    pub fn warm(&self, window: Option<u32>, threshold: f64, scales: Scales) {
         let (cycle, w) = churn_window(&self.ds.index, window);
         std::thread::scope(|s| {
             for pair in Granularity::ALL.chunks(2) {
@@ -1022,6 +1080,20 @@ impl<'d> Engine<'d> {
                     for g in pair {
                         let tl = self.timeline(*g, w);
                         self.risk_candidates(&tl, cycle, threshold);
+                        // Every period's unfiltered feedback and ticket results.
+                        let Ok(masks) = build_masks(&self.ds.index, &Query::new(tl.first)) else {
+                            continue;
+                        };
+                        let ctx = Ctx {
+                            ix: &self.ds.index,
+                            tl: &tl,
+                            masks: &masks,
+                            scales,
+                            parts: Some(&self.parts),
+                        };
+                        for k in 0..tl.len as i32 {
+                            ctx.parts_of(&tl.first.shift(k));
+                        }
                     }
                 });
             }
@@ -1041,6 +1113,7 @@ impl<'d> Engine<'d> {
             tl: &tl,
             masks: &masks,
             scales: q.scales,
+            parts: (!self.no_parts).then_some(&self.parts),
         };
         let cycle_warning = cycle.and_then(|c| {
             let required = 3.0 * c;
@@ -1117,6 +1190,7 @@ impl Engine<'_> {
             tl: &tl,
             masks: &masks,
             scales: q.scales,
+            parts: (!self.no_parts).then_some(&self.parts),
         };
         let mut t = Trend::default();
         for k in (0..n as i32).rev() {

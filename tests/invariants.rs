@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use holdfast::data::{self, Scales, SourceKind, SourceSpec, Sources};
 use holdfast::metrics::customer::customer_view;
-use holdfast::metrics::{Granularity, Query, compute, periods_over_data};
+use holdfast::metrics::{Engine, Granularity, Query, compute, periods_over_data};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -81,11 +81,16 @@ proptest! {
         g in prop_oneof![Just(Granularity::Week), Just(Granularity::Month), Just(Granularity::Quarter)],
     ) {
         let ds = dataset(&rows, &scores);
+        // One engine shares per-period results across queries; another scans every time.
+        let shared = Engine::new(&ds);
+        let mut scanning = Engine::new(&ds);
+        scanning.no_parts = true;
         for p in periods_over_data(&ds, g) {
             let mut q = Query::new(p);
             q.churn_window = w;
             q.at_risk_threshold = threshold;
-            let s = compute(&ds, &q).unwrap();
+            let s = shared.compute(&q).unwrap();
+            prop_assert_eq!(&s, &scanning.compute(&q).unwrap());
             let c = &s.kpis.customers;
             prop_assert_eq!(c.retained + c.lost, c.start);
             prop_assert_eq!(c.retained + c.won_back + c.new_at_end, c.end);

@@ -61,14 +61,25 @@ fn view(engine: &Engine, generation: u64, q: &Query) -> Result<View, String> {
 }
 
 /// Runs the worker until the request channel closes.
-pub fn run(
-    sources: Sources,
-    scales: Scales,
-    cache_dir: Option<std::path::PathBuf>,
-    granularity: Granularity,
-    requests: Receiver<Request>,
-    replies: Sender<Reply>,
-) {
+/// What the worker loads and how it warms the engine.
+pub struct Setup {
+    pub sources: Sources,
+    pub scales: Scales,
+    pub cache_dir: Option<std::path::PathBuf>,
+    pub granularity: Granularity,
+    pub window: Option<u32>,
+    pub threshold: f64,
+}
+
+pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
+    let Setup {
+        sources,
+        scales,
+        cache_dir,
+        granularity,
+        window,
+        threshold,
+    } = setup;
     let mut current: Option<Arc<Dataset>> = None;
     loop {
         let started = Instant::now();
@@ -105,25 +116,39 @@ pub fn run(
             continue;
         };
         let engine = Engine::new(&ds);
-        loop {
-            let Ok(mut req) = requests.recv() else { return };
-            // Only the newest compute request matters.
-            while let Request::Compute(..) = req {
-                match requests.try_recv() {
-                    Ok(next @ Request::Compute(..)) => req = next,
-                    Ok(other) => {
-                        handle(&engine, &replies, req);
-                        req = other;
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            if let Request::Reload = req {
-                break;
-            }
-            handle(&engine, &replies, req);
+        let stop = std::thread::scope(|scope| {
+            // Precompute the other granularities while requests are answered.
+            scope.spawn(|| engine.warm(window, threshold, scales));
+            serve(&engine, &requests, &replies)
+        });
+        if stop {
+            return;
         }
+    }
+}
+
+/// Answers requests until a reload (false) or until the channel closes (true).
+fn serve(engine: &Engine, requests: &Receiver<Request>, replies: &Sender<Reply>) -> bool {
+    loop {
+        let Ok(mut req) = requests.recv() else {
+            return true;
+        };
+        // Only the newest compute request matters.
+        while let Request::Compute(..) = req {
+            match requests.try_recv() {
+                Ok(next @ Request::Compute(..)) => req = next,
+                Ok(other) => {
+                    handle(engine, replies, req);
+                    req = other;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if let Request::Reload = req {
+            return false;
+        }
+        handle(engine, replies, req);
     }
 }
 
