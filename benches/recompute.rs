@@ -8,30 +8,17 @@
 
 use std::sync::LazyLock;
 
-use holdfast::data::sample::{SampleOptions, generate};
-use holdfast::data::{self, Dataset, Scales, SourceKind, SourceSpec, Sources};
+use holdfast::data::sample::{self, SampleOptions};
+use holdfast::data::{Dataset, Scales};
 use holdfast::metrics::{Engine, Granularity, Period, Query, periods_over_data};
 
 fn build(customers: u32) -> Dataset {
     let t = std::time::Instant::now();
-    let files = generate(&SampleOptions {
+    let ds = sample::dataset(&SampleOptions {
         customers,
         ..Default::default()
-    });
-    let sources = Sources {
-        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
-        feedback: Some(SourceSpec::memory(
-            SourceKind::Feedback,
-            "feedback.csv",
-            files.feedback,
-        )),
-        tickets: Some(SourceSpec::memory(
-            SourceKind::Tickets,
-            "tickets.csv",
-            files.tickets,
-        )),
-    };
-    let ds = data::load(&sources, Scales::default()).expect("generated data loads");
+    })
+    .expect("generated data loads");
     eprintln!(
         "{customers} customers: {} order rows, built and loaded in {:.1?}",
         ds.order_count(),

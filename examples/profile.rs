@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use holdfast::data::sample::{SampleOptions, generate};
-use holdfast::data::{self, Scales, SourceKind, SourceSpec, Sources};
+use holdfast::data::Scales;
+use holdfast::data::sample::{self, SampleOptions};
 use holdfast::metrics::{Engine, Granularity, Query, periods_over_data};
 
 fn main() {
@@ -13,24 +13,11 @@ fn main() {
     let customers: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(300_000);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
     let t = Instant::now();
-    let files = generate(&SampleOptions {
+    let ds = sample::dataset(&SampleOptions {
         customers,
         ..Default::default()
-    });
-    let sources = Sources {
-        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
-        feedback: Some(SourceSpec::memory(
-            SourceKind::Feedback,
-            "feedback.csv",
-            files.feedback,
-        )),
-        tickets: Some(SourceSpec::memory(
-            SourceKind::Tickets,
-            "tickets.csv",
-            files.tickets,
-        )),
-    };
-    let ds = data::load(&sources, Scales::default()).expect("loads");
+    })
+    .expect("loads");
     let engine = Engine::new(&ds);
     engine.warm(None, 2.0, Scales::default());
     eprintln!(

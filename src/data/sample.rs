@@ -403,6 +403,26 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
     }
 }
 
+/// Generates the three files and loads them from memory (benchmarks, profiling).
+pub fn dataset(opts: &SampleOptions) -> Result<super::Dataset, super::LoadError> {
+    use super::{SourceKind, SourceSpec};
+    let files = generate(opts);
+    let sources = super::Sources {
+        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
+        feedback: Some(SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            files.feedback,
+        )),
+        tickets: Some(SourceSpec::memory(
+            SourceKind::Tickets,
+            "tickets.csv",
+            files.tickets,
+        )),
+    };
+    super::load(&sources, super::Scales::default())
+}
+
 /// Writes `orders.csv`, `feedback.csv` and `tickets.csv` into `dir`.
 pub fn write(opts: &SampleOptions, dir: &Path) -> io::Result<[std::path::PathBuf; 3]> {
     std::fs::create_dir_all(dir)?;
