@@ -385,7 +385,10 @@ impl Timeline {
                 let lo = self.pidx(from.max(self.base_day)).unwrap_or(0);
                 let hi = self.pidx(to + 1).unwrap_or(0).min(self.len);
                 for list in lists.iter_mut().take(hi).skip(lo) {
-                    list.push(c as u32);
+                    // Neighbouring intervals may share their edge day: list a customer once.
+                    if list.last() != Some(&(c as u32)) {
+                        list.push(c as u32);
+                    }
                 }
             }
         }
