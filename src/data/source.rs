@@ -110,6 +110,14 @@ impl RawFile {
             return read_json(name, &text);
         }
         let delimiter = detect_delimiter(&text);
+        if let Some(line) = open_quote_line(&text, delimiter) {
+            return Err(LoadError::Parse {
+                file: name.to_string(),
+                line,
+                message: "a quoted field opened here is never closed, so the rest of the file would be read as one field"
+                    .into(),
+            });
+        }
         let mut reader = csv_reader(&text, delimiter);
         let headers = reader
             .headers()
@@ -234,6 +242,49 @@ fn decode_utf16(name: &str, bytes: &[u8], word: fn([u8; 2]) -> u16) -> Result<St
         offset: 0,
         line: 1,
     })
+}
+
+/// The line where a quoted field opens and never closes, if one does. A quote
+/// opens only at the start of a field (a quote inside an unquoted field, as
+/// in `12" pizza`, is a character); inside quotes `""` is an escaped quote.
+pub fn open_quote_line(text: &str, delimiter: u8) -> Option<u64> {
+    let b = text.as_bytes();
+    let (mut i, mut line, mut opened_on) = (0usize, 1u64, 0u64);
+    let (mut field_start, mut quoted) = (true, false);
+    while i < b.len() {
+        let c = b[i];
+        if quoted {
+            match c {
+                b'"' if b.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => quoted = false,
+                b'\n' => line += 1,
+                _ => {}
+            }
+        } else {
+            match c {
+                b'"' if field_start => {
+                    quoted = true;
+                    opened_on = line;
+                }
+                b'\n' => {
+                    line += 1;
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                b'\r' => {}
+                c if c == delimiter => {
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            field_start = false;
+        }
+        i += 1;
+    }
+    quoted.then_some(opened_on)
 }
 
 /// The separator that occurs most often outside quotes on the header line.
@@ -453,6 +504,21 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn open_quotes() {
+        assert_eq!(open_quote_line("a,b\n1,\"x\n2,y\n", b','), Some(2));
+        assert_eq!(
+            open_quote_line("a,b\n1,\"x\ny\"\n2,\"say \"\"hi\"\"\"\n", b','),
+            None
+        );
+        assert_eq!(
+            open_quote_line("a,b\n1,12\" pizza\n", b','),
+            None,
+            "a quote inside a field is a character"
+        );
+        assert_eq!(open_quote_line("a;b\r\n1;\"x\r\n", b';'), Some(2));
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! The corpus of hostile inputs in tests/fixtures/bad/ (plus a few made at
+//! run time), each with its expected outcome. tests/load.rs covers the rest:
+//! missing columns, empty and header-only files, non-UTF-8, mixed decimal
+//! styles and date orders, scores out of range, duplicate tickets, responses
+//! before creation, JSON that is not an array of objects.
+
+use std::path::{Path, PathBuf};
+
+use holdfast::data::{
+    LoadReport, Loaded, Scales, SourceKind, SourceOptions, SourceSpec, load_source,
+};
+
+fn bad(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bad")
+        .join(name)
+}
+
+fn load(kind: SourceKind, path: &Path) -> Result<Loaded, String> {
+    load_source(
+        &SourceSpec::path(kind, path, SourceOptions::default()),
+        Scales::default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn ok(kind: SourceKind, name: &str) -> Loaded {
+    load(kind, &bad(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn rejected(r: &LoadReport) -> Vec<(&str, u64)> {
+    r.rejected.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+}
+
+#[test]
+fn mixed_delimiters_reject_the_odd_rows() {
+    let l = ok(SourceKind::Orders, "mixed_delimiters.csv");
+    assert_eq!((l.report.rows, l.report.kept), (2, 1));
+    assert_eq!(rejected(&l.report), vec![("wrong number of fields", 1)]);
+    assert_eq!(l.report.examples, vec![2]);
+}
+
+#[test]
+fn ragged_rows_are_rejected_with_their_lines() {
+    let l = ok(SourceKind::Orders, "ragged.csv");
+    assert_eq!((l.report.rows, l.report.kept), (4, 2));
+    assert_eq!(rejected(&l.report), vec![("wrong number of fields", 2)]);
+    assert_eq!(l.report.examples, vec![3, 4]);
+}
+
+#[test]
+fn a_quote_left_open_is_an_error_at_its_line() {
+    let p = bad("open_quote.csv");
+    let err = load(SourceKind::Orders, &p).err().expect("rejected");
+    assert_eq!(
+        err,
+        format!(
+            "{}, line 3: a quoted field opened here is never closed, so the rest of the file would be read as one field",
+            p.display()
+        )
+    );
+}
+
+#[test]
+fn a_huge_field_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("huge.csv");
+    std::fs::write(
+        &p,
+        format!(
+            "customer_id,order_date,amount,note\nc1,2024-01-05,10,{}\nc2,2024-01-06,20,short\n",
+            "x".repeat(1_000_000)
+        ),
+    )
+    .unwrap();
+    let l = load(SourceKind::Orders, &p).unwrap();
+    assert_eq!((l.report.rows, l.report.kept), (2, 2));
+    let rows = l.order_rows();
+    assert_eq!(
+        rows[0].segments[0].1.as_ref().map(String::len),
+        Some(1_000_000)
+    );
+}
+
+#[test]
+fn dates_in_several_formats_in_one_column() {
+    // ISO, day-first (31/01 decides the order), compact and Unix seconds.
+    let l = ok(SourceKind::Orders, "three_date_formats.csv");
+    let days: Vec<String> = l.order_rows().into_iter().map(|r| r.order_date).collect();
+    assert_eq!(
+        days,
+        vec!["2024-01-05", "2024-01-31", "2024-01-05", "2024-01-05"]
+    );
+}
+
+#[test]
+fn future_dates_are_data() {
+    let l = ok(SourceKind::Orders, "future_dates.csv");
+    assert_eq!(l.report.kept, 2);
+    assert_eq!(
+        l.report.date_range.as_ref().map(|d| d.last.as_str()),
+        Some("2031-06-30")
+    );
+}
+
+#[test]
+fn one_row_and_two_hundred_columns() {
+    let l = ok(SourceKind::Orders, "one_row.csv");
+    assert_eq!((l.report.rows, l.report.kept), (1, 1));
+    let l = ok(SourceKind::Orders, "wide_200.csv");
+    assert_eq!(l.report.kept, 1);
+    assert_eq!(l.report.segments.len(), 197);
+    assert_eq!(
+        l.report.segments.last().map(String::as_str),
+        Some("extra196")
+    );
+}
+
+#[test]
+fn negative_durations_are_rejected() {
+    let l = ok(SourceKind::Tickets, "zendesk_negative_minutes.csv");
+    assert_eq!(l.report.preset, "Zendesk tickets");
+    assert_eq!(
+        rejected(&l.report),
+        vec![("unparseable first_response_at", 1)]
+    );
+    assert_eq!(l.report.examples, vec![2]);
+    assert_eq!(l.report.kept, 1);
+}
+
+#[test]
+fn parquet_with_wrong_types_rejects_rows_not_the_file() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("orders.parquet");
+    let mut df = df!(
+        "customer_id" => [1i64, 2],
+        "order_date" => [true, false],
+        "amount" => [1.5f64, 2.0],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let l = load(SourceKind::Orders, &p).unwrap();
+    assert_eq!(l.report.kept, 0);
+    assert_eq!(rejected(&l.report), vec![("unparseable order_date", 2)]);
+    // A file that is not Parquet at all, named .parquet, is a clear error.
+    let junk = dir.path().join("junk.parquet");
+    std::fs::write(&junk, b"PAR1 not really").unwrap();
+    let err = load(SourceKind::Orders, &junk).err().expect("rejected");
+    assert!(err.contains("cannot read Parquet"), "{err}");
+}
+
+#[test]
+fn nothing_panics_on_any_fixture_as_any_kind() {
+    let dirs = [bad(""), bad("").join("..")];
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_file() {
+                for kind in [
+                    SourceKind::Orders,
+                    SourceKind::Feedback,
+                    SourceKind::Tickets,
+                ] {
+                    let _ = load(kind, &p);
+                }
+            }
+        }
+    }
+}
