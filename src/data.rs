@@ -355,10 +355,6 @@ impl Interner {
         self.names.push(s.to_string());
         c
     }
-
-    pub fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
-    }
 }
 
 /// Segment values of the kept rows, one interned column per segment.

@@ -126,21 +126,6 @@ impl Action {
             Action::Quit => "quit",
         }
     }
-
-    /// Whether the action changes what the engine must compute.
-    pub fn affects_results(self) -> bool {
-        matches!(
-            self,
-            Action::PrevPeriod
-                | Action::NextPeriod
-                | Action::Week
-                | Action::Month
-                | Action::Quarter
-                | Action::Year
-                | Action::ClearFilters
-                | Action::Reload
-        )
-    }
 }
 
 #[cfg(test)]

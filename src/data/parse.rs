@@ -87,16 +87,6 @@ impl Stamp {
         self.local_secs - self.offset.unwrap_or(0) as i64
     }
 
-    /// A stamp `secs` seconds later, in the same offset.
-    pub fn plus_seconds(&self, secs: i64) -> Stamp {
-        let local = self.local_secs + secs;
-        Stamp {
-            day: local.div_euclid(86_400) as Day,
-            local_secs: local,
-            offset: self.offset,
-        }
-    }
-
     pub fn from_unix(secs: i64) -> Stamp {
         Stamp {
             day: secs.div_euclid(86_400) as Day,

@@ -136,11 +136,3 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
         "a customer leaves the base after this many days without a purchase (3 typical cycles)",
     ),
 ];
-
-/// The definition of a KPI key.
-pub fn definition(key: &str) -> Option<&'static str> {
-    DEFINITIONS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, _, d)| *d)
-}

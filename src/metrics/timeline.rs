@@ -76,10 +76,6 @@ impl Bits {
         total
     }
 
-    pub fn words(&self) -> &[u64] {
-        &self.words
-    }
-
     /// Indices of the set bits of `a & b`.
     pub fn and_ones<'a>(a: &'a Bits, b: &'a Bits) -> impl Iterator<Item = usize> + 'a {
         a.words
