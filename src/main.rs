@@ -220,10 +220,12 @@ fn report_cmd(
     }
     query.at_risk_threshold = config.metrics.at_risk_threshold;
     query.scales = config.scales();
+    // One engine for every period: timelines and per-period results are built once.
+    let engine = metrics::Engine::new(&dataset);
     let mut snapshots = Vec::with_capacity(periods.len());
     for p in &periods {
         query.period = *p;
-        snapshots.push(metrics::compute(&dataset, &query).map_err(|e| e.to_string())?);
+        snapshots.push(engine.compute(&query).map_err(|e| e.to_string())?);
     }
     let out = if table {
         snapshots
