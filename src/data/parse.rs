@@ -206,8 +206,20 @@ impl<'a> Cursor<'a> {
 /// `2024-03-05`, `2024-03-05T10:20:30[.fff][Z|±HH:MM|±HHMM]`, `2024-03-05 10:20:30 +0200`,
 /// `2024/03/05`, `20240305`, Unix seconds (9–10 digits, optional fraction) or
 /// milliseconds (13 digits), `05/03/2024` and `05.03.2024` (order decided by the
-/// column), each optionally with a time (`H:MM[:SS]`, AM/PM) and offset.
+/// column), month names (`Mar 1, 2024`, `1 March 2024`, `Tue, 05 Mar 2024`), each
+/// optionally with a time (`H:MM[:SS]`, AM/PM) and offset.
 pub fn parse_datetime(input: &str) -> Option<RawStamp> {
+    let s = input.trim();
+    parse_numeric_datetime(s).or_else(|| {
+        // Month names only when the numeric forms fail (most cells never get here).
+        s.bytes()
+            .any(|c| c.is_ascii_alphabetic())
+            .then(|| parse_month_name_date(s))
+            .flatten()
+    })
+}
+
+fn parse_numeric_datetime(input: &str) -> Option<RawStamp> {
     let s = input.trim();
     if s.is_empty() {
         return None;
@@ -281,6 +293,90 @@ pub fn parse_datetime(input: &str) -> Option<RawStamp> {
     };
     let (dmy, mdy) = raw.allows();
     (dmy || mdy).then_some(raw)
+}
+
+fn month_number(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const FULL: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = word.to_ascii_lowercase();
+    let w = w.trim_end_matches('.');
+    (0..12)
+        .find(|&i| w == MONTHS[i] || w == FULL[i] || (i == 8 && w == "sept"))
+        .map(|i| i as u32 + 1)
+}
+
+/// Dates written with a month name: `Mar 1, 2024`, `March 1 2024`, `1 Mar 2024`,
+/// `01-Mar-2024`, `Tue, 05 Mar 2024 10:00:00 +0000`, each optionally with a time.
+fn parse_month_name_date(s: &str) -> Option<RawStamp> {
+    let b = s.as_bytes();
+    let is_sep = |c: u8| matches!(c, b' ' | b',' | b'-' | b'.' | b'/');
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() && tokens.len() < 4 {
+        while i < b.len() && is_sep(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        tokens.push((start, i));
+        // A time follows the year: stop before it.
+        if tokens.len() >= 3
+            && s[start..i].len() == 4
+            && s[start..i].bytes().all(|c| c.is_ascii_digit())
+        {
+            break;
+        }
+    }
+    let words: Vec<&str> = tokens.iter().map(|&(a, z)| &s[a..z]).collect();
+    // A leading weekday (Tue, Tuesday) is dropped.
+    let skip = usize::from(
+        words.len() == 4
+            && words[0].bytes().all(|c| c.is_ascii_alphabetic())
+            && month_number(words[0]).is_none(),
+    );
+    let date = words.get(skip..skip + 3)?;
+    let number = |w: &str, max_len: usize| {
+        (w.len() <= max_len && w.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| w.parse::<u32>().ok())
+            .flatten()
+    };
+    let (month, day) = match (month_number(date[0]), month_number(date[1])) {
+        (Some(m), None) => (m, number(date[1], 2)?),
+        (None, Some(m)) => (m, number(date[0], 2)?),
+        _ => return None,
+    };
+    let year = number(date[2], 4).filter(|_| date[2].len() == 4)? as i32;
+    if !valid_date(year, month, day) {
+        return None;
+    }
+    let end = tokens[skip + 2].1;
+    let mut c = Cursor { s: &b[end..], i: 0 };
+    let (time_of_day, offset) = parse_time_and_offset(&mut c)?;
+    Some(RawStamp::Known(Stamp::from_parts(
+        days_from_civil(year, month, day),
+        time_of_day,
+        offset,
+    )))
 }
 
 /// Parses what follows a date: nothing, or `[T ]H:MM[:SS[.fff]][ AM|PM][ offset]`.
@@ -712,6 +808,36 @@ mod tests {
         assert_eq!(known("20240305").day, day("2024-03-05"));
         assert_eq!(known("2024-03-05 10:00:00 UTC").offset, Some(0));
         assert_eq!(known("2024-03-05 10:00:00 CET").offset, None);
+    }
+
+    #[test]
+    fn month_names() {
+        for (text, want) in [
+            ("Mar 1, 2024", "2024-03-01"),
+            ("March 1 2024", "2024-03-01"),
+            ("1 Mar 2024", "2024-03-01"),
+            ("01-Mar-2024", "2024-03-01"),
+            ("29 February 2024", "2024-02-29"),
+            ("Sept. 3, 2024", "2024-09-03"),
+            ("Tue, 05 Mar 2024 10:00:00 +0000", "2024-03-05"),
+        ] {
+            assert_eq!(format_day(known(text).day), want, "{text}");
+        }
+        let st = known("Mar 1, 2024 9:30 PM");
+        assert_eq!(st.local_secs % 86_400, 21 * 3600 + 30 * 60);
+        assert_eq!(
+            known("Tue, 05 Mar 2024 23:30:00 -0500").offset,
+            Some(-5 * 3600)
+        );
+        for bad in [
+            "Mar 32, 2024",
+            "30 February 2024",
+            "Foo 1, 2024",
+            "Mar 2024",
+            "Mar 1, 24",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
     }
 
     #[test]
