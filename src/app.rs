@@ -40,6 +40,8 @@ pub struct Options {
 enum Msg {
     Input(Event),
     Reply(Reply),
+    /// A source file changed on disk.
+    FileChanged,
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
     Signal(i32),
 }
@@ -188,6 +190,46 @@ fn on_mouse(
     }
 }
 
+/// Watches the folders of the source files (exports are often replaced, not
+/// edited in place) and reports changes to those files. `None` when nothing
+/// can be watched (embedded sample data, or no watcher on this platform).
+fn watch(sources: &Sources, to_loop: mpsc::Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let paths: Vec<std::path::PathBuf> = std::iter::once(&sources.orders)
+        .chain(sources.feedback.as_ref())
+        .chain(sources.tickets.as_ref())
+        .filter_map(|s| match &s.origin {
+            crate::data::Origin::Path(p) => std::fs::canonicalize(p).ok(),
+            _ => None,
+        })
+        .collect();
+    if paths.is_empty() {
+        return None;
+    }
+    let watched = paths.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        if event.paths.iter().any(|p| {
+            watched
+                .iter()
+                .any(|w| p == w || std::fs::canonicalize(p).is_ok_and(|c| c == *w))
+        }) {
+            let _ = to_loop.send(Msg::FileChanged);
+        }
+    })
+    .ok()?;
+    let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+    folders.sort();
+    folders.dedup();
+    for f in folders {
+        let _ = watcher.watch(f, notify::RecursiveMode::NonRecursive);
+    }
+    Some(watcher)
+}
+
 /// Runs the dashboard until the user quits. The terminal is restored on
 /// every exit path, including panics (ratatui's hook) and errors.
 pub fn run(opts: Options) -> Result<(), String> {
@@ -216,6 +258,8 @@ pub fn run(opts: Options) -> Result<(), String> {
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (req_tx, req_rx) = mpsc::channel::<Request>();
     let (rep_tx, rep_rx) = mpsc::channel::<Reply>();
+    // Live reload: a changed source file reloads once it has been quiet for half a second.
+    let _watcher = watch(&sources, msg_tx.clone());
     let g = period.map_or(Granularity::Month, |p| p.granularity);
     std::thread::Builder::new()
         .name("holdfast-worker".into())
@@ -284,11 +328,18 @@ pub fn run(opts: Options) -> Result<(), String> {
         let started = std::time::Instant::now();
         let mut stopped_by = None;
         let mut first_frame_log = std::env::var_os("HOLDFAST_FIRST_FRAME_LOG");
+        let mut changed_at: Option<std::time::Instant> = None;
         loop {
             // While loading, wake up to show the time taken once it passes half a second.
             let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
                 Ok(m) => m,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if changed_at.is_some_and(|t| t.elapsed().as_millis() >= 500) {
+                        changed_at = None;
+                        apply(Effect::Reload, &mut state, &req_tx);
+                        state.status = Some("a source file changed: reloading…".into());
+                        draw(&mut terminal, &state)?;
+                    }
                     if state.loading.is_some() && started.elapsed().as_millis() >= 500 {
                         state.status = Some(format!(
                             "{} … {:.1} s",
@@ -314,6 +365,10 @@ pub fn run(opts: Options) -> Result<(), String> {
                     true
                 }
                 Msg::Input(_) => true,
+                Msg::FileChanged => {
+                    changed_at = Some(std::time::Instant::now());
+                    continue;
+                }
                 Msg::Signal(sig) => {
                     stopped_by = Some(sig);
                     false

@@ -7,10 +7,22 @@ use std::time::{Duration, Instant};
 
 struct Session(String);
 
+impl Session {
+    /// The exact-match target: a bare name would also match other sessions by prefix.
+    fn target(&self) -> String {
+        format!("={}", self.0)
+    }
+
+    /// The session's pane, matched exactly.
+    fn pane(&self) -> String {
+        format!("={}:", self.0)
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
+            .args(["kill-session", "-t", &self.target()])
             .output();
     }
 }
@@ -25,7 +37,7 @@ fn tmux(args: &[&str]) -> String {
 
 fn start(name: &str) -> Session {
     let _ = Command::new("tmux")
-        .args(["kill-session", "-t", name])
+        .args(["kill-session", "-t", &format!("={name}")])
         .output();
     let status = Command::new("tmux")
         .args([
@@ -47,7 +59,7 @@ fn start(name: &str) -> Session {
 }
 
 fn screen(s: &Session) -> String {
-    tmux(&["capture-pane", "-p", "-t", &s.0])
+    tmux(&["capture-pane", "-p", "-t", &s.pane()])
 }
 
 fn wait_for(s: &Session, what: &str) -> String {
@@ -82,7 +94,8 @@ fn wait_for_line(s: &Session, prefix: &str) -> String {
 }
 
 fn keys(s: &Session, keys: &[&str]) {
-    let mut args = vec!["send-keys", "-t", &s.0];
+    let pane = s.pane();
+    let mut args = vec!["send-keys", "-t", &pane];
     args.extend_from_slice(keys);
     tmux(&args);
 }
@@ -98,7 +111,7 @@ fn run_holdfast(s: &Session, env: &str) {
 
 fn assert_restored(s: &Session) {
     assert_eq!(
-        tmux(&["display-message", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
+        tmux(&["display-message", "-p", "-t", &s.pane(), "#{alternate_on}"]).trim(),
         "0",
         "left the alternate screen"
     );
@@ -114,7 +127,7 @@ fn assert_restored(s: &Session) {
 
 #[test]
 fn drive_the_dashboard_and_quit() {
-    let s = start("holdfast-e2e");
+    let s = start("hf-e2e-drive");
     run_holdfast(&s, "");
     let first = wait_for(&s, "Retention");
     assert!(first.contains("2026-03 (month)"), "{first}");
@@ -148,7 +161,7 @@ fn drive_the_dashboard_and_quit() {
 
 #[test]
 fn a_panic_restores_the_terminal_and_prints_the_message() {
-    let s = start("holdfast-e2e-panic");
+    let s = start("hf-e2e-panic");
     run_holdfast(&s, "HOLDFAST_TEST_PANIC=1");
     let out = wait_for_line(&s, "HOLDFAST_EXIT=");
     assert!(out.starts_with("HOLDFAST_EXIT=101"), "{out}");
@@ -162,10 +175,10 @@ fn a_panic_restores_the_terminal_and_prints_the_message() {
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     for (sig, name) in [("TERM", "15"), ("HUP", "1")] {
-        let s = start(&format!("holdfast-e2e-sig{sig}"));
+        let s = start(&format!("hf-e2e-sig-{sig}"));
         run_holdfast(&s, "");
         wait_for(&s, "Retention");
-        let shell = tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"]);
+        let shell = tmux(&["display-message", "-p", "-t", &s.pane(), "#{pane_pid}"]);
         let status = Command::new("pkill")
             .args([&format!("-{sig}"), "-P", shell.trim()])
             .status()
@@ -176,4 +189,40 @@ fn sigterm_and_sighup_restore_the_terminal() {
         assert!(out.starts_with("HOLDFAST_EXIT=2"), "{out}");
         assert_restored(&s);
     }
+}
+
+#[test]
+fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        "customer_id,order_date,amount\nc1,2024-03-05,123.45\n",
+    )
+    .unwrap();
+    let s = start("hf-e2e-reload");
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let cmd = format!(
+        "HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --no-cache --orders {} --period 2024-03; echo HOLDFAST_EXIT=$?",
+        orders.display()
+    );
+    keys(&s, &[&cmd, "Enter"]);
+    wait_for(&s, "123.45");
+    std::fs::write(
+        &orders,
+        "customer_id,order_date,amount\nc1,2024-03-05,678.90\n",
+    )
+    .unwrap();
+    let screen_after = wait_for(&s, "678.90");
+    assert!(
+        !screen_after.contains("123.45"),
+        "the new numbers replaced the old:\n{screen_after}"
+    );
+    // A broken file: the last good numbers stay, the error is shown.
+    std::fs::write(&orders, "").unwrap();
+    let broken = wait_for(&s, "reload failed, showing the last good data");
+    assert!(broken.contains("678.90"), "{broken}");
+    keys(&s, &["q"]);
+    let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
 }
