@@ -269,3 +269,33 @@ fn sample_is_deterministic_and_is_what_is_bundled() {
         std::fs::read(again.join("orders.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_file_too_big_for_memory_is_refused_with_a_clear_message() {
+    let o = Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .args([
+            "--no-cache",
+            "--orders",
+            "tests/fixtures/generic_orders.csv",
+            "report",
+            "--period",
+            "2024-03",
+        ])
+        .current_dir(root())
+        .env("HOLDFAST_MEMORY_AVAILABLE", "100")
+        .env("HOME", "/nonexistent")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let size = std::fs::metadata(root().join("tests/fixtures/generic_orders.csv"))
+        .unwrap()
+        .len();
+    let want = format!(
+        "tests/fixtures/generic_orders.csv: the file is {size} bytes; loading it needs about {} bytes of memory and 100 bytes is available",
+        size * 4
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(stdout(&o).is_empty());
+}
