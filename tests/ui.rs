@@ -233,3 +233,23 @@ fn no_color_theme_has_no_colours() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
 }
+
+#[test]
+fn before_the_first_result_the_header_shows_the_load_step() {
+    let mut s = State::new(
+        Query::new(Period::parse("1970-01").unwrap()),
+        Choices::default(),
+        None,
+    );
+    s.loading = Some("reading orders.csv".into());
+    let out = draw(&s, 100, 30);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or("")
+            .contains("loading: reading orders.csv"),
+        "{out}"
+    );
+    assert!(!out.contains("1970"), "no placeholder period:\n{out}");
+    assert!(out.contains("Loading: reading orders.csv…"));
+}

@@ -22,6 +22,16 @@ fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let q = &state.query;
+    if state.view.is_none() && state.data_range.is_none() {
+        // Nothing loaded yet: no period to show.
+        let step = state.loading.as_deref().unwrap_or("starting");
+        let line = Line::from(vec![
+            Span::styled(" holdfast ", theme.title().add_modifier(Modifier::REVERSED)),
+            Span::styled(format!("  loading: {step}"), theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let mut first = vec![
         Span::styled(" holdfast ", theme.title().add_modifier(Modifier::REVERSED)),
         Span::styled(
