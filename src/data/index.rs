@@ -138,9 +138,27 @@ fn err(e: PolarsError) -> LoadError {
 }
 
 fn strs(df: &DataFrame, col: &str) -> Result<Vec<Option<String>>, LoadError> {
-    let c = df.column(col).map_err(err)?;
-    let ca = c.str().map_err(err)?;
-    Ok(ca.iter().map(|v| v.map(String::from)).collect())
+    Ok(str_column(df, col)?
+        .iter()
+        .map(|v| v.map(String::from))
+        .collect())
+}
+
+/// A text column as polars holds it (no String per row).
+fn str_column(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
+    Ok(df.column(col).map_err(err)?.str().map_err(err)?.clone())
+}
+
+fn i32s(df: &DataFrame, col: &str) -> Result<Int32Chunked, LoadError> {
+    Ok(df.column(col).map_err(err)?.i32().map_err(err)?.clone())
+}
+
+fn i64s(df: &DataFrame, col: &str) -> Result<Int64Chunked, LoadError> {
+    Ok(df.column(col).map_err(err)?.i64().map_err(err)?.clone())
+}
+
+fn f64s(df: &DataFrame, col: &str) -> Result<Float64Chunked, LoadError> {
+    Ok(df.column(col).map_err(err)?.f64().map_err(err)?.clone())
 }
 
 fn segment_columns(df: &DataFrame) -> Vec<String> {
@@ -214,26 +232,11 @@ impl Index {
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
-        let cust = orders
-            .column(schema::CUSTOMER_ID)
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .clone();
-        let days_in: Vec<Day> = orders
-            .column(schema::ORDER_DATE)
-            .map_err(err)?
-            .i32()
-            .map_err(err)?
+        let cust = str_column(orders, schema::CUSTOMER_ID)?;
+        let days_in: Vec<Day> = i32s(orders, schema::ORDER_DATE)?
             .into_no_null_iter()
             .collect();
-        let amounts_in: Vec<i64> = orders
-            .column(schema::AMOUNT)
-            .map_err(err)?
-            .i64()
-            .map_err(err)?
-            .into_no_null_iter()
-            .collect();
+        let amounts_in: Vec<i64> = i64s(orders, schema::AMOUNT)?.into_no_null_iter().collect();
         let mut names: Vec<&str> = Vec::new();
         let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
         let codes: Vec<u32> = cust
@@ -265,22 +268,12 @@ impl Index {
         let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
         let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
         drop((days_in, amounts_in));
-        let order_ids = orders
-            .column(schema::ORDER_ID)
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .clone();
+        let order_ids = str_column(orders, schema::ORDER_ID)?;
         let seg_names = segment_columns(orders);
         // Segment values are read where needed, without a String per row.
         let seg_cols: Vec<StringChunked> = seg_names
             .iter()
-            .map(|n| -> Result<StringChunked, LoadError> {
-                let col = orders
-                    .column(&format!("{}{}", schema::SEGMENT_PREFIX, n))
-                    .map_err(err)?;
-                Ok(col.str().map_err(err)?.clone())
-            })
+            .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
             .collect::<Result<_, _>>()?;
 
         let mut ix = Index::default();
@@ -405,18 +398,8 @@ impl Index {
 
         if let Some(fb) = feedback {
             ix.has_feedback = true;
-            let day = fb
-                .column(schema::RESPONDED_AT)
-                .map_err(err)?
-                .i32()
-                .map_err(err)?
-                .clone();
-            let score = fb
-                .column(schema::SCORE)
-                .map_err(err)?
-                .f64()
-                .map_err(err)?
-                .clone();
+            let day = i32s(fb, schema::RESPONDED_AT)?;
+            let score = f64s(fb, schema::SCORE)?;
             let survey = strs(fb, schema::SURVEY)?;
             let customer = strs(fb, schema::CUSTOMER_ID)?;
             let comment = strs(fb, schema::COMMENT)?;
@@ -486,36 +469,11 @@ impl Index {
         if let Some(tk) = tickets {
             ix.has_tickets = true;
             let id = strs(tk, schema::TICKET_ID)?;
-            let created = tk
-                .column(schema::CREATED_AT)
-                .map_err(err)?
-                .i64()
-                .map_err(err)?
-                .clone();
-            let created_day = tk
-                .column(schema::CREATED_DAY)
-                .map_err(err)?
-                .i32()
-                .map_err(err)?
-                .clone();
-            let first = tk
-                .column(schema::FIRST_RESPONSE_AT)
-                .map_err(err)?
-                .i64()
-                .map_err(err)?
-                .clone();
-            let solved = tk
-                .column(schema::SOLVED_AT)
-                .map_err(err)?
-                .i64()
-                .map_err(err)?
-                .clone();
-            let solved_day = tk
-                .column(schema::SOLVED_DAY)
-                .map_err(err)?
-                .i32()
-                .map_err(err)?
-                .clone();
+            let created = i64s(tk, schema::CREATED_AT)?;
+            let created_day = i32s(tk, schema::CREATED_DAY)?;
+            let first = i64s(tk, schema::FIRST_RESPONSE_AT)?;
+            let solved = i64s(tk, schema::SOLVED_AT)?;
+            let solved_day = i32s(tk, schema::SOLVED_DAY)?;
             let customer = strs(tk, schema::CUSTOMER_ID)?;
             let category = strs(tk, schema::CATEGORY)?;
             let sat = strs(tk, schema::SATISFACTION)?;
