@@ -468,9 +468,9 @@ pub fn detect_kind(
 /// All loaded sources. Opaque to the layers above: they read it through
 /// `metrics` and the plain accessors below.
 pub struct Dataset {
-    pub(crate) orders: DataFrame,
-    pub(crate) feedback: Option<DataFrame>,
-    pub(crate) tickets: Option<DataFrame>,
+    /// Order rows kept. The canonical tables themselves are dropped once
+    /// indexed: everything downstream reads the compact index.
+    order_count: usize,
     /// Compact indices for the metrics engine, built once at load.
     pub index: index::Index,
     pub reports: Vec<LoadReport>,
@@ -498,6 +498,23 @@ pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
     load_with_progress(sources, scales, None, &mut |_| {})
 }
 
+/// Prints the time since `start` and the peak resident memory so far (where
+/// the platform tells it) on stderr: the `HOLDFAST_TRACE_LOAD` profile.
+pub(crate) fn trace_step(start: std::time::Instant, step: &str) {
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "[{:>8.3} s, peak {peak}] {step}",
+        start.elapsed().as_secs_f64()
+    );
+}
+
 /// Like `load`, through the parse cache in `cache_dir` when given, telling
 /// `progress` which step runs (file names, then indexing).
 pub fn load_with_progress(
@@ -506,6 +523,15 @@ pub fn load_with_progress(
     cache_dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Dataset, LoadError> {
+    // HOLDFAST_TRACE_LOAD=1 prints each step's start time on stderr (for profiling).
+    let trace = std::env::var_os("HOLDFAST_TRACE_LOAD").is_some();
+    let start = std::time::Instant::now();
+    let mut progress = |step: &str| {
+        if trace {
+            trace_step(start, step);
+        }
+        progress(step);
+    };
     progress(&format!("reading {}", sources.orders.name));
     let orders = load_source_cached(&sources.orders, scales, cache_dir)?;
     let mut reports = vec![orders.report];
@@ -520,10 +546,9 @@ pub fn load_with_progress(
     let tickets = optional(&sources.tickets)?;
     progress("indexing");
     let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
+    progress("indexed");
     Ok(Dataset {
-        orders: orders.frame,
-        feedback,
-        tickets,
+        order_count: orders.frame.height(),
         index,
         reports,
     })
@@ -664,21 +689,6 @@ impl Loaded {
 
 impl Dataset {
     pub fn order_count(&self) -> usize {
-        self.orders.height()
-    }
-
-    pub fn order_rows(&self) -> Vec<OrderRow> {
-        order_rows(&self.orders)
-    }
-
-    pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
-        self.feedback
-            .as_ref()
-            .map(feedback_rows)
-            .unwrap_or_default()
-    }
-
-    pub fn ticket_rows(&self) -> Vec<TicketRow> {
-        self.tickets.as_ref().map(ticket_rows).unwrap_or_default()
+        self.order_count
     }
 }

@@ -373,22 +373,22 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     }
     // A row without a customer is kept only under a segment filter alone, when its file carries
     // the segment column with the same value (kpi-spec §5).
+    // The filter's value as coded in each file's segment column (`None`: no row has it).
     let row_kept = |customer: Option<u32>,
                     has_id: bool,
-                    column: Option<&Vec<Option<String>>>,
+                    column: Option<(&[u32], u32)>,
                     i: usize| match customer {
         Some(c) => customers.get(c as usize),
         None if has_id || q.cohort.is_some() => false,
-        None => match (&q.segment, column) {
-            (Some((_, v)), Some(col)) => col[i].as_deref() == Some(v.as_str()),
-            _ => false,
-        },
+        None => column.is_some_and(|(codes, code)| codes[i] == code),
     };
     fn seg_col<'i>(
         segs: &'i crate::data::index::RowSegments,
         q: &Query,
-    ) -> Option<&'i Vec<Option<String>>> {
-        q.segment.as_ref().and_then(|(c, _)| segs.columns.get(c))
+    ) -> Option<(&'i [u32], u32)> {
+        let (name, value) = q.segment.as_ref()?;
+        let col = segs.columns.get(name)?;
+        Some((&col.codes, col.code_of(value)?))
     }
     let mut responses = Bits::zeros(ix.responses.len());
     let rcol = seg_col(&ix.response_segments, q);

@@ -4,6 +4,7 @@
 //! grouped per customer with a counting sort; the rest is plain vectors.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use polars::prelude::*;
 
@@ -69,7 +70,35 @@ pub struct Segment {
 /// Row-level segment values of a feedback or tickets file, for rows without a customer.
 #[derive(Clone, Debug, Default)]
 pub struct RowSegments {
-    pub columns: HashMap<String, Vec<Option<String>>>,
+    pub columns: HashMap<String, RowSegment>,
+}
+
+/// One segment column of a file's rows, coded: `codes[row]` indexes `values`
+/// (`NO_VALUE` when the row has none).
+#[derive(Clone, Debug, Default)]
+pub struct RowSegment {
+    pub values: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+impl RowSegment {
+    pub const NO_VALUE: u32 = u32::MAX;
+
+    /// The code of `value`, if any row carries it.
+    pub fn code_of(&self, value: &str) -> Option<u32> {
+        self.values
+            .iter()
+            .position(|v| v == value)
+            .map(|i| i as u32)
+    }
+
+    /// The same rows in another order: `order[k]` is the row that goes k-th.
+    fn reordered(&self, order: &[usize]) -> RowSegment {
+        RowSegment {
+            values: self.values.clone(),
+            codes: order.iter().map(|&i| self.codes[i]).collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -137,28 +166,44 @@ fn err(e: PolarsError) -> LoadError {
     }
 }
 
-fn strs(df: &DataFrame, col: &str) -> Result<Vec<Option<String>>, LoadError> {
-    Ok(str_column(df, col)?
-        .iter()
-        .map(|v| v.map(String::from))
-        .collect())
-}
-
-/// A text column as polars holds it (no String per row).
+/// A text column as polars holds it (no String per row), for sequential reads.
 fn str_column(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
     Ok(df.column(col).map_err(err)?.str().map_err(err)?.clone())
 }
 
+/// A text column in one piece, for reads by row number in constant time.
+fn str_rows(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
+    Ok(str_column(df, col)?.rechunk().into_owned())
+}
+
 fn i32s(df: &DataFrame, col: &str) -> Result<Int32Chunked, LoadError> {
-    Ok(df.column(col).map_err(err)?.i32().map_err(err)?.clone())
+    Ok(df
+        .column(col)
+        .map_err(err)?
+        .i32()
+        .map_err(err)?
+        .rechunk()
+        .into_owned())
 }
 
 fn i64s(df: &DataFrame, col: &str) -> Result<Int64Chunked, LoadError> {
-    Ok(df.column(col).map_err(err)?.i64().map_err(err)?.clone())
+    Ok(df
+        .column(col)
+        .map_err(err)?
+        .i64()
+        .map_err(err)?
+        .rechunk()
+        .into_owned())
 }
 
 fn f64s(df: &DataFrame, col: &str) -> Result<Float64Chunked, LoadError> {
-    Ok(df.column(col).map_err(err)?.f64().map_err(err)?.clone())
+    Ok(df
+        .column(col)
+        .map_err(err)?
+        .f64()
+        .map_err(err)?
+        .rechunk()
+        .into_owned())
 }
 
 fn segment_columns(df: &DataFrame) -> Vec<String> {
@@ -171,10 +216,21 @@ fn segment_columns(df: &DataFrame) -> Vec<String> {
 fn row_segments(df: &DataFrame) -> Result<RowSegments, LoadError> {
     let mut columns = HashMap::new();
     for name in segment_columns(df) {
-        columns.insert(
-            name.clone(),
-            strs(df, &format!("{}{}", schema::SEGMENT_PREFIX, name))?,
-        );
+        let col = str_column(df, &format!("{}{}", schema::SEGMENT_PREFIX, name))?;
+        let mut seg = RowSegment {
+            values: Vec::new(),
+            codes: Vec::with_capacity(col.len()),
+        };
+        let mut code_of: HashMap<&str, u32> = HashMap::new();
+        for v in col.iter() {
+            seg.codes.push(v.map_or(RowSegment::NO_VALUE, |v| {
+                *code_of.entry(v).or_insert_with(|| {
+                    seg.values.push(v.to_string());
+                    seg.values.len() as u32 - 1
+                })
+            }));
+        }
+        columns.insert(name, seg);
     }
     Ok(RowSegments { columns })
 }
@@ -229,6 +285,13 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
+        let trace = std::env::var_os("HOLDFAST_TRACE_LOAD").is_some();
+        let start = std::time::Instant::now();
+        let step = |name: &str| {
+            if trace {
+                super::trace_step(start, name);
+            }
+        };
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
@@ -262,20 +325,33 @@ impl Index {
             perm[next[c as usize]] = row as u32;
             next[c as usize] += 1;
         }
+        drop((codes, code_of));
         for g in 0..names.len() {
             perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
         }
         let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
         let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
         drop((days_in, amounts_in));
-        let order_ids = str_column(orders, schema::ORDER_ID)?;
+        // One piece, for constant-time access by row.
+        let order_ids = str_column(orders, schema::ORDER_ID)?.rechunk().into_owned();
+        // Each row's order id hashed in one sequential pass (0 = no id), then put
+        // in customer order: rows are told apart by hash, and only rows whose
+        // hashes match read and compare their ids.
+        let hasher = FastHash::default();
+        let hashes_in: Vec<u64> = order_ids
+            .iter()
+            .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
+            .collect();
+        let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
+        drop(hashes_in);
         let seg_names = segment_columns(orders);
         // Segment values are read where needed, without a String per row.
         let seg_cols: Vec<StringChunked> = seg_names
             .iter()
-            .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
+            .map(|n| str_rows(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
             .collect::<Result<_, _>>()?;
 
+        step("orders grouped");
         let mut ix = Index::default();
         let mut seg_interners: Vec<HashMap<String, u32>> = vec![HashMap::new(); seg_names.len()];
         ix.segments = seg_names
@@ -286,8 +362,24 @@ impl Index {
             })
             .collect();
         // Order ids only need to be told apart within a customer: keys are local.
-        let mut local_orders: Vec<&str> = Vec::new();
+        let mut local_orders: Vec<(u64, u32)> = Vec::new();
         let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
+        // Sized up front: growing by doubling would hold up to twice the rows.
+        let (n, m) = (perm.len(), names.len());
+        ix.customers.reserve_exact(m);
+        ix.customer_of.reserve(m);
+        ix.first_day.reserve_exact(m);
+        ix.multi_day.reserve_exact(m);
+        for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
+            v.reserve_exact(m + 1);
+        }
+        ix.row_days.reserve_exact(n);
+        ix.row_cum.reserve_exact(n);
+        ix.pdays.reserve_exact(n);
+        ix.own_median.reserve_exact(n);
+        ix.gaps.reserve_exact(n);
+        ix.ord_days.reserve_exact(n);
+        ix.ord_keys.reserve_exact(n);
         ix.pday_start.push(0);
         ix.ord_start.push(0);
         ix.row_start.push(0);
@@ -318,30 +410,34 @@ impl Index {
                     ix.pdays.push(days[k]);
                 }
                 // Rows without an order id are one order each: keys from the top down.
-                let key = match order_ids.get(perm[k] as usize) {
-                    Some(o) if local_orders.len() < 64 => match local_orders
+                let row = perm[k];
+                let h = order_hash[k];
+                let id_of = |r: u32| order_ids.get(r as usize).unwrap_or("");
+                let key = if h == 0 {
+                    unnamed += 1;
+                    u32::MAX - unnamed
+                } else if local_orders.len() < 64 {
+                    let same = local_orders
                         .iter()
-                        .position(|x| *x == o)
-                    {
+                        .position(|&(oh, r)| oh == h && id_of(r) == id_of(row));
+                    match same {
                         Some(p) => p as u32,
                         None => {
-                            local_orders.push(o);
+                            local_orders.push((h, row));
                             if local_orders.len() == 64 {
                                 many_orders.extend(
-                                    local_orders.iter().enumerate().map(|(i, x)| (*x, i as u32)),
+                                    local_orders
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(i, &(_, r))| (id_of(r), i as u32)),
                                 );
                             }
                             local_orders.len() as u32 - 1
                         }
-                    },
-                    Some(o) => {
-                        let next = many_orders.len() as u32;
-                        *many_orders.entry(o).or_insert(next)
                     }
-                    None => {
-                        unnamed += 1;
-                        u32::MAX - unnamed
-                    }
+                } else {
+                    let next = many_orders.len() as u32;
+                    *many_orders.entry(id_of(row)).or_insert(next)
                 };
                 entries.push((days[k], key));
             }
@@ -391,34 +487,39 @@ impl Index {
             ix.ord_start.push(ix.ord_days.len() as u32);
             ix.row_start.push(ix.row_days.len() as u32);
         }
+        step("orders indexed");
+        ix.pdays.shrink_to_fit();
+        ix.own_median.shrink_to_fit();
+        ix.gaps.shrink_to_fit();
+        ix.ord_days.shrink_to_fit();
+        ix.ord_keys.shrink_to_fit();
         ix.gaps.sort_unstable();
         ix.last_purchase_day = ix.pdays.iter().copied().max();
         ix.first_row_day = days.iter().copied().min();
         ix.last_row_day = days.iter().copied().max();
 
         if let Some(fb) = feedback {
+            step("feedback");
             ix.has_feedback = true;
             let day = i32s(fb, schema::RESPONDED_AT)?;
             let score = f64s(fb, schema::SCORE)?;
-            let survey = strs(fb, schema::SURVEY)?;
-            let customer = strs(fb, schema::CUSTOMER_ID)?;
-            let comment = strs(fb, schema::COMMENT)?;
+            let survey = str_rows(fb, schema::SURVEY)?;
+            let customer = str_rows(fb, schema::CUSTOMER_ID)?;
+            let comment = str_rows(fb, schema::COMMENT)?;
             let mut order: Vec<usize> = (0..fb.height()).collect();
             let day_at = |i: usize| day.get(i).unwrap_or(0);
             order.sort_by_key(|&i| day_at(i));
             let segs = row_segments(fb)?;
             let mut sorted_segs = RowSegments::default();
             for (name, col) in segs.columns {
-                sorted_segs
-                    .columns
-                    .insert(name, order.iter().map(|&i| col[i].clone()).collect());
+                sorted_segs.columns.insert(name, col.reordered(&order));
             }
             ix.response_segments = sorted_segs;
             let stop = crate::metrics::stopwords();
             let mut vocab: HashMap<String, u32> = HashMap::new();
             ix.word_start.push(0);
             for i in order {
-                if let Some(text) = &comment[i] {
+                if let Some(text) = comment.get(i) {
                     for w in text.split(|ch: char| !ch.is_alphabetic()) {
                         let w = w.to_lowercase();
                         if w.chars().count() >= 3 && !stop.contains(w.as_str()) {
@@ -432,7 +533,7 @@ impl Index {
                     }
                 }
                 ix.word_start.push(ix.words.len() as u32);
-                let survey = match survey[i].as_deref() {
+                let survey = match survey.get(i) {
                     Some("csat") => Survey::Csat,
                     Some("ces") => Survey::Ces,
                     _ => Survey::Nps,
@@ -441,11 +542,9 @@ impl Index {
                     day: day_at(i),
                     score: score.get(i).unwrap_or(0.0),
                     survey,
-                    customer: customer[i]
-                        .as_ref()
-                        .and_then(|c| ix.customer_of.get(c).copied()),
-                    has_customer_id: customer[i].is_some(),
-                    comment: comment[i].clone(),
+                    customer: customer.get(i).and_then(|c| ix.customer_of.get(c).copied()),
+                    has_customer_id: customer.get(i).is_some(),
+                    comment: comment.get(i).map(String::from),
                 });
             }
         }
@@ -467,43 +566,42 @@ impl Index {
         }
 
         if let Some(tk) = tickets {
+            step("tickets");
             ix.has_tickets = true;
-            let id = strs(tk, schema::TICKET_ID)?;
+            let id = str_rows(tk, schema::TICKET_ID)?;
             let created = i64s(tk, schema::CREATED_AT)?;
             let created_day = i32s(tk, schema::CREATED_DAY)?;
             let first = i64s(tk, schema::FIRST_RESPONSE_AT)?;
             let solved = i64s(tk, schema::SOLVED_AT)?;
             let solved_day = i32s(tk, schema::SOLVED_DAY)?;
-            let customer = strs(tk, schema::CUSTOMER_ID)?;
-            let category = strs(tk, schema::CATEGORY)?;
-            let sat = strs(tk, schema::SATISFACTION)?;
+            let customer = str_rows(tk, schema::CUSTOMER_ID)?;
+            let category = str_rows(tk, schema::CATEGORY)?;
+            let sat = str_rows(tk, schema::SATISFACTION)?;
             ix.ticket_segments = row_segments(tk)?;
             let mut category_of: HashMap<String, u32> = HashMap::new();
             for i in 0..tk.height() {
-                let category_code = category[i].as_ref().map(|name| {
+                let category_code = category.get(i).map(|name| {
                     let next = category_of.len() as u32;
-                    *category_of.entry(name.clone()).or_insert_with(|| {
-                        ix.categories.push(name.clone());
+                    *category_of.entry(name.to_string()).or_insert_with(|| {
+                        ix.categories.push(name.to_string());
                         next
                     })
                 });
-                let rating = match sat[i].as_deref() {
+                let rating = match sat.get(i) {
                     Some("good") => Some(Rating::Good),
                     Some("bad") => Some(Rating::Bad),
                     Some(s) => s.parse::<u8>().ok().map(Rating::Score),
                     None => None,
                 };
                 ix.tickets.push(Ticket {
-                    id: id[i].clone().unwrap_or_default(),
+                    id: id.get(i).unwrap_or_default().to_string(),
                     created: created.get(i).unwrap_or(0),
                     created_day: created_day.get(i).unwrap_or(0),
                     first_response: first.get(i),
                     solved: solved.get(i),
                     solved_day: solved_day.get(i),
-                    customer: customer[i]
-                        .as_ref()
-                        .and_then(|c| ix.customer_of.get(c).copied()),
-                    has_customer_id: customer[i].is_some(),
+                    customer: customer.get(i).and_then(|c| ix.customer_of.get(c).copied()),
+                    has_customer_id: customer.get(i).is_some(),
                     category: category_code,
                     rating,
                 });
@@ -523,7 +621,7 @@ impl Index {
             let mut order: Vec<usize> = (0..tk.height()).collect();
             order.sort_by_key(|&i| (created_day.get(i).unwrap_or(0), created.get(i).unwrap_or(0)));
             for col in ix.ticket_segments.columns.values_mut() {
-                *col = order.iter().map(|&i| col[i].clone()).collect();
+                *col = col.reordered(&order);
             }
         }
         let mut per: Vec<Vec<u32>> = vec![Vec::new(); ix.customers.len()];
