@@ -107,11 +107,11 @@ fn full_frame(bencher: divan::Bencher) {
         Default::default(),
         holdfast::metrics::data_range(&SAMPLE),
     );
-    let view = View {
-        generation: 0,
-        snapshot: engine.compute(&q).expect("compute"),
-        trend: engine.trend(&q, 12).expect("trend"),
+    let watch = holdfast::app::worker::Watch {
+        goals: holdfast::app::demo::goals(),
+        rules: Default::default(),
     };
+    let view: View = holdfast::app::worker::view(&engine, 0, &q, &watch).expect("view");
     state.view = Some(Arc::new(view));
     let keymap = Keymap::default();
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");

@@ -4,6 +4,7 @@
 //! view arrives (stale generations dropped) → `ui::render` draws borrowed state.
 
 pub mod action;
+pub mod demo;
 pub mod keymap;
 pub mod state;
 pub mod update;
@@ -35,6 +36,10 @@ pub struct Options {
     pub period: Option<Period>,
     /// Where parsed sources are cached between runs.
     pub cache_dir: Option<std::path::PathBuf>,
+    pub goals: Vec<crate::metrics::goals::Goal>,
+    pub alert_rules: crate::metrics::alerts::AlertRules,
+    /// Present the panes and periods in turn, a step per interval, until a key is pressed.
+    pub demo: Option<std::time::Duration>,
 }
 
 enum Msg {
@@ -51,12 +56,32 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
     let Some(s) = state.snapshot() else {
         return Err(io::Error::other("nothing to export yet"));
     };
+    let report = crate::metrics::Report {
+        snapshot: s.clone(),
+        goals: state
+            .view
+            .as_deref()
+            .map(|v| v.goals.clone())
+            .unwrap_or_default(),
+        alerts: state
+            .view
+            .as_deref()
+            .map(|v| v.alerts.clone())
+            .unwrap_or_default(),
+    };
     let stem = format!("holdfast-{}", s.period.label);
     let json = dir.join(format!("{stem}.json"));
     let csv = dir.join(format!("{stem}.csv"));
-    std::fs::write(&json, crate::report::to_json(s) + "\n")?;
+    let md = dir.join(format!("{stem}.md"));
+    std::fs::write(&json, crate::report::to_json(&report) + "\n")?;
     std::fs::write(&csv, crate::report::to_csv(s, state.focus.title()))?;
-    Ok(format!("exported {} and {}", csv.display(), json.display()))
+    std::fs::write(&md, crate::report::to_markdown(&report, false))?;
+    Ok(format!(
+        "exported {}, {} and {}",
+        csv.display(),
+        json.display(),
+        md.display()
+    ))
 }
 
 /// Applies an effect; returns false when the app must stop.
@@ -243,6 +268,9 @@ pub fn run(opts: Options) -> Result<(), String> {
         theme,
         period,
         cache_dir,
+        goals,
+        alert_rules,
+        demo,
     } = opts;
     let mut query = Query::new(period.unwrap_or(Period {
         granularity: Granularity::Month,
@@ -254,6 +282,10 @@ pub fn run(opts: Options) -> Result<(), String> {
     query.scales = scales;
     let mut state = State::new(query, Default::default(), None);
     state.computing = true;
+    if demo.is_some() {
+        state.demo = Some(demo::Demo::start());
+    }
+    let mut demo_at = std::time::Instant::now();
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (req_tx, req_rx) = mpsc::channel::<Request>();
@@ -271,6 +303,8 @@ pub fn run(opts: Options) -> Result<(), String> {
                 granularity: g,
                 window: churn_window,
                 threshold: at_risk_threshold,
+                goals,
+                rules: alert_rules,
             };
             worker::run(setup, req_rx, rep_tx)
         })
@@ -334,6 +368,18 @@ pub fn run(opts: Options) -> Result<(), String> {
             let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
                 Ok(m) => m,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(every) = demo {
+                        if state.demo.is_some()
+                            && state.view.is_some()
+                            && demo_at.elapsed() >= every
+                        {
+                            demo_at = std::time::Instant::now();
+                            if let Some(effect) = demo::step(&mut state) {
+                                apply(effect, &mut state, &req_tx);
+                            }
+                            draw(&mut terminal, &state)?;
+                        }
+                    }
                     if changed_at.is_some_and(|t| t.elapsed().as_millis() >= 500) {
                         changed_at = None;
                         apply(Effect::Reload, &mut state, &req_tx);
@@ -353,6 +399,17 @@ pub fn run(opts: Options) -> Result<(), String> {
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let keep_going = match msg {
+                // Any key ends the demo and hands the dashboard over (q still quits).
+                Msg::Input(Event::Key(k))
+                    if k.kind != KeyEventKind::Release
+                        && state.demo.is_some()
+                        && Key::from_event(&k).and_then(|key| keymap.resolve(&state.mode, key))
+                            != Some(crate::app::action::Action::Quit) =>
+                {
+                    state.demo = None;
+                    state.status = Some("demo stopped: the dashboard is yours (? for help)".into());
+                    true
+                }
                 Msg::Input(Event::Key(k)) if k.kind != KeyEventKind::Release => {
                     match Key::from_event(&k) {
                         Some(key) => on_key(&mut state, &keymap, key, &req_tx),

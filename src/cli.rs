@@ -32,6 +32,9 @@ pub struct Cli {
     /// Period to open the dashboard on (2024-W09, 2024-03, 2024-Q1, 2024).
     #[arg(long)]
     pub period: Option<String>,
+    /// Present the dashboard on the bundled sample data (same as `holdfast demo`).
+    #[arg(long)]
+    pub demo: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -48,6 +51,16 @@ pub enum Command {
     Sample(SampleArgs),
     /// Show or create the config file.
     Config(ConfigArgs),
+    /// Present the dashboard on the bundled sample data: panes and periods
+    /// in turn, each with a caption; any key hands it over. No config needed.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seconds per step.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub interval: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -72,6 +85,9 @@ pub struct ReportArgs {
     /// Period label: 2024-W09, 2024-03, 2024-Q1, 2024, or `all`.
     #[arg(long)]
     pub period: Option<String>,
+    /// Present the dashboard on the bundled sample data (same as `holdfast demo`).
+    #[arg(long)]
+    pub demo: bool,
     /// Granularity for `--period all`: week, month, quarter, year.
     #[arg(long)]
     pub granularity: Option<String>,
@@ -84,9 +100,15 @@ pub struct ReportArgs {
     /// Churn window in days (overrides the default and the config).
     #[arg(long, value_name = "DAYS")]
     pub churn_window: Option<u32>,
-    /// Output format: json or table.
+    /// Output format: json, table or markdown.
     #[arg(long, default_value = "json")]
     pub format: String,
+    /// Print only the alerts that fire (see `[alerts]` in the config).
+    #[arg(long)]
+    pub alerts_only: bool,
+    /// Exit with status 1 when any alert fires (for cron or CI).
+    #[arg(long)]
+    pub exit_code: bool,
     /// Print the definition of every KPI and exit.
     #[arg(long)]
     pub explain: bool,
@@ -99,6 +121,9 @@ pub struct CustomerArgs {
     /// The period whose standing to show (default: the latest month of the data).
     #[arg(long)]
     pub period: Option<String>,
+    /// Present the dashboard on the bundled sample data (same as `holdfast demo`).
+    #[arg(long)]
+    pub demo: bool,
     /// Churn window in days.
     #[arg(long, value_name = "DAYS")]
     pub churn_window: Option<u32>,

@@ -18,6 +18,9 @@ pub struct Config {
     /// Action name -> keys; a listed action's keys replace its defaults.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     pub ui: UiConfig,
+    /// KPI targets (see `metrics::goals`); checked when the file is read.
+    pub goals: toml::Table,
+    pub alerts: crate::metrics::alerts::AlertRules,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -130,6 +133,8 @@ impl Config {
                 "metrics.at_risk_threshold must be a positive number".into(),
             ));
         }
+        crate::metrics::goals::parse(&config.goals).map_err(&invalid)?;
+        config.alerts.validate().map_err(&invalid)?;
         if let Err(e) = crate::app::keymap::Keymap::with_overrides(&config.keys) {
             return Err(invalid(e.to_string()));
         }
@@ -154,6 +159,11 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// The goals of the `[goals]` section (checked by `parse`).
+    pub fn goals(&self) -> Vec<crate::metrics::goals::Goal> {
+        crate::metrics::goals::parse(&self.goals).unwrap_or_default()
     }
 
     /// The default location of the config file.

@@ -46,6 +46,16 @@ impl SourceSpec {
         }
     }
 
+    /// A source held in memory as raw bytes (any encoding; fuzzing, tests).
+    pub fn memory_bytes(kind: SourceKind, name: &str, bytes: Vec<u8>) -> Self {
+        SourceSpec {
+            kind,
+            name: name.to_string(),
+            origin: Origin::Memory(std::sync::Arc::new(bytes)),
+            options: SourceOptions::default(),
+        }
+    }
+
     pub fn path(kind: SourceKind, path: &std::path::Path, options: SourceOptions) -> Self {
         SourceSpec {
             kind,

@@ -35,6 +35,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Some(Command::Sample(args)) => return sample_cmd(args),
         Some(Command::Config(args)) => return config_cmd(args, cli.config.as_deref()),
+        Some(Command::Demo(args)) => return demo(&cli, args.interval),
+        None if cli.demo => return demo(&cli, 6),
         _ => {}
     }
     let config = Config::load(cli.config.as_deref())
@@ -166,10 +168,13 @@ fn report_cmd(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let table = match args.format.as_str() {
-        "json" => false,
-        "table" => true,
-        other => return Err(format!("--format: expected json or table, not \"{other}\"")),
+    let format = match args.format.as_str() {
+        f @ ("json" | "table" | "markdown") => f,
+        other => {
+            return Err(format!(
+                "--format: expected json, table or markdown, not \"{other}\""
+            ));
+        }
     };
     let granularity = match &args.granularity {
         Some(g) => Some(Granularity::parse(g).ok_or_else(|| {
@@ -222,27 +227,56 @@ fn report_cmd(
     query.scales = config.scales();
     // One engine for every period: timelines and per-period results are built once.
     let engine = metrics::Engine::new(&dataset);
-    let mut snapshots = Vec::with_capacity(periods.len());
+    let goals = config.goals();
+    let mut reports = Vec::with_capacity(periods.len());
     for p in &periods {
         query.period = *p;
-        snapshots.push(engine.compute(&query).map_err(|e| e.to_string())?);
+        let snapshot = engine.compute(&query).map_err(|e| e.to_string())?;
+        reports.push(metrics::Report::new(
+            &engine,
+            &query,
+            snapshot,
+            &goals,
+            &config.alerts,
+        ));
     }
-    let out = if table {
-        snapshots
+    let fired = reports.iter().any(|r| !r.alerts.is_empty());
+    let many = label == "all";
+    let out = match (format, args.alerts_only) {
+        ("table", true) => reports.iter().map(report::alerts_table).collect(),
+        ("table", false) => reports
             .iter()
             .map(report::to_table)
             .collect::<Vec<_>>()
-            .join("\n")
-    } else if label == "all" {
-        report::to_json(&snapshots) + "\n"
-    } else {
-        snapshots
+            .join("\n"),
+        ("markdown", _) => reports
+            .iter()
+            .map(|r| report::to_markdown(r, args.alerts_only))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (_, true) => {
+            let alerts: Vec<_> = reports.iter().map(report::AlertsOnly::from).collect();
+            if many {
+                report::to_json(&alerts) + "\n"
+            } else {
+                alerts
+                    .first()
+                    .map(|a| report::to_json(a) + "\n")
+                    .unwrap_or_default()
+            }
+        }
+        (_, false) if many => report::to_json(&reports) + "\n",
+        (_, false) => reports
             .first()
-            .map(|s| report::to_json(s) + "\n")
-            .unwrap_or_default()
+            .map(|r| report::to_json(r) + "\n")
+            .unwrap_or_default(),
     };
     print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    Ok(if args.exit_code && fired {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn customer_cmd(
@@ -274,6 +308,31 @@ fn customer_cmd(
         OutputFormat::Json => println!("{}", report::to_json(&view)),
         OutputFormat::Text => print!("{}", report::customer_text(&view)),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The dashboard on the bundled sample data with the default config (a
+/// broken or absent config file cannot spoil a demo), presenting itself.
+fn demo(cli: &Cli, interval: u64) -> Result<ExitCode, String> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err("the demo needs a terminal".into());
+    }
+    let config = Config::default();
+    let theme = holdfast::ui::Theme::from_env(false);
+    holdfast::app::run(holdfast::app::Options {
+        sources: sources::sample(),
+        scales: config.scales(),
+        churn_window: None,
+        at_risk_threshold: config.metrics.at_risk_threshold,
+        keymap: holdfast::app::keymap::Keymap::default(),
+        theme,
+        period: None,
+        cache_dir: cache_dir(cli),
+        goals: holdfast::app::demo::goals(),
+        alert_rules: config.alerts.clone(),
+        demo: Some(std::time::Duration::from_secs(interval)),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -311,6 +370,9 @@ fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, Stri
         theme,
         period,
         cache_dir: cache_dir(cli),
+        goals: config.goals(),
+        alert_rules: config.alerts.clone(),
+        demo: None,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,10 @@
 //! Everything runs over the compact `Index` built at load. Ratios whose
 //! denominator is zero are `None` (null in JSON, `–` on screen).
 
+pub mod alerts;
 pub mod customer;
 pub mod definitions;
+pub mod goals;
 pub mod period;
 pub mod timeline;
 
@@ -1205,6 +1207,78 @@ impl Engine<'_> {
             t.tickets.push(kp.tickets.map_or(0, |x| x.count));
         }
         Ok(t)
+    }
+}
+
+impl Engine<'_> {
+    /// The KPIs of the last `n` periods up to the query's, oldest first.
+    pub fn history(&self, q: &Query, n: usize) -> Result<Vec<(Period, Kpis)>, MetricsError> {
+        let masks = self.masks(q)?;
+        let (_, w) = churn_window(&self.ds.index, q.churn_window);
+        let tl = self.timeline(q.period.granularity, w);
+        let ctx = Ctx {
+            ix: &self.ds.index,
+            tl: &tl,
+            masks: &masks,
+            scales: q.scales,
+            parts: (!self.no_parts).then_some(&self.parts),
+        };
+        Ok((0..n as i32)
+            .rev()
+            .map(|k| {
+                let p = q.period.shift(-k);
+                (p, ctx.kpis(&p))
+            })
+            .collect())
+    }
+
+    /// The churn-risk list of another period than the query's, same filters.
+    pub fn churn_risk_of(&self, q: &Query, p: &Period) -> Result<Arc<[AtRisk]>, MetricsError> {
+        let masks = self.masks(q)?;
+        let (cycle, w) = churn_window(&self.ds.index, q.churn_window);
+        let tl = self.timeline(p.granularity, w);
+        let ctx = Ctx {
+            ix: &self.ds.index,
+            tl: &tl,
+            masks: &masks,
+            scales: q.scales,
+            parts: (!self.no_parts).then_some(&self.parts),
+        };
+        let cache = self.risk_candidates(&tl, cycle, q.at_risk_threshold);
+        Ok(ctx.churn_risk(p, cycle, q.at_risk_threshold, &cache))
+    }
+
+    /// Whether the query's filters keep ticket `i` (index into `Index::tickets`).
+    pub fn ticket_kept(&self, q: &Query) -> Result<impl Fn(usize) -> bool + use<>, MetricsError> {
+        let masks = self.masks(q)?;
+        Ok(move |i| masks.tickets.get(i))
+    }
+}
+
+/// What `report` prints for one period: the snapshot, the goals and the alerts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+    pub goals: Vec<goals::GoalStatus>,
+    pub alerts: Vec<alerts::Alert>,
+}
+
+impl Report {
+    pub fn new(
+        engine: &Engine,
+        q: &Query,
+        snapshot: Snapshot,
+        goal_list: &[goals::Goal],
+        rules: &alerts::AlertRules,
+    ) -> Report {
+        let goals = goals::evaluate(engine, q, goal_list);
+        let alerts = alerts::evaluate(engine, q, &snapshot, &goals, rules);
+        Report {
+            snapshot,
+            goals,
+            alerts,
+        }
     }
 }
 

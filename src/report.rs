@@ -1,9 +1,12 @@
-//! `holdfast report`: a `Snapshot` as JSON (kpi-spec §6) or as a readable table.
+//! `holdfast report`: a period's snapshot, goals and alerts as JSON (kpi-spec
+//! §6 plus `goals` and `alerts`), as a readable table, or as Markdown to share.
 
 use std::fmt::Write as _;
 
+use crate::metrics::alerts::Alert;
 use crate::metrics::customer::CustomerView;
-use crate::metrics::{Kpis, Snapshot};
+use crate::metrics::goals::{Direction, GapTrend, GoalStatus};
+use crate::metrics::{Kpis, PeriodJson, Report, Snapshot};
 
 /// The snapshot as pretty JSON; numbers unrounded, undefined as null.
 pub fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -93,10 +96,8 @@ const ROWS: &[(&str, Kind, Getter)] = &[
     }),
 ];
 
-/// A readable summary with deltas against the previous period and a year ago.
-pub fn to_table(s: &Snapshot) -> String {
-    let mut out = String::new();
-    let filters = match (&s.filters.segment, &s.filters.cohort) {
+fn filters_text(s: &Snapshot) -> String {
+    match (&s.filters.segment, &s.filters.cohort) {
         (None, None) => "none".to_string(),
         (a, b) => [
             a.as_ref().map(|x| format!("segment {x}")),
@@ -106,7 +107,15 @@ pub fn to_table(s: &Snapshot) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(", "),
-    };
+    }
+}
+
+/// A readable summary with deltas against the previous period and a year
+/// ago, then the goals and the alerts.
+pub fn to_table(r: &Report) -> String {
+    let s = &r.snapshot;
+    let mut out = String::new();
+    let filters = filters_text(s);
     let _ = writeln!(
         out,
         "{} ({} {} .. {})   filters: {filters}",
@@ -208,12 +217,231 @@ pub fn to_table(s: &Snapshot) -> String {
             );
         }
     }
+    if !r.goals.is_empty() {
+        let _ = writeln!(out, "\ngoals:");
+        for g in &r.goals {
+            let _ = writeln!(
+                out,
+                "  {:<34} target {:<10} value {:>10}  gap {:>9}  {:<9}  {}",
+                goal_name(g),
+                goal_target(g),
+                goal_value(g.value, g),
+                goal_value(g.gap, g),
+                g.status.label(),
+                trend_text(g.trend)
+            );
+        }
+    }
+    out.push_str(&alerts_lines(&r.alerts));
     let rejected: u64 = s.data_quality.iter().map(|r| r.rejected_total()).sum();
     if rejected > 0 {
         let _ = writeln!(
             out,
             "\n{rejected} rows were rejected while loading; `holdfast check` lists them"
         );
+    }
+    out
+}
+
+fn goal_name(g: &GoalStatus) -> String {
+    match &g.segment {
+        Some(seg) => format!("{} ({seg})", g.goal.kpi.label()),
+        None => g.goal.kpi.label().to_string(),
+    }
+}
+
+fn unit(g: &GoalStatus) -> &'static str {
+    if g.goal.kpi.is_percent() { " %" } else { "" }
+}
+
+/// A goal's value (or gap) in the KPI's unit.
+pub fn goal_value(v: Option<f64>, g: &GoalStatus) -> String {
+    num(v, 1, unit(g))
+}
+
+/// `≥ 85 %` or `≤ 4`.
+pub fn goal_target(g: &GoalStatus) -> String {
+    let sign = match g.direction {
+        Direction::Min => "≥",
+        Direction::Max => "≤",
+    };
+    let t = format!("{:.2}", g.target);
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    format!("{sign} {t}{}", unit(g))
+}
+
+pub fn trend_text(t: Option<GapTrend>) -> &'static str {
+    match t {
+        Some(GapTrend::Closing) => "gap closing",
+        Some(GapTrend::Widening) => "gap widening",
+        Some(GapTrend::Steady) => "steady",
+        None => "",
+    }
+}
+
+fn alerts_lines(alerts: &[Alert]) -> String {
+    let mut out = String::new();
+    if alerts.is_empty() {
+        let _ = writeln!(out, "\nalerts: none");
+        return out;
+    }
+    let _ = writeln!(out, "\nalerts ({}):", alerts.len());
+    for a in alerts {
+        let _ = writeln!(out, "  [{}] {}", severity(a), a.message);
+    }
+    out
+}
+
+fn severity(a: &Alert) -> &'static str {
+    match a.severity {
+        crate::metrics::alerts::Severity::Warning => "warning",
+        crate::metrics::alerts::Severity::Critical => "critical",
+    }
+}
+
+/// `report --alerts-only --format table`.
+pub fn alerts_table(r: &Report) -> String {
+    let s = &r.snapshot;
+    format!(
+        "{} ({}; filters: {}){}",
+        s.period.label,
+        s.period.granularity.name(),
+        filters_text(s),
+        alerts_lines(&r.alerts)
+    )
+}
+
+/// `report --alerts-only` as JSON: the period, its filters and the alerts.
+#[derive(serde::Serialize)]
+pub struct AlertsOnly<'a> {
+    pub period: &'a PeriodJson,
+    pub filters: &'a crate::metrics::Filters,
+    pub alerts: &'a [Alert],
+}
+
+impl<'a> From<&'a Report> for AlertsOnly<'a> {
+    fn from(r: &'a Report) -> Self {
+        AlertsOnly {
+            period: &r.snapshot.period,
+            filters: &r.snapshot.filters,
+            alerts: &r.alerts,
+        }
+    }
+}
+
+/// A table cell: pipes escaped, line breaks flattened.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// A summary to paste into a chat or a document: KPIs with deltas, the NPS
+/// breakdown, goals and alerts (only the alerts with `alerts_only`).
+pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
+    let s = &r.snapshot;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## holdfast: {} ({} {} to {})\n",
+        s.period.label,
+        s.period.granularity.name(),
+        s.period.start,
+        s.period.end
+    );
+    let _ = writeln!(
+        out,
+        "Filters: {} · churn window {} days\n",
+        md(&filters_text(s)),
+        s.churn_window_days
+    );
+    if !alerts_only {
+        let prev = s.previous.as_ref();
+        let ago = s.year_ago.as_ref();
+        let _ = writeln!(
+            out,
+            "| KPI | {} | vs {} | vs {} |",
+            s.period.label,
+            prev.map_or("previous", |p| p.period.label.as_str()),
+            ago.map_or("year ago", |p| p.period.label.as_str())
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for (name, kind, get) in ROWS {
+            let now = get(&s.kpis);
+            let p = prev.and_then(|b| get(&b.kpis));
+            let a = ago.and_then(|b| get(&b.kpis));
+            if now.is_none() && p.is_none() {
+                continue;
+            }
+            let show = match kind {
+                Kind::Percent => num(now, 1, " %"),
+                Kind::Score => num(now, 1, ""),
+                Kind::Count => num(now, 0, ""),
+                Kind::Money | Kind::Ratio => num(now, 2, ""),
+            };
+            let delta = |then| match kind {
+                Kind::Percent | Kind::Score => points(now, then),
+                _ => relative(now, then),
+            };
+            let _ = writeln!(out, "| {name} | {show} | {} | {} |", delta(p), delta(a));
+        }
+        if let Some(n) = &s.kpis.nps {
+            let share = |c: u64| {
+                if n.responses == 0 {
+                    "–".to_string()
+                } else {
+                    format!("{:.1} %", c as f64 * 100.0 / n.responses as f64)
+                }
+            };
+            let _ = writeln!(
+                out,
+                "\n**NPS {}** ± {} from {} responses: {} promoters ({}), {} passives ({}), {} detractors ({}){}",
+                num(n.score, 1, ""),
+                num(n.margin, 1, ""),
+                n.responses,
+                n.promoters,
+                share(n.promoters),
+                n.passives,
+                share(n.passives),
+                n.detractors,
+                share(n.detractors),
+                if n.change_significant {
+                    "; the change is significant"
+                } else {
+                    ""
+                }
+            );
+            if !n.detractor_themes.is_empty() {
+                let themes: Vec<String> = n
+                    .detractor_themes
+                    .iter()
+                    .map(|t| format!("{} ({})", md(&t.word), t.count))
+                    .collect();
+                let _ = writeln!(out, "\nDetractor themes: {}", themes.join(", "));
+            }
+        }
+        if !r.goals.is_empty() {
+            let _ = writeln!(out, "\n### Goals\n");
+            let _ = writeln!(out, "| Goal | Target | Value | Gap | Status | Trend |");
+            let _ = writeln!(out, "|---|---:|---:|---:|---|---|");
+            for g in &r.goals {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    md(&goal_name(g)),
+                    goal_target(g),
+                    goal_value(g.value, g),
+                    goal_value(g.gap, g),
+                    g.status.label(),
+                    trend_text(g.trend)
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\n### Alerts\n");
+    if r.alerts.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for a in &r.alerts {
+        let _ = writeln!(out, "- **{}** {}", severity(a), md(&a.message));
     }
     out
 }

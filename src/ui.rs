@@ -29,14 +29,25 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
         return Vec::new();
     }
     if body.width >= 100 && body.height >= 24 {
-        let rows = Layout::vertical([Constraint::Ratio(1, 3); 3]).split(body);
-        let mut out = Vec::new();
         let pairs = [
             (Pane::Trends, Pane::Customers),
             (Pane::Nps, Pane::Tickets),
             (Pane::Cohorts, Pane::Risk),
+            (Pane::Goals, Pane::Alerts),
         ];
-        for (row, (a, b)) in rows.iter().zip(pairs) {
+        // Four rows of panes when they fit, else three: the last three when
+        // the goals or alerts have the focus, the first three otherwise.
+        let shown: &[(Pane, Pane)] = if body.height >= 32 {
+            &pairs
+        } else if matches!(state.focus, Pane::Goals | Pane::Alerts) {
+            &pairs[1..]
+        } else {
+            &pairs[..3]
+        };
+        let n = shown.len() as u32;
+        let rows = Layout::vertical(vec![Constraint::Ratio(1, n); shown.len()]).split(body);
+        let mut out = Vec::new();
+        for (row, &(a, b)) in rows.iter().zip(shown) {
             let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(*row);
             out.push((a, cols[0]));
             out.push((b, cols[1]));
@@ -107,8 +118,40 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
             }
         }
     }
+    if let Some(d) = &state.demo {
+        demo_caption(frame, body, &d.caption, theme);
+    }
     status_line(frame, status, state, theme, keymap);
     overlays::render(frame, area, state, theme, keymap);
+}
+
+/// The demo's caption, boxed over the bottom of the body.
+fn demo_caption(frame: &mut Frame, body: Rect, caption: &str, theme: &Theme) {
+    use ratatui::widgets::{Block, Clear, Wrap};
+    let height = body.height.min(5);
+    if height < 3 {
+        return;
+    }
+    let area = Rect {
+        y: body.y + body.height - height,
+        height,
+        ..body
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(caption.to_string())
+            .style(theme.text())
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::bordered()
+                    .border_style(theme.fg(theme.accent))
+                    .title(Span::styled(
+                        " demo · any key takes over · q quits ",
+                        theme.title(),
+                    )),
+            ),
+        area,
+    );
 }
 
 fn status_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {

@@ -27,13 +27,13 @@ fn state_for(label: &str) -> State {
         choices(&DATA, Granularity::Month),
         holdfast::metrics::data_range(&DATA),
     );
-    let snapshot = ENGINE.compute(&q).unwrap();
-    let trend = ENGINE.trend(&q, 12).unwrap();
-    s.view = Some(Arc::new(View {
-        generation: 0,
-        snapshot,
-        trend,
-    }));
+    // The demo's goals and the default alert rules: every pane has content.
+    let watch = holdfast::app::worker::Watch {
+        goals: holdfast::app::demo::goals(),
+        rules: Default::default(),
+    };
+    let view: View = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
+    s.view = Some(Arc::new(view));
     s
 }
 
@@ -109,6 +109,10 @@ fn small_terminals_show_the_focused_pane_and_tiny_ones_a_notice() {
     assert!(out.contains("┌ Trends "));
     assert!(!out.contains("┌ Churn risk "));
     update(&mut s, Action::FocusPrev);
+    assert!(draw(&s, 80, 24).contains("┌ Alerts "));
+    update(&mut s, Action::FocusPrev);
+    assert!(draw(&s, 80, 24).contains("┌ Goals "));
+    update(&mut s, Action::FocusPrev);
     assert!(draw(&s, 80, 24).contains("┌ Churn risk "));
     assert_eq!(
         draw(&s, 30, 10).lines().next(),
@@ -169,7 +173,19 @@ fn snap_modes() -> Vec<(&'static str, State)> {
     ));
     let mut risk = base.clone();
     risk.focus = Pane::Risk;
+    let mut goals = base.clone();
+    goals.focus = Pane::Goals;
+    let mut alerts = base.clone();
+    alerts.focus = Pane::Alerts;
+    // One demo frame: the third step (the NPS pane) with its caption.
+    let mut demo = base.clone();
+    demo.demo = Some(holdfast::app::demo::Demo::start());
+    holdfast::app::demo::step(&mut demo);
+    holdfast::app::demo::step(&mut demo);
     vec![
+        ("goals_focus", goals),
+        ("alerts_focus", alerts),
+        ("demo", demo),
         ("dashboard", base.clone()),
         ("help", with(Action::Help)),
         ("customer", customer),

@@ -24,6 +24,8 @@ pub enum Action {
     Enter,
     Find,
     Compare,
+    Goals,
+    Alerts,
     Definitions,
     DataQuality,
     Export,
@@ -34,7 +36,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::PrevPeriod,
         Action::NextPeriod,
         Action::Week,
@@ -53,6 +55,8 @@ impl Action {
         Action::Enter,
         Action::Find,
         Action::Compare,
+        Action::Goals,
+        Action::Alerts,
         Action::Definitions,
         Action::DataQuality,
         Action::Export,
@@ -83,6 +87,8 @@ impl Action {
             Action::Enter => "enter",
             Action::Find => "find",
             Action::Compare => "compare",
+            Action::Goals => "goals",
+            Action::Alerts => "alerts",
             Action::Definitions => "definitions",
             Action::DataQuality => "data_quality",
             Action::Export => "export",
@@ -117,9 +123,11 @@ impl Action {
             Action::Enter => "open the selected customer / choose",
             Action::Find => "find a customer by id",
             Action::Compare => "compare with the previous period side by side",
+            Action::Goals => "show the goals pane (targets from [goals] in the config)",
+            Action::Alerts => "show the alerts pane (Enter jumps to what an alert concerns)",
             Action::Definitions => "show the definitions of the focused pane's KPIs",
             Action::DataQuality => "show what was loaded and rejected",
-            Action::Export => "export the view to CSV and JSON in the current folder",
+            Action::Export => "export the view to CSV, JSON and Markdown in the current folder",
             Action::Reload => "reload the source files",
             Action::Help => "show this help",
             Action::Back => "close the overlay (quit on the dashboard)",

@@ -215,6 +215,8 @@ impl Default for Keymap {
                 (Key::plain(K::Enter), Action::Enter),
                 (c('/'), Action::Find),
                 (c('v'), Action::Compare),
+                (c('g'), Action::Goals),
+                (c('a'), Action::Alerts),
                 (c('d'), Action::Definitions),
                 (c('i'), Action::DataQuality),
                 (c('e'), Action::Export),

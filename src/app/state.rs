@@ -2,17 +2,22 @@
 
 use std::sync::Arc;
 
+use crate::metrics::alerts::{Alert, Jump};
 use crate::metrics::customer::CustomerView;
+use crate::metrics::goals::GoalStatus;
 use crate::metrics::{Granularity, Period, Query, Snapshot};
 
 pub use crate::metrics::Trend;
 
-/// One computed view: the snapshot and its trend, tagged with the request's generation.
+/// One computed view: the snapshot, its trend, goals and alerts, tagged
+/// with the request's generation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct View {
     pub generation: u64,
     pub snapshot: Snapshot,
     pub trend: Trend,
+    pub goals: Vec<GoalStatus>,
+    pub alerts: Vec<Alert>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,17 +28,33 @@ pub enum Pane {
     Tickets,
     Cohorts,
     Risk,
+    Goals,
+    Alerts,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const COUNT: usize = 8;
+    pub const ALL: [Pane; Pane::COUNT] = [
         Pane::Trends,
         Pane::Customers,
         Pane::Nps,
         Pane::Tickets,
         Pane::Cohorts,
         Pane::Risk,
+        Pane::Goals,
+        Pane::Alerts,
     ];
+
+    /// The pane an alert concerns.
+    pub fn of_jump(j: Jump) -> Pane {
+        match j {
+            Jump::Tickets => Pane::Tickets,
+            Jump::Goals => Pane::Goals,
+            Jump::Nps => Pane::Nps,
+            Jump::Trends => Pane::Trends,
+            Jump::Risk => Pane::Risk,
+        }
+    }
 
     pub fn title(self) -> &'static str {
         match self {
@@ -43,10 +64,12 @@ impl Pane {
             Pane::Tickets => "Tickets",
             Pane::Cohorts => "Cohort retention",
             Pane::Risk => "Churn risk",
+            Pane::Goals => "Goals",
+            Pane::Alerts => "Alerts",
         }
     }
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
     }
 
@@ -97,6 +120,8 @@ impl Pane {
             ],
             Pane::Cohorts => &["cohorts"],
             Pane::Risk => &["churn_risk", "churn_window_days"],
+            Pane::Goals => &["goals"],
+            Pane::Alerts => &["alerts"],
         }
     }
 }
@@ -160,7 +185,7 @@ pub struct State {
     pub mode: Mode,
     pub focus: Pane,
     /// Scroll offset (or selected row) per pane.
-    pub scroll: [usize; 6],
+    pub scroll: [usize; Pane::COUNT],
     pub compare: bool,
     pub status: Option<String>,
     pub error: Option<String>,
@@ -168,6 +193,8 @@ pub struct State {
     pub data_range: Option<(String, String)>,
     /// What the load is doing, while the sources load.
     pub loading: Option<String>,
+    /// The demo's place while it presents (`holdfast demo`).
+    pub demo: Option<super::demo::Demo>,
     pub quit: bool,
 }
 
@@ -180,13 +207,14 @@ impl State {
             computing: false,
             mode: Mode::Dashboard,
             focus: Pane::Trends,
-            scroll: [0; 6],
+            scroll: [0; Pane::COUNT],
             compare: false,
             status: None,
             error: None,
             choices,
             data_range,
             loading: None,
+            demo: None,
             quit: false,
         }
     }

@@ -22,13 +22,18 @@ fn regranulate(state: &mut State, g: Granularity) -> Option<Effect> {
     // Keep the period's last day in view: its containing period at the new granularity.
     let anchor = state.period().end() - 1;
     state.query.period = Period::containing(g, anchor);
-    state.scroll = [0; 6];
+    state.scroll = [0; Pane::COUNT];
     recompute(state)
 }
 
 fn rows_in_focus(state: &State) -> usize {
-    let Some(s) = state.snapshot() else { return 0 };
+    let Some(v) = state.view.as_deref() else {
+        return 0;
+    };
+    let s = &v.snapshot;
     match state.focus {
+        Pane::Goals => v.goals.len(),
+        Pane::Alerts => v.alerts.len(),
         Pane::Risk => s.churn_risk.len(),
         Pane::Cohorts => s.cohorts.rows.len(),
         Pane::Nps => s.kpis.nps.as_ref().map_or(0, |n| n.detractor_themes.len()),
@@ -118,7 +123,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     } else {
                         state.query.cohort = value.and_then(|v| Period::parse(&v));
                     }
-                    state.scroll = [0; 6];
+                    state.scroll = [0; Pane::COUNT];
                     return recompute(state);
                 }
                 _ => {}
@@ -204,13 +209,43 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             scroll(state, PAGE as isize);
             None
         }
-        Action::Enter => {
-            if state.focus != Pane::Risk {
-                return None;
+        Action::Enter => match state.focus {
+            Pane::Risk => {
+                let row = state.scroll_of(Pane::Risk);
+                let id = state.snapshot()?.churn_risk.get(row)?.customer_id.clone();
+                Some(Effect::OpenCustomer(id))
             }
-            let row = state.scroll_of(Pane::Risk);
-            let id = state.snapshot()?.churn_risk.get(row)?.customer_id.clone();
-            Some(Effect::OpenCustomer(id))
+            Pane::Alerts => {
+                // A customer's alert opens the customer (their tickets and
+                // standing); any other focuses the pane it concerns.
+                let row = state.scroll_of(Pane::Alerts);
+                let alert = state.view.as_deref()?.alerts.get(row)?.clone();
+                match alert.customer_id {
+                    Some(id) => Some(Effect::OpenCustomer(id)),
+                    None => {
+                        state.focus = Pane::of_jump(alert.pane);
+                        if let (Pane::Goals, Some(kpi)) = (state.focus, alert.kpi) {
+                            let at = state
+                                .view
+                                .as_deref()
+                                .and_then(|v| v.goals.iter().position(|g| g.kpi == kpi));
+                            state.scroll[Pane::Goals.index()] = at.unwrap_or(0);
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        },
+        Action::Goals => {
+            state.focus = Pane::Goals;
+            state.compare = false;
+            None
+        }
+        Action::Alerts => {
+            state.focus = Pane::Alerts;
+            state.compare = false;
+            None
         }
         Action::Find => {
             state.mode = Mode::Find(String::new());
@@ -278,6 +313,7 @@ mod tests {
     use super::*;
     use crate::app::state::{Choices, Trend};
     use crate::metrics::Query;
+    use crate::metrics::alerts::{Alert, Jump, Rule, Severity};
 
     fn state() -> State {
         let choices = Choices {
@@ -389,6 +425,8 @@ mod tests {
             generation: g,
             snapshot: crate::metrics::Snapshot::empty(&Period::parse("2024-05").unwrap()),
             trend: Trend::default(),
+            goals: Vec::new(),
+            alerts: Vec::new(),
         };
         assert!(!receive(&mut s, snap(1)));
         assert!(s.view.is_none() && s.computing);
@@ -407,10 +445,79 @@ mod tests {
         }
         assert_eq!(s.focus, Pane::Trends);
         update(&mut s, Action::FocusPrev);
-        assert_eq!(s.focus, Pane::Risk);
+        assert_eq!(s.focus, Pane::Alerts);
         update(&mut s, Action::Compare);
         assert!(s.compare);
         assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
         assert_eq!(update(&mut s, Action::Reload), Some(Effect::Reload));
+    }
+
+    fn alert(pane: Jump, customer: Option<&str>, kpi: Option<&'static str>) -> Alert {
+        Alert {
+            rule: Rule::TicketOpen,
+            severity: Severity::Warning,
+            message: "m".into(),
+            pane,
+            customer_id: customer.map(String::from),
+            ticket_id: None,
+            kpi,
+        }
+    }
+
+    #[test]
+    fn goals_and_alerts_keys_focus_their_panes_and_enter_jumps() {
+        let mut s = state();
+        let goal = |kpi| crate::metrics::goals::Goal {
+            kpi,
+            segment: None,
+            target: 1.0,
+            direction: crate::metrics::goals::Direction::Min,
+            tolerance: 0.0,
+        };
+        let status = |g: crate::metrics::goals::Goal| crate::metrics::goals::GoalStatus {
+            kpi: g.kpi.name(),
+            segment: None,
+            target: g.target,
+            direction: g.direction,
+            value: None,
+            gap: None,
+            status: crate::metrics::goals::GoalState::NoData,
+            gap_history: vec![],
+            trend: None,
+            goal: g,
+        };
+        use crate::metrics::goals::GoalKpi;
+        s.view = Some(Arc::new(View {
+            generation: 0,
+            snapshot: crate::metrics::Snapshot::empty(&s.period()),
+            trend: Trend::default(),
+            goals: vec![status(goal(GoalKpi::Nps)), status(goal(GoalKpi::ChurnRate))],
+            alerts: vec![
+                alert(Jump::Tickets, Some("C7"), None),
+                alert(Jump::Goals, None, Some("churn_rate")),
+                alert(Jump::Trends, None, Some("churn_rate")),
+            ],
+        }));
+        s.compare = true;
+        update(&mut s, Action::Goals);
+        assert_eq!((s.focus, s.compare), (Pane::Goals, false));
+        update(&mut s, Action::Alerts);
+        assert_eq!(s.focus, Pane::Alerts);
+        // A ticket alert with a customer opens the customer.
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            Some(Effect::OpenCustomer("C7".into()))
+        );
+        // A goal alert focuses the goal's row in the Goals pane.
+        update(&mut s, Action::Down);
+        assert_eq!(update(&mut s, Action::Enter), None);
+        assert_eq!((s.focus, s.scroll_of(Pane::Goals)), (Pane::Goals, 1));
+        // A churn alert goes to the trends.
+        update(&mut s, Action::Alerts);
+        update(&mut s, Action::Down);
+        update(&mut s, Action::Down);
+        assert_eq!(s.scroll_of(Pane::Alerts), 2);
+        update(&mut s, Action::Enter);
+        assert_eq!(s.focus, Pane::Trends);
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::state::{Choices, View};
 use crate::data::{self, Dataset, LoadReport, Scales, Sources};
+use crate::metrics::alerts::AlertRules;
 use crate::metrics::customer::{CustomerView, customer_view};
+use crate::metrics::goals::Goal;
 use crate::metrics::{Engine, Granularity, Query, periods_over_data};
 
 pub enum Request {
@@ -50,13 +52,22 @@ pub fn choices(ds: &Dataset, g: Granularity) -> Choices {
     Choices { segments, cohorts }
 }
 
-fn view(engine: &Engine, generation: u64, q: &Query) -> Result<View, String> {
+/// What a view needs besides the query: goals and alert rules from the config.
+pub struct Watch {
+    pub goals: Vec<Goal>,
+    pub rules: AlertRules,
+}
+
+pub fn view(engine: &Engine, generation: u64, q: &Query, watch: &Watch) -> Result<View, String> {
     let snapshot = engine.compute(q).map_err(|e| e.to_string())?;
     let trend = engine.trend(q, 12).map_err(|e| e.to_string())?;
+    let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
     Ok(View {
         generation,
-        snapshot,
+        snapshot: report.snapshot,
         trend,
+        goals: report.goals,
+        alerts: report.alerts,
     })
 }
 
@@ -69,6 +80,8 @@ pub struct Setup {
     pub granularity: Granularity,
     pub window: Option<u32>,
     pub threshold: f64,
+    pub goals: Vec<Goal>,
+    pub rules: AlertRules,
 }
 
 pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
@@ -79,7 +92,10 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         granularity,
         window,
         threshold,
+        goals,
+        rules,
     } = setup;
+    let watch = Watch { goals, rules };
     let mut current: Option<Arc<Dataset>> = None;
     loop {
         let started = Instant::now();
@@ -119,7 +135,7 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         let stop = std::thread::scope(|scope| {
             // Precompute the other granularities while requests are answered.
             scope.spawn(|| engine.warm(window, threshold, scales));
-            serve(&engine, &requests, &replies)
+            serve(&engine, &requests, &replies, &watch)
         });
         if stop {
             return;
@@ -128,7 +144,12 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
 }
 
 /// Answers requests until a reload (false) or until the channel closes (true).
-fn serve(engine: &Engine, requests: &Receiver<Request>, replies: &Sender<Reply>) -> bool {
+fn serve(
+    engine: &Engine,
+    requests: &Receiver<Request>,
+    replies: &Sender<Reply>,
+    watch: &Watch,
+) -> bool {
     loop {
         let Ok(mut req) = requests.recv() else {
             return true;
@@ -138,7 +159,7 @@ fn serve(engine: &Engine, requests: &Receiver<Request>, replies: &Sender<Reply>)
             match requests.try_recv() {
                 Ok(next @ Request::Compute(..)) => req = next,
                 Ok(other) => {
-                    handle(engine, replies, req);
+                    handle(engine, replies, req, watch);
                     req = other;
                     break;
                 }
@@ -148,13 +169,13 @@ fn serve(engine: &Engine, requests: &Receiver<Request>, replies: &Sender<Reply>)
         if let Request::Reload = req {
             return false;
         }
-        handle(engine, replies, req);
+        handle(engine, replies, req, watch);
     }
 }
 
-fn handle(engine: &Engine, replies: &Sender<Reply>, req: Request) {
+fn handle(engine: &Engine, replies: &Sender<Reply>, req: Request, watch: &Watch) {
     let reply = match req {
-        Request::Compute(generation, q) => match view(engine, generation, &q) {
+        Request::Compute(generation, q) => match view(engine, generation, &q, watch) {
             Ok(v) => Reply::View(Box::new(v)),
             Err(e) => Reply::Failed(generation, e),
         },

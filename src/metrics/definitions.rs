@@ -135,4 +135,14 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
         "Churn window",
         "a customer leaves the base after this many days without a purchase (3 typical cycles)",
     ),
+    (
+        "goals",
+        "Goals",
+        "targets from [goals] in the config: on track when met, at risk when short by at most the tolerance (10 % of the target unless set), off track beyond; gap ≥ 0 means met; the bars show the gap over the last 6 periods and the arrow whether it is closing (↑), widening (↓) or steady (→) against the oldest of them",
+    ),
+    (
+        "alerts",
+        "Alerts",
+        "rules from [alerts] in the config: tickets unsolved over 48 h, goals off track, NPS falling by more than its margin of error, churn rising 3 periods in a row, customers newly at risk with over 1000 at stake",
+    ),
 ];

@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Sparkline, Table};
 
 use super::Theme;
 use super::format::{self, NONE};
-use crate::app::state::{Pane, State};
+use crate::app::state::{Pane, State, View};
+use crate::metrics::alerts::Severity;
+use crate::metrics::goals::{GapTrend, GoalKpi, GoalState, GoalStatus};
 use crate::metrics::{Kpis, Snapshot};
 
 fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
@@ -65,6 +67,16 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some((a, b)) = &state.data_range {
         first.push(Span::styled(format!("  data {a} .. {b}"), theme.dim()));
     }
+    if let Some(v) = state.view.as_deref() {
+        let n = v.alerts.len();
+        if n > 0 {
+            let critical = v.alerts.iter().any(|a| a.severity == Severity::Critical);
+            first.push(Span::styled(
+                format!("  ⚠ {n} alert{}", if n == 1 { "" } else { "s" }),
+                theme.fg(if critical { theme.bad } else { theme.warn }),
+            ));
+        }
+    }
     if state.stale() {
         first.push(Span::styled("  ⟳ computing", theme.fg(theme.warn)));
     }
@@ -98,7 +110,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(vec![Line::from(first), second]), area);
 }
 
-struct Tile {
+struct Tile<'a> {
     name: &'static str,
     value: Option<f64>,
     /// (low, high) of the gauge.
@@ -107,6 +119,8 @@ struct Tile {
     previous: Option<f64>,
     year_ago: Option<f64>,
     note: Option<&'static str>,
+    /// The view's goal on this KPI (without a segment), if one is set.
+    goal: Option<&'a GoalStatus>,
 }
 
 fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
@@ -124,10 +138,11 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
     let ratio = t.value.map_or(0.0, |v| {
         ((v - t.range.0) / (t.range.1 - t.range.0)).clamp(0.0, 1.0)
     });
-    let style = if dim {
-        theme.dim()
-    } else {
-        theme.fg(theme.accent)
+    // With a goal, the gauge takes the status colour and the target is marked on it.
+    let style = match (dim, t.goal) {
+        (true, _) => theme.dim(),
+        (false, Some(g)) => goal_style(g.status, theme).1,
+        (false, None) => theme.fg(theme.accent),
     };
     frame.render_widget(
         Gauge::default()
@@ -137,6 +152,13 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
             .use_unicode(true),
         top,
     );
+    if let Some(g) = t.goal {
+        let at = ((g.target - t.range.0) / (t.range.1 - t.range.0)).clamp(0.0, 1.0);
+        let x = top.x + (at * f64::from(top.width.saturating_sub(1))).round() as u16;
+        if let Some(cell) = frame.buffer_mut().cell_mut((x, top.y)) {
+            cell.set_symbol("┃").set_style(theme.fg(theme.text));
+        }
+    }
     let (mut dp, vp) = format::points(t.value, t.previous);
     let (mut dy, vy) = format::points(t.value, t.year_ago);
     if t.range.0 < 0.0 {
@@ -144,8 +166,17 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
         dp = dp.replace("pp", "pts");
         dy = dy.replace("pp", "pts");
     }
+    // The goal, compact: its mark and target.
+    let goal = t.goal.map(|g| {
+        let (mark, style) = goal_style(g.status, theme);
+        (
+            format!(" {mark}{}", crate::report::goal_target(g).replace(' ', "")),
+            style,
+        )
+    });
+    let goal_len = goal.as_ref().map_or(0, |(g, _)| g.chars().count());
     // Narrow tiles drop the words and keep both changes (previous first, then a year ago).
-    let wide = bottom.width as usize >= dp.chars().count() + dy.chars().count() + 9;
+    let wide = bottom.width as usize >= dp.chars().count() + dy.chars().count() + 9 + goal_len;
     let mut spans = vec![
         Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
         Span::styled(if wide { "prev " } else { "" }, theme.dim()),
@@ -154,6 +185,9 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
     ];
     if let Some(n) = t.note {
         spans.push(Span::styled(format!(" {n}"), theme.fg(theme.warn)));
+    }
+    if let Some((g, style)) = goal {
+        spans.push(Span::styled(g, style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
 }
@@ -169,6 +203,13 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
     let (n, np, ny) = get(nps);
     let (x, xp, xy) = get(csat);
     let significant = s.kpis.nps.as_ref().is_some_and(|n| n.change_significant);
+    let goal = |k: GoalKpi| {
+        state.view.as_deref().and_then(|v| {
+            v.goals
+                .iter()
+                .find(|g| g.goal.kpi == k && g.segment.is_none())
+        })
+    };
     let tiles = [
         Tile {
             name: "Retention",
@@ -178,6 +219,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             previous: rp,
             year_ago: ry,
             note: None,
+            goal: goal(GoalKpi::RetentionRate),
         },
         Tile {
             name: "Churn",
@@ -187,6 +229,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             previous: cp,
             year_ago: cy,
             note: None,
+            goal: goal(GoalKpi::ChurnRate),
         },
         Tile {
             name: "NPS",
@@ -196,6 +239,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             previous: np,
             year_ago: ny,
             note: significant.then_some("significant"),
+            goal: goal(GoalKpi::Nps),
         },
         Tile {
             name: "CSAT",
@@ -205,6 +249,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             previous: xp,
             year_ago: xy,
             note: None,
+            goal: goal(GoalKpi::Csat),
         },
     ];
     let cols = Layout::horizontal([Constraint::Ratio(1, 4); 4]).split(area);
@@ -237,7 +282,188 @@ pub fn pane(frame: &mut Frame, area: Rect, pane: Pane, state: &State, theme: &Th
         Pane::Tickets => tickets(frame, inner, s, state.scroll_of(pane), theme, text),
         Pane::Cohorts => cohorts(frame, inner, s, state.scroll_of(pane), theme),
         Pane::Risk => risk(frame, inner, s, state.scroll_of(pane), focused, theme, text),
+        Pane::Goals => goals(
+            frame,
+            inner,
+            view,
+            state.scroll_of(pane),
+            focused,
+            theme,
+            text,
+        ),
+        Pane::Alerts => alerts(
+            frame,
+            inner,
+            view,
+            state.scroll_of(pane),
+            focused,
+            theme,
+            text,
+        ),
     }
+}
+
+/// The mark and colour of a goal's status (the mark stands alone without colour).
+pub fn goal_style(status: GoalState, theme: &Theme) -> (&'static str, Style) {
+    match status {
+        GoalState::OnTrack => ("✓", theme.fg(theme.good)),
+        GoalState::AtRisk => ("!", theme.fg(theme.warn)),
+        GoalState::OffTrack => ("✗", theme.fg(theme.bad)),
+        GoalState::NoData => ("·", theme.dim()),
+    }
+}
+
+/// Values as a row of block characters (gaps over the last periods).
+fn blocks(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    let (lo, hi) = known
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(v) if hi > lo => BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize],
+            Some(_) => BARS[3],
+        })
+        .collect()
+}
+
+/// Rows shown from `selected` so that it stays visible.
+fn window(selected: usize, visible: usize) -> usize {
+    selected.saturating_sub(visible.saturating_sub(1))
+}
+
+fn goals(
+    frame: &mut Frame,
+    area: Rect,
+    view: &View,
+    selected: usize,
+    focused: bool,
+    theme: &Theme,
+    text: Style,
+) {
+    if view.goals.is_empty() {
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::from(Span::styled("No goals set.", text)),
+                Line::from(Span::styled(
+                    "Add targets under [goals] in the config file, e.g. retention_rate = 85, churn_rate = { max = 5 } (holdfast config --path shows where it is).",
+                    theme.dim(),
+                )),
+            ])
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    let offset = window(selected, visible);
+    let header =
+        Row::new(["goal", "target", "value", "gap", "status", "gap trend"]).style(theme.dim());
+    let rows: Vec<Row> = view
+        .goals
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, g)| {
+            let (mark, style) = goal_style(g.status, theme);
+            let name = match &g.segment {
+                Some(seg) => format!("{} {seg}", g.goal.kpi.label()),
+                None => g.goal.kpi.label().to_string(),
+            };
+            let row = Row::new(vec![
+                Cell::from(name),
+                Cell::from(Line::from(crate::report::goal_target(g)).right_aligned()),
+                Cell::from(Line::from(crate::report::goal_value(g.value, g)).right_aligned()),
+                Cell::from(
+                    Line::from(match g.gap {
+                        Some(x) => format!("{x:+.1}"),
+                        None => NONE.to_string(),
+                    })
+                    .right_aligned(),
+                ),
+                Cell::from(Span::styled(format!("{mark} {}", g.status.label()), style)),
+                Cell::from(format!(
+                    "{} {}",
+                    blocks(&g.gap_history),
+                    match g.trend {
+                        Some(GapTrend::Closing) => "↑",
+                        Some(GapTrend::Widening) => "↓",
+                        Some(GapTrend::Steady) => "→",
+                        None => "",
+                    }
+                )),
+            ]);
+            if focused && i == selected {
+                row.style(theme.selected())
+            } else {
+                row.style(text)
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Min(10),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(11),
+        Constraint::Length(9),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}
+
+fn alerts(
+    frame: &mut Frame,
+    area: Rect,
+    view: &View,
+    selected: usize,
+    focused: bool,
+    theme: &Theme,
+    text: Style,
+) {
+    if view.alerts.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "No alerts: nothing needs attention in this period.",
+                theme.dim(),
+            )),
+            area,
+        );
+        return;
+    }
+    let visible = area.height as usize;
+    let offset = window(selected, visible);
+    let lines: Vec<Line> = view
+        .alerts
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, a)| {
+            let (mark, style) = match a.severity {
+                Severity::Critical => ("✗", theme.fg(theme.bad)),
+                Severity::Warning => ("!", theme.fg(theme.warn)),
+            };
+            let line = Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::styled(a.message.clone(), text),
+            ]);
+            if focused && i == selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn scaled(values: &[Option<f64>]) -> Vec<Option<u64>> {

@@ -1,0 +1,339 @@
+//! Alerts: rules from the `[alerts]` section of the config, checked for the
+//! period on screen (or given to `report`).
+//!
+//! - `ticket_open_hours` (48): a ticket still unsolved that many hours after
+//!   it was created, as of the end of the period, or of the data when the
+//!   period runs past it (the latest instant any loaded file holds).
+//! - `kpi_off_goal` (true): a goal whose status is `off_track`.
+//! - `nps_drop` (true): NPS lower than in the previous period by more than
+//!   the margin of error of the change (kpi-spec's significance test).
+//! - `churn_rising_periods` (3): churn higher than the period before in each
+//!   of the last that many periods.
+//! - `at_risk_revenue` (1000): a customer on the at-risk list who was not on
+//!   it in the previous period, with more revenue at stake than this.
+//!
+//! A rule set to 0 (or false) is off.
+
+use serde::{Deserialize, Serialize};
+
+use super::goals::{GoalState, GoalStatus};
+use super::{Engine, Query, Snapshot};
+use crate::data::parse::Day;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertRules {
+    pub ticket_open_hours: f64,
+    pub kpi_off_goal: bool,
+    pub nps_drop: bool,
+    pub churn_rising_periods: u32,
+    pub at_risk_revenue: f64,
+}
+
+impl Default for AlertRules {
+    fn default() -> Self {
+        AlertRules {
+            ticket_open_hours: 48.0,
+            kpi_off_goal: true,
+            nps_drop: true,
+            churn_rising_periods: 3,
+            at_risk_revenue: 1000.0,
+        }
+    }
+}
+
+impl AlertRules {
+    /// Checks the values serde cannot; errors name the key.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, v) in [
+            ("alerts.ticket_open_hours", self.ticket_open_hours),
+            ("alerts.at_risk_revenue", self.at_risk_revenue),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{key} must be a number ≥ 0 (0 turns the rule off)"));
+            }
+        }
+        if self.churn_rising_periods > 24 {
+            return Err(
+                "alerts.churn_rising_periods must be 24 or fewer (0 turns the rule off)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    TicketOpen,
+    KpiOffGoal,
+    NpsDrop,
+    ChurnRising,
+    AtRiskCustomer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+/// Where the dashboard jumps from an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Jump {
+    Tickets,
+    Goals,
+    Nps,
+    Trends,
+    Risk,
+}
+
+/// One alert that fired: what `report` prints under `alerts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub message: String,
+    /// The pane it concerns.
+    pub pane: Jump,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<&'static str>,
+}
+
+/// Ticket alerts listed one by one, oldest first; the rest are summed up in one.
+pub const MAX_TICKET_ALERTS: usize = 20;
+
+fn day_end(d: Day) -> i64 {
+    (i64::from(d) + 1) * 86_400
+}
+
+fn hours(h: f64) -> String {
+    if h >= 96.0 {
+        format!("{:.0} days", (h / 24.0).floor())
+    } else {
+        format!("{:.0} h", h.floor())
+    }
+}
+
+fn number(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// The instant "now" for ticket ages: the end of the period, or the latest
+/// instant the data holds when that comes first.
+pub fn as_of(engine: &Engine, q: &Query) -> Option<i64> {
+    let ix = &engine.dataset().index;
+    let mut latest: Option<i64> = None;
+    let mut see = |t: i64| latest = Some(latest.map_or(t, |l: i64| l.max(t)));
+    for t in &ix.tickets {
+        see(t.created);
+        t.first_response.into_iter().for_each(&mut see);
+        t.solved.into_iter().for_each(&mut see);
+    }
+    if let Some(d) = ix.last_row_day {
+        see(day_end(d));
+    }
+    if let Some(&d) = ix.response_day.iter().max() {
+        see(day_end(d));
+    }
+    let end = i64::from(q.period.end()) * 86_400;
+    latest.map(|l| l.min(end))
+}
+
+/// Checks every rule for the query's period.
+pub fn evaluate(
+    engine: &Engine,
+    q: &Query,
+    snapshot: &Snapshot,
+    goals: &[GoalStatus],
+    rules: &AlertRules,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let alert = |rule, severity, message: String, pane| Alert {
+        rule,
+        severity,
+        message,
+        pane,
+        customer_id: None,
+        ticket_id: None,
+        kpi: None,
+    };
+
+    // Tickets unsolved too long.
+    if rules.ticket_open_hours > 0.0 {
+        if let (Some(now), Ok(kept)) = (as_of(engine, q), engine.ticket_kept(q)) {
+            let ix = &engine.dataset().index;
+            let limit = rules.ticket_open_hours * 3600.0;
+            let mut open: Vec<usize> = (0..ix.tickets.len())
+                .filter(|&i| {
+                    let t = &ix.tickets[i];
+                    t.created <= now
+                        && t.solved.is_none_or(|s| s > now)
+                        && (now - t.created) as f64 > limit
+                        && kept(i)
+                })
+                .collect();
+            open.sort_by_key(|&i| (ix.tickets[i].created, i));
+            for &i in open.iter().take(MAX_TICKET_ALERTS) {
+                let t = &ix.tickets[i];
+                let age = (now - t.created) as f64 / 3600.0;
+                let customer = t.customer.map(|c| ix.customers[c as usize].clone());
+                let mut a = alert(
+                    Rule::TicketOpen,
+                    if age > 2.0 * rules.ticket_open_hours {
+                        Severity::Critical
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "Ticket {} unsolved for {} (limit {}){}",
+                        t.id,
+                        hours(age),
+                        hours(rules.ticket_open_hours),
+                        customer
+                            .as_ref()
+                            .map(|c| format!(", customer {c}"))
+                            .unwrap_or_default()
+                    ),
+                    Jump::Tickets,
+                );
+                a.ticket_id = Some(t.id.clone());
+                a.customer_id = customer;
+                out.push(a);
+            }
+            if open.len() > MAX_TICKET_ALERTS {
+                out.push(alert(
+                    Rule::TicketOpen,
+                    Severity::Warning,
+                    format!(
+                        "{} more tickets unsolved for over {}",
+                        open.len() - MAX_TICKET_ALERTS,
+                        hours(rules.ticket_open_hours)
+                    ),
+                    Jump::Tickets,
+                ));
+            }
+        }
+    }
+
+    // Goals off track.
+    if rules.kpi_off_goal {
+        for g in goals.iter().filter(|g| g.status == GoalState::OffTrack) {
+            let unit = if g.goal.kpi.is_percent() { " %" } else { "" };
+            let sign = match g.direction {
+                super::goals::Direction::Min => "≥",
+                super::goals::Direction::Max => "≤",
+            };
+            let mut a = alert(
+                Rule::KpiOffGoal,
+                Severity::Warning,
+                format!(
+                    "{}{} is {}{unit}, off its goal of {sign} {}{unit}",
+                    g.goal.kpi.label(),
+                    g.segment
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    g.value.map_or("–".into(), number),
+                    number(g.target)
+                ),
+                Jump::Goals,
+            );
+            a.kpi = Some(g.kpi);
+            out.push(a);
+        }
+    }
+
+    // NPS falling by more than its margin of error.
+    if rules.nps_drop {
+        let now = snapshot.kpis.nps.as_ref();
+        let before = snapshot
+            .previous
+            .as_ref()
+            .and_then(|p| p.kpis.nps.as_ref())
+            .and_then(|n| n.score);
+        if let (Some(n), Some(b)) = (now, before) {
+            if let Some(s) = n.score {
+                if s < b && n.change_significant {
+                    let mut a = alert(
+                        Rule::NpsDrop,
+                        Severity::Warning,
+                        format!(
+                            "NPS fell from {} to {}, more than the margin of error",
+                            number(b),
+                            number(s)
+                        ),
+                        Jump::Nps,
+                    );
+                    a.kpi = Some("nps");
+                    out.push(a);
+                }
+            }
+        }
+    }
+
+    // Churn rising n periods in a row.
+    let n = rules.churn_rising_periods as usize;
+    if n > 0 {
+        if let Ok(h) = engine.history(q, n + 1) {
+            let churn: Option<Vec<f64>> = h.iter().map(|(_, k)| k.churn_rate).collect();
+            if let Some(c) = churn {
+                if c.windows(2).all(|w| w[1] > w[0]) {
+                    let path: Vec<String> = c.iter().map(|v| number(*v)).collect();
+                    let mut a = alert(
+                        Rule::ChurnRising,
+                        Severity::Warning,
+                        format!("Churn rose {n} periods in a row: {} %", path.join(" → ")),
+                        Jump::Trends,
+                    );
+                    a.kpi = Some("churn_rate");
+                    out.push(a);
+                }
+            }
+        }
+    }
+
+    // Customers with much at stake newly at risk.
+    if rules.at_risk_revenue > 0.0 {
+        let before: std::collections::HashSet<String> = engine
+            .churn_risk_of(q, &q.period.previous())
+            .map(|l| l.iter().map(|r| r.customer_id.clone()).collect())
+            .unwrap_or_default();
+        let mut new: Vec<_> = snapshot
+            .churn_risk
+            .iter()
+            .filter(|r| r.revenue_at_stake > rules.at_risk_revenue)
+            .filter(|r| !before.contains(&r.customer_id))
+            .collect();
+        new.sort_by(|a, b| {
+            b.revenue_at_stake
+                .total_cmp(&a.revenue_at_stake)
+                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        });
+        for r in new {
+            let mut a = alert(
+                Rule::AtRiskCustomer,
+                Severity::Warning,
+                format!(
+                    "Customer {} is newly at risk with {:.2} at stake",
+                    r.customer_id, r.revenue_at_stake
+                ),
+                Jump::Risk,
+            );
+            a.customer_id = Some(r.customer_id.clone());
+            out.push(a);
+        }
+    }
+    out
+}
