@@ -226,3 +226,39 @@ fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
     let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
     assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
 }
+
+/// `holdfast demo` on a fresh machine: no config (HOME and XDG point nowhere),
+/// the bundled data, captions that move on by themselves, any key hands over.
+#[test]
+fn the_demo_presents_itself_and_any_key_hands_over() {
+    let s = start("hf-e2e-demo");
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let cmd = format!(
+        "cd /tmp && HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} demo --interval 1; echo HOLDFAST_EXIT=$?"
+    );
+    keys(&s, &[&cmd, "Enter"]);
+    let first = wait_for(&s, "demo · any key takes over");
+    assert!(first.contains("Retention"), "{first}");
+    // It moves on by itself: the Customers pane's caption follows the Trends one.
+    let later = wait_for(&s, "Customers & revenue — Who stayed");
+    assert!(
+        later.contains("⚠"),
+        "the demo's alerts are counted:\n{later}"
+    );
+    // Goals come with the demo (no config needed) and show on the tiles.
+    wait_for(&s, "Goals — Targets from the config");
+    keys(&s, &["Space"]);
+    wait_for(&s, "demo stopped: the dashboard is yours");
+    let caption_seen_after = {
+        std::thread::sleep(Duration::from_millis(2500));
+        screen(&s)
+    };
+    assert!(
+        !caption_seen_after.contains("demo · any key takes over"),
+        "the caption is gone and stays gone:\n{caption_seen_after}"
+    );
+    keys(&s, &["q"]);
+    let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
+    assert_restored(&s);
+}
