@@ -332,8 +332,9 @@ impl Index {
         let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
         let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
         drop((days_in, amounts_in));
-        // One piece, for constant-time access by row.
-        let order_ids = str_column(orders, schema::ORDER_ID)?.rechunk().into_owned();
+        // Read by row only to confirm equal hashes (rows of one order), so
+        // the column is not copied into one piece.
+        let order_ids = str_column(orders, schema::ORDER_ID)?;
         // Each row's order id hashed in one sequential pass (0 = no id), then put
         // in customer order: rows are told apart by hash, and only rows whose
         // hashes match read and compare their ids.
@@ -348,7 +349,7 @@ impl Index {
         // Segment values are read where needed, without a String per row.
         let seg_cols: Vec<StringChunked> = seg_names
             .iter()
-            .map(|n| str_rows(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
+            .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
             .collect::<Result<_, _>>()?;
 
         step("orders grouped");
