@@ -1105,18 +1105,10 @@ impl<'d> Engine<'d> {
     /// Computes every KPI of the query's period, its previous period and the
     /// same period a year ago, the cohort table and the churn-risk list.
     pub fn compute(&self, q: &Query) -> Result<Snapshot, MetricsError> {
-        let ix = &self.ds.index;
-        let masks = self.masks(q)?;
-        let (cycle, w) = churn_window(ix, q.churn_window);
         let p = q.period;
-        let tl = self.timeline(p.granularity, w);
-        let ctx = Ctx {
-            ix,
-            tl: &tl,
-            masks: &masks,
-            scales: q.scales,
-            parts: (!self.no_parts).then_some(&self.parts),
-        };
+        let prepared = self.prepare(q, p.granularity)?;
+        let (cycle, w, tl) = (prepared.cycle, prepared.window, &prepared.tl);
+        let ctx = self.ctx(&prepared, q.scales);
         let cycle_warning = cycle.and_then(|c| {
             let required = 3.0 * c;
             (f64::from(p.days()) < required).then(|| CycleWarning {
@@ -1161,7 +1153,7 @@ impl<'d> Engine<'d> {
                 &p,
                 cycle,
                 q.at_risk_threshold,
-                &self.risk_candidates(&tl, cycle, q.at_risk_threshold),
+                &self.risk_candidates(tl, cycle, q.at_risk_threshold),
             ),
             data_quality: self.ds.reports.clone(),
         })
@@ -1180,24 +1172,41 @@ pub struct Trend {
     pub tickets: Vec<u64>,
 }
 
+/// What a query's computations share: the filter masks, the churn window
+/// (and the purchase cycle it came from) and the timeline of a granularity.
+struct Prepared {
+    masks: Arc<Masks>,
+    cycle: Option<f64>,
+    window: u32,
+    tl: Arc<Timeline>,
+}
+
 impl Engine<'_> {
+    fn prepare(&self, q: &Query, g: Granularity) -> Result<Prepared, MetricsError> {
+        let masks = self.masks(q)?;
+        let (cycle, window) = churn_window(&self.ds.index, q.churn_window);
+        Ok(Prepared {
+            masks,
+            cycle,
+            window,
+            tl: self.timeline(g, window),
+        })
+    }
+
+    fn ctx<'a>(&'a self, p: &'a Prepared, scales: Scales) -> Ctx<'a> {
+        Ctx {
+            ix: &self.ds.index,
+            tl: &p.tl,
+            masks: &p.masks,
+            scales,
+            parts: (!self.no_parts).then_some(&self.parts),
+        }
+    }
+
     /// KPIs of the `n` periods ending with the query's.
     pub fn trend(&self, q: &Query, n: usize) -> Result<Trend, MetricsError> {
-        let ix = &self.ds.index;
-        let masks = self.masks(q)?;
-        let (_, w) = churn_window(ix, q.churn_window);
-        let tl = self.timeline(q.period.granularity, w);
-        let ctx = Ctx {
-            ix,
-            tl: &tl,
-            masks: &masks,
-            scales: q.scales,
-            parts: (!self.no_parts).then_some(&self.parts),
-        };
         let mut t = Trend::default();
-        for k in (0..n as i32).rev() {
-            let p = q.period.shift(-k);
-            let kp = ctx.kpis(&p);
+        for (p, kp) in self.history(q, n)? {
             t.labels.push(p.label());
             t.retention.push(kp.retention_rate);
             t.churn.push(kp.churn_rate);
@@ -1208,21 +1217,11 @@ impl Engine<'_> {
         }
         Ok(t)
     }
-}
 
-impl Engine<'_> {
     /// The KPIs of the last `n` periods up to the query's, oldest first.
     pub fn history(&self, q: &Query, n: usize) -> Result<Vec<(Period, Kpis)>, MetricsError> {
-        let masks = self.masks(q)?;
-        let (_, w) = churn_window(&self.ds.index, q.churn_window);
-        let tl = self.timeline(q.period.granularity, w);
-        let ctx = Ctx {
-            ix: &self.ds.index,
-            tl: &tl,
-            masks: &masks,
-            scales: q.scales,
-            parts: (!self.no_parts).then_some(&self.parts),
-        };
+        let prepared = self.prepare(q, q.period.granularity)?;
+        let ctx = self.ctx(&prepared, q.scales);
         Ok((0..n as i32)
             .rev()
             .map(|k| {
@@ -1234,18 +1233,10 @@ impl Engine<'_> {
 
     /// The churn-risk list of another period than the query's, same filters.
     pub fn churn_risk_of(&self, q: &Query, p: &Period) -> Result<Arc<[AtRisk]>, MetricsError> {
-        let masks = self.masks(q)?;
-        let (cycle, w) = churn_window(&self.ds.index, q.churn_window);
-        let tl = self.timeline(p.granularity, w);
-        let ctx = Ctx {
-            ix: &self.ds.index,
-            tl: &tl,
-            masks: &masks,
-            scales: q.scales,
-            parts: (!self.no_parts).then_some(&self.parts),
-        };
-        let cache = self.risk_candidates(&tl, cycle, q.at_risk_threshold);
-        Ok(ctx.churn_risk(p, cycle, q.at_risk_threshold, &cache))
+        let prepared = self.prepare(q, p.granularity)?;
+        let ctx = self.ctx(&prepared, q.scales);
+        let cache = self.risk_candidates(&prepared.tl, prepared.cycle, q.at_risk_threshold);
+        Ok(ctx.churn_risk(p, prepared.cycle, q.at_risk_threshold, &cache))
     }
 
     /// Whether the query's filters keep ticket `i` (index into `Index::tickets`).

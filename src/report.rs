@@ -45,6 +45,26 @@ enum Kind {
     Ratio,
 }
 
+impl Kind {
+    /// A value in its unit.
+    fn show(&self, v: Option<f64>) -> String {
+        match self {
+            Kind::Percent => num(v, 1, " %"),
+            Kind::Score => num(v, 1, ""),
+            Kind::Count => num(v, 0, ""),
+            Kind::Money | Kind::Ratio => num(v, 2, ""),
+        }
+    }
+
+    /// A change: points for percentages and scores, relative otherwise.
+    fn delta(&self, now: Option<f64>, then: Option<f64>) -> String {
+        match self {
+            Kind::Percent | Kind::Score => points(now, then),
+            _ => relative(now, then),
+        }
+    }
+}
+
 type Getter = fn(&Kpis) -> Option<f64>;
 
 const ROWS: &[(&str, Kind, Getter)] = &[
@@ -157,17 +177,8 @@ pub fn to_table(r: &Report) -> String {
         let now = get(&s.kpis);
         let p = prev.and_then(|b| get(&b.kpis));
         let a = ago.and_then(|b| get(&b.kpis));
-        let show = |v| match kind {
-            Kind::Percent => num(v, 1, " %"),
-            Kind::Score => num(v, 1, ""),
-            Kind::Count => num(v, 0, ""),
-            Kind::Money => num(v, 2, ""),
-            Kind::Ratio => num(v, 2, ""),
-        };
-        let delta = |then| match kind {
-            Kind::Percent | Kind::Score => points(now, then),
-            _ => relative(now, then),
-        };
+        let show = |v| kind.show(v);
+        let delta = |then| kind.delta(now, then);
         let _ = writeln!(
             out,
             "{name:<28}{:>14}{:>14}{:>11}{:>14}{:>11}",
@@ -371,17 +382,13 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             if now.is_none() && p.is_none() {
                 continue;
             }
-            let show = match kind {
-                Kind::Percent => num(now, 1, " %"),
-                Kind::Score => num(now, 1, ""),
-                Kind::Count => num(now, 0, ""),
-                Kind::Money | Kind::Ratio => num(now, 2, ""),
-            };
-            let delta = |then| match kind {
-                Kind::Percent | Kind::Score => points(now, then),
-                _ => relative(now, then),
-            };
-            let _ = writeln!(out, "| {name} | {show} | {} | {} |", delta(p), delta(a));
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {} |",
+                kind.show(now),
+                kind.delta(now, p),
+                kind.delta(now, a)
+            );
         }
         if let Some(n) = &s.kpis.nps {
             let share = |c: u64| {

@@ -127,6 +127,9 @@ pub struct Index {
     pub last_purchase_day: Option<Day>,
     pub first_row_day: Option<Day>,
     pub last_row_day: Option<Day>,
+    /// The latest instant (seconds since the epoch) any loaded file holds: ticket
+    /// events, and the end of the last order or response day.
+    pub last_instant: Option<i64>,
     /// Day gaps between consecutive distinct purchase dates, pooled over customers, sorted.
     pub gaps: Vec<i32>,
     /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
@@ -636,6 +639,15 @@ impl Index {
             ix.customer_tickets.extend(list);
             ix.ticket_start.push(ix.customer_tickets.len() as u32);
         }
+        let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
+        ix.last_instant = ix
+            .tickets
+            .iter()
+            .flat_map(|t| [Some(t.created), t.first_response, t.solved])
+            .flatten()
+            .chain(ix.last_row_day.map(day_end))
+            .chain(ix.response_day.iter().max().copied().map(day_end))
+            .max();
         Ok(ix)
     }
 }

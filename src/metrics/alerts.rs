@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 
 use super::goals::{GoalState, GoalStatus};
 use super::{Engine, Query, Snapshot};
-use crate::data::parse::Day;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -109,10 +108,6 @@ pub struct Alert {
 /// Ticket alerts listed one by one, oldest first; the rest are summed up in one.
 pub const MAX_TICKET_ALERTS: usize = 20;
 
-fn day_end(d: Day) -> i64 {
-    (i64::from(d) + 1) * 86_400
-}
-
 fn hours(h: f64) -> String {
     if h >= 96.0 {
         format!("{:.0} days", (h / 24.0).floor())
@@ -133,22 +128,8 @@ fn number(v: f64) -> String {
 /// The instant "now" for ticket ages: the end of the period, or the latest
 /// instant the data holds when that comes first.
 pub fn as_of(engine: &Engine, q: &Query) -> Option<i64> {
-    let ix = &engine.dataset().index;
-    let mut latest: Option<i64> = None;
-    let mut see = |t: i64| latest = Some(latest.map_or(t, |l: i64| l.max(t)));
-    for t in &ix.tickets {
-        see(t.created);
-        t.first_response.into_iter().for_each(&mut see);
-        t.solved.into_iter().for_each(&mut see);
-    }
-    if let Some(d) = ix.last_row_day {
-        see(day_end(d));
-    }
-    if let Some(&d) = ix.response_day.iter().max() {
-        see(day_end(d));
-    }
     let end = i64::from(q.period.end()) * 86_400;
-    latest.map(|l| l.min(end))
+    engine.dataset().index.last_instant.map(|l| l.min(end))
 }
 
 /// Checks every rule for the query's period.

@@ -1008,7 +1008,7 @@ fn risk(
         return;
     }
     let visible = area.height.saturating_sub(1) as usize;
-    let offset = selected.saturating_sub(visible.saturating_sub(1));
+    let offset = window(selected, visible);
     let header = Row::new(["customer", "overdue", "at stake", "NPS", "open"]).style(theme.dim());
     let rows: Vec<Row> = s
         .churn_risk
