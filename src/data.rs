@@ -11,6 +11,7 @@ pub mod orders;
 pub mod parse;
 pub mod sample;
 pub mod schema;
+pub mod snapshot;
 pub mod source;
 pub mod tickets;
 
@@ -542,6 +543,15 @@ pub fn load_with_progress(
         }
         progress(step);
     };
+    // Unchanged files reopen from the index snapshot: no parsing, no indexing.
+    let snapshot = cache_dir.and_then(|d| snapshot::locate(d, sources, scales));
+    if let Some((path, key)) = &snapshot {
+        progress("reading the index cache");
+        if let Some(ds) = snapshot::read(path, *key) {
+            progress("indexed");
+            return Ok(ds);
+        }
+    }
     progress(&format!("reading {}", sources.orders.name));
     let orders = load_source_cached(&sources.orders, scales, cache_dir)?;
     let mut reports = vec![orders.report];
@@ -556,12 +566,18 @@ pub fn load_with_progress(
     let tickets = optional(&sources.tickets)?;
     progress("indexing");
     let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
-    progress("indexed");
-    Ok(Dataset {
+    let ds = Dataset {
         order_count: orders.frame.height(),
         index,
         reports,
-    })
+    };
+    drop((orders.frame, feedback, tickets));
+    if let Some((path, key)) = &snapshot {
+        progress("writing the index cache");
+        snapshot::write(path, *key, &ds);
+    }
+    progress("indexed");
+    Ok(ds)
 }
 
 /// A canonical order row, for tests and the customer view.

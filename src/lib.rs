@@ -8,6 +8,8 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod report;
 pub mod sources;

@@ -904,3 +904,105 @@ fn parse_cache_hits_misses_on_change_and_survives_corruption() {
         vec![("unparseable order_date", 1)]
     );
 }
+
+/// Loads the three files through the caches in `cache`, returning the
+/// dataset and the steps the load went through.
+fn load_cached(
+    sources: &holdfast::data::Sources,
+    cache: &Path,
+) -> (holdfast::data::Dataset, Vec<String>) {
+    let mut steps = Vec::new();
+    let ds =
+        holdfast::data::load_with_progress(sources, Scales::default(), Some(cache), &mut |s| {
+            steps.push(s.to_string())
+        })
+        .unwrap();
+    (ds, steps)
+}
+
+/// The index with what may legitimately differ made equal: the lazily built
+/// id map is built, and NaN (no median yet) compares equal to itself.
+fn comparable(ix: &holdfast::data::index::Index) -> holdfast::data::index::Index {
+    let mut ix = ix.clone();
+    ix.customer_index("");
+    for m in &mut ix.own_median {
+        if m.is_nan() {
+            *m = -1.0;
+        }
+    }
+    ix
+}
+
+#[test]
+fn index_cache_reopens_the_same_index_and_survives_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for f in ["orders.csv", "feedback.csv", "tickets.csv"] {
+        std::fs::copy(sample.join(f), dir.path().join(f)).unwrap();
+    }
+    let spec =
+        |kind, f: &str| SourceSpec::path(kind, &dir.path().join(f), SourceOptions::default());
+    let sources = holdfast::data::Sources {
+        orders: spec(SourceKind::Orders, "orders.csv"),
+        feedback: Some(spec(SourceKind::Feedback, "feedback.csv")),
+        tickets: Some(spec(SourceKind::Tickets, "tickets.csv")),
+    };
+    let snapshots = || {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".bin"))
+            .collect::<Vec<_>>()
+    };
+    let (fresh, steps) = load_cached(&sources, &cache);
+    assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
+    assert_eq!(snapshots().len(), 1);
+    let snapshot = snapshots().remove(0);
+
+    // Reopened: no file is parsed, nothing is indexed, the index is identical.
+    let (again, steps) = load_cached(&sources, &cache);
+    assert_eq!(steps, ["reading the index cache", "indexed"]);
+    assert_eq!(comparable(&again.index), comparable(&fresh.index));
+    assert_eq!(again.reports, fresh.reports);
+    assert_eq!(again.order_count(), fresh.order_count());
+    assert!(again.index.has_feedback && again.index.has_tickets);
+    assert!(again.index.customer_index("C00625").is_some());
+    assert_eq!(
+        again.index.customer_index("C00625"),
+        fresh.index.customer_index("C00625")
+    );
+
+    // Damaged entries are ignored (the files are read again) and rewritten.
+    let bytes = std::fs::read(&snapshot).unwrap();
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    for damaged in [
+        flipped,
+        bytes[..bytes.len() / 3].to_vec(),
+        bytes[..bytes.len() - 1].to_vec(),
+        b"garbage".to_vec(),
+        Vec::new(),
+    ] {
+        std::fs::write(&snapshot, &damaged).unwrap();
+        let (ds, steps) = load_cached(&sources, &cache);
+        assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
+        assert_eq!(comparable(&ds.index), comparable(&fresh.index));
+        assert_eq!(std::fs::read(&snapshot).unwrap(), bytes, "rewritten whole");
+    }
+
+    // A changed source misses, and the entry for the same paths is replaced.
+    let tickets = dir.path().join("tickets.csv");
+    let text = std::fs::read_to_string(&tickets).unwrap();
+    let kept: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&tickets, kept.join("\n") + "\n").unwrap();
+    let (changed, steps) = load_cached(&sources, &cache);
+    assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
+    assert_eq!(changed.index.tickets.len(), 2);
+    assert_eq!(snapshots().len(), 1, "one entry per set of files");
+    let (reopened, steps) = load_cached(&sources, &cache);
+    assert_eq!(steps, ["reading the index cache", "indexed"]);
+    assert_eq!(reopened.index.tickets.len(), 2);
+}

@@ -11,10 +11,10 @@ use std::time::UNIX_EPOCH;
 use polars::prelude::*;
 
 use super::source::Origin;
-use super::{LoadReport, Loaded, Scales, SourceSpec};
+use super::{LoadReport, Loaded, Scales, SourceKind, SourceSpec};
 
 /// Bumped whenever the canonical tables or the report change shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The cache folder (`None` when the platform has none).
 pub fn default_dir() -> Option<PathBuf> {
@@ -44,8 +44,10 @@ pub fn key(spec: &SourceSpec, scales: Scales) -> Option<String> {
     Some(format!("{:016x}", h.finish()))
 }
 
+/// A load report as cached (beside the parsed table, and inside index snapshots).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct StoredReport {
+pub(super) struct StoredReport {
+    kind: SourceKind,
     file: String,
     format: String,
     preset: String,
@@ -67,10 +69,55 @@ fn format_name(s: &str) -> &'static str {
     }
 }
 
+impl From<&LoadReport> for StoredReport {
+    fn from(r: &LoadReport) -> Self {
+        StoredReport {
+            kind: r.kind,
+            file: r.file.clone(),
+            format: r.format.to_string(),
+            preset: r.preset.clone(),
+            rows: r.rows,
+            kept: r.kept,
+            rejected: r.rejected.clone(),
+            examples: r.examples.clone(),
+            examples_by_reason: r.examples_by_reason.clone(),
+            date_range: r
+                .date_range
+                .as_ref()
+                .map(|d| (d.first.clone(), d.last.clone())),
+            segments: r.segments.clone(),
+        }
+    }
+}
+
+impl From<StoredReport> for LoadReport {
+    fn from(r: StoredReport) -> Self {
+        LoadReport {
+            file: r.file,
+            source: r.kind,
+            kind: r.kind,
+            format: format_name(&r.format),
+            preset: r.preset,
+            rows: r.rows,
+            kept: r.kept,
+            rejected: r.rejected,
+            examples: r.examples,
+            examples_by_reason: r.examples_by_reason,
+            date_range: r
+                .date_range
+                .map(|(first, last)| super::DateRange { first, last }),
+            segments: r.segments,
+        }
+    }
+}
+
 /// Reads a cached entry; any problem is a miss.
 pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
     let report: StoredReport =
         serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()?;
+    if report.kind != spec.kind {
+        return None;
+    }
     let file = std::fs::File::open(dir.join(format!("{key}.parquet"))).ok()?;
     let frame = ParquetReader::new(file).finish().ok()?;
     if frame.height() as u64 != report.kept {
@@ -78,22 +125,7 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
     }
     Some(Loaded {
         frame,
-        report: LoadReport {
-            file: report.file,
-            source: spec.kind,
-            kind: spec.kind,
-            format: format_name(&report.format),
-            preset: report.preset,
-            rows: report.rows,
-            kept: report.kept,
-            rejected: report.rejected,
-            examples: report.examples,
-            examples_by_reason: report.examples_by_reason,
-            date_range: report
-                .date_range
-                .map(|(first, last)| super::DateRange { first, last }),
-            segments: report.segments,
-        },
+        report: report.into(),
     })
 }
 
@@ -102,22 +134,7 @@ pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let r = &loaded.report;
-    let stored = StoredReport {
-        file: r.file.clone(),
-        format: r.format.to_string(),
-        preset: r.preset.clone(),
-        rows: r.rows,
-        kept: r.kept,
-        rejected: r.rejected.clone(),
-        examples: r.examples.clone(),
-        examples_by_reason: r.examples_by_reason.clone(),
-        date_range: r
-            .date_range
-            .as_ref()
-            .map(|d| (d.first.clone(), d.last.clone())),
-        segments: r.segments.clone(),
-    };
+    let stored = StoredReport::from(&loaded.report);
     // Write to temporary names, then rename: a reader never sees half an entry.
     let tmp_parquet = dir.join(format!("{key}.parquet.tmp{}", std::process::id()));
     let tmp_json = dir.join(format!("{key}.json.tmp{}", std::process::id()));

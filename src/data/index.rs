@@ -60,7 +60,7 @@ pub struct Ticket {
 }
 
 /// A segment column of the orders: each customer's value (from their first purchase row).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Segment {
     pub name: String,
     pub values: Vec<String>,
@@ -68,14 +68,14 @@ pub struct Segment {
 }
 
 /// Row-level segment values of a feedback or tickets file, for rows without a customer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowSegments {
     pub columns: HashMap<String, RowSegment>,
 }
 
 /// One segment column of a file's rows, coded: `codes[row]` indexes `values`
 /// (`NO_VALUE` when the row has none).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowSegment {
     pub values: Vec<String>,
     pub codes: Vec<u32>,
@@ -101,11 +101,12 @@ impl RowSegment {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// Customer ids, in order of first appearance in the orders.
     pub customers: Vec<String>,
-    pub customer_of: HashMap<String, u32, FastHash>,
+    /// Customer index by id, built when first asked for (see `customer_index`).
+    pub customer_of: std::sync::OnceLock<HashMap<String, u32, FastHash>>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
     pub pday_start: Vec<u32>,
     pub pdays: Vec<Day>,
@@ -239,6 +240,22 @@ fn row_segments(df: &DataFrame) -> Result<RowSegments, LoadError> {
 }
 
 impl Index {
+    /// The index of the customer with this id (the map is built on first use:
+    /// an index read back from the cache does not pay for it up front).
+    pub fn customer_index(&self, id: &str) -> Option<u32> {
+        self.customer_of
+            .get_or_init(|| {
+                let mut map =
+                    HashMap::with_capacity_and_hasher(self.customers.len(), FastHash::default());
+                for (i, c) in self.customers.iter().enumerate() {
+                    map.insert(c.clone(), i as u32);
+                }
+                map
+            })
+            .get(id)
+            .copied()
+    }
+
     pub fn customer_count(&self) -> usize {
         self.customers.len()
     }
@@ -371,7 +388,8 @@ impl Index {
         // Sized up front: growing by doubling would hold up to twice the rows.
         let (n, m) = (perm.len(), names.len());
         ix.customers.reserve_exact(m);
-        ix.customer_of.reserve(m);
+        let mut customer_of: HashMap<String, u32, FastHash> = HashMap::default();
+        customer_of.reserve(m);
         ix.first_day.reserve_exact(m);
         ix.multi_day.reserve_exact(m);
         for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
@@ -391,7 +409,7 @@ impl Index {
             let (i, j) = (group_start[g], group_start[g + 1]);
             let c = ix.customers.len() as u32;
             ix.customers.push(id.to_string());
-            ix.customer_of.insert(id.to_string(), c);
+            customer_of.insert(id.to_string(), c);
             let mut first: Option<usize> = None;
             let mut running = 0i64;
             local_orders.clear();
@@ -546,7 +564,7 @@ impl Index {
                     day: day_at(i),
                     score: score.get(i).unwrap_or(0.0),
                     survey,
-                    customer: customer.get(i).and_then(|c| ix.customer_of.get(c).copied()),
+                    customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
                     has_customer_id: customer.get(i).is_some(),
                     comment: comment.get(i).map(String::from),
                 });
@@ -604,7 +622,7 @@ impl Index {
                     first_response: first.get(i),
                     solved: solved.get(i),
                     solved_day: solved_day.get(i),
-                    customer: customer.get(i).and_then(|c| ix.customer_of.get(c).copied()),
+                    customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
                     has_customer_id: customer.get(i).is_some(),
                     category: category_code,
                     rating,
@@ -648,6 +666,7 @@ impl Index {
             .chain(ix.last_row_day.map(day_end))
             .chain(ix.response_day.iter().max().copied().map(day_end))
             .max();
+        ix.customer_of = customer_of.into();
         Ok(ix)
     }
 }

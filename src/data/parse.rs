@@ -476,6 +476,15 @@ fn parse_offset(c: &mut Cursor) -> Option<Option<i32>> {
 /// A duration cell: decimal number (`1.5`) or `HH:MM[:SS]`, in the unit given
 /// by `unit_secs` for the decimal form. Returns seconds.
 pub fn parse_duration(input: &str, unit_secs: f64) -> Option<i64> {
+    let secs = parse_duration_unbounded(input, unit_secs)?;
+    (secs <= MAX_DURATION_SECS).then_some(secs)
+}
+
+/// The longest duration a cell may hold: a hundred years. Anything longer
+/// is not a response time (and would overflow when added to an instant).
+pub const MAX_DURATION_SECS: i64 = 100 * 366 * 86_400;
+
+fn parse_duration_unbounded(input: &str, unit_secs: f64) -> Option<i64> {
     let s = input.trim();
     if s.is_empty() {
         return None;
@@ -492,7 +501,10 @@ pub fn parse_duration(input: &str, unit_secs: f64) -> Option<i64> {
         } else {
             0
         };
-        if h < 0 || !(0..60).contains(&m) || !(0..=60).contains(&sec) {
+        if !(0..=MAX_DURATION_SECS / 3600).contains(&h)
+            || !(0..60).contains(&m)
+            || !(0..=60).contains(&sec)
+        {
             return None;
         }
         return Some(h * 3600 + m * 60 + sec);
@@ -954,6 +966,12 @@ mod tests {
         assert_eq!(parse_duration("01:30:00", 3600.0), Some(5400));
         assert_eq!(parse_duration("-1", 60.0), None);
         assert_eq!(parse_duration("x", 60.0), None);
+        // Found by fuzzing: a duration longer than a century is refused
+        // rather than overflowing the instant it is added to.
+        assert_eq!(parse_duration("99999999999999999999:00:00", 60.0), None);
+        assert_eq!(parse_duration("3619000000000:00:00", 60.0), None);
+        assert_eq!(parse_duration("1e300", 60.0), None);
+        assert_eq!(parse_duration("876600:00", 60.0), Some(876_600 * 3600));
     }
 
     #[test]

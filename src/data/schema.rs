@@ -30,7 +30,9 @@ pub const SATISFACTION: &str = "satisfaction";
 pub const LINE: &str = "line";
 pub const SEGMENT_PREFIX: &str = "seg:";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Orders,

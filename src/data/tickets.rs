@@ -231,7 +231,12 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                         .ok_or("unparseable first_response_at")?
                         .instant(),
                 ),
-                Response::After(secs) => Some(created.instant() + secs),
+                Response::After(secs) => Some(
+                    created
+                        .instant()
+                        .checked_add(secs)
+                        .ok_or("unparseable first_response_at")?,
+                ),
             };
             let solved = match p.solved {
                 Some(s) => Some(s.resolve(order).ok_or("unparseable solved_at")?),

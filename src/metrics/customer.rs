@@ -86,7 +86,7 @@ pub fn customer_view(
     id: &str,
 ) -> Result<Option<CustomerView>, MetricsError> {
     let ix = &ds.index;
-    let Some(&c32) = ix.customer_of.get(id) else {
+    let Some(c32) = ix.customer_index(id) else {
         return Ok(None);
     };
     let c = c32 as usize;

@@ -1,0 +1,803 @@
+//! A cache of the built index, so that reopening unchanged files skips
+//! parsing and indexing altogether: the index's vectors written as raw
+//! little-endian columns, with the load reports, behind a header that names
+//! the exact source files (path, size, modification time, options) and a
+//! checksum of every byte. One entry per set of source paths; a changed file,
+//! a truncated or corrupt entry, or an entry from another version is a miss,
+//! and the entry is rebuilt. Source files are never written.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::index::{Index, Rating, Response, RowSegment, RowSegments, Segment, Ticket};
+use super::parse::Day;
+use super::schema::Survey;
+use super::{Dataset, LoadReport, Scales, Sources, cache};
+
+const MAGIC: &[u8; 8] = b"HFINDEX\0";
+/// Bumped whenever the index or this layout changes.
+const FORMAT: u32 = 1;
+/// Elements converted per step; writer and reader checksum the same steps.
+const CHUNK: usize = 1 << 14;
+
+/// Where a dataset's entry lives and the key it must carry, or `None` when a
+/// source is not a file (nothing to key on).
+pub fn locate(dir: &Path, sources: &Sources, scales: Scales) -> Option<(PathBuf, u64)> {
+    let specs = std::iter::once(&sources.orders)
+        .chain(sources.feedback.as_ref())
+        .chain(sources.tickets.as_ref());
+    let mut paths = std::collections::hash_map::DefaultHasher::new();
+    let mut full = std::collections::hash_map::DefaultHasher::new();
+    FORMAT.hash(&mut full);
+    for spec in specs {
+        let super::source::Origin::Path(path) = &spec.origin else {
+            return None;
+        };
+        std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.clone())
+            .hash(&mut paths);
+        spec.kind.hash(&mut paths);
+        cache::key(spec, scales)?.hash(&mut full);
+    }
+    let name = format!("index-{:016x}.bin", paths.finish());
+    Some((dir.join(name), full.finish()))
+}
+
+/// Reads the entry at `path` if it carries `key` and is whole; any problem is a miss.
+pub fn read(path: &Path, key: u64) -> Option<Dataset> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut r = Reader {
+        inner: BufReader::with_capacity(1 << 20, file),
+        left: len,
+        sum: Sum::default(),
+    };
+    let mut magic = [0u8; 8];
+    r.exact(&mut magic)?;
+    if &magic != MAGIC || r.u64()? != FORMAT as u64 || r.u64()? != key {
+        return None;
+    }
+    let order_count = r.u64()? as usize;
+    let reports: Vec<cache::StoredReport> = serde_json::from_slice(&r.bytes()?).ok()?;
+    let index = read_index(&mut r)?;
+    let expected = r.sum.finish();
+    let mut stored = [0u8; 8];
+    r.inner.read_exact(&mut stored).ok()?;
+    if u64::from_le_bytes(stored) != expected || r.left != 8 {
+        return None;
+    }
+    Some(Dataset {
+        order_count,
+        index,
+        reports: reports.into_iter().map(LoadReport::from).collect(),
+    })
+}
+
+/// Stores an entry (best effort: a cache that cannot be written is skipped).
+pub fn write(path: &Path, key: u64, ds: &Dataset) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let ok = (|| -> std::io::Result<()> {
+        let mut w = Writer {
+            inner: BufWriter::with_capacity(1 << 20, File::create(&tmp)?),
+            sum: Sum::default(),
+        };
+        w.raw(MAGIC)?;
+        w.u64(FORMAT as u64)?;
+        w.u64(key)?;
+        w.u64(ds.order_count as u64)?;
+        let reports: Vec<cache::StoredReport> =
+            ds.reports.iter().map(cache::StoredReport::from).collect();
+        w.bytes(&serde_json::to_vec(&reports).map_err(std::io::Error::other)?)?;
+        write_index(&mut w, &ds.index)?;
+        let sum = w.sum.finish();
+        w.inner.write_all(&sum.to_le_bytes())?;
+        w.inner
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if ok.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+// Options are stored with sentinels: no real value reaches them (days and
+// instants come from dates between years 1 and 9999; indices are below u32::MAX).
+const NO_U32: u32 = u32::MAX;
+const NO_DAY: Day = Day::MIN;
+const NO_I64: i64 = i64::MIN;
+
+fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
+    // Destructured whole so that a new field cannot be forgotten here.
+    let Index {
+        customers,
+        customer_of: _, // built again on first use
+        pday_start,
+        pdays,
+        ord_start,
+        ord_days,
+        ord_keys,
+        multi_day,
+        row_start,
+        row_days,
+        row_cum,
+        first_day,
+        segments,
+        last_purchase_day,
+        first_row_day,
+        last_row_day,
+        last_instant,
+        gaps,
+        own_median,
+        responses,
+        response_day: _, // rebuilt from `responses`
+        response_score: _,
+        response_survey: _,
+        word_start,
+        words,
+        vocabulary,
+        nps_start,
+        nps_answers,
+        response_segments,
+        has_feedback,
+        tickets,
+        categories,
+        solved_order,
+        ticket_start,
+        customer_tickets,
+        ticket_segments,
+        has_tickets,
+    } = ix;
+    w.strings(customers.iter().map(|s| Some(s.as_str())), customers.len())?;
+    w.u32s(pday_start)?;
+    w.i32s(pdays)?;
+    w.u32s(ord_start)?;
+    w.i32s(ord_days)?;
+    w.u32s(ord_keys)?;
+    w.u8s(&multi_day.iter().map(|&b| b as u8).collect::<Vec<_>>())?;
+    w.u32s(row_start)?;
+    w.i32s(row_days)?;
+    w.i64s(row_cum)?;
+    w.i32s(
+        &first_day
+            .iter()
+            .map(|d| d.unwrap_or(NO_DAY))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u64(segments.len() as u64)?;
+    for s in segments {
+        w.bytes(s.name.as_bytes())?;
+        w.strings(s.values.iter().map(|v| Some(v.as_str())), s.values.len())?;
+        let of: Vec<u32> = s.of_customer.iter().map(|v| v.unwrap_or(NO_U32)).collect();
+        w.u32s(&of)?;
+    }
+    w.i32s(&[
+        last_purchase_day.unwrap_or(NO_DAY),
+        first_row_day.unwrap_or(NO_DAY),
+        last_row_day.unwrap_or(NO_DAY),
+    ])?;
+    w.i64s(&[last_instant.unwrap_or(NO_I64)])?;
+    w.i32s(gaps)?;
+    w.f64s(own_median)?;
+    // Responses as columns.
+    w.i32s(&responses.iter().map(|r| r.day).collect::<Vec<_>>())?;
+    w.f64s(&responses.iter().map(|r| r.score).collect::<Vec<_>>())?;
+    w.u8s(
+        &responses
+            .iter()
+            .map(|r| survey_code(r.survey))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u32s(
+        &responses
+            .iter()
+            .map(|r| r.customer.unwrap_or(NO_U32))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u8s(
+        &responses
+            .iter()
+            .map(|r| r.has_customer_id as u8)
+            .collect::<Vec<_>>(),
+    )?;
+    w.strings(
+        responses.iter().map(|r| r.comment.as_deref()),
+        responses.len(),
+    )?;
+    w.u32s(word_start)?;
+    w.u32s(words)?;
+    w.strings(
+        vocabulary.iter().map(|s| Some(s.as_str())),
+        vocabulary.len(),
+    )?;
+    w.u32s(nps_start)?;
+    w.i32s(&nps_answers.iter().map(|a| a.0).collect::<Vec<_>>())?;
+    w.f64s(&nps_answers.iter().map(|a| a.1).collect::<Vec<_>>())?;
+    write_row_segments(w, response_segments)?;
+    w.u8s(&[*has_feedback as u8, *has_tickets as u8])?;
+    // Tickets as columns.
+    w.strings(tickets.iter().map(|t| Some(t.id.as_str())), tickets.len())?;
+    w.i64s(&tickets.iter().map(|t| t.created).collect::<Vec<_>>())?;
+    w.i32s(&tickets.iter().map(|t| t.created_day).collect::<Vec<_>>())?;
+    w.i64s(
+        &tickets
+            .iter()
+            .map(|t| t.first_response.unwrap_or(NO_I64))
+            .collect::<Vec<_>>(),
+    )?;
+    w.i64s(
+        &tickets
+            .iter()
+            .map(|t| t.solved.unwrap_or(NO_I64))
+            .collect::<Vec<_>>(),
+    )?;
+    w.i32s(
+        &tickets
+            .iter()
+            .map(|t| t.solved_day.unwrap_or(NO_DAY))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u32s(
+        &tickets
+            .iter()
+            .map(|t| t.customer.unwrap_or(NO_U32))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u8s(
+        &tickets
+            .iter()
+            .map(|t| t.has_customer_id as u8)
+            .collect::<Vec<_>>(),
+    )?;
+    w.u32s(
+        &tickets
+            .iter()
+            .map(|t| t.category.unwrap_or(NO_U32))
+            .collect::<Vec<_>>(),
+    )?;
+    w.u32s(
+        &tickets
+            .iter()
+            .map(|t| rating_code(t.rating))
+            .collect::<Vec<_>>(),
+    )?;
+    w.strings(
+        categories.iter().map(|s| Some(s.as_str())),
+        categories.len(),
+    )?;
+    w.u32s(solved_order)?;
+    w.u32s(ticket_start)?;
+    w.u32s(customer_tickets)?;
+    write_row_segments(w, ticket_segments)
+}
+
+fn read_index(r: &mut Reader) -> Option<Index> {
+    let customers = r.required_strings()?;
+    let pday_start = r.u32s()?;
+    let pdays = r.i32s()?;
+    let ord_start = r.u32s()?;
+    let ord_days = r.i32s()?;
+    let ord_keys = r.u32s()?;
+    let multi_day = r.u8s()?.into_iter().map(|b| b != 0).collect();
+    let row_start = r.u32s()?;
+    let row_days = r.i32s()?;
+    let row_cum = r.i64s()?;
+    let first_day = r.i32s()?.into_iter().map(day).collect();
+    let n_segments = r.u64()?;
+    let mut segments = Vec::new();
+    for _ in 0..n_segments {
+        let name = String::from_utf8(r.bytes()?).ok()?;
+        let values = r.required_strings()?;
+        let of_customer = r.u32s()?.into_iter().map(index).collect();
+        segments.push(Segment {
+            name,
+            values,
+            of_customer,
+        });
+    }
+    let days = r.i32s()?;
+    let instants = r.i64s()?;
+    let (&[last_purchase_day, first_row_day, last_row_day], &[last_instant]) =
+        (days.as_slice(), instants.as_slice())
+    else {
+        return None;
+    };
+    let gaps = r.i32s()?;
+    let own_median = r.f64s()?;
+    let response_day = r.i32s()?;
+    let response_score = r.f64s()?;
+    let response_survey: Vec<Survey> =
+        r.u8s()?.into_iter().map(survey_of).collect::<Option<_>>()?;
+    let response_customer = r.u32s()?;
+    let response_has_id = r.u8s()?;
+    let comments = r.strings()?;
+    let n = response_day.len();
+    if [
+        response_score.len(),
+        response_survey.len(),
+        response_customer.len(),
+        response_has_id.len(),
+        comments.len(),
+    ]
+    .iter()
+    .any(|&l| l != n)
+    {
+        return None;
+    }
+    let responses = comments
+        .into_iter()
+        .enumerate()
+        .map(|(i, comment)| Response {
+            day: response_day[i],
+            score: response_score[i],
+            survey: response_survey[i],
+            customer: index(response_customer[i]),
+            has_customer_id: response_has_id[i] != 0,
+            comment,
+        })
+        .collect();
+    let word_start = r.u32s()?;
+    let words = r.u32s()?;
+    let vocabulary = r.required_strings()?;
+    let nps_start = r.u32s()?;
+    let nps_days = r.i32s()?;
+    let nps_scores = r.f64s()?;
+    if nps_days.len() != nps_scores.len() {
+        return None;
+    }
+    let nps_answers = nps_days.into_iter().zip(nps_scores).collect();
+    let response_segments = read_row_segments(r)?;
+    let &[has_feedback, has_tickets] = r.u8s()?.as_slice() else {
+        return None;
+    };
+    let ids = r.required_strings()?;
+    let created = r.i64s()?;
+    let created_day = r.i32s()?;
+    let first_response = r.i64s()?;
+    let solved = r.i64s()?;
+    let solved_day = r.i32s()?;
+    let ticket_customer = r.u32s()?;
+    let ticket_has_id = r.u8s()?;
+    let category = r.u32s()?;
+    let rating = r.u32s()?;
+    let n = ids.len();
+    if [
+        created.len(),
+        created_day.len(),
+        first_response.len(),
+        solved.len(),
+        solved_day.len(),
+        ticket_customer.len(),
+        ticket_has_id.len(),
+        category.len(),
+        rating.len(),
+    ]
+    .iter()
+    .any(|&l| l != n)
+    {
+        return None;
+    }
+    let tickets = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            Some(Ticket {
+                id,
+                created: created[i],
+                created_day: created_day[i],
+                first_response: instant(first_response[i]),
+                solved: instant(solved[i]),
+                solved_day: day(solved_day[i]),
+                customer: index(ticket_customer[i]),
+                has_customer_id: ticket_has_id[i] != 0,
+                category: index(category[i]),
+                rating: rating_of(rating[i])?,
+            })
+        })
+        .collect::<Option<_>>()?;
+    let categories = r.required_strings()?;
+    let solved_order = r.u32s()?;
+    let ticket_start = r.u32s()?;
+    let customer_tickets = r.u32s()?;
+    let ticket_segments = read_row_segments(r)?;
+    Some(Index {
+        customers,
+        customer_of: Default::default(),
+        pday_start,
+        pdays,
+        ord_start,
+        ord_days,
+        ord_keys,
+        multi_day,
+        row_start,
+        row_days,
+        row_cum,
+        first_day,
+        segments,
+        last_purchase_day: day(last_purchase_day),
+        first_row_day: day(first_row_day),
+        last_row_day: day(last_row_day),
+        last_instant: instant(last_instant),
+        gaps,
+        own_median,
+        responses,
+        response_day,
+        response_score,
+        response_survey,
+        word_start,
+        words,
+        vocabulary,
+        nps_start,
+        nps_answers,
+        response_segments,
+        has_feedback: has_feedback != 0,
+        tickets,
+        categories,
+        solved_order,
+        ticket_start,
+        customer_tickets,
+        ticket_segments,
+        has_tickets: has_tickets != 0,
+    })
+}
+
+fn write_row_segments(w: &mut Writer, segs: &RowSegments) -> std::io::Result<()> {
+    let mut names: Vec<&String> = segs.columns.keys().collect();
+    names.sort();
+    w.u64(names.len() as u64)?;
+    for name in names {
+        let s = &segs.columns[name];
+        w.bytes(name.as_bytes())?;
+        w.strings(s.values.iter().map(|v| Some(v.as_str())), s.values.len())?;
+        w.u32s(&s.codes)?;
+    }
+    Ok(())
+}
+
+fn read_row_segments(r: &mut Reader) -> Option<RowSegments> {
+    let n = r.u64()?;
+    let mut columns = HashMap::new();
+    for _ in 0..n {
+        let name = String::from_utf8(r.bytes()?).ok()?;
+        let values = r.required_strings()?;
+        let codes = r.u32s()?;
+        columns.insert(name, RowSegment { values, codes });
+    }
+    Some(RowSegments { columns })
+}
+
+fn day(d: Day) -> Option<Day> {
+    (d != NO_DAY).then_some(d)
+}
+
+fn instant(t: i64) -> Option<i64> {
+    (t != NO_I64).then_some(t)
+}
+
+fn index(i: u32) -> Option<u32> {
+    (i != NO_U32).then_some(i)
+}
+
+fn survey_code(s: Survey) -> u8 {
+    match s {
+        Survey::Nps => 0,
+        Survey::Csat => 1,
+        Survey::Ces => 2,
+    }
+}
+
+fn survey_of(code: u8) -> Option<Survey> {
+    [Survey::Nps, Survey::Csat, Survey::Ces]
+        .get(code as usize)
+        .copied()
+}
+
+fn rating_code(r: Option<Rating>) -> u32 {
+    match r {
+        None => 0,
+        Some(Rating::Good) => 1,
+        Some(Rating::Bad) => 2,
+        Some(Rating::Score(s)) => 3 + u32::from(s),
+    }
+}
+
+/// `None` for a code no rating writes; `Some(None)` for no rating.
+fn rating_of(code: u32) -> Option<Option<Rating>> {
+    Some(match code {
+        0 => None,
+        1 => Some(Rating::Good),
+        2 => Some(Rating::Bad),
+        _ => Some(Rating::Score(u8::try_from(code - 3).ok()?)),
+    })
+}
+
+/// A 64-bit checksum over four lanes (fast on long columns; not cryptographic,
+/// it only has to notice a damaged or truncated file).
+struct Sum {
+    lanes: [u64; 4],
+    len: u64,
+}
+
+impl Default for Sum {
+    fn default() -> Self {
+        Sum {
+            lanes: [
+                0x243f_6a88_85a3_08d3,
+                0x1319_8a2e_0370_7344,
+                0xa409_3822_299f_31d0,
+                0x082e_fa98_ec4e_6c89,
+            ],
+            len: 0,
+        }
+    }
+}
+
+impl Sum {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn add(&mut self, bytes: &[u8]) {
+        let mut blocks = bytes.chunks_exact(32);
+        for b in &mut blocks {
+            for (lane, word) in self.lanes.iter_mut().zip(b.chunks_exact(8)) {
+                let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                *lane = (*lane ^ w).wrapping_mul(Self::K).rotate_left(29);
+            }
+        }
+        let mut tail = [0u8; 32];
+        let rest = blocks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        for (lane, word) in self.lanes.iter_mut().zip(tail.chunks_exact(8)) {
+            let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(Self::K).rotate_left(29);
+        }
+        self.len = self.len.wrapping_add(bytes.len() as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.lanes.iter().fold(self.len, |h, &l| {
+            (h ^ l).wrapping_mul(Self::K).rotate_left(31)
+        })
+    }
+}
+
+struct Writer {
+    inner: BufWriter<File>,
+    sum: Sum,
+}
+
+/// Writes a column of fixed-size values: its length, then its elements in
+/// chunks (each chunk checksummed as one piece).
+macro_rules! write_column {
+    ($name:ident, $t:ty, $to:expr) => {
+        fn $name(&mut self, v: &[$t]) -> std::io::Result<()> {
+            self.u64(v.len() as u64)?;
+            let mut buf = Vec::with_capacity(CHUNK * std::mem::size_of::<$t>());
+            for chunk in v.chunks(CHUNK) {
+                buf.clear();
+                for &x in chunk {
+                    buf.extend_from_slice(&$to(x));
+                }
+                self.raw(&buf)?;
+            }
+            Ok(())
+        }
+    };
+}
+
+impl Writer {
+    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.sum.add(bytes);
+        self.inner.write_all(bytes)
+    }
+
+    fn u64(&mut self, v: u64) -> std::io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+
+    write_column!(u8s, u8, |x: u8| [x]);
+    write_column!(u32s, u32, u32::to_le_bytes);
+    write_column!(i32s, i32, i32::to_le_bytes);
+    write_column!(i64s, i64, i64::to_le_bytes);
+    write_column!(f64s, f64, |x: f64| x.to_bits().to_le_bytes());
+
+    fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.u8s(b)
+    }
+
+    /// Texts as their lengths (`u32::MAX` for none), then all their bytes.
+    fn strings<'a>(
+        &mut self,
+        texts: impl Iterator<Item = Option<&'a str>> + Clone,
+        n: usize,
+    ) -> std::io::Result<()> {
+        let mut lens = Vec::with_capacity(n);
+        let mut total = 0usize;
+        for t in texts.clone() {
+            lens.push(t.map_or(NO_U32, |t| t.len() as u32));
+            total += t.map_or(0, str::len);
+        }
+        self.u32s(&lens)?;
+        let mut all = Vec::with_capacity(total);
+        for t in texts.flatten() {
+            all.extend_from_slice(t.as_bytes());
+        }
+        self.bytes(&all)
+    }
+}
+
+struct Reader {
+    inner: BufReader<File>,
+    /// Bytes left in the file: no length read from it may claim more.
+    left: u64,
+    sum: Sum,
+}
+
+macro_rules! read_column {
+    ($name:ident, $t:ty, $from:expr) => {
+        fn $name(&mut self) -> Option<Vec<$t>> {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            let n = self.u64()?;
+            if n.checked_mul(SIZE as u64)? > self.left {
+                return None;
+            }
+            let n = n as usize;
+            let mut out = Vec::with_capacity(n);
+            let mut buf = vec![0u8; CHUNK.min(n) * SIZE];
+            while out.len() < n {
+                let k = CHUNK.min(n - out.len());
+                let bytes = &mut buf[..k * SIZE];
+                self.exact(bytes)?;
+                out.extend(
+                    bytes
+                        .chunks_exact(SIZE)
+                        .map(|c| $from(c.try_into().expect("sized"))),
+                );
+            }
+            Some(out)
+        }
+    };
+}
+
+impl Reader {
+    fn exact(&mut self, buf: &mut [u8]) -> Option<()> {
+        if buf.len() as u64 > self.left {
+            return None;
+        }
+        self.inner.read_exact(buf).ok()?;
+        self.left -= buf.len() as u64;
+        self.sum.add(buf);
+        Some(())
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        let mut b = [0u8; 8];
+        self.exact(&mut b)?;
+        Some(u64::from_le_bytes(b))
+    }
+
+    read_column!(u8s, u8, |c: [u8; 1]| c[0]);
+    read_column!(u32s, u32, u32::from_le_bytes);
+    read_column!(i32s, i32, i32::from_le_bytes);
+    read_column!(i64s, i64, i64::from_le_bytes);
+    read_column!(f64s, f64, |c: [u8; 8]| f64::from_bits(u64::from_le_bytes(
+        c
+    )));
+
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        self.u8s()
+    }
+
+    fn strings(&mut self) -> Option<Vec<Option<String>>> {
+        let lens = self.u32s()?;
+        let all = String::from_utf8(self.bytes()?).ok()?;
+        let mut at = 0usize;
+        let mut out = Vec::with_capacity(lens.len());
+        for len in lens {
+            if len == NO_U32 {
+                out.push(None);
+                continue;
+            }
+            let end = at.checked_add(len as usize)?;
+            out.push(Some(all.get(at..end)?.to_string()));
+            at = end;
+        }
+        (at == all.len()).then_some(out)
+    }
+
+    fn required_strings(&mut self) -> Option<Vec<String>> {
+        self.strings()?.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader_over(bytes: &[u8]) -> (tempfile::TempDir, Reader) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.bin");
+        std::fs::write(&p, bytes).unwrap();
+        let file = File::open(&p).unwrap();
+        let r = Reader {
+            inner: BufReader::new(file),
+            left: bytes.len() as u64,
+            sum: Sum::default(),
+        };
+        (dir, r)
+    }
+
+    #[test]
+    fn a_length_larger_than_the_file_is_refused_before_allocating() {
+        for claimed in [u64::MAX, u64::MAX / 4, 1 << 40, 3] {
+            let mut bytes = claimed.to_le_bytes().to_vec();
+            bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+            let (_d, mut r) = reader_over(&bytes);
+            assert_eq!(r.u32s(), None, "claimed {claimed}");
+        }
+        let mut bytes = 2u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&[1, 0, 0, 0, 2, 0, 0, 0]);
+        let (_d, mut r) = reader_over(&bytes);
+        assert_eq!(r.u32s(), Some(vec![1, 2]));
+    }
+
+    #[test]
+    fn texts_and_options_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.bin");
+        let texts = [Some("é"), None, Some(""), Some("abc")];
+        let mut w = Writer {
+            inner: BufWriter::new(File::create(&p).unwrap()),
+            sum: Sum::default(),
+        };
+        w.strings(texts.iter().copied(), texts.len()).unwrap();
+        w.f64s(&[f64::NAN, -0.0, 1.5]).unwrap();
+        let written = w.sum.finish();
+        w.inner.flush().unwrap();
+        drop(w);
+        let (_d, mut r) = reader_over(&std::fs::read(&p).unwrap());
+        let back = r.strings().unwrap();
+        assert_eq!(
+            back,
+            texts
+                .iter()
+                .map(|t| t.map(String::from))
+                .collect::<Vec<_>>()
+        );
+        let f = r.f64s().unwrap();
+        assert!(f[0].is_nan() && f[1].to_bits() == (-0.0f64).to_bits() && f[2] == 1.5);
+        assert_eq!(
+            r.sum.finish(),
+            written,
+            "both sides checksum the same bytes"
+        );
+        assert_eq!(r.left, 0);
+    }
+
+    #[test]
+    fn ratings_and_surveys_round_trip() {
+        let all = [
+            None,
+            Some(Rating::Good),
+            Some(Rating::Bad),
+            Some(Rating::Score(0)),
+            Some(Rating::Score(5)),
+            Some(Rating::Score(255)),
+        ];
+        for r in all {
+            assert_eq!(rating_of(rating_code(r)), Some(r));
+        }
+        assert_eq!(rating_of(3 + 256), None);
+        for s in [Survey::Nps, Survey::Csat, Survey::Ces] {
+            assert_eq!(survey_of(survey_code(s)), Some(s));
+        }
+        assert_eq!(survey_of(3), None);
+    }
+}
