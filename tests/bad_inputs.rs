@@ -145,6 +145,7 @@ fn parquet_with_wrong_types_rejects_rows_not_the_file() {
     let l = load(SourceKind::Orders, &p).unwrap();
     assert_eq!(l.report.kept, 0);
     assert_eq!(rejected(&l.report), vec![("unparseable order_date", 2)]);
+    // The same file is committed as tests/fixtures/bad/wrong_types.parquet.
     // A file that is not Parquet at all, named .parquet, is a clear error.
     let junk = dir.path().join("junk.parquet");
     std::fs::write(&junk, b"PAR1 not really").unwrap();
@@ -169,4 +170,36 @@ fn nothing_panics_on_any_fixture_as_any_kind() {
             }
         }
     }
+}
+
+fn config_error(name: &str) -> String {
+    let p = bad(name);
+    match holdfast::config::Config::load(Some(&p)) {
+        Ok(_) => panic!("{name} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_config_with_an_unknown_key_names_file_key_and_line() {
+    let err = config_error("config_unknown_key.toml");
+    assert!(err.contains("config_unknown_key.toml"), "{err}");
+    assert!(err.contains("unknown field `paht`"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn a_config_with_a_wrong_type_names_file_key_and_line() {
+    let err = config_error("config_wrong_type.toml");
+    assert!(err.contains("config_wrong_type.toml"), "{err}");
+    assert!(err.contains("at_risk_threshold"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn a_committed_parquet_file_with_wrong_types_rejects_its_rows() {
+    // customer_id as integers (read as text ids), order_date as booleans.
+    let l = ok(SourceKind::Orders, "wrong_types.parquet");
+    assert_eq!(l.report.kept, 0);
+    assert_eq!(rejected(&l.report), vec![("unparseable order_date", 2)]);
 }

@@ -306,10 +306,9 @@ impl Index {
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
         let trace = std::env::var_os("HOLDFAST_TRACE_LOAD").is_some();
-        let start = std::time::Instant::now();
         let step = |name: &str| {
             if trace {
-                super::trace_step(start, name);
+                super::trace_step(name);
             }
         };
         // Rows grouped by customer (customers coded in order of first appearance)
