@@ -48,5 +48,7 @@ fn period_label_crashes_stay_fixed() {
 
 #[test]
 fn config_crashes_stay_fixed() {
-    replay("config", holdfast::fuzzing::config);
+    // arrow_label_reads_back_as_a_character: `left` printed as `←` in the
+    // help, and `←` in [keys] was read as the character, not the arrow.
+    assert!(replay("config", holdfast::fuzzing::config) >= 1);
 }

@@ -97,10 +97,11 @@ impl Key {
         }
         let lower = rest.to_ascii_lowercase();
         let code = match lower.as_str() {
-            "left" => KeyCodeKey::Left,
-            "right" => KeyCodeKey::Right,
-            "up" => KeyCodeKey::Up,
-            "down" => KeyCodeKey::Down,
+            // The arrows as the help screen shows them, too.
+            "left" | "←" => KeyCodeKey::Left,
+            "right" | "→" => KeyCodeKey::Right,
+            "up" | "↑" => KeyCodeKey::Up,
+            "down" | "↓" => KeyCodeKey::Down,
             "pgup" | "pageup" => KeyCodeKey::PageUp,
             "pgdn" | "pgdown" | "pagedown" => KeyCodeKey::PageDown,
             "home" => KeyCodeKey::Home,
@@ -120,7 +121,8 @@ impl Key {
             _ => {
                 let mut chars = rest.chars();
                 let c = chars.next()?;
-                if chars.next().is_some() {
+                // A blank is written `space`; other blanks cannot be told apart.
+                if chars.next().is_some() || c.is_whitespace() {
                     return None;
                 }
                 KeyCodeKey::Char(c)
@@ -149,9 +151,10 @@ impl Key {
             KeyCodeKey::F(n) => format!("F{n}"),
         };
         match (self.ctrl, self.alt) {
-            (true, _) => format!("Ctrl-{base}"),
-            (_, true) => format!("Alt-{base}"),
-            _ => base,
+            (true, true) => format!("Ctrl-Alt-{base}"),
+            (true, false) => format!("Ctrl-{base}"),
+            (false, true) => format!("Alt-{base}"),
+            (false, false) => base,
         }
     }
 }
@@ -319,6 +322,43 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_names_round_trip_through_their_labels() {
+        // Found by fuzzing: the help shows `←`, which read back as the
+        // character ← (a key no terminal sends for the arrow).
+        for name in [
+            "left",
+            "←",
+            "Right",
+            "↑",
+            "down",
+            "ctrl-alt-x",
+            "alt-ctrl-x",
+            "c-m-←",
+            "space",
+            "ctrl-space",
+            "Shift-Tab",
+            "F12",
+            "A",
+            "-",
+            "ctrl--",
+            "PgUp",
+            "enter",
+        ] {
+            let k = Key::parse(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(Key::parse(&k.label()), Some(k), "{name} -> {}", k.label());
+        }
+        assert_eq!(Key::parse("←"), Key::parse("left"));
+        assert_eq!(
+            Key::parse("ctrl-alt-x").map(|k| k.label()).as_deref(),
+            Some("Ctrl-Alt-x")
+        );
+        // Blanks other than `space` are not keys.
+        for blank in ["\u{a0}", "alt-\u{85}", "ctrl-\t", ""] {
+            assert_eq!(Key::parse(blank), None, "{blank:?}");
+        }
+    }
 
     #[test]
     fn every_action_is_reachable_and_no_key_is_bound_twice() {
