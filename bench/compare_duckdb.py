@@ -33,11 +33,15 @@ def holdfast_bin(explicit):
     return os.path.join(target, "release", "holdfast")
 
 
-def run_holdfast(binary, data, args):
-    cmd = [binary, "--no-cache", "--orders", f"{data}/orders.csv", "--feedback", f"{data}/feedback.csv",
-           "--tickets", f"{data}/tickets.csv", "report", "--format", "json"] + args
+def run_holdfast(binary, data, args, cache_home=None):
+    """Runs `holdfast report`: from the CSV files (no cache), or through the
+    caches under `cache_home` (reopening unchanged files)."""
+    cmd = [binary] + ([] if cache_home else ["--no-cache"]) + [
+        "--orders", f"{data}/orders.csv", "--feedback", f"{data}/feedback.csv",
+        "--tickets", f"{data}/tickets.csv", "report", "--format", "json"] + args
+    env = dict(os.environ, XDG_CACHE_HOME=cache_home) if cache_home else None
     t = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out), time.perf_counter() - t
 
 
@@ -137,10 +141,29 @@ def main():
 
     binary = holdfast_bin(args.holdfast)
     s, e = month_bounds(args.period)
-    timings = {"load": [], "one period": [], "all periods": []}
-    hf_timings = {"one period": [], "all periods": []}
+    timings = {"load": [], "one period": [], "all periods": [], "reopen, one period": []}
+    hf_timings = {"one period": [], "all periods": [], "reopen, one period": []}
     failures = 0
+    # Reopening: DuckDB opens a database file it loaded before; holdfast
+    # reads its caches (filled by a first run).
+    import tempfile
+    scratch = tempfile.mkdtemp(prefix="hf-compare-")
+    db = os.path.join(scratch, "compare.duckdb")
+    con = duckdb.connect(db)
+    load(con, args.data)
+    con.close()
+    cached_report, _ = run_holdfast(binary, args.data, ["--period", args.period], cache_home=scratch)
     for run in range(args.runs):
+        t = time.perf_counter()
+        con = duckdb.connect(db, read_only=True)
+        period(con, s, e, churn_window(con))
+        con.close()
+        timings["reopen, one period"].append(time.perf_counter() - t)
+        again, took = run_holdfast(binary, args.data, ["--period", args.period], cache_home=scratch)
+        hf_timings["reopen, one period"].append(took)
+        if again != cached_report:
+            print("BAD the report through the cache differs between runs")
+            failures += 1
         con = duckdb.connect()
         t = time.perf_counter()
         load(con, args.data)
@@ -159,6 +182,9 @@ def main():
         _, took = run_holdfast(binary, args.data, ["--period", "all", "--granularity", "month"])
         hf_timings["all periods"].append(took)
         if run == 0:
+            if report != cached_report:
+                print("BAD the report through the cache differs from the one from the CSV files")
+                failures += 1
             if report["churn_window_days"] != w:
                 print(f"churn window: duckdb {w}, holdfast {report['churn_window_days']}")
                 failures += 1
@@ -176,6 +202,10 @@ def main():
         d = med(timings["load"]) + med(timings[k])
         h = med(hf_timings[k])
         print(f"{k + ' (with load)':24}{d:>11.2f}s{h:>11.2f}s{h / d:>9.2f}")
+    d, h = med(timings["reopen, one period"]), med(hf_timings["reopen, one period"])
+    print(f"{'reopen, one period':24}{d:>11.2f}s{h:>11.2f}s{h / d:>9.2f}")
+    import shutil
+    shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(1 if failures else 0)
 
 

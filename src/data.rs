@@ -554,18 +554,48 @@ pub fn load_with_progress(
             return Ok(ds);
         }
     }
-    progress(&format!("reading {}", sources.orders.name));
-    let orders = load_source_cached(&sources.orders, scales, cache_dir)?;
+    // The feedback and tickets files load on a second thread while the
+    // orders load, when the three fit in memory at once.
+    let specs: Vec<&SourceSpec> = std::iter::once(&sources.orders)
+        .chain(sources.feedback.as_ref())
+        .chain(sources.tickets.as_ref())
+        .collect();
+    progress(&format!(
+        "reading {}",
+        specs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let load = |spec: &SourceSpec| load_source_cached(spec, scales, cache_dir);
+    let load_optional = || -> [Option<Result<Loaded, LoadError>>; 2] {
+        [&sources.feedback, &sources.tickets].map(|s| s.as_ref().map(load))
+    };
+    let (orders, [feedback, tickets]) = if together_fit(&specs) {
+        std::thread::scope(|scope| {
+            let others = scope.spawn(load_optional);
+            let orders = load(&sources.orders);
+            let others = others
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (orders, others)
+        })
+    } else {
+        (load(&sources.orders), load_optional())
+    };
+    // Errors in the order of the files: orders first.
+    let orders = orders?;
     let mut reports = vec![orders.report];
-    let mut optional = |spec: &Option<SourceSpec>| -> Result<Option<DataFrame>, LoadError> {
-        let Some(s) = spec else { return Ok(None) };
-        progress(&format!("reading {}", s.name));
-        let l = load_source_cached(s, scales, cache_dir)?;
+    let mut frame = |l: Option<Result<Loaded, LoadError>>| -> Result<Option<DataFrame>, LoadError> {
+        let Some(l) = l.transpose()? else {
+            return Ok(None);
+        };
         reports.push(l.report);
         Ok(Some(l.frame))
     };
-    let feedback = optional(&sources.feedback)?;
-    let tickets = optional(&sources.tickets)?;
+    let feedback = frame(feedback)?;
+    let tickets = frame(tickets)?;
     progress("indexing");
     let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
     let ds = Dataset {
@@ -580,6 +610,23 @@ pub fn load_with_progress(
     }
     progress("indexed");
     Ok(ds)
+}
+
+/// Whether all the source files can be in memory at once (loading takes
+/// about `MEMORY_PER_FILE_BYTE` times a file's size); unknown sizes or
+/// memory count as fitting.
+fn together_fit(specs: &[&SourceSpec]) -> bool {
+    let Some(available) = source::available_memory() else {
+        return true;
+    };
+    let total: u64 = specs
+        .iter()
+        .filter_map(|s| match &s.origin {
+            Origin::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    total.saturating_mul(source::MEMORY_PER_FILE_BYTE) <= available
 }
 
 /// A canonical order row, for tests and the customer view.
