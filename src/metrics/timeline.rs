@@ -244,6 +244,14 @@ impl Timeline {
         };
         let w = window as i32;
         let mut keys: Vec<u32> = Vec::new();
+        // Each period's first day (and the day after the last), computed once.
+        let starts: Vec<Day> = (0..=len).map(|i| t.period_start(i)).collect();
+        // Activity entries are about one per row and period: reserving the
+        // average up front saves most of the regrowing.
+        let per_period = ix.row_days.len() / len.max(1) / 2;
+        for a in &mut t.activity {
+            a.reserve(per_period);
+        }
         for c in 0..n {
             let pd = ix.pdays(c);
             // Base membership: merged intervals [d, last + W − 1]; period i counts when its last day is inside.
@@ -290,7 +298,7 @@ impl Timeline {
                     r += 1;
                     continue;
                 };
-                let (ps, pe) = (t.period_start(i), t.period_start(i + 1));
+                let (ps, pe) = (starts[i], starts[i + 1]);
                 let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
                 let mut r_end = r;
                 while r_end < rb && ix.row_days[r_end] < pe {
