@@ -1,5 +1,5 @@
 //! Load and draw: parsing the generated exports from CSV and from Parquet,
-//! reopening them through the parse cache, and drawing one full dashboard
+//! reopening them through the parse cache and the index cache, and drawing one full dashboard
 //! frame on ratatui's TestBackend. `cargo bench --bench load`;
 //! `HOLDFAST_BENCH_CUSTOMERS=N` changes the size (default 10 000 customers,
 //! about 100 k order rows).
@@ -17,6 +17,8 @@ use holdfast::ui::{self, Theme};
 struct Files {
     _dir: tempfile::TempDir,
     csv: PathBuf,
+    feedback: PathBuf,
+    tickets: PathBuf,
     parquet: PathBuf,
     cache: PathBuf,
 }
@@ -31,7 +33,7 @@ static FILES: LazyLock<Files> = LazyLock::new(|| {
         customers,
         ..Default::default()
     };
-    let [orders, _, _] = sample::write(&opts, dir.path()).expect("sample written");
+    let [orders, feedback, tickets] = sample::write(&opts, dir.path()).expect("sample written");
     // The same orders as a Parquet file of text columns.
     let mut reader = csv::Reader::from_path(&orders).expect("csv");
     let headers: Vec<String> = reader
@@ -60,6 +62,8 @@ static FILES: LazyLock<Files> = LazyLock::new(|| {
     let cache = dir.path().join("cache");
     Files {
         csv: orders,
+        feedback,
+        tickets,
         parquet,
         cache,
         _dir: dir,
@@ -86,6 +90,30 @@ fn orders_from_cache(bencher: divan::Bencher) {
     data::load_source_cached(&s, Scales::default(), Some(&FILES.cache)).expect("fills the cache");
     bencher.bench(|| {
         data::load_source_cached(&s, Scales::default(), Some(&FILES.cache)).expect("loads")
+    });
+}
+
+/// All three files reopened through the index cache (no parsing, no
+/// indexing): what starting holdfast again on unchanged exports costs.
+#[divan::bench(sample_count = 20)]
+fn dataset_from_index_cache(bencher: divan::Bencher) {
+    let sources = data::Sources {
+        orders: spec(&FILES.csv),
+        feedback: Some(SourceSpec::path(
+            SourceKind::Feedback,
+            &FILES.feedback,
+            SourceOptions::default(),
+        )),
+        tickets: Some(SourceSpec::path(
+            SourceKind::Tickets,
+            &FILES.tickets,
+            SourceOptions::default(),
+        )),
+    };
+    let cache = Some(FILES.cache.as_path());
+    data::load_with_progress(&sources, Scales::default(), cache, &mut |_| {}).expect("fills");
+    bencher.bench(|| {
+        data::load_with_progress(&sources, Scales::default(), cache, &mut |_| {}).expect("loads")
     });
 }
 
