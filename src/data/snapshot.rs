@@ -108,6 +108,11 @@ pub fn write(path: &Path, key: u64, ds: &Dataset) {
     }
 }
 
+/// One field of every item, as a column.
+fn col<T, U>(items: &[T], field: impl Fn(&T) -> U) -> Vec<U> {
+    items.iter().map(field).collect()
+}
+
 // Options are stored with sentinels: no real value reaches them (days and
 // instants come from dates between years 1 and 9999; indices are below u32::MAX).
 const NO_U32: u32 = u32::MAX;
@@ -155,26 +160,21 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         ticket_segments,
         has_tickets,
     } = ix;
-    w.strings(customers.iter().map(|s| Some(s.as_str())), customers.len())?;
+    w.texts(customers)?;
     w.u32s(pday_start)?;
     w.i32s(pdays)?;
     w.u32s(ord_start)?;
     w.i32s(ord_days)?;
     w.u32s(ord_keys)?;
-    w.u8s(&multi_day.iter().map(|&b| b as u8).collect::<Vec<_>>())?;
+    w.u8s(&col(multi_day, |&b| b as u8))?;
     w.u32s(row_start)?;
     w.i32s(row_days)?;
     w.i64s(row_cum)?;
-    w.i32s(
-        &first_day
-            .iter()
-            .map(|d| d.unwrap_or(NO_DAY))
-            .collect::<Vec<_>>(),
-    )?;
+    w.i32s(&col(first_day, |d| d.unwrap_or(NO_DAY)))?;
     w.u64(segments.len() as u64)?;
     for s in segments {
         w.bytes(s.name.as_bytes())?;
-        w.strings(s.values.iter().map(|v| Some(v.as_str())), s.values.len())?;
+        w.texts(&s.values)?;
         let of: Vec<u32> = s.of_customer.iter().map(|v| v.unwrap_or(NO_U32)).collect();
         w.u32s(&of)?;
     }
@@ -187,91 +187,35 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.i32s(gaps)?;
     w.f64s(own_median)?;
     // Responses as columns.
-    w.i32s(&responses.iter().map(|r| r.day).collect::<Vec<_>>())?;
-    w.f64s(&responses.iter().map(|r| r.score).collect::<Vec<_>>())?;
-    w.u8s(
-        &responses
-            .iter()
-            .map(|r| survey_code(r.survey))
-            .collect::<Vec<_>>(),
-    )?;
-    w.u32s(
-        &responses
-            .iter()
-            .map(|r| r.customer.unwrap_or(NO_U32))
-            .collect::<Vec<_>>(),
-    )?;
-    w.u8s(
-        &responses
-            .iter()
-            .map(|r| r.has_customer_id as u8)
-            .collect::<Vec<_>>(),
-    )?;
+    w.i32s(&col(responses, |r| r.day))?;
+    w.f64s(&col(responses, |r| r.score))?;
+    w.u8s(&col(responses, |r| survey_code(r.survey)))?;
+    w.u32s(&col(responses, |r| r.customer.unwrap_or(NO_U32)))?;
+    w.u8s(&col(responses, |r| r.has_customer_id as u8))?;
     w.strings(
         responses.iter().map(|r| r.comment.as_deref()),
         responses.len(),
     )?;
     w.u32s(word_start)?;
     w.u32s(words)?;
-    w.strings(
-        vocabulary.iter().map(|s| Some(s.as_str())),
-        vocabulary.len(),
-    )?;
+    w.texts(vocabulary)?;
     w.u32s(nps_start)?;
-    w.i32s(&nps_answers.iter().map(|a| a.0).collect::<Vec<_>>())?;
-    w.f64s(&nps_answers.iter().map(|a| a.1).collect::<Vec<_>>())?;
+    w.i32s(&col(nps_answers, |a| a.0))?;
+    w.f64s(&col(nps_answers, |a| a.1))?;
     write_row_segments(w, response_segments)?;
     w.u8s(&[*has_feedback as u8, *has_tickets as u8])?;
     // Tickets as columns.
     w.strings(tickets.iter().map(|t| Some(t.id.as_str())), tickets.len())?;
-    w.i64s(&tickets.iter().map(|t| t.created).collect::<Vec<_>>())?;
-    w.i32s(&tickets.iter().map(|t| t.created_day).collect::<Vec<_>>())?;
-    w.i64s(
-        &tickets
-            .iter()
-            .map(|t| t.first_response.unwrap_or(NO_I64))
-            .collect::<Vec<_>>(),
-    )?;
-    w.i64s(
-        &tickets
-            .iter()
-            .map(|t| t.solved.unwrap_or(NO_I64))
-            .collect::<Vec<_>>(),
-    )?;
-    w.i32s(
-        &tickets
-            .iter()
-            .map(|t| t.solved_day.unwrap_or(NO_DAY))
-            .collect::<Vec<_>>(),
-    )?;
-    w.u32s(
-        &tickets
-            .iter()
-            .map(|t| t.customer.unwrap_or(NO_U32))
-            .collect::<Vec<_>>(),
-    )?;
-    w.u8s(
-        &tickets
-            .iter()
-            .map(|t| t.has_customer_id as u8)
-            .collect::<Vec<_>>(),
-    )?;
-    w.u32s(
-        &tickets
-            .iter()
-            .map(|t| t.category.unwrap_or(NO_U32))
-            .collect::<Vec<_>>(),
-    )?;
-    w.u32s(
-        &tickets
-            .iter()
-            .map(|t| rating_code(t.rating))
-            .collect::<Vec<_>>(),
-    )?;
-    w.strings(
-        categories.iter().map(|s| Some(s.as_str())),
-        categories.len(),
-    )?;
+    w.i64s(&col(tickets, |t| t.created))?;
+    w.i32s(&col(tickets, |t| t.created_day))?;
+    w.i64s(&col(tickets, |t| t.first_response.unwrap_or(NO_I64)))?;
+    w.i64s(&col(tickets, |t| t.solved.unwrap_or(NO_I64)))?;
+    w.i32s(&col(tickets, |t| t.solved_day.unwrap_or(NO_DAY)))?;
+    w.u32s(&col(tickets, |t| t.customer.unwrap_or(NO_U32)))?;
+    w.u8s(&col(tickets, |t| t.has_customer_id as u8))?;
+    w.u32s(&col(tickets, |t| t.category.unwrap_or(NO_U32)))?;
+    w.u32s(&col(tickets, |t| rating_code(t.rating)))?;
+    w.texts(categories)?;
     w.u32s(solved_order)?;
     w.u32s(ticket_start)?;
     w.u32s(customer_tickets)?;
@@ -455,7 +399,7 @@ fn write_row_segments(w: &mut Writer, segs: &RowSegments) -> std::io::Result<()>
     for name in names {
         let s = &segs.columns[name];
         w.bytes(name.as_bytes())?;
-        w.strings(s.values.iter().map(|v| Some(v.as_str())), s.values.len())?;
+        w.texts(&s.values)?;
         w.u32s(&s.codes)?;
     }
     Ok(())
@@ -609,6 +553,10 @@ impl Writer {
 
     fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.u8s(b)
+    }
+
+    fn texts(&mut self, texts: &[String]) -> std::io::Result<()> {
+        self.strings(texts.iter().map(|t| Some(t.as_str())), texts.len())
     }
 
     /// Texts as their lengths (`u32::MAX` for none), then all their bytes.
