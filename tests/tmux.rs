@@ -63,10 +63,16 @@ fn screen(s: &Session) -> String {
 }
 
 fn wait_for(s: &Session, what: &str) -> String {
+    wait_for_all(s, &[what])
+}
+
+/// Waits until every one of `what` is on screen at once (a capture can
+/// catch a frame half painted, so one string is not proof of the rest).
+fn wait_for_all(s: &Session, what: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = screen(s);
-        if text.contains(what) {
+        if what.iter().all(|w| text.contains(w)) {
             return text;
         }
         assert!(
@@ -129,18 +135,17 @@ fn assert_restored(s: &Session) {
 fn drive_the_dashboard_and_quit() {
     let s = start("hf-e2e-drive");
     run_holdfast(&s, "");
-    let first = wait_for(&s, "Retention");
-    assert!(first.contains("2026-03 (month)"), "{first}");
-    for name in [
+    let panes = [
+        "Retention",
         "Churn",
         "NPS",
         "CSAT",
         "Trends",
         "Customers & revenue",
         "Churn risk",
-    ] {
-        assert!(first.contains(name), "{name} on screen:\n{first}");
-    }
+    ];
+    let first = wait_for_all(&s, &panes);
+    assert!(first.contains("2026-03 (month)"), "{first}");
     keys(&s, &["Right"]);
     wait_for(&s, "2026-04 (month)");
     keys(&s, &["h"]);
