@@ -108,6 +108,11 @@ pub fn write(path: &Path, key: u64, ds: &Dataset) {
     }
 }
 
+/// `Some` when every column read for the same rows has `n` entries.
+fn same_len(n: usize, lens: &[usize]) -> Option<()> {
+    lens.iter().all(|&l| l == n).then_some(())
+}
+
 /// One field of every item, as a column.
 fn col<T, U>(items: &[T], field: impl Fn(&T) -> U) -> Vec<U> {
     items.iter().map(field).collect()
@@ -263,18 +268,16 @@ fn read_index(r: &mut Reader) -> Option<Index> {
     let response_has_id = r.u8s()?;
     let comments = r.strings()?;
     let n = response_day.len();
-    if [
-        response_score.len(),
-        response_survey.len(),
-        response_customer.len(),
-        response_has_id.len(),
-        comments.len(),
-    ]
-    .iter()
-    .any(|&l| l != n)
-    {
-        return None;
-    }
+    same_len(
+        n,
+        &[
+            response_score.len(),
+            response_survey.len(),
+            response_customer.len(),
+            response_has_id.len(),
+            comments.len(),
+        ],
+    )?;
     let responses = comments
         .into_iter()
         .enumerate()
@@ -312,22 +315,20 @@ fn read_index(r: &mut Reader) -> Option<Index> {
     let category = r.u32s()?;
     let rating = r.u32s()?;
     let n = ids.len();
-    if [
-        created.len(),
-        created_day.len(),
-        first_response.len(),
-        solved.len(),
-        solved_day.len(),
-        ticket_customer.len(),
-        ticket_has_id.len(),
-        category.len(),
-        rating.len(),
-    ]
-    .iter()
-    .any(|&l| l != n)
-    {
-        return None;
-    }
+    same_len(
+        n,
+        &[
+            created.len(),
+            created_day.len(),
+            first_response.len(),
+            solved.len(),
+            solved_day.len(),
+            ticket_customer.len(),
+            ticket_has_id.len(),
+            category.len(),
+            rating.len(),
+        ],
+    )?;
     let tickets = ids
         .into_iter()
         .enumerate()
