@@ -10,7 +10,9 @@ pub mod goals;
 pub mod period;
 pub mod timeline;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -451,6 +453,43 @@ struct Ctx<'a> {
     scales: Scales,
     /// Unfiltered feedback and ticket results per period, shared across queries.
     parts: Option<&'a PartsCache>,
+    /// Per-period scans of this context's filter, shared between the blocks of one compute.
+    memo: RefCell<Memo>,
+}
+
+/// The scans a context has made, by period (a compute touches about five periods).
+#[derive(Default)]
+struct Memo {
+    feedback: Vec<(Period, Rc<FeedbackScan>)>,
+    created: Vec<(Period, Rc<CreatedScan>)>,
+}
+
+/// What one pass over a period's kept responses counts.
+#[derive(Default)]
+struct FeedbackScan {
+    promoters: u64,
+    passives: u64,
+    detractors: u64,
+    /// Comment word counts by word id (the vocabulary is small: arrays beat maps).
+    detractor_words: Vec<u64>,
+    promoter_words: Vec<u64>,
+    csat_n: u64,
+    csat_good: u64,
+    csat_sum: f64,
+    ces_n: u64,
+    ces_easy: u64,
+    ces_sum: f64,
+}
+
+/// What one pass over the kept tickets created in a period counts.
+#[derive(Default)]
+struct CreatedScan {
+    count: u64,
+    first_response_hours: Spread,
+    rated: u64,
+    satisfied: u64,
+    /// Tickets by category id.
+    categories: Vec<u64>,
 }
 
 /// One period's unfiltered feedback and ticket results (NPS without the
@@ -480,22 +519,22 @@ impl Ctx<'_> {
         !self.masks.active || self.masks.customers.get(c)
     }
 
-    /// Indices of kept responses dated in [from, to).
-    fn responses(&self, from: Day, to: Day) -> impl Iterator<Item = usize> + '_ {
+    /// Calls `f` with the index of each kept response dated in [from, to).
+    fn for_responses(&self, from: Day, to: Day, f: impl FnMut(usize)) {
         let days = &self.ix.response_day;
         let lo = days.partition_point(|&d| d < from);
         let hi = days.partition_point(|&d| d < to);
-        (lo..hi).filter(move |&i| !self.masks.active || self.masks.responses.get(i))
+        if self.masks.active {
+            self.masks.responses.ones_in(lo, hi).for_each(f);
+        } else {
+            (lo..hi).for_each(f);
+        }
     }
 
     /// Range of tickets created in [s, e) (creation order).
     fn created_range(&self, s: Day, e: Day) -> std::ops::Range<usize> {
         let t = &self.ix.tickets;
         t.partition_point(|x| x.created_day < s)..t.partition_point(|x| x.created_day < e)
-    }
-
-    fn ticket_kept(&self, i: usize) -> bool {
-        !self.masks.active || self.masks.tickets.get(i)
     }
 
     fn kpis(&self, p: &Period) -> Kpis {
@@ -561,7 +600,7 @@ impl Ctx<'_> {
             )
         } else {
             let (csat, ces) = if has_fb {
-                self.satisfaction(p.start(), p.end())
+                self.satisfaction(p)
             } else {
                 Default::default()
             };
@@ -601,7 +640,7 @@ impl Ctx<'_> {
         if let Some(hit) = self.parts.and_then(|c| c.lock().ok()?.get(&key).cloned()) {
             return hit;
         }
-        let (csat, ces) = self.satisfaction(p.start(), p.end());
+        let (csat, ces) = self.satisfaction(p);
         let parts = Arc::new(Parts {
             nps: self.nps(p, true, false),
             csat,
@@ -614,36 +653,67 @@ impl Ctx<'_> {
         parts
     }
 
-    /// NPS of a period; `full` adds the detractor themes and the significance of the change.
-    fn nps(&self, p: &Period, full: bool, change: bool) -> Nps {
+    /// One pass over a period's kept responses, shared by every block of a
+    /// compute that needs the period (its own, the next period's change).
+    fn feedback_scan(&self, p: &Period) -> Rc<FeedbackScan> {
+        if let Some((_, hit)) = self.memo.borrow().feedback.iter().find(|(q, _)| q == p) {
+            return hit.clone();
+        }
         let ix = self.ix;
-        let mut n = Nps::default();
-        // Word counts by word id: the vocabulary is small, so arrays beat maps.
-        let vocab = if full { ix.vocabulary.len() } else { 0 };
-        let mut det = vec![0u64; vocab];
-        let mut pro = vec![0u64; vocab];
-        for i in self.responses(p.start(), p.end()) {
-            if ix.response_survey[i] != Survey::Nps {
-                continue;
-            }
+        let vocab = ix.vocabulary.len();
+        let mut f = FeedbackScan {
+            detractor_words: vec![0; vocab],
+            promoter_words: vec![0; vocab],
+            ..FeedbackScan::default()
+        };
+        let csat_good = if self.scales.csat == 10 { 8.0 } else { 4.0 };
+        let ces_easy = if self.scales.ces == 5 { 4.0 } else { 5.0 };
+        self.for_responses(p.start(), p.end(), |i| {
             let score = ix.response_score[i];
-            n.responses += 1;
-            let words = if score >= 9.0 {
-                n.promoters += 1;
-                Some(&mut pro)
-            } else if score >= 7.0 {
-                n.passives += 1;
-                None
-            } else {
-                n.detractors += 1;
-                Some(&mut det)
-            };
-            if let (true, Some(words)) = (full, words) {
-                for &w in ix.words_of(i) {
-                    words[w as usize] += 1;
+            match ix.response_survey[i] {
+                Survey::Nps => {
+                    let words = if score >= 9.0 {
+                        f.promoters += 1;
+                        &mut f.promoter_words
+                    } else if score >= 7.0 {
+                        f.passives += 1;
+                        return;
+                    } else {
+                        f.detractors += 1;
+                        &mut f.detractor_words
+                    };
+                    for &w in ix.words_of(i) {
+                        words[w as usize] += 1;
+                    }
+                }
+                Survey::Csat => {
+                    f.csat_n += 1;
+                    f.csat_good += (score >= csat_good) as u64;
+                    f.csat_sum += score;
+                }
+                Survey::Ces => {
+                    f.ces_n += 1;
+                    f.ces_easy += (score >= ces_easy) as u64;
+                    f.ces_sum += score;
                 }
             }
-        }
+        });
+        let f = Rc::new(f);
+        self.memo.borrow_mut().feedback.push((*p, f.clone()));
+        f
+    }
+
+    /// NPS of a period; `full` adds the detractor themes, `change` the
+    /// significance of the change from the previous period.
+    fn nps(&self, p: &Period, full: bool, change: bool) -> Nps {
+        let f = self.feedback_scan(p);
+        let mut n = Nps {
+            responses: f.promoters + f.passives + f.detractors,
+            promoters: f.promoters,
+            passives: f.passives,
+            detractors: f.detractors,
+            ..Nps::default()
+        };
         if n.responses > 0 {
             let t = n.responses as f64;
             let (ps, ds) = (n.promoters as f64 / t, n.detractors as f64 / t);
@@ -652,61 +722,45 @@ impl Ctx<'_> {
                 n.margin = Some(1.96 * 100.0 * ((ps + ds - (ps - ds).powi(2)) / t).max(0.0).sqrt());
             }
         }
-        let mut themes: Vec<(&str, u64, u32)> = det
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(w, c)| (ix.vocabulary[w].as_str(), *c, w as u32))
-            .collect();
-        themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        n.detractor_themes = themes
-            .into_iter()
-            .take(5)
-            .map(|(word, count, id)| Theme {
-                word: word.to_string(),
-                count,
-                promoter_count: pro[id as usize],
-            })
-            .collect();
+        if full {
+            let ix = self.ix;
+            let mut themes: Vec<(&str, u64, usize)> = f
+                .detractor_words
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(w, c)| (ix.vocabulary[w].as_str(), *c, w))
+                .collect();
+            themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            n.detractor_themes = themes
+                .into_iter()
+                .take(5)
+                .map(|(word, count, id)| Theme {
+                    word: word.to_string(),
+                    count,
+                    promoter_count: f.promoter_words[id],
+                })
+                .collect();
+        }
         if full && change {
             n.change_significant = significant(&n, &self.nps(&p.previous(), false, false));
         }
         n
     }
 
-    /// CSAT and CES of responses dated in [s, e), in one pass.
-    fn satisfaction(&self, s: Day, e: Day) -> (Csat, Ces) {
-        let ix = self.ix;
-        let csat_good = if self.scales.csat == 10 { 8.0 } else { 4.0 };
-        let ces_easy = if self.scales.ces == 5 { 4.0 } else { 5.0 };
-        let (mut cn, mut good, mut csum) = (0u64, 0u64, 0.0);
-        let (mut en, mut easy, mut esum) = (0u64, 0u64, 0.0);
-        for i in self.responses(s, e) {
-            let score = ix.response_score[i];
-            match ix.response_survey[i] {
-                Survey::Csat => {
-                    cn += 1;
-                    good += (score >= csat_good) as u64;
-                    csum += score;
-                }
-                Survey::Ces => {
-                    en += 1;
-                    easy += (score >= ces_easy) as u64;
-                    esum += score;
-                }
-                Survey::Nps => {}
-            }
-        }
+    /// CSAT and CES of a period's responses.
+    fn satisfaction(&self, p: &Period) -> (Csat, Ces) {
+        let f = self.feedback_scan(p);
         (
             Csat {
-                score: pct(good, cn),
-                mean: ratio(csum, cn as f64),
-                responses: cn,
+                score: pct(f.csat_good, f.csat_n),
+                mean: ratio(f.csat_sum, f.csat_n as f64),
+                responses: f.csat_n,
             },
             Ces {
-                mean: ratio(esum, en as f64),
-                easy_share: pct(easy, en),
-                responses: en,
+                mean: ratio(f.ces_sum, f.ces_n as f64),
+                easy_share: pct(f.ces_easy, f.ces_n),
+                responses: f.ces_n,
             },
         )
     }
@@ -739,49 +793,72 @@ impl Ctx<'_> {
         }
     }
 
-    /// Tickets per category id, created in [s, e).
-    fn category_counts(&self, s: Day, e: Day) -> Vec<u64> {
-        let mut counts = vec![0u64; self.ix.categories.len()];
-        for i in self.created_range(s, e) {
-            if let (true, Some(c)) = (self.ticket_kept(i), self.ix.tickets[i].category) {
-                counts[c as usize] += 1;
-            }
+    /// One pass over the kept tickets created in a period, shared like
+    /// `feedback_scan` (a period's category counts are the next one's "previous").
+    fn created_scan(&self, p: &Period) -> Rc<CreatedScan> {
+        if let Some((_, hit)) = self.memo.borrow().created.iter().find(|(q, _)| q == p) {
+            return hit.clone();
         }
-        counts
+        let ix = self.ix;
+        let mut c = CreatedScan {
+            categories: vec![0; ix.categories.len()],
+            ..CreatedScan::default()
+        };
+        let mut first = Vec::new();
+        let range = self.created_range(p.start(), p.end());
+        let visit = |i: usize| {
+            let t = &ix.tickets[i];
+            c.count += 1;
+            if let Some(r) = t.first_response {
+                first.push((r - t.created) as f64 / 3600.0);
+            }
+            if let Some(r) = t.rating {
+                c.rated += 1;
+                c.satisfied += r.satisfied() as u64;
+            }
+            if let Some(k) = t.category {
+                c.categories[k as usize] += 1;
+            }
+        };
+        if self.masks.active {
+            self.masks
+                .tickets
+                .ones_in(range.start, range.end)
+                .for_each(visit);
+        } else {
+            range.for_each(visit);
+        }
+        c.first_response_hours = median_p90(&mut first);
+        let c = Rc::new(c);
+        self.memo.borrow_mut().created.push((*p, c.clone()));
+        c
     }
 
     fn tickets(&self, p: &Period) -> Tickets {
         let ix = self.ix;
         let (s, e) = (p.start(), p.end());
-        let mut out = Tickets::default();
-        let created = self.created_range(s, e);
-        let (mut first, mut rated, mut satisfied) = (Vec::new(), 0u64, 0u64);
-        for i in created.clone() {
-            if !self.ticket_kept(i) {
-                continue;
-            }
-            let t = &ix.tickets[i];
-            out.count += 1;
-            if let Some(r) = t.first_response {
-                first.push((r - t.created) as f64 / 3600.0);
-            }
-            if let Some(r) = t.rating {
-                rated += 1;
-                satisfied += r.satisfied() as u64;
-            }
-        }
+        let created = self.created_scan(p);
+        let mut out = Tickets {
+            count: created.count,
+            first_response_hours: created.first_response_hours.clone(),
+            csat: pct(created.satisfied, created.rated),
+            ..Tickets::default()
+        };
         // Solved in the period, whatever the creation date.
         let so = &ix.solved_order;
         let solved_before = |day: Day| {
             so.partition_point(|&i| ix.tickets[i as usize].solved_day.unwrap_or(Day::MAX) < day)
         };
         let (slo, shi) = (solved_before(s), solved_before(e));
-        let mut resolution = Vec::with_capacity(shi - slo);
-        for (k, &ti) in so.iter().enumerate().take(shi).skip(slo) {
-            if !self.masks.active || self.masks.solved.get(k) {
-                let t = &ix.tickets[ti as usize];
-                resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
-            }
+        let mut resolution = Vec::with_capacity(shi.saturating_sub(slo));
+        let visit = |k: usize| {
+            let t = &ix.tickets[so[k] as usize];
+            resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
+        };
+        if self.masks.active {
+            self.masks.solved.ones_in(slo, shi).for_each(visit);
+        } else {
+            (slo..shi).for_each(visit);
         }
         // Backlog: created before e minus solved before e (a solved ticket was created first).
         let created_before = ix.tickets.partition_point(|x| x.created_day < e);
@@ -794,17 +871,14 @@ impl Ctx<'_> {
             (created_before as u64, shi as u64)
         };
         out.backlog = made.saturating_sub(done);
-        out.first_response_hours = median_p90(&mut first);
         out.resolution_hours = median_p90(&mut resolution);
-        out.csat = pct(satisfied, rated);
-        let now = self.category_counts(s, e);
-        let prev_p = p.previous();
-        let before = self.category_counts(prev_p.start(), prev_p.end());
-        let mut cats: Vec<(&str, u64, usize)> = now
-            .into_iter()
+        let before = self.created_scan(&p.previous());
+        let mut cats: Vec<(&str, u64, usize)> = created
+            .categories
+            .iter()
             .enumerate()
-            .filter(|(_, n)| *n > 0)
-            .map(|(c, n)| (ix.categories[c].as_str(), n, c))
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (ix.categories[c].as_str(), *n, c))
             .collect();
         cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         out.top_categories = cats
@@ -813,7 +887,7 @@ impl Ctx<'_> {
             .map(|(name, count, c)| CategoryCount {
                 category: name.to_string(),
                 count,
-                previous: before[c],
+                previous: before.categories[c],
             })
             .collect();
         out
@@ -1092,6 +1166,7 @@ impl<'d> Engine<'d> {
                             masks: &masks,
                             scales,
                             parts: Some(&self.parts),
+                            memo: RefCell::default(),
                         };
                         for k in 0..tl.len as i32 {
                             ctx.parts_of(&tl.first.shift(k));
@@ -1200,6 +1275,7 @@ impl Engine<'_> {
             masks: &p.masks,
             scales,
             parts: (!self.no_parts).then_some(&self.parts),
+            memo: RefCell::default(),
         }
     }
 

@@ -76,6 +76,29 @@ impl Bits {
         total
     }
 
+    /// Indices of the set bits among positions [from, to), word by word, so
+    /// unset stretches cost one test per 64 positions.
+    pub fn ones_in(&self, from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
+        let (fw, tw) = (from / 64, to.div_ceil(64));
+        let words = if from < to { fw..tw } else { 0..0 };
+        words.flat_map(move |w| {
+            let mut v = self.words[w];
+            if w == fw {
+                v &= u64::MAX << (from % 64);
+            }
+            if w + 1 == tw && to % 64 != 0 {
+                v &= (1u64 << (to % 64)) - 1;
+            }
+            std::iter::from_fn(move || {
+                (v != 0).then(|| {
+                    let t = v.trailing_zeros() as usize;
+                    v &= v - 1;
+                    w * 64 + t
+                })
+            })
+        })
+    }
+
     /// Indices of the set bits of `a & b`.
     pub fn and_ones<'a>(a: &'a Bits, b: &'a Bits) -> impl Iterator<Item = usize> + 'a {
         a.words
@@ -439,6 +462,26 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ones_in_a_range_match_bit_by_bit() {
+        // Bits every 3rd and at the word edges, over 200 positions (4 words, the last partial).
+        let mut b = Bits::zeros(200);
+        for i in (0..200).filter(|i| i % 3 == 0 || [63, 64, 127, 128, 199].contains(i)) {
+            b.set(i);
+        }
+        for from in 0..=200 {
+            for to in [0, 1, 63, 64, 65, 127, 128, 129, 150, 192, 199, 200] {
+                let want: Vec<usize> = (from..to).filter(|&i| b.get(i)).collect();
+                assert_eq!(
+                    b.ones_in(from, to).collect::<Vec<_>>(),
+                    want,
+                    "{from}..{to}"
+                );
+                assert_eq!(b.count_range(from, to), want.len() as u64, "{from}..{to}");
+            }
+        }
+    }
 
     #[test]
     fn bitsets() {
