@@ -22,7 +22,7 @@ use crate::data::parse::{Day, amount_to_f64, format_day};
 use crate::data::schema::Survey;
 use crate::data::{Dataset, LoadReport, Scales};
 pub use period::{Granularity, Period, PeriodJson};
-use timeline::{Bits, Timeline, count_all};
+use timeline::{Bits, Timeline};
 
 /// Days per average month, for the monthly run rate.
 pub const DAYS_PER_MONTH: f64 = 30.436875;
@@ -215,6 +215,9 @@ pub struct Cohorts {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AtRisk {
+    /// Index into `Index::customers` (not printed).
+    #[serde(skip)]
+    pub customer: u32,
     pub customer_id: String,
     pub overdue: f64,
     pub revenue_at_stake: f64,
@@ -305,6 +308,8 @@ pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
 /// Which customers, responses and tickets the filters keep, as bitsets
 /// (cached per filter by the engine).
 pub struct Masks {
+    /// The filter these masks are of.
+    key: FilterKey,
     active: bool,
     /// A segment filter alone: (segment column, value code; `None` when the value never occurs).
     segment_only: Option<(usize, Option<u32>)>,
@@ -323,6 +328,7 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     let n = ix.customer_count();
     if q.segment.is_none() && q.cohort.is_none() {
         return Ok(Masks {
+            key: (None, None),
             active: false,
             segment_only: None,
             customers: Bits::ones(n),
@@ -416,6 +422,7 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     }
     let segment_only = if q.cohort.is_none() { code } else { None };
     Ok(Masks {
+        key: (q.segment.clone(), q.cohort),
         active: true,
         segment_only,
         customers,
@@ -423,6 +430,23 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
         tickets,
         solved,
     })
+}
+
+/// Retention share of S by each customer's latest NPS answer before s, from
+/// the period's base counts (none: the period is outside the timeline).
+fn loyalty(base: Option<&timeline::BaseCounts>) -> Loyalty {
+    let Some(b) = base else {
+        return Loyalty::default();
+    };
+    let share = |k: usize| pct(b.class_retained[k], b.class_start[k]);
+    let sized: u64 = b.class_start.iter().sum();
+    let kept: u64 = b.class_retained.iter().sum();
+    Loyalty {
+        promoter: share(0),
+        passive: share(1),
+        detractor: share(2),
+        none: pct(b.retained - kept, b.start - sized),
+    }
 }
 
 fn in_base(days: &[Day], x: Day, w: u32) -> bool {
@@ -451,8 +475,11 @@ struct Ctx<'a> {
     tl: &'a Timeline,
     masks: &'a Masks,
     scales: Scales,
-    /// Unfiltered feedback and ticket results per period, shared across queries.
+    /// Feedback and ticket results per filter and period, shared across queries
+    /// (`None` in tests that check the scans).
     parts: Option<&'a PartsCache>,
+    /// Whole KPI blocks per filter, period and window, shared likewise.
+    kpis_cache: Option<&'a KpisCache>,
     /// Per-period scans of this context's filter, shared between the blocks of one compute.
     memo: RefCell<Memo>,
 }
@@ -501,7 +528,46 @@ struct Parts {
     tickets: Option<Tickets>,
 }
 
-type PartsCache = Mutex<HashMap<(Period, (u8, u8)), Arc<Parts>>>;
+/// Per filter, period and survey scales.
+type PartsCache = Mutex<HashMap<(FilterKey, Period, (u8, u8)), Arc<Parts>>>;
+
+/// Tickets per block of `OpenIndex::latest_solved`.
+const OPEN_BLOCK: usize = 64;
+
+/// The tickets never solved, and the latest solved instant of each block of
+/// `OPEN_BLOCK` tickets in creation order: a solved ticket open at an instant
+/// lies in a block whose latest solved instant is after it, so a search skips
+/// the blocks of long-closed tickets.
+struct OpenIndex {
+    /// Ticket indices, ascending.
+    never: Vec<u32>,
+    latest_solved: Vec<i64>,
+}
+
+impl OpenIndex {
+    fn build(ix: &Index) -> Self {
+        OpenIndex {
+            never: (0..ix.tickets.len() as u32)
+                .filter(|&i| ix.tickets[i as usize].solved.is_none())
+                .collect(),
+            latest_solved: ix
+                .tickets
+                .chunks(OPEN_BLOCK)
+                .map(|b| b.iter().filter_map(|t| t.solved).max().unwrap_or(i64::MIN))
+                .collect(),
+        }
+    }
+}
+
+/// Segment columns with at most this many values are prepared in the background.
+pub const WARM_SEGMENT_VALUES: usize = 12;
+
+/// Per filter, period, churn window and survey scales: a view's trend, goals
+/// and alerts read the same dozen periods.
+type KpisCache = Mutex<HashMap<(FilterKey, Period, u32, (u8, u8)), Arc<Kpis>>>;
+
+/// Entries kept in the parts cache before it is emptied (each holds a few hundred bytes).
+const PARTS_CACHE_LIMIT: usize = 100_000;
 
 type RiskKey = (Granularity, u32, u64);
 
@@ -512,7 +578,15 @@ type RiskList = (Vec<u32>, Arc<[AtRisk]>);
 struct RiskCache {
     candidates: Vec<Vec<u32>>,
     lists: Vec<std::sync::OnceLock<RiskList>>,
+    /// The latest filtered lists: (filter, period index, list), newest last.
+    filtered: Mutex<Vec<FilteredRisk>>,
 }
+
+/// A filtered at-risk list: the filter, the period's index in the timeline, the list.
+type FilteredRisk = (FilterKey, usize, Arc<[AtRisk]>);
+
+/// Filtered at-risk lists kept per timeline (one can hold tens of thousands of rows).
+const FILTERED_RISK_LISTS: usize = 8;
 
 impl Ctx<'_> {
     fn customer(&self, c: usize) -> bool {
@@ -537,15 +611,42 @@ impl Ctx<'_> {
         t.partition_point(|x| x.created_day < s)..t.partition_point(|x| x.created_day < e)
     }
 
+    /// The KPIs of a period under this context's filter, computed once per engine.
     fn kpis(&self, p: &Period) -> Kpis {
+        let Some(cache) = self.kpis_cache else {
+            return self.compute_kpis(p);
+        };
+        let key = (
+            self.masks.key.clone(),
+            *p,
+            self.tl.window,
+            (self.scales.csat, self.scales.ces),
+        );
+        if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return (*hit).clone();
+        }
+        let k = self.compute_kpis(p);
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= PARTS_CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(key, Arc::new(k.clone()));
+        }
+        k
+    }
+
+    fn compute_kpis(&self, p: &Period) -> Kpis {
         let mut cu = Customers::default();
         let mut sums = timeline::Totals::default();
+        let mut base = None;
         if let Some(i) = self.tl.index_of(p) {
             let (tl, mask) = (self.tl, &self.masks.customers);
             let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
-            cu.start = count_all(&[start, mask]);
-            cu.end = count_all(&[end, mask]);
-            cu.retained = count_all(&[start, end, mask]);
+            let counts = timeline::base_counts(start, end, mask, tl.nps_class.get(i));
+            base = Some(counts);
+            cu.start = counts.start;
+            cu.end = counts.end;
+            cu.retained = counts.retained;
             for &c in &tl.new[i] {
                 if self.customer(c as usize) {
                     cu.new += 1;
@@ -587,8 +688,8 @@ impl Ctx<'_> {
             _ => None,
         };
         let has_fb = self.ix.has_feedback;
-        // Unfiltered: the period's shared results; filtered: scan the period's rows.
-        let (nps, csat, ces, tickets) = if let (false, Some(_)) = (self.masks.active, self.parts) {
+        // The period's results for this filter, shared across queries (tests: scan every time).
+        let (nps, csat, ces, tickets) = if self.parts.is_some() {
             let parts = self.parts_of(p);
             let mut nps = parts.nps.clone();
             nps.change_significant = significant(&nps, &self.parts_of(&p.previous()).nps);
@@ -628,15 +729,20 @@ impl Ctx<'_> {
             nps: has_fb.then_some(nps),
             csat: has_fb.then_some(csat),
             ces: has_fb.then_some(ces),
-            loyalty_retention: has_fb.then(|| self.loyalty(p)),
+            loyalty_retention: has_fb.then(|| loyalty(base.as_ref())),
             tickets,
             customers: cu,
         }
     }
 
-    /// The unfiltered feedback and ticket results of a period, computed once.
+    /// The feedback and ticket results of a period under this context's
+    /// filter, computed once per engine.
     fn parts_of(&self, p: &Period) -> Arc<Parts> {
-        let key = (*p, (self.scales.csat, self.scales.ces));
+        let key = (
+            self.masks.key.clone(),
+            *p,
+            (self.scales.csat, self.scales.ces),
+        );
         if let Some(hit) = self.parts.and_then(|c| c.lock().ok()?.get(&key).cloned()) {
             return hit;
         }
@@ -648,6 +754,9 @@ impl Ctx<'_> {
             tickets: self.ix.has_tickets.then(|| self.tickets(p)),
         });
         if let Some(Ok(mut cache)) = self.parts.map(|c| c.lock()) {
+            if cache.len() >= PARTS_CACHE_LIMIT {
+                cache.clear();
+            }
             cache.insert(key, parts.clone());
         }
         parts
@@ -763,34 +872,6 @@ impl Ctx<'_> {
                 responses: f.ces_n,
             },
         )
-    }
-
-    /// Retention share of S by each customer's latest NPS answer before s.
-    fn loyalty(&self, p: &Period) -> Loyalty {
-        let Some(i) = self.tl.index_of(p) else {
-            return Loyalty::default();
-        };
-        let (tl, mask) = (self.tl, &self.masks.customers);
-        let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
-        let mut share = [None; 3];
-        let (mut sized, mut kept) = (0, 0);
-        for (k, class) in tl.nps_class[i].iter().enumerate() {
-            let size = count_all(&[start, mask, class]);
-            let retained = count_all(&[start, end, mask, class]);
-            sized += size;
-            kept += retained;
-            share[k] = pct(retained, size);
-        }
-        let none = pct(
-            count_all(&[start, end, mask]) - kept,
-            count_all(&[start, mask]) - sized,
-        );
-        Loyalty {
-            promoter: share[0],
-            passive: share[1],
-            detractor: share[2],
-            none,
-        }
     }
 
     /// One pass over the kept tickets created in a period, shared like
@@ -989,12 +1070,28 @@ impl Ctx<'_> {
         if !self.masks.active {
             return rows.clone();
         }
-        customers
+        let key = &self.masks.key;
+        let hit = cache.filtered.lock().ok().and_then(|f| {
+            f.iter()
+                .find(|(k, at, _)| k == key && *at == i)
+                .map(|(_, _, l)| l.clone())
+        });
+        if let Some(list) = hit {
+            return list;
+        }
+        let list: Arc<[AtRisk]> = customers
             .iter()
             .zip(rows.iter())
             .filter(|(c, _)| self.customer(**c as usize))
             .map(|(_, r)| r.clone())
-            .collect()
+            .collect();
+        if let Ok(mut f) = cache.filtered.lock() {
+            if f.len() >= FILTERED_RISK_LISTS {
+                f.remove(0);
+            }
+            f.push((key.clone(), i, list.clone()));
+        }
+        list
     }
 
     fn at_risk(
@@ -1040,6 +1137,7 @@ impl Ctx<'_> {
             out.push((
                 c,
                 AtRisk {
+                    customer: c as u32,
                     customer_id: ix.customers[c].clone(),
                     overdue,
                     revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
@@ -1077,6 +1175,9 @@ pub struct Engine<'d> {
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
     parts: PartsCache,
+    kpis: KpisCache,
+    /// Finds the tickets open at an instant, built on first use.
+    open_index: std::sync::OnceLock<OpenIndex>,
     /// Tests: compute every period by scanning, as a filtered query would.
     pub no_parts: bool,
 }
@@ -1090,6 +1191,8 @@ impl<'d> Engine<'d> {
             masks: Mutex::new(HashMap::new()),
             risk: Mutex::new(HashMap::new()),
             parts: Mutex::new(HashMap::new()),
+            kpis: Mutex::new(HashMap::new()),
+            open_index: std::sync::OnceLock::new(),
             no_parts: false,
         }
     }
@@ -1139,7 +1242,11 @@ impl<'d> Engine<'d> {
         let lists = (0..candidates.len())
             .map(|_| std::sync::OnceLock::new())
             .collect();
-        let r = Arc::new(RiskCache { candidates, lists });
+        let r = Arc::new(RiskCache {
+            candidates,
+            lists,
+            filtered: Mutex::default(),
+        });
         if let Ok(mut m) = self.risk.lock() {
             m.insert(key, r.clone());
         }
@@ -1155,7 +1262,7 @@ impl<'d> Engine<'d> {
                 s.spawn(move || {
                     for g in pair {
                         let tl = self.timeline(*g, w);
-                        self.risk_candidates(&tl, cycle, threshold);
+                        let risk = self.risk_candidates(&tl, cycle, threshold);
                         // Every period's unfiltered feedback and ticket results.
                         let Ok(masks) = build_masks(&self.ds.index, &Query::new(tl.first)) else {
                             continue;
@@ -1166,15 +1273,88 @@ impl<'d> Engine<'d> {
                             masks: &masks,
                             scales,
                             parts: Some(&self.parts),
+                            kpis_cache: None,
                             memo: RefCell::default(),
                         };
                         for k in 0..tl.len as i32 {
                             ctx.parts_of(&tl.first.shift(k));
                         }
+                        // The at-risk lists of the latest period and the one before,
+                        // which the first view shows and its alerts compare.
+                        if let Some(day) = self.ds.index.last_row_day {
+                            let latest = Period::containing(*g, day);
+                            for p in [latest, latest.previous()] {
+                                ctx.churn_risk(&p, cycle, threshold, &risk);
+                            }
+                        }
                     }
                 });
             }
+            s.spawn(|| self.open_tickets_at(0).count());
         });
+    }
+
+    /// Forgets the finished results (KPI blocks and filtered at-risk lists) but
+    /// keeps what the background warm-up prepared: benchmarks call it so that
+    /// each timed view is computed, not looked up.
+    pub fn forget_views(&self) {
+        if let Ok(mut k) = self.kpis.lock() {
+            k.clear();
+        }
+        if let Ok(risk) = self.risk.lock() {
+            for r in risk.values() {
+                if let Ok(mut f) = r.filtered.lock() {
+                    f.clear();
+                }
+            }
+        }
+    }
+
+    /// The cohort table of a query's granularity and filters, built on first use.
+    fn cohorts_of(&self, q: &Query, ctx: &Ctx) -> Arc<Cohorts> {
+        let key: CohortKey = (q.period.granularity, q.segment.clone(), q.cohort);
+        if let Some(c) = self.cohorts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return c;
+        }
+        let c = Arc::new(ctx.cohorts());
+        if let Ok(mut m) = self.cohorts.lock() {
+            m.insert(key, c.clone());
+        }
+        c
+    }
+
+    /// Prepares, at granularity `g`, the segment filters the dashboard offers
+    /// from columns of at most `WARM_SEGMENT_VALUES` values: their masks, cohort
+    /// tables and every period's feedback and ticket results, so that the first
+    /// switch to a segment is as quick as a return to it. Run after `warm`.
+    pub fn warm_segments(&self, g: Granularity, window: Option<u32>, scales: Scales) {
+        let ix = &self.ds.index;
+        let Some(day) = ix.last_row_day else {
+            return;
+        };
+        for seg in ix
+            .segments
+            .iter()
+            .filter(|s| s.values.len() <= WARM_SEGMENT_VALUES)
+        {
+            for value in &seg.values {
+                let q = Query {
+                    segment: Some((seg.name.clone(), value.clone())),
+                    churn_window: window,
+                    scales,
+                    ..Query::new(Period::containing(g, day))
+                };
+                let Ok(prepared) = self.prepare(&q, g) else {
+                    continue;
+                };
+                let ctx = self.ctx(&prepared, scales);
+                self.cohorts_of(&q, &ctx);
+                let tl = &prepared.tl;
+                for k in 0..tl.len as i32 {
+                    ctx.parts_of(&tl.first.shift(k));
+                }
+            }
+        }
     }
 
     /// Computes every KPI of the query's period, its previous period and the
@@ -1195,18 +1375,7 @@ impl<'d> Engine<'d> {
                     .find(|g| f64::from(g.shortest_days()) >= required),
             })
         });
-        let key: CohortKey = (p.granularity, q.segment.clone(), q.cohort);
-        let cached = self.cohorts.lock().ok().and_then(|m| m.get(&key).cloned());
-        let cohorts = match cached {
-            Some(c) => c,
-            None => {
-                let c = Arc::new(ctx.cohorts());
-                if let Ok(mut m) = self.cohorts.lock() {
-                    m.insert(key, c.clone());
-                }
-                c
-            }
-        };
+        let cohorts = self.cohorts_of(q, &ctx);
         let block = |p: Period| PeriodKpis {
             period: PeriodJson::from(&p),
             kpis: ctx.kpis(&p),
@@ -1275,6 +1444,7 @@ impl Engine<'_> {
             masks: &p.masks,
             scales,
             parts: (!self.no_parts).then_some(&self.parts),
+            kpis_cache: (!self.no_parts).then_some(&self.kpis),
             memo: RefCell::default(),
         }
     }
@@ -1319,6 +1489,32 @@ impl Engine<'_> {
     pub fn ticket_kept(&self, q: &Query) -> Result<impl Fn(usize) -> bool + use<>, MetricsError> {
         let masks = self.masks(q)?;
         Ok(move |i| masks.tickets.get(i))
+    }
+
+    /// Indices of the tickets still unsolved at instant `now` (created by then,
+    /// not solved by then), in no particular order.
+    pub fn open_tickets_at(&self, now: i64) -> impl Iterator<Item = usize> + '_ {
+        let ix = &self.ds.index;
+        let open = self.open_index.get_or_init(|| OpenIndex::build(ix));
+        // Tickets are in creation order by calendar day (in each value's own
+        // offset): two days of slack, the instants decide.
+        let day = (now.div_euclid(86_400).saturating_add(2)).clamp(Day::MIN.into(), Day::MAX.into())
+            as Day;
+        let created = ix.tickets.partition_point(|t| t.created_day <= day);
+        let never = open.never.partition_point(|&i| (i as usize) < created);
+        let solved_later = open
+            .latest_solved
+            .iter()
+            .enumerate()
+            .take(created.div_ceil(OPEN_BLOCK))
+            .filter(move |(_, m)| **m > now)
+            .flat_map(move |(b, _)| b * OPEN_BLOCK..((b + 1) * OPEN_BLOCK).min(created))
+            .filter(move |&i| ix.tickets[i].solved.is_some_and(|s| s > now));
+        open.never[..never]
+            .iter()
+            .map(|&i| i as usize)
+            .chain(solved_later)
+            .filter(move |&i| ix.tickets[i].created <= now)
     }
 }
 

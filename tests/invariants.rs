@@ -115,6 +115,12 @@ proptest! {
             let mut fq = q.clone();
             fq.segment = Some(("plan".into(), "pro".into()));
             let f = compute(&ds, &fq).unwrap();
+            // Filtered results are cached per filter too: the shared engine, asked
+            // twice, agrees with scanning.
+            let scanned = scanning.compute(&fq).unwrap();
+            prop_assert_eq!(&shared.compute(&fq).unwrap(), &scanned);
+            prop_assert_eq!(&shared.compute(&fq).unwrap(), &scanned);
+            prop_assert_eq!(&f, &scanned);
             let fc = &f.kpis.customers;
             prop_assert!(fc.start <= c.start && fc.end <= c.end && fc.new <= c.new && fc.lost <= c.lost);
             prop_assert!(f.kpis.buyers <= s.kpis.buyers && f.kpis.orders <= s.kpis.orders);
@@ -139,6 +145,57 @@ proptest! {
             expected.sort();
             got.sort();
             prop_assert_eq!(got, expected);
+        }
+    }
+
+    /// The tickets open at an instant, found through the block index, are
+    /// exactly those a scan of every ticket finds (tickets in several blocks,
+    /// some never solved, some written with an offset).
+    #[test]
+    fn open_tickets_match_a_scan(
+        tickets in proptest::collection::vec((0u16..60, 0u32..24 * 3600, proptest::option::of(0u32..10 * 24 * 3600), any::<bool>()), 0..300),
+        nows in proptest::collection::vec((-2i64..75, 0i64..86_400), 1..12),
+    ) {
+        let base = holdfast::data::parse::days_from_civil(2023, 1, 1);
+        let stamp = |secs: i64, offset: bool| {
+            let day = base + secs.div_euclid(86_400) as i32;
+            let s = secs.rem_euclid(86_400);
+            format!(
+                "{}T{:02}:{:02}:{:02}{}",
+                holdfast::data::parse::format_day(day),
+                s / 3600,
+                s / 60 % 60,
+                s % 60,
+                if offset { "+05:00" } else { "Z" }
+            )
+        };
+        let mut csv = String::from("ticket_id,customer_id,created_at,first_response_at,solved_at\n");
+        for (i, (day, secs, open_for, offset)) in tickets.iter().enumerate() {
+            let created = *day as i64 * 86_400 + *secs as i64;
+            let solved = open_for.map(|d| stamp(created + d as i64, *offset)).unwrap_or_default();
+            let _ = writeln!(csv, "T{i},c{},{},,{solved}", i % 7, stamp(created, *offset));
+        }
+        let sources = Sources {
+            orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", "order_id,customer_id,order_date,amount\nO1,c1,2023-01-01,10\n".into()),
+            feedback: None,
+            tickets: Some(SourceSpec::memory(SourceKind::Tickets, "tickets.csv", csv)),
+        };
+        let ds = data::load(&sources, Scales::default()).unwrap();
+        let engine = Engine::new(&ds);
+        let epoch = i64::from(base) * 86_400;
+        for (day, secs) in nows {
+            // Whole days and odd instants.
+            for now in [epoch + day * 86_400, epoch + day * 86_400 + secs] {
+                let mut got: Vec<usize> = engine.open_tickets_at(now).collect();
+                got.sort();
+                let want: Vec<usize> = (0..ds.index.tickets.len())
+                    .filter(|&i| {
+                        let t = &ds.index.tickets[i];
+                        t.created <= now && t.solved.is_none_or(|s| s > now)
+                    })
+                    .collect();
+                prop_assert_eq!(got, want, "now {}", now);
+            }
         }
     }
 }

@@ -134,7 +134,10 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         let engine = Engine::new(&ds);
         let stop = std::thread::scope(|scope| {
             // Precompute the other granularities while requests are answered.
-            scope.spawn(|| engine.warm(window, threshold, scales));
+            scope.spawn(|| {
+                engine.warm(window, threshold, scales);
+                engine.warm_segments(granularity, window, scales);
+            });
             serve(&engine, &requests, &replies, &watch)
         });
         if stop {

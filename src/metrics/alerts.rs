@@ -156,14 +156,9 @@ pub fn evaluate(
         if let (Some(now), Ok(kept)) = (as_of(engine, q), engine.ticket_kept(q)) {
             let ix = &engine.dataset().index;
             let limit = rules.ticket_open_hours * 3600.0;
-            let mut open: Vec<usize> = (0..ix.tickets.len())
-                .filter(|&i| {
-                    let t = &ix.tickets[i];
-                    t.created <= now
-                        && t.solved.is_none_or(|s| s > now)
-                        && (now - t.created) as f64 > limit
-                        && kept(i)
-                })
+            let mut open: Vec<usize> = engine
+                .open_tickets_at(now)
+                .filter(|&i| (now - ix.tickets[i].created) as f64 > limit && kept(i))
                 .collect();
             open.sort_by_key(|&i| (ix.tickets[i].created, i));
             for &i in open.iter().take(MAX_TICKET_ALERTS) {
@@ -287,16 +282,28 @@ pub fn evaluate(
 
     // Customers with much at stake newly at risk.
     if rules.at_risk_revenue > 0.0 {
-        let before: std::collections::HashSet<String> = engine
-            .churn_risk_of(q, &q.period.previous())
-            .map(|l| l.iter().map(|r| r.customer_id.clone()).collect())
-            .unwrap_or_default();
         let mut new: Vec<_> = snapshot
             .churn_risk
             .iter()
             .filter(|r| r.revenue_at_stake > rules.at_risk_revenue)
-            .filter(|r| !before.contains(&r.customer_id))
             .collect();
+        // Those already at risk the period before are not news. The filters
+        // keep or drop a customer the same way in both periods, so the
+        // unfiltered list of the period before (shared, not copied) will do.
+        if !new.is_empty() {
+            let unfiltered = Query {
+                segment: None,
+                cohort: None,
+                ..q.clone()
+            };
+            if let Ok(before) = engine.churn_risk_of(&unfiltered, &q.period.previous()) {
+                let mut was = super::timeline::Bits::zeros(engine.dataset().index.customer_count());
+                for r in before.iter() {
+                    was.set(r.customer as usize);
+                }
+                new.retain(|r| !was.get(r.customer as usize));
+            }
+        }
         new.sort_by(|a, b| {
             b.revenue_at_stake
                 .total_cmp(&a.revenue_at_stake)

@@ -260,7 +260,12 @@ pub const HISTORY: usize = 6;
 /// Evaluates every goal in the query's period. A goal without a segment
 /// follows the query's filters; a segment goal replaces the segment filter
 /// with its own (keeping a cohort filter).
+/// A segment filter: (column, value).
+type Segment = Option<(String, String)>;
+
 pub fn evaluate(engine: &Engine, q: &Query, goals: &[Goal]) -> Vec<GoalStatus> {
+    // One history per segment the goals look at (most share the view's).
+    let mut histories: Vec<(Segment, Option<Vec<Kpis>>)> = Vec::new();
     goals
         .iter()
         .map(|g| {
@@ -268,10 +273,19 @@ pub fn evaluate(engine: &Engine, q: &Query, goals: &[Goal]) -> Vec<GoalStatus> {
             if g.segment.is_some() {
                 gq.segment = g.segment.clone();
             }
-            let values: Vec<Option<f64>> = match engine.history(&gq, HISTORY) {
-                Ok(h) => h.iter().map(|(_, k)| g.kpi.value(k)).collect(),
+            let at = match histories.iter().position(|(s, _)| *s == gq.segment) {
+                Some(at) => at,
+                None => {
+                    let h = engine.history(&gq, HISTORY).ok();
+                    let h = h.map(|h| h.into_iter().map(|(_, k)| k).collect());
+                    histories.push((gq.segment.clone(), h));
+                    histories.len() - 1
+                }
+            };
+            let values: Vec<Option<f64>> = match &histories[at].1 {
+                Some(h) => h.iter().map(|k| g.kpi.value(k)).collect(),
                 // A segment the data does not have: no value, shown as no data.
-                Err(_) => vec![None; HISTORY],
+                None => vec![None; HISTORY],
             };
             let value = values.last().copied().flatten();
             let gap_history: Vec<Option<f64>> =

@@ -130,6 +130,56 @@ pub fn count_all(sets: &[&Bits]) -> u64 {
         .sum()
 }
 
+/// What one period's KPIs count of its customer base, with the loyalty split
+/// by NPS class (promoter, passive, detractor) when there are classes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BaseCounts {
+    /// S, E and retained (in S and E), among the kept customers.
+    pub start: u64,
+    pub end: u64,
+    pub retained: u64,
+    /// Per NPS class: in S, and retained.
+    pub class_start: [u64; 3],
+    pub class_retained: [u64; 3],
+}
+
+/// `BaseCounts` of the kept customers (`mask`) in one pass over the bitsets
+/// (separate AND-popcounts read the same words up to eleven times).
+pub fn base_counts(
+    start: &Bits,
+    end: &Bits,
+    mask: &Bits,
+    classes: Option<&[Bits; 3]>,
+) -> BaseCounts {
+    let mut n = BaseCounts::default();
+    let words = start.words.iter().zip(&end.words).zip(&mask.words);
+    let pop = |w: u64| u64::from(w.count_ones());
+    match classes {
+        None => {
+            for ((s, e), m) in words {
+                let (sm, em) = (s & m, e & m);
+                n.start += pop(sm);
+                n.end += pop(em);
+                n.retained += pop(sm & e);
+            }
+        }
+        Some([p, q, d]) => {
+            for (w, ((s, e), m)) in words.enumerate() {
+                let (sm, em) = (s & m, e & m);
+                let r = sm & e;
+                n.start += pop(sm);
+                n.end += pop(em);
+                n.retained += pop(r);
+                for (k, c) in [p.words[w], q.words[w], d.words[w]].into_iter().enumerate() {
+                    n.class_start[k] += pop(sm & c);
+                    n.class_retained[k] += pop(r & c);
+                }
+            }
+        }
+    }
+    n
+}
+
 /// Activity summed over customers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
