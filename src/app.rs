@@ -444,6 +444,7 @@ pub fn run(opts: Options) -> Result<(), String> {
                 first_frame_log.take_if(|_| state.view.is_some()),
                 &state.view,
             ) {
+                crate::data::trace("first frame with data drawn");
                 let _ = std::fs::write(
                     path,
                     format!("{:.1} ms\n", process_start.elapsed().as_secs_f64() * 1000.0),

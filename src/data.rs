@@ -509,10 +509,18 @@ pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
     load_with_progress(sources, scales, None, &mut |_| {})
 }
 
-/// Prints the time since the first traced step and the peak resident memory
-/// so far (where the platform tells it) on stderr: the `HOLDFAST_TRACE_LOAD`
-/// profile. One clock for every step, the index's included.
-pub(crate) fn trace_step(step: &str) {
+/// With `HOLDFAST_TRACE_LOAD=1`, prints the time since the first traced step
+/// and the peak resident memory so far (where the platform tells it) on
+/// stderr: the load profile. One clock for every step, from loading the files
+/// to the first frame.
+pub fn trace(step: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("HOLDFAST_TRACE_LOAD").is_some()) {
+        trace_step(step);
+    }
+}
+
+fn trace_step(step: &str) {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let start = *START.get_or_init(std::time::Instant::now);
     let peak = std::fs::read_to_string("/proc/self/status")
@@ -537,12 +545,8 @@ pub fn load_with_progress(
     cache_dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Dataset, LoadError> {
-    // HOLDFAST_TRACE_LOAD=1 prints each step's start time on stderr (for profiling).
-    let trace = std::env::var_os("HOLDFAST_TRACE_LOAD").is_some();
     let mut progress = |step: &str| {
-        if trace {
-            trace_step(step);
-        }
+        trace(step);
         progress(step);
     };
     // Unchanged files reopen from the index snapshot: no parsing, no indexing.

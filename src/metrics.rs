@@ -1213,6 +1213,7 @@ impl<'d> Engine<'d> {
             return t;
         }
         let t = Arc::new(Timeline::build(&self.ds.index, g, window));
+        crate::data::trace(&format!("timeline built ({})", g.name()));
         if let Ok(mut m) = self.timelines.lock() {
             m.insert(key, t.clone());
         }

@@ -132,11 +132,19 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
             continue;
         };
         let engine = Engine::new(&ds);
+        // The first view (asked for as soon as the load is announced) has the
+        // machine to itself: the warm-up would share the cores with it.
+        match requests.recv() {
+            Ok(Request::Reload) => continue,
+            Ok(first) => handle(&engine, &replies, first, &watch),
+            Err(_) => return,
+        }
         let stop = std::thread::scope(|scope| {
             // Precompute the other granularities while requests are answered.
             scope.spawn(|| {
                 engine.warm(window, threshold, scales);
                 engine.warm_segments(granularity, window, scales);
+                data::trace("engine warmed");
             });
             serve(&engine, &requests, &replies, &watch)
         });
@@ -178,10 +186,12 @@ fn serve(
 
 fn handle(engine: &Engine, replies: &Sender<Reply>, req: Request, watch: &Watch) {
     let reply = match req {
-        Request::Compute(generation, q) => match view(engine, generation, &q, watch) {
-            Ok(v) => Reply::View(Box::new(v)),
-            Err(e) => Reply::Failed(generation, e),
-        },
+        Request::Compute(generation, q) => {
+            match view(engine, generation, &q, watch).inspect(|_| data::trace("view computed")) {
+                Ok(v) => Reply::View(Box::new(v)),
+                Err(e) => Reply::Failed(generation, e),
+            }
+        }
         Request::Customer(q, id) => {
             Reply::Customer(match customer_view(engine.dataset(), &q, &id) {
                 Ok(Some(v)) => Ok(Box::new(v)),

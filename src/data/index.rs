@@ -305,12 +305,7 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
-        let trace = std::env::var_os("HOLDFAST_TRACE_LOAD").is_some();
-        let step = |name: &str| {
-            if trace {
-                super::trace_step(name);
-            }
-        };
+        let step = super::trace;
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.

@@ -212,6 +212,15 @@ pub struct Entry {
     pub repeat: bool,
 }
 
+/// What `Timeline::scan_customers` finds for a range of customers.
+struct CustomerScan {
+    end_in_base: Vec<Bits>,
+    new: Vec<Vec<u32>>,
+    activity: Vec<Vec<Entry>>,
+    /// For the range's customers only.
+    first_period: Vec<Option<u32>>,
+}
+
 pub struct Timeline {
     pub granularity: Granularity,
     pub window: u32,
@@ -306,106 +315,47 @@ impl Timeline {
             len,
             base_day,
             day_period,
-            end_in_base: (0..len).map(|_| Bits::zeros(n)).collect(),
-            new: vec![Vec::new(); len],
-            activity: vec![Vec::new(); len],
+            end_in_base: Vec::new(),
+            new: Vec::new(),
+            activity: Vec::new(),
             nps_class: Vec::new(),
             totals: Vec::new(),
             segment_totals: Vec::new(),
-            first_period: vec![None; n],
+            first_period: Vec::new(),
             empty: Bits::zeros(n),
         };
-        let w = window as i32;
-        let mut keys: Vec<u32> = Vec::new();
-        // Each period's first day (and the day after the last), computed once.
-        let starts: Vec<Day> = (0..=len).map(|i| t.period_start(i)).collect();
-        // Activity entries are about one per row and period: reserving the
-        // average up front saves most of the regrowing.
-        let per_period = ix.row_days.len() / len.max(1) / 2;
-        for a in &mut t.activity {
-            a.reserve(per_period);
-        }
-        for c in 0..n {
-            let pd = ix.pdays(c);
-            // Base membership: merged intervals [d, last + W − 1]; period i counts when its last day is inside.
-            let mut k = 0;
-            while k < pd.len() {
-                let a = pd[k];
-                let mut b = a + w - 1;
-                while k + 1 < pd.len() && pd[k + 1] <= b + 1 {
-                    k += 1;
-                    b = pd[k] + w - 1;
-                }
-                let lo = t.pidx(a).unwrap_or(0);
-                let hi = t.pidx(b + 1).unwrap_or(0).min(len);
-                for i in lo..hi {
-                    t.end_in_base[i].set(c);
-                }
-                k += 1;
-            }
-            if let Some(f) = ix.first_day[c] {
-                if let Some(i) = t.pidx(f).filter(|&i| i < len) {
-                    t.new[i].push(c as u32);
-                    t.first_period[c] = Some(i as u32);
-                }
-            }
-            // The period from which the customer has 2+ distinct orders.
-            let (od, ok) = ix.orders_of(c);
-            let mut seen: Vec<u32> = Vec::new();
-            let mut repeat_from = usize::MAX;
-            for (d, key) in od.iter().zip(ok) {
-                if !seen.contains(key) {
-                    seen.push(*key);
-                    if seen.len() == 2 {
-                        repeat_from = t.pidx(*d).unwrap_or(0);
-                        break;
-                    }
-                }
-            }
-            // Activity per period: revenue from the rows, orders and buyer from the order entries.
-            let (ra, rb) = (ix.row_start[c] as usize, ix.row_start[c + 1] as usize);
-            let mut r = ra;
-            let mut o = 0;
-            while r < rb {
-                let Some(i) = t.pidx(ix.row_days[r]).filter(|&i| i < len) else {
-                    r += 1;
-                    continue;
-                };
-                let (ps, pe) = (starts[i], starts[i + 1]);
-                let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
-                let mut r_end = r;
-                while r_end < rb && ix.row_days[r_end] < pe {
-                    r_end += 1;
-                }
-                let revenue = ix.row_cum[r_end - 1] - before;
-                while o < od.len() && od[o] < ps {
-                    o += 1;
-                }
-                let mut o_end = o;
-                while o_end < od.len() && od[o_end] < pe {
-                    o_end += 1;
-                }
-                let orders = if ix.multi_day[c] {
-                    keys.clear();
-                    keys.extend_from_slice(&ok[o..o_end]);
-                    keys.sort_unstable();
-                    keys.dedup();
-                    keys.len()
-                } else {
-                    o_end - o
-                } as u32;
-                t.activity[i].push(Entry {
-                    customer: c as u32,
-                    revenue,
-                    orders,
-                    buyer: orders > 0,
-                    repeat: i >= repeat_from,
-                });
-                r = r_end;
-                o = o_end;
+        // Customers in two word-aligned halves on two threads (and the NPS
+        // classes on a third): each half fills its own bitsets and lists, then
+        // the halves are joined in customer order.
+        let mid = (n / 2).next_multiple_of(64).min(n);
+        let (a, b, classes) = std::thread::scope(|s| {
+            let t = &t;
+            let b = s.spawn(move || t.scan_customers(ix, mid..n));
+            let classes = s.spawn(move || t.build_nps_classes(ix));
+            let a = t.scan_customers(ix, 0..mid);
+            let b = b.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let classes = classes
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (a, b, classes)
+        });
+        t.end_in_base = a.end_in_base;
+        for (bits, other) in t.end_in_base.iter_mut().zip(&b.end_in_base) {
+            for (x, y) in bits.words.iter_mut().zip(&other.words) {
+                *x |= y;
             }
         }
-        t.nps_class = t.build_nps_classes(ix);
+        t.new = a.new;
+        for (list, more) in t.new.iter_mut().zip(b.new) {
+            list.extend(more);
+        }
+        t.activity = a.activity;
+        for (list, more) in t.activity.iter_mut().zip(b.activity) {
+            list.extend(more);
+        }
+        t.first_period = a.first_period;
+        t.first_period.extend(b.first_period);
+        t.nps_class = classes;
         t.totals = t
             .activity
             .iter()
@@ -470,6 +420,109 @@ impl Timeline {
             }
         }
         lists
+    }
+
+    /// Base membership, first periods and activity of the customers in
+    /// `range`; bitsets over every customer, lists in customer order.
+    fn scan_customers(&self, ix: &Index, range: std::ops::Range<usize>) -> CustomerScan {
+        let (n, len) = (ix.customer_count(), self.len);
+        let mut t = CustomerScan {
+            end_in_base: (0..len).map(|_| Bits::zeros(n)).collect(),
+            new: vec![Vec::new(); len],
+            activity: vec![Vec::new(); len],
+            first_period: vec![None; range.len()],
+        };
+        let w = self.window as i32;
+        let mut keys: Vec<u32> = Vec::new();
+        // Each period's first day (and the day after the last), computed once.
+        let starts: Vec<Day> = (0..=len).map(|i| self.period_start(i)).collect();
+        // A period has at most one activity entry per row dated in it:
+        // reserving that bound up front saves the regrowing (and its copies).
+        let rows = ix.row_start[range.start] as usize..ix.row_start[range.end] as usize;
+        let mut rows_in = vec![0usize; len];
+        for &d in &ix.row_days[rows] {
+            if let Some(i) = self.pidx(d).filter(|&i| i < len) {
+                rows_in[i] += 1;
+            }
+        }
+        for (a, n) in t.activity.iter_mut().zip(rows_in) {
+            a.reserve_exact(n);
+        }
+        for c in range.clone() {
+            let pd = ix.pdays(c);
+            // Base membership: merged intervals [d, last + W − 1]; period i counts when its last day is inside.
+            let mut k = 0;
+            while k < pd.len() {
+                let a = pd[k];
+                let mut b = a + w - 1;
+                while k + 1 < pd.len() && pd[k + 1] <= b + 1 {
+                    k += 1;
+                    b = pd[k] + w - 1;
+                }
+                let lo = self.pidx(a).unwrap_or(0);
+                let hi = self.pidx(b + 1).unwrap_or(0).min(len);
+                for i in lo..hi {
+                    t.end_in_base[i].set(c);
+                }
+                k += 1;
+            }
+            if let Some(f) = ix.first_day[c] {
+                if let Some(i) = self.pidx(f).filter(|&i| i < len) {
+                    t.new[i].push(c as u32);
+                    t.first_period[c - range.start] = Some(i as u32);
+                }
+            }
+            // The period from which the customer has 2+ distinct orders: that
+            // of the first order entry whose order differs from the first one's.
+            let (od, ok) = ix.orders_of(c);
+            let repeat_from = ok
+                .iter()
+                .position(|key| Some(key) != ok.first())
+                .map_or(usize::MAX, |k| self.pidx(od[k]).unwrap_or(0));
+            // Activity per period: revenue from the rows, orders and buyer from the order entries.
+            let (ra, rb) = (ix.row_start[c] as usize, ix.row_start[c + 1] as usize);
+            let mut r = ra;
+            let mut o = 0;
+            while r < rb {
+                let Some(i) = self.pidx(ix.row_days[r]).filter(|&i| i < len) else {
+                    r += 1;
+                    continue;
+                };
+                let (ps, pe) = (starts[i], starts[i + 1]);
+                let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
+                let mut r_end = r;
+                while r_end < rb && ix.row_days[r_end] < pe {
+                    r_end += 1;
+                }
+                let revenue = ix.row_cum[r_end - 1] - before;
+                while o < od.len() && od[o] < ps {
+                    o += 1;
+                }
+                let mut o_end = o;
+                while o_end < od.len() && od[o_end] < pe {
+                    o_end += 1;
+                }
+                let orders = if ix.multi_day[c] {
+                    keys.clear();
+                    keys.extend_from_slice(&ok[o..o_end]);
+                    keys.sort_unstable();
+                    keys.dedup();
+                    keys.len()
+                } else {
+                    o_end - o
+                } as u32;
+                t.activity[i].push(Entry {
+                    customer: c as u32,
+                    revenue,
+                    orders,
+                    buyer: orders > 0,
+                    repeat: i >= repeat_from,
+                });
+                r = r_end;
+                o = o_end;
+            }
+        }
+        t
     }
 
     fn period_start(&self, i: usize) -> Day {
