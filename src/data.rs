@@ -452,7 +452,7 @@ pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadErro
     let peek = raw.peek(3);
     let plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
     match spec.kind {
-        SourceKind::Orders => orders::load(&raw, &plan, &spec.options),
+        SourceKind::Orders => orders::load(raw, &plan, &spec.options),
         SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),
         SourceKind::Tickets => tickets::load(&raw, &plan, &spec.options),
     }

@@ -12,16 +12,43 @@ use super::{DateVotes, DecimalVotes, Interner, LoadError, Loaded, SegmentColumns
 
 /// A row that passed the first look; dates and amounts wait for the
 /// file-wide decisions on day/month order and decimal style.
+/// Ten million of them wait at once on a large export: rare fields (a
+/// separate refund amount, Shopify's line items) live in side tables.
 struct Pending {
     line: u64,
     customer: u32,
-    order: Option<u32>,
+    /// Order id code, or `NONE`.
+    order: u32,
     date: RawStamp,
-    amount: AmountCell,
-    minus: Option<AmountCell>,
-    /// Shopify line-item row: the index of its order's first row.
-    continues: Option<usize>,
+    /// The amount's two readings (`AmountCell`), `i64::MIN` for none.
+    amount: [i64; 2],
+    /// Whether a refund amount for this row waits in `Minus`.
+    minus: bool,
+    /// Shopify line-item row: the index of its order's first row, or `NONE`.
+    continues: u32,
 }
+
+/// No order id, not a line item.
+const NONE: u32 = u32::MAX;
+
+fn pack(a: AmountCell) -> [i64; 2] {
+    [a.dot.unwrap_or(i64::MIN), a.comma.unwrap_or(i64::MIN)]
+}
+
+fn unpack([dot, comma]: [i64; 2]) -> AmountCell {
+    let some = |v: i64| (v != i64::MIN).then_some(v);
+    AmountCell {
+        dot: some(dot),
+        comma: some(comma),
+    }
+}
+
+fn some(code: u32) -> Option<u32> {
+    (code != NONE).then_some(code)
+}
+
+/// Refund amounts of the rows that have one, in row order: (pending index, amount).
+type Minus = Vec<(u32, AmountCell)>;
 
 /// Order ids: kept as text in one buffer. Only Shopify files, whose line-item
 /// rows must find their order's first row, need them interned.
@@ -60,8 +87,12 @@ impl OrderIds {
     }
 }
 
-pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
-    let file = raw.name.as_str();
+/// Loads an orders file; the raw text is dropped as soon as it is read, so
+/// that it and the finished columns are never in memory together.
+pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
+    let file_name = raw.name.clone();
+    let file = file_name.as_str();
+    let format = raw.format.name();
     let headers = &raw.headers;
     let date_header = plan.header(headers, schema::ORDER_DATE).to_string();
     let amount_header = plan.header(headers, schema::AMOUNT).to_string();
@@ -75,6 +106,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let mut dates = DateVotes::default();
     let mut decimals = DecimalVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
+    let mut minus_of: Minus = Vec::new();
     // Shopify: order id -> its first row (pending index, or the reason it was rejected).
     let mut first_rows: HashMap<u32, Result<usize, String>> = HashMap::new();
 
@@ -100,14 +132,11 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                         pending.push(Pending {
                             line,
                             customer,
-                            order,
+                            order: order.unwrap_or(NONE),
                             date,
-                            amount: AmountCell {
-                                dot: Some(0),
-                                comma: Some(0),
-                            },
-                            minus: None,
-                            continues: Some(idx),
+                            amount: [0, 0],
+                            minus: false,
+                            continues: idx as u32,
                         });
                     }
                     Err(reason) => tally.reject(&reason.clone(), line),
@@ -130,14 +159,17 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
                     first_rows.entry(o).or_insert(Ok(pending.len()));
                 }
+                if let Some(m) = minus {
+                    minus_of.push((pending.len() as u32, m));
+                }
                 pending.push(Pending {
                     line,
                     customer,
-                    order,
+                    order: order.unwrap_or(NONE),
                     date,
-                    amount,
-                    minus,
-                    continues: None,
+                    amount: pack(amount),
+                    minus: minus.is_some(),
+                    continues: NONE,
                 });
                 segments.read_into(rec, &mut seg_codes);
             }
@@ -151,6 +183,9 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         Ok(())
     })?;
 
+    drop(first_rows);
+    drop(raw);
+    super::trace("orders read");
     let order_by = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let style = decimals.decide(file, options.decimal)?;
 
@@ -162,8 +197,15 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let mut order_col: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
+    let mut minus_rows = minus_of.iter();
     for (i, p) in pending.iter().enumerate() {
-        if let Some(first) = p.continues {
+        // This row's refund amount, if it has one (the side table is in row order).
+        let minus_cell = if p.minus {
+            minus_rows.next().map(|(_, m)| *m)
+        } else {
+            None
+        };
+        if let Some(first) = some(p.continues).map(|f| f as usize) {
             if !keep[first] {
                 tally.reject(
                     &format!("line item of a rejected order ({})", pending[first].line),
@@ -176,8 +218,8 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
             tally.reject(&format!("unparseable {}", schema::ORDER_DATE), p.line);
             continue;
         };
-        let value = p.amount.value(style);
-        let minus = match p.minus {
+        let value = unpack(p.amount).value(style);
+        let minus = match minus_cell {
             Some(m) => m.value(style),
             None => Some(0),
         };
@@ -195,10 +237,15 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
         last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
         amount_col.push(amount);
-        order_col.push(p.order.map(|o| order_ids.get(o)));
+        order_col.push(some(p.order).map(|o| order_ids.get(o)));
         line_col.push(p.line);
         segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
+    super::trace("orders checked");
+    // The rows are in the columns now: free them before polars copies the columns.
+    drop(pending);
+    drop(minus_of);
+    drop(seg_codes);
     let height = day_col.len();
     let seg_names = segments.header_names();
     let mut columns = vec![
@@ -210,10 +257,11 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     ];
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
+    super::trace("orders table built");
     let report = tally.report(
         file,
         SourceKind::Orders,
-        raw.format.name(),
+        format,
         &plan.mapping,
         (first_day, last_day),
         seg_names,
