@@ -1006,3 +1006,43 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     assert_eq!(steps, ["reading the index cache", "indexed"]);
     assert_eq!(reopened.index.tickets.len(), 2);
 }
+
+/// Refund amounts wait beside the rows that have one: rows with and without
+/// a refund, and a rejected row between them, each get their own.
+#[test]
+fn refunds_stay_with_their_own_rows() {
+    let header = "id,Description,Seller Message,Created (UTC),Amount,Amount Refunded,Currency,Converted Amount,Converted Amount Refunded,Fee,Tax,Converted Currency,Mode,Status,Statement Descriptor,Customer ID,Customer Description,Customer Email,Captured,Card ID,Card Last4,Card Brand,Card Funding,Card Address Country";
+    let row = |id: &str, date: &str, amount: &str, refunded: &str, status: &str| {
+        format!(
+            "{id},x,x,{date},{amount},{refunded},usd,{amount},{refunded},0,0,usd,Live,{status},X,cus_{id},n,{id}@example.com,true,card,4242,Visa,credit,US"
+        )
+    };
+    let text = [
+        header.to_string(),
+        row("a", "2024-03-01 10:00", "29.00", "", "Paid"),
+        row("b", "2024-03-02 10:00", "100.00", "40.00", "Paid"),
+        row("c", "2024-03-03 10:00", "oops", "1.00", "Paid"),
+        row("d", "2024-03-04 10:00", "10.00", "", "Paid"),
+        row("e", "2024-03-05 10:00", "50.00", "5.00", "Paid"),
+        row("f", "2024-03-06 10:00", "70.00", "", "Paid"),
+    ]
+    .join("\n");
+    let spec = SourceSpec::memory(SourceKind::Orders, "refunds.csv", text);
+    let l = load_source(&spec, Scales::default()).unwrap();
+    let got: Vec<(String, f64, u64)> = l
+        .order_rows()
+        .into_iter()
+        .map(|r| (r.customer_id, r.amount, r.line))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("cus_a".to_string(), 29.0, 2),
+            ("cus_b".to_string(), 60.0, 3),
+            ("cus_d".to_string(), 10.0, 5),
+            ("cus_e".to_string(), 45.0, 6),
+            ("cus_f".to_string(), 70.0, 7),
+        ]
+    );
+    assert_eq!(rejected(&l.report), vec![("unparseable amount", 1)]);
+}
