@@ -140,6 +140,9 @@ def main():
     import duckdb
 
     binary = holdfast_bin(args.holdfast)
+    if not os.path.isfile(binary):
+        sys.exit(f"no holdfast binary at {binary}: run `cargo build --release` "
+                 "(with the same CARGO_TARGET_DIR) or pass --holdfast PATH")
     s, e = month_bounds(args.period)
     timings = {"load": [], "one period": [], "all periods": [], "reopen, one period": []}
     hf_timings = {"one period": [], "all periods": [], "reopen, one period": []}
