@@ -432,6 +432,22 @@ fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {
     })
 }
 
+/// The five largest non-zero counts with their names and ids, largest first
+/// (ties by name).
+fn top_five<'n>(
+    counts: &[u64],
+    names: &'n [String],
+) -> impl Iterator<Item = (&'n str, u64, usize)> + use<'n> {
+    let mut top: Vec<(&str, u64, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(id, n)| (names[id].as_str(), *n, id))
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    top.into_iter().take(5)
+}
+
 /// Retention share of S by each customer's latest NPS answer before s, from
 /// the period's base counts (none: the period is outside the timeline).
 fn loyalty(base: Option<&timeline::BaseCounts>) -> Loyalty {
@@ -593,16 +609,22 @@ impl Ctx<'_> {
         !self.masks.active || self.masks.customers.get(c)
     }
 
+    /// Calls `f` with each position in `range` that the filter's `kept` mask
+    /// keeps (every one without a filter).
+    fn for_kept(&self, kept: &Bits, range: std::ops::Range<usize>, f: impl FnMut(usize)) {
+        if self.masks.active {
+            kept.ones_in(range.start, range.end).for_each(f);
+        } else {
+            range.for_each(f);
+        }
+    }
+
     /// Calls `f` with the index of each kept response dated in [from, to).
     fn for_responses(&self, from: Day, to: Day, f: impl FnMut(usize)) {
         let days = &self.ix.response_day;
         let lo = days.partition_point(|&d| d < from);
         let hi = days.partition_point(|&d| d < to);
-        if self.masks.active {
-            self.masks.responses.ones_in(lo, hi).for_each(f);
-        } else {
-            (lo..hi).for_each(f);
-        }
+        self.for_kept(&self.masks.responses, lo..hi, f);
     }
 
     /// Range of tickets created in [s, e) (creation order).
@@ -832,18 +854,7 @@ impl Ctx<'_> {
             }
         }
         if full {
-            let ix = self.ix;
-            let mut themes: Vec<(&str, u64, usize)> = f
-                .detractor_words
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(w, c)| (ix.vocabulary[w].as_str(), *c, w))
-                .collect();
-            themes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-            n.detractor_themes = themes
-                .into_iter()
-                .take(5)
+            n.detractor_themes = top_five(&f.detractor_words, &self.ix.vocabulary)
                 .map(|(word, count, id)| Theme {
                     word: word.to_string(),
                     count,
@@ -901,14 +912,7 @@ impl Ctx<'_> {
                 c.categories[k as usize] += 1;
             }
         };
-        if self.masks.active {
-            self.masks
-                .tickets
-                .ones_in(range.start, range.end)
-                .for_each(visit);
-        } else {
-            range.for_each(visit);
-        }
+        self.for_kept(&self.masks.tickets, range, visit);
         c.first_response_hours = median_p90(&mut first);
         let c = Rc::new(c);
         self.memo.borrow_mut().created.push((*p, c.clone()));
@@ -936,11 +940,7 @@ impl Ctx<'_> {
             let t = &ix.tickets[so[k] as usize];
             resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
         };
-        if self.masks.active {
-            self.masks.solved.ones_in(slo, shi).for_each(visit);
-        } else {
-            (slo..shi).for_each(visit);
-        }
+        self.for_kept(&self.masks.solved, slo..shi, visit);
         // Backlog: created before e minus solved before e (a solved ticket was created first).
         let created_before = ix.tickets.partition_point(|x| x.created_day < e);
         let (made, done) = if self.masks.active {
@@ -954,17 +954,7 @@ impl Ctx<'_> {
         out.backlog = made.saturating_sub(done);
         out.resolution_hours = median_p90(&mut resolution);
         let before = self.created_scan(&p.previous());
-        let mut cats: Vec<(&str, u64, usize)> = created
-            .categories
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(c, n)| (ix.categories[c].as_str(), *n, c))
-            .collect();
-        cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        out.top_categories = cats
-            .into_iter()
-            .take(5)
+        out.top_categories = top_five(&created.categories, &ix.categories)
             .map(|(name, count, c)| CategoryCount {
                 category: name.to_string(),
                 count,
