@@ -362,6 +362,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         let started = std::time::Instant::now();
         let mut stopped_by = None;
         let mut first_frame_log = std::env::var_os("HOLDFAST_FIRST_FRAME_LOG");
+        let mut first_frame_drawn = false;
         let mut changed_at: Option<std::time::Instant> = None;
         loop {
             // While loading, wake up to show the time taken once it passes half a second.
@@ -439,16 +440,17 @@ pub fn run(opts: Options) -> Result<(), String> {
                 break;
             }
             draw(&mut terminal, &state)?;
-            // HOLDFAST_FIRST_FRAME_LOG=FILE: record when the first frame with data was drawn.
-            if let (Some(path), Some(_)) = (
-                first_frame_log.take_if(|_| state.view.is_some()),
-                &state.view,
-            ) {
+            // The first frame with data: traced (HOLDFAST_TRACE_LOAD), and written
+            // to HOLDFAST_FIRST_FRAME_LOG=FILE when set.
+            if state.view.is_some() && !first_frame_drawn {
+                first_frame_drawn = true;
                 crate::data::trace("first frame with data drawn");
-                let _ = std::fs::write(
-                    path,
-                    format!("{:.1} ms\n", process_start.elapsed().as_secs_f64() * 1000.0),
-                );
+                if let Some(path) = first_frame_log.take() {
+                    let _ = std::fs::write(
+                        path,
+                        format!("{:.1} ms\n", process_start.elapsed().as_secs_f64() * 1000.0),
+                    );
+                }
             }
         }
         match stopped_by {
