@@ -98,36 +98,6 @@ impl Bits {
             })
         })
     }
-
-    /// Indices of the set bits of `a & b`.
-    pub fn and_ones<'a>(a: &'a Bits, b: &'a Bits) -> impl Iterator<Item = usize> + 'a {
-        a.words
-            .iter()
-            .zip(&b.words)
-            .enumerate()
-            .flat_map(|(w, (x, y))| {
-                let mut v = x & y;
-                std::iter::from_fn(move || {
-                    (v != 0).then(|| {
-                        let t = v.trailing_zeros() as usize;
-                        v &= v - 1;
-                        w * 64 + t
-                    })
-                })
-            })
-    }
-}
-
-/// Number of customers set in every one of the bitsets.
-pub fn count_all(sets: &[&Bits]) -> u64 {
-    let Some(first) = sets.first() else { return 0 };
-    (0..first.words.len())
-        .map(|w| {
-            sets.iter()
-                .fold(u64::MAX, |acc, b| acc & b.words[w])
-                .count_ones() as u64
-        })
-        .sum()
 }
 
 /// What one period's KPIs count of its customer base, with the loyalty split
@@ -593,13 +563,29 @@ mod tests {
         a.set(64);
         a.set(129);
         let ones = Bits::ones(130);
-        assert_eq!(count_all(&[&a, &ones]), 3);
-        assert_eq!(
-            Bits::and_ones(&a, &ones).collect::<Vec<_>>(),
-            vec![0, 64, 129]
-        );
+        assert_eq!(a.ones_in(0, 130).collect::<Vec<_>>(), vec![0, 64, 129]);
         assert!(a.get(129) && !a.get(128));
-        assert_eq!(count_all(&[&ones]), 130);
+        assert_eq!(ones.count_range(0, 130), 130);
+        // S, E and retained among the kept: start {0, 64, 129}, end {64, 100}.
+        let mut end = Bits::zeros(130);
+        end.set(64);
+        end.set(100);
+        let n = base_counts(&a, &end, &ones, None);
+        assert_eq!((n.start, n.end, n.retained), (3, 2, 1));
+        // By NPS class: 0 a promoter, 64 a passive, 129 none; 100 a detractor not in S.
+        let (mut p, mut q, mut d) = (Bits::zeros(130), Bits::zeros(130), Bits::zeros(130));
+        p.set(0);
+        q.set(64);
+        d.set(100);
+        let n = base_counts(&a, &end, &ones, Some(&[p, q, d]));
+        assert_eq!((n.start, n.end, n.retained), (3, 2, 1));
+        assert_eq!((n.class_start, n.class_retained), ([1, 1, 0], [0, 1, 0]));
+        // A filter keeping only 64 and 100.
+        let mut kept = Bits::zeros(130);
+        kept.set(64);
+        kept.set(100);
+        let n = base_counts(&a, &end, &kept, None);
+        assert_eq!((n.start, n.end, n.retained), (1, 2, 1));
         assert_eq!(a.count_range(0, 130), 3);
         assert_eq!(a.count_range(1, 129), 1);
         assert_eq!(a.count_range(64, 65), 1);
