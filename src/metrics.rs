@@ -587,13 +587,11 @@ const PARTS_CACHE_LIMIT: usize = 100_000;
 
 type RiskKey = (Granularity, u32, u64);
 
-/// One period's full at-risk list: the customers and their rows, in the same order.
-type RiskList = (Vec<u32>, Arc<[AtRisk]>);
-
 /// Churn-risk candidates of each period, and each period's full list once computed.
 struct RiskCache {
     candidates: Vec<Vec<u32>>,
-    lists: Vec<std::sync::OnceLock<RiskList>>,
+    /// Each period's full at-risk list, built on first use.
+    lists: Vec<std::sync::OnceLock<Arc<[AtRisk]>>>,
     /// The latest filtered lists: (filter, period index, list), newest last.
     filtered: Mutex<Vec<FilteredRisk>>,
 }
@@ -1039,7 +1037,7 @@ impl Ctx<'_> {
         let Some(i) = self.tl.index_of(p) else {
             return Arc::from(Vec::new());
         };
-        let (customers, rows) = cache.lists[i].get_or_init(|| {
+        let rows = cache.lists[i].get_or_init(|| {
             let end = self.tl.end_bits(i as isize);
             let list: Vec<usize> = cache.candidates[i]
                 .iter()
@@ -1048,14 +1046,12 @@ impl Ctx<'_> {
                 .collect();
             let mut out = self.at_risk(&list, p.end(), cycle, threshold);
             out.sort_by(|a, b| {
-                b.1.revenue_at_stake
-                    .total_cmp(&a.1.revenue_at_stake)
-                    .then(b.1.overdue.total_cmp(&a.1.overdue))
-                    .then_with(|| a.1.customer_id.cmp(&b.1.customer_id))
+                b.revenue_at_stake
+                    .total_cmp(&a.revenue_at_stake)
+                    .then(b.overdue.total_cmp(&a.overdue))
+                    .then_with(|| a.customer_id.cmp(&b.customer_id))
             });
-            let customers: Vec<u32> = out.iter().map(|(c, _)| *c as u32).collect();
-            let rows: Arc<[AtRisk]> = out.into_iter().map(|(_, r)| r).collect();
-            (customers, rows)
+            Arc::from(out)
         });
         if !self.masks.active {
             return rows.clone();
@@ -1069,11 +1065,10 @@ impl Ctx<'_> {
         if let Some(list) = hit {
             return list;
         }
-        let list: Arc<[AtRisk]> = customers
+        let list: Arc<[AtRisk]> = rows
             .iter()
-            .zip(rows.iter())
-            .filter(|(c, _)| self.customer(**c as usize))
-            .map(|(_, r)| r.clone())
+            .filter(|r| self.customer(r.customer as usize))
+            .cloned()
             .collect();
         if let Ok(mut f) = cache.filtered.lock() {
             if f.len() >= FILTERED_RISK_LISTS {
@@ -1090,7 +1085,7 @@ impl Ctx<'_> {
         e: Day,
         cycle: Option<f64>,
         threshold: f64,
-    ) -> Vec<(usize, AtRisk)> {
+    ) -> Vec<AtRisk> {
         let ix = self.ix;
         let mut out = Vec::new();
         for &c in customers {
@@ -1124,17 +1119,14 @@ impl Ctx<'_> {
                     t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
                 })
                 .count() as u64;
-            out.push((
-                c,
-                AtRisk {
-                    customer: c as u32,
-                    customer_id: ix.customers[c].clone(),
-                    overdue,
-                    revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
-                    last_nps: if ix.has_feedback { last_nps } else { None },
-                    open_tickets: ix.has_tickets.then_some(open),
-                },
-            ));
+            out.push(AtRisk {
+                customer: c as u32,
+                customer_id: ix.customers[c].clone(),
+                overdue,
+                revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
+                last_nps: if ix.has_feedback { last_nps } else { None },
+                open_tickets: ix.has_tickets.then_some(open),
+            });
         }
         out
     }
