@@ -97,19 +97,19 @@ fn orders_from_cache(bencher: divan::Bencher) {
 /// indexing): what starting holdfast again on unchanged exports costs.
 #[divan::bench(sample_count = 20)]
 fn dataset_from_index_cache(bencher: divan::Bencher) {
-    let sources = data::Sources {
-        orders: spec(&FILES.csv),
-        feedback: Some(SourceSpec::path(
+    let sources = data::Sources::new(
+        spec(&FILES.csv),
+        Some(SourceSpec::path(
             SourceKind::Feedback,
             &FILES.feedback,
             SourceOptions::default(),
         )),
-        tickets: Some(SourceSpec::path(
+        Some(SourceSpec::path(
             SourceKind::Tickets,
             &FILES.tickets,
             SourceOptions::default(),
         )),
-    };
+    );
     let cache = Some(FILES.cache.as_path());
     data::load_with_progress(&sources, Scales::default(), cache, &mut |_| {}).expect("fills");
     bencher.bench(|| {

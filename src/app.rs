@@ -153,10 +153,9 @@ fn on_reply(
             if let Some(p) = first_period
                 .take()
                 .or_else(|| last_day.map(|d| Period::containing(Granularity::Month, d)))
+                && state.view.is_none()
             {
-                if state.view.is_none() {
-                    state.query.period = p;
-                }
+                state.query.period = p;
             }
             state.generation += 1;
             state.computing = true;
@@ -220,9 +219,8 @@ fn on_mouse(
 /// can be watched (embedded sample data, or no watcher on this platform).
 fn watch(sources: &Sources, to_loop: mpsc::Sender<Msg>) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
-    let paths: Vec<std::path::PathBuf> = std::iter::once(&sources.orders)
-        .chain(sources.feedback.as_ref())
-        .chain(sources.tickets.as_ref())
+    let paths: Vec<std::path::PathBuf> = sources
+        .all()
         .filter_map(|s| match &s.origin {
             crate::data::Origin::Path(p) => std::fs::canonicalize(p).ok(),
             _ => None,
@@ -369,17 +367,16 @@ pub fn run(opts: Options) -> Result<(), String> {
             let msg = match msg_rx.recv_timeout(std::time::Duration::from_millis(250)) {
                 Ok(m) => m,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(every) = demo {
-                        if state.demo.is_some()
-                            && state.view.is_some()
-                            && demo_at.elapsed() >= every
-                        {
-                            demo_at = std::time::Instant::now();
-                            if let Some(effect) = demo::step(&mut state) {
-                                apply(effect, &mut state, &req_tx);
-                            }
-                            draw(&mut terminal, &state)?;
+                    if let Some(every) = demo
+                        && state.demo.is_some()
+                        && state.view.is_some()
+                        && demo_at.elapsed() >= every
+                    {
+                        demo_at = std::time::Instant::now();
+                        if let Some(effect) = demo::step(&mut state) {
+                            apply(effect, &mut state, &req_tx);
                         }
+                        draw(&mut terminal, &state)?;
                     }
                     if changed_at.is_some_and(|t| t.elapsed().as_millis() >= 500) {
                         changed_at = None;

@@ -9,7 +9,7 @@ use crate::data::{self, LoadError, LoadReport, Scales, SourceKind, SourceSpec};
 /// The outcome of checking one file.
 #[derive(Debug)]
 pub enum Checked {
-    Loaded(LoadReport),
+    Loaded(Box<LoadReport>),
     Failed {
         kind: Option<SourceKind>,
         error: LoadError,
@@ -22,12 +22,32 @@ impl Checked {
     }
 }
 
-/// Loads each spec on its own and reports it.
+/// Loads each spec on its own and reports it, with how many feedback and
+/// ticket rows match a customer of the orders files among the specs.
 pub fn check(specs: &[SourceSpec], scales: Scales) -> Vec<Checked> {
-    specs
+    let mut loaded: Vec<Result<data::Loaded, LoadError>> =
+        specs.iter().map(|s| data::load_source(s, scales)).collect();
+    let order_frames: Vec<&polars::prelude::DataFrame> = loaded
         .iter()
-        .map(|s| match data::load_source(s, scales) {
-            Ok(l) => Checked::Loaded(l.report),
+        .filter_map(|l| l.as_ref().ok())
+        .filter(|l| l.report.kind == SourceKind::Orders)
+        .map(|l| &l.frame)
+        .collect();
+    let customers = (!order_frames.is_empty()).then(|| data::order_customers(&order_frames));
+    for l in loaded.iter_mut().flatten() {
+        match (l.report.kind, &customers) {
+            (SourceKind::Orders, _) => {
+                data::warn_currencies(&l.frame, std::slice::from_mut(&mut l.report))
+            }
+            (_, Some(c)) => data::match_customers(c, &l.frame, &mut l.report),
+            (_, None) => {}
+        }
+    }
+    loaded
+        .into_iter()
+        .zip(specs)
+        .map(|(l, s)| match l {
+            Ok(l) => Checked::Loaded(Box::new(l.report)),
             Err(error) => Checked::Failed {
                 kind: Some(s.kind),
                 error,
@@ -97,12 +117,35 @@ pub fn report_text(rep: &LoadReport) -> String {
             let _ = writeln!(out, "  dates:     (no rows)");
         }
     }
+    if !rep.columns.is_empty() {
+        let cols: Vec<String> = rep
+            .columns
+            .iter()
+            .map(|(k, v)| format!("{k} ← \"{v}\""))
+            .collect();
+        let _ = writeln!(out, "  columns:   {}", cols.join(", "));
+    }
+    if let Some(m) = &rep.customer_match {
+        let what = if rep.kind == SourceKind::Tickets {
+            "tickets"
+        } else {
+            "responses"
+        };
+        let _ = writeln!(
+            out,
+            "  customers: {} of {} {what} with a customer match an order customer",
+            m.matched, m.rows
+        );
+    }
     let segs = if rep.segments.is_empty() {
         "(none)".to_string()
     } else {
         rep.segments.join(", ")
     };
     let _ = writeln!(out, "  segments:  {segs}");
+    for w in &rep.warnings {
+        let _ = writeln!(out, "  warning:   {w}");
+    }
     out
 }
 

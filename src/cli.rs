@@ -17,15 +17,18 @@ pub struct Cli {
     /// Config file to use instead of the default location.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Sales export (orders, payments): CSV, JSON, NDJSON or Parquet.
+    /// Sales export (orders, payments, invoices): CSV, XLSX/XLS/ODS, JSON,
+    /// NDJSON or Parquet, optionally gzipped. Repeat the flag for several
+    /// files; a folder or a quoted glob ("exports/*.csv") reads every file
+    /// in it; `-` reads standard input.
     #[arg(long, global = true, value_name = "FILE")]
-    pub orders: Option<PathBuf>,
-    /// Survey export (NPS, CSAT, CES responses).
+    pub orders: Vec<PathBuf>,
+    /// Survey export (NPS, CSAT, CES responses); like --orders.
     #[arg(long, global = true, value_name = "FILE")]
-    pub feedback: Option<PathBuf>,
-    /// Support tickets export.
+    pub feedback: Vec<PathBuf>,
+    /// Support tickets export; like --orders.
     #[arg(long, global = true, value_name = "FILE")]
-    pub tickets: Option<PathBuf>,
+    pub tickets: Vec<PathBuf>,
     /// Parse the files again instead of using the cache of parsed data.
     #[arg(long, global = true)]
     pub no_cache: bool,

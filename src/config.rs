@@ -120,12 +120,12 @@ impl Config {
                 config.scales.ces
             )));
         }
-        if let Some(w) = config.metrics.churn_window_days {
-            if w == 0 {
-                return Err(invalid(
-                    "metrics.churn_window_days must be at least 1".into(),
-                ));
-            }
+        if let Some(w) = config.metrics.churn_window_days
+            && w == 0
+        {
+            return Err(invalid(
+                "metrics.churn_window_days must be at least 1".into(),
+            ));
         }
         if !(config.metrics.at_risk_threshold.is_finite() && config.metrics.at_risk_threshold > 0.0)
         {
@@ -151,10 +151,22 @@ impl Config {
                 &mut config.feedback,
                 &mut config.tickets,
             ] {
-                if let Some(p) = &opts.path {
-                    if p.is_relative() {
-                        opts.path = Some(base.join(p));
-                    }
+                if let Some(list) = &opts.path {
+                    let rooted = |p: &PathBuf| {
+                        if p.is_relative() && p.as_os_str() != "-" {
+                            base.join(p)
+                        } else {
+                            p.clone()
+                        }
+                    };
+                    opts.path = Some(match list {
+                        crate::data::mapping::PathList::One(p) => {
+                            crate::data::mapping::PathList::One(rooted(p))
+                        }
+                        crate::data::mapping::PathList::Many(v) => {
+                            crate::data::mapping::PathList::Many(v.iter().map(rooted).collect())
+                        }
+                    });
                 }
             }
         }
@@ -255,7 +267,10 @@ mod tests {
             Some(Path::new("/data")),
         )
         .unwrap();
-        assert_eq!(c.orders.path.as_deref(), Some(Path::new("/data/o.csv")));
+        assert_eq!(
+            c.orders.path.as_ref().map(|p| p.paths()),
+            Some(vec![PathBuf::from("/data/o.csv")])
+        );
         assert_eq!(c.orders.columns["amount"], "Sum");
     }
 }

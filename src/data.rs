@@ -7,6 +7,7 @@ pub mod error;
 pub mod feedback;
 pub mod index;
 pub mod mapping;
+pub mod merge;
 pub mod orders;
 pub mod parse;
 pub mod sample;
@@ -68,11 +69,36 @@ impl SourceSpec {
 }
 
 /// The sources of one dataset: orders are required, the others optional.
-#[derive(Clone, Debug)]
+/// Each may be several files (monthly exports, a folder): they are read in
+/// turn and merged, and a record in two files counts once (the later wins).
+#[derive(Clone, Debug, Default)]
 pub struct Sources {
-    pub orders: SourceSpec,
-    pub feedback: Option<SourceSpec>,
-    pub tickets: Option<SourceSpec>,
+    pub orders: Vec<SourceSpec>,
+    pub feedback: Vec<SourceSpec>,
+    pub tickets: Vec<SourceSpec>,
+}
+
+impl Sources {
+    /// One file per source.
+    pub fn new(
+        orders: SourceSpec,
+        feedback: Option<SourceSpec>,
+        tickets: Option<SourceSpec>,
+    ) -> Self {
+        Sources {
+            orders: vec![orders],
+            feedback: feedback.into_iter().collect(),
+            tickets: tickets.into_iter().collect(),
+        }
+    }
+
+    /// Every file, orders first.
+    pub fn all(&self) -> impl Iterator<Item = &SourceSpec> {
+        self.orders
+            .iter()
+            .chain(&self.feedback)
+            .chain(&self.tickets)
+    }
 }
 
 /// Scales of the feedback surveys (kpi-spec §1).
@@ -115,6 +141,13 @@ pub struct LoadReport {
     pub examples_by_reason: BTreeMap<String, Vec<u64>>,
     pub date_range: Option<DateRange>,
     pub segments: Vec<String>,
+    /// Canonical column -> the header(s) it was read from.
+    pub columns: BTreeMap<String, String>,
+    /// What a user should know about the file as a whole (mixed currencies,
+    /// few rows matching a customer of the orders, ...).
+    pub warnings: Vec<String>,
+    /// Feedback and tickets: how many rows with a customer match one of the orders.
+    pub customer_match: Option<CustomerMatch>,
 }
 
 impl LoadReport {
@@ -182,8 +215,122 @@ impl Tally {
                 _ => None,
             },
             segments,
+            columns: BTreeMap::new(),
+            warnings: Vec::new(),
+            customer_match: None,
         }
     }
+
+    /// A file with rows of which none could be used is a whole-file error
+    /// that says why in one line, with what to put in the config.
+    pub fn require_some(
+        &self,
+        file: &str,
+        kind: SourceKind,
+        plan: &mapping::Plan,
+        headers: &[String],
+    ) -> Result<(), LoadError> {
+        let rejected: u64 = self.rejected.values().sum();
+        if self.rows == 0 || rejected < self.rows {
+            return Ok(());
+        }
+        let first = |reason: &str| {
+            self.by_reason
+                .get(reason)
+                .and_then(|v| v.first())
+                .copied()
+                .unwrap_or(0)
+        };
+        let statuses: Vec<(&String, &u64)> = self
+            .rejected
+            .iter()
+            .filter(|(r, _)| r.starts_with("not a purchase"))
+            .collect();
+        let status_rows: u64 = statuses.iter().map(|(_, n)| **n).sum();
+        let message = if status_rows * 2 >= self.rows {
+            let mut by_count = statuses.clone();
+            by_count.sort_by(|a, b| b.1.cmp(a.1));
+            let names: Vec<String> = by_count
+                .iter()
+                .map(|(r, n)| {
+                    let s = r
+                        .strip_prefix("not a purchase (status ")
+                        .and_then(|s| s.strip_suffix(')'))
+                        .unwrap_or("no status");
+                    format!("{s}: {n}")
+                })
+                .collect();
+            let top = by_count
+                .first()
+                .and_then(|(r, _)| r.strip_prefix("not a purchase (status "))
+                .and_then(|s| s.strip_suffix(')'))
+                .unwrap_or("pending");
+            let status_header = plan
+                .status
+                .as_ref()
+                .and_then(|s| headers.get(s.col))
+                .map(String::as_str)
+                .unwrap_or("status");
+            format!(
+                "no row is a purchase: every row's \"{status_header}\" is a status that is not counted ({}); if these are sales (cash on delivery, for one), set `[orders] purchase_statuses = [\"paid\", \"{top}\"]` in the config file",
+                names.join(", ")
+            )
+        } else {
+            let (reason, count) = self
+                .rejected
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(r, n)| (r.as_str(), *n))
+                .unwrap_or(("", 0));
+            let line = first(reason);
+            let column = |canonical: &str| plan.header(headers, canonical).to_string();
+            let section = kind.name();
+            if let Some(c) = reason.strip_prefix("unparseable ") {
+                let hint = if c.ends_with("date") || c.ends_with("_at") {
+                    format!(
+                        "write dates as 2024-03-05, or map the date column with `[{section}.columns] {c} = \"HEADER\"`"
+                    )
+                } else {
+                    format!("map another column with `[{section}.columns] {c} = \"HEADER\"`")
+                };
+                format!(
+                    "column \"{}\" ({c}): no row has a value that can be read ({count} rows, the first at line {line}); {hint} in the config file",
+                    column(c)
+                )
+            } else if let Some(c) = reason.strip_prefix("missing ") {
+                format!(
+                    "column \"{}\" ({c}) is empty on every row (first at line {line}); map another column with `[{section}.columns] {c} = \"HEADER\"` in the config file",
+                    column(c)
+                )
+            } else {
+                format!("no row could be used: {reason} ({count} rows, the first at line {line})")
+            }
+        };
+        Err(LoadError::Invalid {
+            file: file.to_string(),
+            message,
+        })
+    }
+}
+
+/// Whether a segment column's values are categories: few distinct values
+/// relative to the rows (≤ 50, ≤ 20 % of the filled cells), not numbers,
+/// dates, e-mail addresses or free text.
+pub fn is_category(values: &[String], filled: usize) -> bool {
+    let distinct = values.len();
+    if distinct == 0 || distinct > 50 {
+        return false;
+    }
+    if !(distinct * 5 <= filled || (filled < 50 && distinct <= 12)) {
+        return false;
+    }
+    let all = |f: &dyn Fn(&str) -> bool| values.iter().all(|v| f(v));
+    let any = |f: &dyn Fn(&str) -> bool| values.iter().any(|v| f(v));
+    !(all(&|v| parse::parse_score(v).is_some() || v.parse::<f64>().is_ok())
+        || all(&|v| parse::parse_datetime(v).is_some())
+        || any(&|v| v.contains('@'))
+        || any(&|v| v.chars().count() > 60)
+        || any(&|v| v.contains('\n')))
 }
 
 /// Watches the `NN/NN/YYYY` dates of a file and decides their order.
@@ -392,8 +539,7 @@ impl SegmentColumns {
             .iter()
             .zip(self.values.iter_mut())
             .map(|((_, i), interner)| {
-                let v = rec.get(*i).unwrap_or("").trim();
-                (!v.is_empty()).then(|| interner.code(v))
+                mapping::clean_cell(rec.get(*i).unwrap_or("")).map(|v| interner.code(v))
             })
             .collect()
     }
@@ -401,8 +547,7 @@ impl SegmentColumns {
     /// Like `read`, appending the codes to `out`.
     pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<Option<u32>>) {
         for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
-            let v = rec.get(*i).unwrap_or("").trim();
-            out.push((!v.is_empty()).then(|| interner.code(v)));
+            out.push(mapping::clean_cell(rec.get(*i).unwrap_or("")).map(|v| interner.code(v)));
         }
     }
 
@@ -427,6 +572,22 @@ impl SegmentColumns {
             .collect()
     }
 
+    /// Drops the columns whose values are not categories (`is_category`).
+    pub fn retain_categories(&mut self) {
+        let keep: Vec<bool> = self
+            .values
+            .iter()
+            .zip(&self.codes)
+            .map(|(v, c)| is_category(&v.names, c.iter().filter(|c| c.is_some()).count()))
+            .collect();
+        let mut k = keep.iter();
+        self.names.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        self.values.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        self.codes.retain(|_| *k.next().unwrap_or(&false));
+    }
+
     pub fn header_names(&self) -> Vec<String> {
         self.names.iter().map(|(n, _)| n.clone()).collect()
     }
@@ -448,13 +609,48 @@ pub struct Loaded {
 
 /// Loads one source file of a known kind.
 pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
-    let raw = source::RawFile::open(&spec.name, &spec.origin, spec.options.encoding)?;
+    let mut raw = source::RawFile::open(&spec.name, &spec.origin, read_options(&spec.options))?;
     let peek = raw.peek(3);
+    if raw.headerless && spec.options.columns.is_empty() {
+        name_headerless_columns(spec.kind, &mut raw.headers, &peek);
+    }
     let plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
     match spec.kind {
         SourceKind::Orders => orders::load(raw, &plan, &spec.options),
         SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),
         SourceKind::Tickets => tickets::load(&raw, &plan, &spec.options),
+    }
+}
+
+fn read_options(options: &SourceOptions) -> source::ReadOptions<'_> {
+    source::ReadOptions {
+        encoding: options.encoding,
+        sheet: options.sheet.as_deref(),
+    }
+}
+
+/// A file without a header line (CDNOW: `00001 19970101 1 11.77`): the
+/// first column is the customer, the first column of dates the date, the
+/// last column of decimal numbers the amount. Only orders are read this way.
+fn name_headerless_columns(kind: SourceKind, headers: &mut [String], peek: &[csv::StringRecord]) {
+    if kind != SourceKind::Orders || headers.len() < 3 || peek.is_empty() {
+        return;
+    }
+    let all = |i: usize, f: &dyn Fn(&str) -> bool| peek.iter().all(|r| r.get(i).is_some_and(f));
+    let date = (1..headers.len()).find(|&i| {
+        all(i, &|c| {
+            c.len() >= 8
+                && parse::parse_datetime(c).is_some()
+                && c.parse::<f64>().map_or(true, |v| v > 1e7)
+        })
+    });
+    let amount = (1..headers.len())
+        .rev()
+        .find(|&i| Some(i) != date && all(i, &|c| c.contains('.') && c.parse::<f64>().is_ok()));
+    if let (Some(d), Some(a)) = (date, amount) {
+        headers[0] = "customer_id".into();
+        headers[d] = "order_date".into();
+        headers[a] = "amount".into();
     }
 }
 
@@ -464,7 +660,11 @@ pub fn detect_kind(
     origin: &Origin,
     options: &SourceOptions,
 ) -> Result<SourceKind, LoadError> {
-    let raw = source::RawFile::open(name, origin, options.encoding)?;
+    let mut raw = source::RawFile::open(name, origin, read_options(options))?;
+    if raw.headerless {
+        let peek = raw.peek(3);
+        name_headerless_columns(SourceKind::Orders, &mut raw.headers, &peek);
+    }
     mapping::guess_kind(&raw.headers).ok_or_else(|| LoadError::UnknownKind {
         file: name.to_string(),
         found: raw
@@ -559,11 +759,8 @@ pub fn load_with_progress(
         }
     }
     // The feedback and tickets files load on a second thread while the
-    // orders load, when the three fit in memory at once.
-    let specs: Vec<&SourceSpec> = std::iter::once(&sources.orders)
-        .chain(sources.feedback.as_ref())
-        .chain(sources.tickets.as_ref())
-        .collect();
+    // orders load, when they all fit in memory at once.
+    let specs: Vec<&SourceSpec> = sources.all().collect();
     progress(&format!(
         "reading {}",
         specs
@@ -572,48 +769,196 @@ pub fn load_with_progress(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let load = |spec: &SourceSpec| load_source_cached(spec, scales, cache_dir);
-    let load_optional = || -> [Option<Result<Loaded, LoadError>>; 2] {
-        [&sources.feedback, &sources.tickets].map(|s| s.as_ref().map(load))
+    let load_all = |list: &[SourceSpec]| -> Result<Vec<Loaded>, LoadError> {
+        list.iter()
+            .map(|spec| load_source_cached(spec, scales, cache_dir))
+            .collect()
     };
+    let load_optional = || [&sources.feedback, &sources.tickets].map(|s| load_all(s));
     let (orders, [feedback, tickets]) = if together_fit(&specs) {
         std::thread::scope(|scope| {
             let others = scope.spawn(load_optional);
-            let orders = load(&sources.orders);
+            let orders = load_all(&sources.orders);
             let others = others
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
             (orders, others)
         })
     } else {
-        (load(&sources.orders), load_optional())
+        (load_all(&sources.orders), load_optional())
     };
     // Errors in the order of the files: orders first.
-    let orders = orders?;
-    let mut reports = vec![orders.report];
-    let mut frame = |l: Option<Result<Loaded, LoadError>>| -> Result<Option<DataFrame>, LoadError> {
-        let Some(l) = l.transpose()? else {
+    let (orders, mut reports) = merge::merge(SourceKind::Orders, orders?)?;
+    let customers = order_customers(&[&orders]);
+    let mut other = |kind: SourceKind,
+                     l: Result<Vec<Loaded>, LoadError>|
+     -> Result<Option<DataFrame>, LoadError> {
+        let mut l = l?;
+        if l.is_empty() {
             return Ok(None);
-        };
-        reports.push(l.report);
-        Ok(Some(l.frame))
+        }
+        for one in &mut l {
+            match_customers(&customers, &one.frame, &mut one.report);
+        }
+        let (frame, r) = merge::merge(kind, l)?;
+        reports.extend(r);
+        Ok(Some(frame))
     };
-    let feedback = frame(feedback)?;
-    let tickets = frame(tickets)?;
+    let feedback = other(SourceKind::Feedback, feedback)?;
+    let tickets = other(SourceKind::Tickets, tickets)?;
+    drop(customers);
+    warn_currencies(&orders, &mut reports);
     progress("indexing");
-    let index = index::Index::build(&orders.frame, feedback.as_ref(), tickets.as_ref())?;
+    let index = index::Index::build(&orders, feedback.as_ref(), tickets.as_ref())?;
     let ds = Dataset {
-        order_count: orders.frame.height(),
+        order_count: orders.height(),
         index,
         reports,
     };
-    drop((orders.frame, feedback, tickets));
+    drop((orders, feedback, tickets));
     if let Some((path, key)) = &snapshot {
         progress("writing the index cache");
         snapshot::write(path, *key, &ds);
     }
     progress("indexed");
     Ok(ds)
+}
+
+/// The customer ids of an orders table, and one of them for messages.
+pub struct OrderCustomers {
+    ids: std::collections::HashSet<String, FastHash>,
+    example: Option<String>,
+}
+
+pub fn order_customers(frames: &[&DataFrame]) -> OrderCustomers {
+    let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
+    let mut example = None;
+    for orders in frames {
+        if let Ok(col) = orders
+            .column(schema::CUSTOMER_ID)
+            .and_then(|c| c.str().cloned())
+        {
+            for v in col.iter().flatten() {
+                if example.is_none() {
+                    example = Some(v.to_string());
+                }
+                if !ids.contains(v) {
+                    ids.insert(v.to_string());
+                }
+            }
+        }
+    }
+    OrderCustomers { ids, example }
+}
+
+/// How many rows with a customer in a feedback or tickets table are
+/// customers of the orders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CustomerMatch {
+    /// Rows that name a customer.
+    pub rows: u64,
+    /// Of those, rows whose customer has orders.
+    pub matched: u64,
+}
+
+/// Counts the rows of a feedback or tickets table that match an order
+/// customer, with a warning when fewer than half do.
+pub fn match_customers(customers: &OrderCustomers, frame: &DataFrame, report: &mut LoadReport) {
+    let Ok(col) = frame
+        .column(schema::CUSTOMER_ID)
+        .and_then(|c| c.str().cloned())
+    else {
+        return;
+    };
+    let (mut rows, mut matched) = (0u64, 0u64);
+    let mut example = None;
+    for v in col.iter().flatten() {
+        rows += 1;
+        if customers.ids.contains(v) {
+            matched += 1;
+        } else if example.is_none() {
+            example = Some(v.to_string());
+        }
+    }
+    report.customer_match = Some(CustomerMatch { rows, matched });
+    if rows == 0 || matched * 2 >= rows {
+        return;
+    }
+    let what = match report.kind {
+        SourceKind::Tickets => "tickets",
+        _ => "responses",
+    };
+    let header = report
+        .columns
+        .get(schema::CUSTOMER_ID)
+        .cloned()
+        .unwrap_or_else(|| schema::CUSTOMER_ID.to_string());
+    let emails = customers
+        .example
+        .as_deref()
+        .is_some_and(|e| e.contains('@'));
+    report.warnings.push(format!(
+        "{matched} of {rows} {what} with a customer match a customer of the orders: \"{header}\" holds ids like \"{}\", the orders ids like \"{}\"; map the column that holds the same ids as the orders, e.g. `[{}.columns] customer_id = \"{}\"` in the config file",
+        example.unwrap_or_default(),
+        customers.example.clone().unwrap_or_default(),
+        report.kind.name(),
+        if emails { "Requester email" } else { "HEADER" },
+    ));
+}
+
+/// The segment column that holds the currency of each order, if any.
+fn currency_column(frame: &DataFrame) -> Option<String> {
+    frame.get_column_names().iter().find_map(|n| {
+        let seg = n.strip_prefix(schema::SEGMENT_PREFIX)?;
+        matches!(
+            schema::normalize(seg).as_str(),
+            "currency" | "ordercurrency" | "presentmentcurrency" | "currencycode"
+        )
+        .then(|| n.to_string())
+    })
+}
+
+/// The currencies of the orders with their row counts, most rows first
+/// (empty when the orders carry no currency column).
+pub fn currencies(frame: &DataFrame) -> Vec<(String, u64)> {
+    let Some(name) = currency_column(frame) else {
+        return Vec::new();
+    };
+    let Ok(col) = frame.column(&name).and_then(|c| c.str().cloned()) else {
+        return Vec::new();
+    };
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for v in col.iter().flatten() {
+        *counts.entry(v.to_string()).or_default() += 1;
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Amounts in several currencies are never added up silently: each orders
+/// report says so and how to filter one.
+pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
+    let found = currencies(orders);
+    if found.len() < 2 {
+        return;
+    }
+    let column = currency_column(orders)
+        .map(|n| n.trim_start_matches(schema::SEGMENT_PREFIX).to_string())
+        .unwrap_or_default();
+    let list: Vec<String> = found
+        .iter()
+        .map(|(c, n)| format!("{c}: {n} rows"))
+        .collect();
+    let message = format!(
+        "amounts are in {} currencies ({}); revenue, LTV and MRR add them up only within one currency: filter one with `--segment {column}={}` (or `s` in the dashboard)",
+        found.len(),
+        list.join(", "),
+        found[0].0
+    );
+    for r in reports.iter_mut().filter(|r| r.kind == SourceKind::Orders) {
+        r.warnings.push(message.clone());
+    }
 }
 
 /// Whether all the source files can be in memory at once (loading takes

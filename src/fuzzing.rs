@@ -25,11 +25,7 @@ pub fn source_csv(bytes: &[u8]) {
     let spec = SourceSpec::memory_bytes(kind, "fuzz.csv", file.to_vec());
     let _ = data::load_source(&spec, Default::default());
     if kind == SourceKind::Orders {
-        let sources = data::Sources {
-            orders: spec,
-            feedback: None,
-            tickets: None,
-        };
+        let sources = data::Sources::new(spec, None, None);
         if let Ok(ds) = data::load(&sources, Default::default()) {
             use crate::metrics::period::{Granularity, Period};
             if let Some(last) = ds.index.last_purchase_day {

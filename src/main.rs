@@ -10,7 +10,7 @@ use holdfast::cli::{
     CheckArgs, Cli, Command, ConfigArgs, CustomerArgs, OutputFormat, ReportArgs, SampleArgs,
 };
 use holdfast::config::{self, Config};
-use holdfast::data::{self, SourceKind, parse, sample};
+use holdfast::data::{self, parse, sample};
 use holdfast::metrics::{self, Granularity, Period, Query};
 use holdfast::report;
 use holdfast::sources::{self, Flags};
@@ -53,28 +53,26 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
     let mut results = Vec::new();
     let mut specs = Vec::new();
-    for path in &args.files {
-        let name = path.display().to_string();
-        let origin = data::Origin::Path(path.clone());
-        match data::detect_kind(&name, &origin, &config.orders) {
-            Ok(kind) => specs.push(sources::spec(kind, path, config)),
-            Err(error) => results.push((specs.len(), Checked::Failed { kind: None, error })),
+    for arg in &args.files {
+        for path in sources::expand(arg)? {
+            let name = path.display().to_string();
+            let origin = data::Origin::Path(path.clone());
+            match data::detect_kind(&name, &origin, &config.orders) {
+                Ok(kind) => specs.push(sources::spec(kind, &path, config)),
+                Err(error) => results.push((specs.len(), Checked::Failed { kind: None, error })),
+            }
         }
     }
     if args.files.is_empty() {
-        specs = sources::named(flags, config);
+        specs = sources::named(flags, config)?;
         if specs.is_empty() {
-            let s = sources::sample();
-            specs = std::iter::once(s.orders)
-                .chain(s.feedback)
-                .chain(s.tickets)
-                .collect();
+            specs = sources::sample().all().cloned().collect();
         }
     } else {
         specs.extend(
-            sources::named(flags, config)
+            sources::named(flags, config)?
                 .into_iter()
-                .filter(|s| flags_kind(flags, s.kind)),
+                .filter(|s| !flags.of(s.kind).is_empty()),
         );
     }
     let mut checked = check::check(&specs, config.scales());
@@ -92,15 +90,6 @@ fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCod
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Whether a kind was named by a flag (bare files plus flags are both checked).
-fn flags_kind(flags: &Flags, kind: SourceKind) -> bool {
-    match kind {
-        SourceKind::Orders => flags.orders.is_some(),
-        SourceKind::Feedback => flags.feedback.is_some(),
-        SourceKind::Tickets => flags.tickets.is_some(),
-    }
 }
 
 fn sample_cmd(args: &SampleArgs) -> Result<ExitCode, String> {
@@ -354,7 +343,7 @@ fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, Stri
             .reports
             .iter()
             .cloned()
-            .map(Checked::Loaded)
+            .map(|r| Checked::Loaded(Box::new(r)))
             .collect();
         print!("{}", check::to_text(&results));
         return Ok(ExitCode::SUCCESS);

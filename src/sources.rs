@@ -1,5 +1,9 @@
 //! Which files to load: command-line flags, then the config file, then the
 //! bundled sample data (compiled into the binary, so it works from anywhere).
+//!
+//! Each source may be several files: every flag can be repeated, and each
+//! path may be a file, a folder (every supported file inside, recursively,
+//! in name order), a glob (`exports/orders-*.csv`), or `-` for standard input.
 
 use std::path::{Path, PathBuf};
 
@@ -19,23 +23,31 @@ pub fn sample() -> Sources {
         options: SourceOptions::default(),
     };
     Sources {
-        orders: spec(SourceKind::Orders, "orders.csv", SAMPLE_ORDERS),
-        feedback: Some(spec(SourceKind::Feedback, "feedback.csv", SAMPLE_FEEDBACK)),
-        tickets: Some(spec(SourceKind::Tickets, "tickets.csv", SAMPLE_TICKETS)),
+        orders: vec![spec(SourceKind::Orders, "orders.csv", SAMPLE_ORDERS)],
+        feedback: vec![spec(SourceKind::Feedback, "feedback.csv", SAMPLE_FEEDBACK)],
+        tickets: vec![spec(SourceKind::Tickets, "tickets.csv", SAMPLE_TICKETS)],
     }
 }
 
-/// Source paths given on the command line.
+/// Source paths given on the command line (each flag may be repeated).
 #[derive(Clone, Debug, Default)]
 pub struct Flags {
-    pub orders: Option<PathBuf>,
-    pub feedback: Option<PathBuf>,
-    pub tickets: Option<PathBuf>,
+    pub orders: Vec<PathBuf>,
+    pub feedback: Vec<PathBuf>,
+    pub tickets: Vec<PathBuf>,
 }
 
 impl Flags {
     pub fn any(&self) -> bool {
-        self.orders.is_some() || self.feedback.is_some() || self.tickets.is_some()
+        !(self.orders.is_empty() && self.feedback.is_empty() && self.tickets.is_empty())
+    }
+
+    pub fn of(&self, kind: SourceKind) -> &[PathBuf] {
+        match kind {
+            SourceKind::Orders => &self.orders,
+            SourceKind::Feedback => &self.feedback,
+            SourceKind::Tickets => &self.tickets,
+        }
     }
 }
 
@@ -52,46 +64,221 @@ pub fn spec(kind: SourceKind, path: &Path, config: &Config) -> SourceSpec {
     SourceSpec::path(kind, path, options(config, kind).clone())
 }
 
-/// The specs named by flags, else by the config file; `None` when neither names any.
-pub fn named(flags: &Flags, config: &Config) -> Vec<SourceSpec> {
-    let pick = |kind: SourceKind, flag: &Option<PathBuf>| {
-        flag.clone()
-            .or_else(|| options(config, kind).path.clone())
-            .map(|p| spec(kind, &p, config))
-    };
-    [
-        pick(SourceKind::Orders, &flags.orders),
-        pick(SourceKind::Feedback, &flags.feedback),
-        pick(SourceKind::Tickets, &flags.tickets),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+/// The file extensions read when a folder or glob is given.
+const SUPPORTED: &[&str] = &[
+    "csv", "tsv", "txt", "dat", "json", "ndjson", "jsonl", "parquet", "pq", "xlsx", "xlsm", "xls",
+    "ods", "gz",
+];
+
+fn supported(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Hidden files and Excel's lock files (`~$orders.xlsx`) are not exports.
+    if name.starts_with('.') || name.starts_with("~$") {
+        return false;
+    }
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SUPPORTED.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        // Symlinked folders are not followed (no loops); symlinked files are read.
+        let meta = std::fs::symlink_metadata(&p)?;
+        if meta.is_dir() {
+            walk(&p, out)?;
+        } else if supported(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// What a path stands for: itself, the supported files in a folder, the
+/// matches of a glob, or standard input (`-`).
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let text = path.to_string_lossy();
+    if text == "-" {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if path.is_dir() {
+        let mut out = Vec::new();
+        walk(path, &mut out)
+            .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?;
+        if out.is_empty() {
+            return Err(format!(
+                "{}: the folder holds no file holdfast reads ({})",
+                path.display(),
+                SUPPORTED.join(", ")
+            ));
+        }
+        return Ok(out);
+    }
+    if !path.exists() && text.contains(['*', '?', '[']) {
+        let mut out: Vec<PathBuf> = glob::glob(&text)
+            .map_err(|e| format!("{text}: not a valid pattern: {e}"))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file() && supported(p))
+            .collect();
+        out.sort();
+        if out.is_empty() {
+            return Err(format!("{text}: no file matches this pattern"));
+        }
+        return Ok(out);
+    }
+    Ok(vec![path.to_path_buf()])
+}
+
+/// Reads standard input once (a later `-` gets an error).
+fn stdin_spec(kind: SourceKind, options: SourceOptions) -> Result<SourceSpec, String> {
+    use std::io::Read;
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err("`-` (standard input) can stand for one file only".into());
+    }
+    let mut bytes = Vec::new();
+    let limit = crate::data::source::available_memory()
+        .map(|m| m / crate::data::source::MEMORY_PER_FILE_BYTE)
+        .unwrap_or(u64::MAX);
+    std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("-: cannot read standard input: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "-: standard input holds more than the {} MB that fit in memory; export a shorter date range, or split the file",
+            limit / 1_000_000
+        ));
+    }
+    Ok(SourceSpec {
+        kind,
+        name: "-".into(),
+        origin: Origin::Memory(std::sync::Arc::new(bytes)),
+        options,
+    })
+}
+
+/// The specs of one kind for these paths (expanded), with the kind's options.
+pub fn specs_for(
+    kind: SourceKind,
+    paths: &[PathBuf],
+    config: &Config,
+) -> Result<Vec<SourceSpec>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        for file in expand(p)? {
+            if file.as_os_str() == "-" {
+                out.push(stdin_spec(kind, options(config, kind).clone())?);
+            } else {
+                out.push(spec(kind, &file, config));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The paths named for a kind: by flags, else by the config file.
+fn paths_of(flags: &Flags, config: &Config, kind: SourceKind) -> Vec<PathBuf> {
+    let from_flags = flags.of(kind);
+    if !from_flags.is_empty() {
+        return from_flags.to_vec();
+    }
+    options(config, kind)
+        .path
+        .as_ref()
+        .map(|p| p.paths())
+        .unwrap_or_default()
+}
+
+/// The specs named by flags, else by the config file (empty when neither names any).
+pub fn named(flags: &Flags, config: &Config) -> Result<Vec<SourceSpec>, String> {
+    let mut out = Vec::new();
+    for kind in [
+        SourceKind::Orders,
+        SourceKind::Feedback,
+        SourceKind::Tickets,
+    ] {
+        out.extend(specs_for(kind, &paths_of(flags, config, kind), config)?);
+    }
+    Ok(out)
 }
 
 /// The dataset to open: flags, then config, then the sample data. Orders are
 /// required once any source is named.
 pub fn resolve(flags: &Flags, config: &Config) -> Result<Sources, String> {
-    let specs = named(flags, config);
+    let specs = named(flags, config)?;
     if specs.is_empty() {
         return Ok(sample());
     }
-    let mut orders = None;
-    let mut feedback = None;
-    let mut tickets = None;
+    let mut sources = Sources::default();
     for s in specs {
         match s.kind {
-            SourceKind::Orders => orders = Some(s),
-            SourceKind::Feedback => feedback = Some(s),
-            SourceKind::Tickets => tickets = Some(s),
+            SourceKind::Orders => sources.orders.push(s),
+            SourceKind::Feedback => sources.feedback.push(s),
+            SourceKind::Tickets => sources.tickets.push(s),
         }
     }
-    let orders = orders.ok_or_else(|| {
-        "no orders file: pass --orders FILE or set `path` under [orders] in the config file (orders are required)".to_string()
-    })?;
-    Ok(Sources {
-        orders,
-        feedback,
-        tickets,
-    })
+    if sources.orders.is_empty() {
+        return Err("no orders file: pass --orders FILE or set `path` under [orders] in the config file (orders are required)".to_string());
+    }
+    Ok(sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_and_globs_expand_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("2024")).unwrap();
+        for f in [
+            "b.csv",
+            "a.csv",
+            "2024/c.xlsx",
+            "notes.md",
+            ".hidden.csv",
+            "~$a.xlsx",
+            "x.csv.gz",
+        ] {
+            std::fs::write(d.join(f), "x").unwrap();
+        }
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter()
+                .map(|p| p.strip_prefix(d).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(expand(d).unwrap()),
+            vec!["2024/c.xlsx", "a.csv", "b.csv", "x.csv.gz"]
+        );
+        let pattern = d.join("*.csv");
+        assert_eq!(names(expand(&pattern).unwrap()), vec!["a.csv", "b.csv"]);
+        let none = d.join("*.tsv");
+        assert!(
+            expand(&none)
+                .unwrap_err()
+                .ends_with("no file matches this pattern")
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(
+            expand(empty.path())
+                .unwrap_err()
+                .contains("the folder holds no file holdfast reads")
+        );
+        assert_eq!(expand(Path::new("-")).unwrap(), vec![PathBuf::from("-")]);
+    }
 }

@@ -66,7 +66,13 @@ fn check_json_has_the_data_quality_shape() {
     );
     assert_eq!(
         shopify["segments"],
-        serde_json::json!(["Source", "Billing Country", "Tags", "Discount Code"])
+        serde_json::json!([
+            "Source",
+            "Billing Country",
+            "Tags",
+            "Discount Code",
+            "Currency"
+        ])
     );
     assert_eq!(v[1]["source"], "tickets");
     assert_eq!(v[1]["preset"], "Zendesk tickets");

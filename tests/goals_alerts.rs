@@ -28,11 +28,7 @@ fn memory(kind: SourceKind, name: &str, text: &str) -> SourceSpec {
 }
 
 fn load(orders: SourceSpec, feedback: Option<SourceSpec>, tickets: Option<SourceSpec>) -> Dataset {
-    let sources = Sources {
-        orders,
-        feedback,
-        tickets,
-    };
+    let sources = Sources::new(orders, feedback, tickets);
     data::load(&sources, Scales::default()).unwrap()
 }
 

@@ -57,15 +57,15 @@ fn dataset(rows: &[Row], scores: &[(u8, u16, u8)]) -> data::Dataset {
             holdfast::data::parse::format_day(base + *d as i32)
         );
     }
-    let sources = Sources {
-        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", orders),
-        feedback: Some(SourceSpec::memory(
+    let sources = Sources::new(
+        SourceSpec::memory(SourceKind::Orders, "orders.csv", orders),
+        Some(SourceSpec::memory(
             SourceKind::Feedback,
             "feedback.csv",
             feedback,
         )),
-        tickets: None,
-    };
+        None,
+    );
     data::load(&sources, Scales::default()).unwrap()
 }
 
@@ -175,11 +175,7 @@ proptest! {
             let solved = open_for.map(|d| stamp(created + d as i64, *offset)).unwrap_or_default();
             let _ = writeln!(csv, "T{i},c{},{},,{solved}", i % 7, stamp(created, *offset));
         }
-        let sources = Sources {
-            orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", "order_id,customer_id,order_date,amount\nO1,c1,2023-01-01,10\n".into()),
-            feedback: None,
-            tickets: Some(SourceSpec::memory(SourceKind::Tickets, "tickets.csv", csv)),
-        };
+        let sources = Sources::new(SourceSpec::memory(SourceKind::Orders, "orders.csv", "order_id,customer_id,order_date,amount\nO1,c1,2023-01-01,10\n".into()), None, Some(SourceSpec::memory(SourceKind::Tickets, "tickets.csv", csv)));
         let ds = data::load(&sources, Scales::default()).unwrap();
         let engine = Engine::new(&ds);
         let epoch = i64::from(base) * 86_400;

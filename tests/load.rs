@@ -83,6 +83,7 @@ fn shopify_multi_row_orders_refunds_and_skipped_statuses() {
             ("Billing Country", Some(country)),
             ("Tags", tags),
             ("Discount Code", code),
+            ("Currency", Some("EUR")),
         ]
     };
     assert_eq!(
@@ -543,7 +544,7 @@ fn zendesk_minutes_after_creation_satisfaction_and_duplicates() {
                     Some("2024-03-03 10:30:00"),
                     None
                 ),
-                (Some("361002"), Some("Billing"), None, 3)
+                (Some("ben@example.com"), Some("Billing"), None, 3)
             ),
             // No requester id: the email; no first reply; Unoffered.
             ticket(
@@ -563,7 +564,7 @@ fn zendesk_minutes_after_creation_satisfaction_and_duplicates() {
                     Some("2024-03-01 10:00:00"),
                     Some("2024-03-02 12:00:00")
                 ),
-                (Some("361001"), Some("problem"), Some("bad"), 6)
+                (Some("ann@example.com"), Some("problem"), Some("bad"), 6)
             ),
         ]
     );
@@ -672,7 +673,7 @@ fn whole_file_errors_have_clear_messages() {
     );
     assert_eq!(
         err(SourceKind::Orders, "bad/missing_column.csv", d()),
-        "bad/missing_column.csv: missing required column `amount` for orders (looked for amount, total, ordertotal, totalamount, revenue, grandtotal, netamount, net ...); headers found: \"customer\", \"date\", \"totl\"; closest: \"totl\" (map it with `[orders.columns] amount = \"totl\"` in the config file)"
+        "bad/missing_column.csv: missing required column `amount` for orders (looked for amount, total, ordertotal, totalamount, revenue, grandtotal ...); headers found: \"customer\", \"date\", \"totl\"; closest: \"totl\"; map it under `[orders.columns]` in the config file: amount = \"totl\""
     );
     assert_eq!(
         err(SourceKind::Orders, "bad/latin1.csv", d()),
@@ -943,11 +944,11 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     }
     let spec =
         |kind, f: &str| SourceSpec::path(kind, &dir.path().join(f), SourceOptions::default());
-    let sources = holdfast::data::Sources {
-        orders: spec(SourceKind::Orders, "orders.csv"),
-        feedback: Some(spec(SourceKind::Feedback, "feedback.csv")),
-        tickets: Some(spec(SourceKind::Tickets, "tickets.csv")),
-    };
+    let sources = holdfast::data::Sources::new(
+        spec(SourceKind::Orders, "orders.csv"),
+        Some(spec(SourceKind::Feedback, "feedback.csv")),
+        Some(spec(SourceKind::Tickets, "tickets.csv")),
+    );
     let snapshots = || {
         std::fs::read_dir(&cache)
             .unwrap()

@@ -15,11 +15,11 @@ fn spec(kind: SourceKind, file: &str) -> SourceSpec {
 }
 
 fn dataset(feedback: bool, tickets: bool) -> Dataset {
-    let sources = Sources {
-        orders: spec(SourceKind::Orders, "orders.csv"),
-        feedback: feedback.then(|| spec(SourceKind::Feedback, "feedback.csv")),
-        tickets: tickets.then(|| spec(SourceKind::Tickets, "tickets.csv")),
-    };
+    let sources = Sources::new(
+        spec(SourceKind::Orders, "orders.csv"),
+        feedback.then(|| spec(SourceKind::Feedback, "feedback.csv")),
+        tickets.then(|| spec(SourceKind::Tickets, "tickets.csv")),
+    );
     data::load(&sources, Scales::default()).unwrap()
 }
 
@@ -502,11 +502,11 @@ fn customer_view_brings_every_source_together() {
 #[test]
 fn churn_risk_lists_each_customer_once() {
     let orders = "customer_id,order_date,amount\nz,2024-02-15,10\nz,2024-03-01,10\n".to_string();
-    let sources = Sources {
-        orders: SourceSpec::memory(SourceKind::Orders, "z.csv", orders),
-        feedback: None,
-        tickets: None,
-    };
+    let sources = Sources::new(
+        SourceSpec::memory(SourceKind::Orders, "z.csv", orders),
+        None,
+        None,
+    );
     let ds = data::load(&sources, Scales::default()).unwrap();
     let mut q = query("2024-02", Some(30));
     q.at_risk_threshold = 0.01;

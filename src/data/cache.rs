@@ -14,7 +14,7 @@ use super::source::Origin;
 use super::{LoadReport, Loaded, Scales, SourceKind, SourceSpec};
 
 /// Bumped whenever the canonical tables or the report change shape.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The cache folder (`None` when the platform has none).
 pub fn default_dir() -> Option<PathBuf> {
@@ -58,6 +58,12 @@ pub(super) struct StoredReport {
     examples_by_reason: std::collections::BTreeMap<String, Vec<u64>>,
     date_range: Option<(String, String)>,
     segments: Vec<String>,
+    #[serde(default)]
+    columns: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    customer_match: Option<super::CustomerMatch>,
 }
 
 fn format_name(s: &str) -> &'static str {
@@ -65,6 +71,7 @@ fn format_name(s: &str) -> &'static str {
         "json" => "json",
         "ndjson" => "ndjson",
         "parquet" => "parquet",
+        "xlsx" => "xlsx",
         _ => "csv",
     }
 }
@@ -86,6 +93,9 @@ impl From<&LoadReport> for StoredReport {
                 .as_ref()
                 .map(|d| (d.first.clone(), d.last.clone())),
             segments: r.segments.clone(),
+            columns: r.columns.clone(),
+            warnings: r.warnings.clone(),
+            customer_match: r.customer_match.clone(),
         }
     }
 }
@@ -107,6 +117,9 @@ impl From<StoredReport> for LoadReport {
                 .date_range
                 .map(|(first, last)| super::DateRange { first, last }),
             segments: r.segments,
+            columns: r.columns,
+            warnings: r.warnings,
+            customer_match: r.customer_match,
         }
     }
 }

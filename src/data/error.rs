@@ -115,17 +115,18 @@ impl LoadError {
     }
 }
 
-/// A required column that neither the preset, the header names nor the
+/// Required columns that neither the preset, the header names nor the
 /// config mapping found (boxed: it is the largest error).
 #[derive(Debug, Error, Clone, PartialEq)]
 #[error(
-    "{file}: missing required column `{column}` for {kind} (looked for {tried}); headers found: {found}{hint}"
+    "{file}: missing required {columns} for {kind} (looked for {looked}); headers found: {found}{hint}"
 )]
 pub struct MissingColumn {
     pub file: String,
     pub kind: String,
-    pub column: String,
-    pub tried: String,
+    /// "column `amount` (looked for ...)" or "columns `a` (...), `b` (...)".
+    pub columns: String,
+    pub looked: String,
     pub found: String,
     pub hint: String,
 }

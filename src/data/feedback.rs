@@ -75,6 +75,10 @@ pub fn load(
             tally.reject("wrong number of fields", line);
             return Ok(());
         }
+        if let Some(reason) = plan.filtered_out(rec) {
+            tally.reject(reason, line);
+            return Ok(());
+        }
         let mut look = || -> Result<(RawStamp, f64, Option<Survey>), String> {
             let date_text = plan
                 .cell(rec, schema::RESPONDED_AT)
@@ -146,6 +150,10 @@ pub fn load(
         line_col.push(p.line);
         segments.push(&p.segments);
     }
+    if plan.segments_auto {
+        segments.retain_categories();
+    }
+    tally.require_some(file, SourceKind::Feedback, plan, headers)?;
     let height = day_col.len();
     let seg_names = segments.header_names();
     let mut columns = vec![
@@ -158,7 +166,7 @@ pub fn load(
     ];
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
-    let report = tally.report(
+    let mut report = tally.report(
         file,
         SourceKind::Feedback,
         raw.format.name(),
@@ -166,6 +174,7 @@ pub fn load(
         (first_day, last_day),
         seg_names,
     );
+    report.columns = plan.column_headers(headers);
     Ok(Loaded { frame, report })
 }
 

@@ -22,15 +22,34 @@ pub enum Units {
     Minor,
 }
 
+/// One path or several (`path = "a.csv"` or `path = ["jan.csv", "feb.csv"]`);
+/// each may be a file, a folder or a glob.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathList {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl PathList {
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            PathList::One(p) => vec![p.clone()],
+            PathList::Many(v) => v.clone(),
+        }
+    }
+}
+
 /// One source's section of the config file (`[orders]`, `[feedback]`, `[tickets]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourceOptions {
-    /// The file to load.
-    pub path: Option<PathBuf>,
+    /// The file(s) to load: a path, a folder, a glob, or a list of them.
+    pub path: Option<PathList>,
     /// Canonical column -> header in the file; overrides presets and detection.
     pub columns: BTreeMap<String, String>,
-    /// Segment columns to keep (default: the preset's, or every unmapped column).
+    /// Segment columns to keep (default: the preset's, or the categorical
+    /// columns among those not mapped).
     pub segments: Option<Vec<String>>,
     pub date_format: DateOrder,
     pub decimal: DecimalStyle,
@@ -38,6 +57,10 @@ pub struct SourceOptions {
     pub encoding: Encoding,
     /// Feedback only: the survey of every row when the file has no survey column.
     pub survey: Option<Survey>,
+    /// Orders only: the statuses that count as purchases (replaces the preset's list).
+    pub purchase_statuses: Option<Vec<String>>,
+    /// Spreadsheets: the sheet to read (default: the first).
+    pub sheet: Option<String>,
 }
 
 impl Default for SourceOptions {
@@ -51,6 +74,8 @@ impl Default for SourceOptions {
             amount_units: Units::Major,
             encoding: Encoding::Utf8,
             survey: None,
+            purchase_statuses: None,
+            sheet: None,
         }
     }
 }
@@ -60,6 +85,8 @@ pub enum Preset {
     ShopifyOrders,
     StripeLegacy,
     StripeUnified,
+    StripePayments,
+    StripeInvoices,
     WooCommerce,
     SurveyMonkey,
     Qualtrics,
@@ -70,10 +97,13 @@ pub enum Preset {
 }
 
 impl Preset {
-    pub const ALL: [Preset; 10] = [
+    /// Most specific first: the first whose fingerprint matches wins.
+    pub const ALL: [Preset; 12] = [
         Preset::ShopifyOrders,
-        Preset::StripeLegacy,
         Preset::StripeUnified,
+        Preset::StripeLegacy,
+        Preset::StripeInvoices,
+        Preset::StripePayments,
         Preset::WooCommerce,
         Preset::SurveyMonkey,
         Preset::Qualtrics,
@@ -88,6 +118,8 @@ impl Preset {
             Preset::ShopifyOrders => "Shopify orders",
             Preset::StripeLegacy => "Stripe payments (legacy export)",
             Preset::StripeUnified => "Stripe payments (unified export)",
+            Preset::StripePayments => "Stripe payments",
+            Preset::StripeInvoices => "Stripe invoices",
             Preset::WooCommerce => "WooCommerce orders",
             Preset::SurveyMonkey => "SurveyMonkey responses",
             Preset::Qualtrics => "Qualtrics responses",
@@ -103,6 +135,8 @@ impl Preset {
             Preset::ShopifyOrders
             | Preset::StripeLegacy
             | Preset::StripeUnified
+            | Preset::StripePayments
+            | Preset::StripeInvoices
             | Preset::WooCommerce => SourceKind::Orders,
             Preset::SurveyMonkey | Preset::Qualtrics | Preset::Typeform | Preset::Delighted => {
                 SourceKind::Feedback
@@ -111,27 +145,35 @@ impl Preset {
         }
     }
 
-    fn fingerprint(self) -> &'static [&'static str] {
+    /// The columns the tool always writes, whatever the user chose to
+    /// export: every group must be present, any one header of a group will do.
+    fn fingerprint(self) -> &'static [&'static [&'static str]] {
         match self {
-            Preset::ShopifyOrders => &[
-                "Name",
-                "Financial Status",
-                "Lineitem quantity",
-                "Created at",
+            Preset::ShopifyOrders => &[&["Name"], &["Financial Status"], &["Created at"]],
+            Preset::StripeLegacy => &[&["Created (UTC)"], &["Amount"], &["id"]],
+            Preset::StripeUnified => &[&["PaymentIntent ID"], &["Created date (UTC)"]],
+            Preset::StripePayments => &[
+                &["Created date (UTC)"],
+                &["Amount"],
+                &["id"],
+                &[
+                    "Seller Message",
+                    "Amount Refunded",
+                    "Captured",
+                    "Card ID",
+                    "Customer ID",
+                    "Customer Email",
+                    "Status",
+                ],
             ],
-            Preset::StripeLegacy => &["Seller Message", "Created (UTC)", "Amount Refunded"],
-            Preset::StripeUnified => &["PaymentIntent ID", "Created date (UTC)"],
-            Preset::WooCommerce => &["order_id", "order_total", "customer_email"],
-            Preset::SurveyMonkey => &["Respondent ID", "Collector ID"],
-            Preset::Qualtrics => &["ResponseId", "RecordedDate", "Duration (in seconds)"],
-            Preset::Typeform => &["#", "Submit Date (UTC)", "Network ID"],
-            Preset::Delighted => &["survey_type", "score", "permalink"],
-            Preset::Zendesk => &[
-                "Requester id",
-                "Satisfaction Score",
-                "First reply time in minutes",
-            ],
-            Preset::Freshdesk => &["Ticket ID", "Created time", "First response time (in hrs)"],
+            Preset::StripeInvoices => &[&["Amount Paid"], &["Date (UTC)"], &["id", "Number"]],
+            Preset::WooCommerce => &[&["order_id"], &["order_total"], &["order_date"]],
+            Preset::SurveyMonkey => &[&["Respondent ID"], &["Collector ID"]],
+            Preset::Qualtrics => &[&["ResponseId", "ResponseID"], &["RecordedDate", "EndDate"]],
+            Preset::Typeform => &[&["#"], &["Submit Date (UTC)"]],
+            Preset::Delighted => &[&["survey_type"], &["score"], &["permalink"]],
+            Preset::Zendesk => &[&["Id", "Ticket ID"], &["Requester id"], &["Created at"]],
+            Preset::Freshdesk => &[&["Ticket ID"], &["Created time"]],
         }
     }
 
@@ -140,9 +182,26 @@ impl Preset {
         Preset::ALL.into_iter().find(|p| {
             p.fingerprint()
                 .iter()
-                .all(|f| header_exact(headers, f).is_some())
+                .all(|group| group.iter().any(|f| header_exact(headers, f).is_some()))
         })
     }
+}
+
+/// Exports of these tools that are not orders, feedback or tickets: told
+/// apart with a message saying which export to bring instead.
+fn not_a_source(headers: &[String]) -> Option<&'static str> {
+    let has = |n: &str| header_exact(headers, n).is_some();
+    if has("Total Spend") && (has("Payment Count") || has("Delinquent")) {
+        return Some(
+            "this is a Stripe customers export (one row per customer, with totals), not payments; export Payments (or Invoices) from the Stripe dashboard and pass that file as orders",
+        );
+    }
+    if has("Current Period Start (UTC)") && has("Status") && !has("Amount Paid") {
+        return Some(
+            "this is a Stripe subscriptions export, not payments; export Payments or Invoices from the Stripe dashboard and pass that file as orders",
+        );
+    }
+    None
 }
 
 /// Where a ticket's first response time comes from.
@@ -158,18 +217,38 @@ pub enum Timing {
 pub struct StatusRule {
     pub col: usize,
     /// When set, only these statuses are kept (lower case).
-    pub keep: Option<&'static [&'static str]>,
+    pub keep: Option<Vec<String>>,
     /// These statuses are skipped (lower case).
-    pub skip: &'static [&'static str],
+    pub skip: Vec<String>,
+}
+
+fn lower_all(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_lowercase()).collect()
 }
 
 impl StatusRule {
+    fn keep(col: usize, keep: &[&str]) -> Self {
+        StatusRule {
+            col,
+            keep: Some(lower_all(keep)),
+            skip: Vec::new(),
+        }
+    }
+
+    fn skip(col: usize, skip: &[&str]) -> Self {
+        StatusRule {
+            col,
+            keep: None,
+            skip: lower_all(skip),
+        }
+    }
+
     /// `None` when the row is kept, else the reason it is skipped.
     pub fn skip_reason(&self, rec: &StringRecord) -> Option<String> {
         let status = rec.get(self.col).unwrap_or("").trim().to_lowercase();
-        let kept = match self.keep {
-            Some(keep) => keep.contains(&status.as_str()),
-            None => !self.skip.contains(&status.as_str()),
+        let kept = match &self.keep {
+            Some(keep) => keep.contains(&status),
+            None => !self.skip.contains(&status),
         };
         (!kept).then(|| {
             if status.is_empty() {
@@ -181,6 +260,15 @@ impl StatusRule {
     }
 }
 
+/// Rows a survey tool writes that are not responses (Qualtrics previews and
+/// unfinished responses): a column, the values that mark such a row, and the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowFilter {
+    pub col: usize,
+    pub values: Vec<String>,
+    pub reason: &'static str,
+}
+
 /// How the columns of one file become canonical columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -190,21 +278,64 @@ pub struct Plan {
     pub mapping: String,
     /// Extra header rows after the first (SurveyMonkey 1, Qualtrics 2).
     pub skip_rows: usize,
+    /// The header names, when they are not on the first line (Qualtrics'
+    /// legacy export puts `V1…` there and the names on the second).
+    pub headers: Option<Vec<String>>,
     pub date_order: DateOrder,
     /// Canonical column -> source column(s): the first non-empty cell wins.
     pub fields: BTreeMap<&'static str, Vec<usize>>,
     pub first_response: Option<Timing>,
     /// Orders: amount minus this column (Shopify refunds, Stripe refunds).
     pub amount_minus: Option<usize>,
+    /// Orders: amount = quantity × unit price (line-item files).
+    pub quantity: Option<usize>,
     pub status: Option<StatusRule>,
+    /// Rows that are not records (survey previews, unfinished responses).
+    pub row_filters: Vec<RowFilter>,
     /// Customer id cells equal to "0" count as empty (WooCommerce guests).
     pub zero_is_empty: bool,
     /// Shopify: rows after an order's first carry only line items.
     pub continuation_rows: bool,
+    /// Orders: an order id starting with this letter is a cancellation (UCI's `C`).
+    pub cancel_prefix: Option<char>,
     /// Tickets: a tags column whose first tag is the category fallback.
     pub tags: Option<usize>,
     pub survey: Option<Survey>,
     pub segments: Vec<(String, usize)>,
+    /// Segments chosen by header names only: kept when their values turn out
+    /// to be categories (few distinct values, not free text or ids).
+    pub segments_auto: bool,
+}
+
+/// Cells a tool writes for "no value": read as empty, never rejected.
+pub fn is_placeholder(v: &str) -> bool {
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "-" | "--"
+            | "\u{2013}"
+            | "\u{2014}"
+            | "n/a"
+            | "na"
+            | "#n/a"
+            | "null"
+            | "none"
+            | "(none)"
+            | "nan"
+            | "nil"
+            | "undefined"
+            | "(blank)"
+    )
+}
+
+/// A cell as read: trimmed, an Excel text-marker apostrophe dropped
+/// (`'4001`), placeholders and blanks as `None`.
+pub fn clean_cell(v: &str) -> Option<&str> {
+    let v = v.trim();
+    let v = match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit() || c == '+') => rest,
+        _ => v,
+    };
+    (!v.is_empty() && !is_placeholder(v)).then_some(v)
 }
 
 impl Plan {
@@ -213,7 +344,8 @@ impl Plan {
     }
 
     /// The header name of a canonical column, for messages.
-    pub fn header<'h>(&self, headers: &'h [String], name: &'h str) -> &'h str {
+    pub fn header<'h>(&'h self, headers: &'h [String], name: &'h str) -> &'h str {
+        let headers = self.headers.as_deref().unwrap_or(headers);
         self.col(name)
             .and_then(|i| headers.get(i))
             .map(String::as_str)
@@ -223,11 +355,59 @@ impl Plan {
     /// The first non-empty cell among the columns mapped to `name`.
     pub fn cell<'r>(&self, rec: &'r StringRecord, name: &str) -> Option<&'r str> {
         self.fields.get(name)?.iter().find_map(|&i| {
-            let v = rec.get(i)?.trim();
-            let empty =
-                v.is_empty() || (self.zero_is_empty && name == schema::CUSTOMER_ID && v == "0");
+            let v = clean_cell(rec.get(i)?)?;
+            let empty = self.zero_is_empty && name == schema::CUSTOMER_ID && v == "0";
             (!empty).then_some(v)
         })
+    }
+
+    /// Why a row is not a record at all (a survey preview, ...), if it is not.
+    pub fn filtered_out(&self, rec: &StringRecord) -> Option<&'static str> {
+        self.row_filters.iter().find_map(|f| {
+            let v = rec.get(f.col)?.trim().to_lowercase();
+            f.values.contains(&v).then_some(f.reason)
+        })
+    }
+
+    /// Canonical column -> header(s), for the load report.
+    pub fn column_headers(&self, headers: &[String]) -> BTreeMap<String, String> {
+        let headers = self.headers.as_deref().unwrap_or(headers);
+        let name = |i: usize| headers.get(i).cloned().unwrap_or_default();
+        let mut out: BTreeMap<String, String> = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let names: Vec<String> = v.iter().map(|&i| name(i)).collect();
+                (k.to_string(), names.join(" | "))
+            })
+            .collect();
+        if let Some(amount) = out.get_mut(schema::AMOUNT) {
+            if let Some(q) = self.quantity {
+                *amount = format!("{} × {}", name(q), amount);
+            }
+            if let Some(m) = self.amount_minus {
+                *amount = format!("{} − {}", amount, name(m));
+            }
+        }
+        match self.first_response {
+            Some(Timing::MinutesAfterCreation(i)) => {
+                out.insert(
+                    schema::FIRST_RESPONSE_AT.into(),
+                    format!("created + {} (minutes)", name(i)),
+                );
+            }
+            Some(Timing::HoursAfterCreation(i)) => {
+                out.insert(
+                    schema::FIRST_RESPONSE_AT.into(),
+                    format!("created + {} (hours)", name(i)),
+                );
+            }
+            _ => {}
+        }
+        if let Some(s) = &self.status {
+            out.insert("status".into(), name(s.col));
+        }
+        out
     }
 }
 
@@ -265,6 +445,9 @@ fn synonyms(kind: SourceKind, column: &str) -> &'static [&'static str] {
         "emailaddress",
         "requesteremail",
         "contactemail",
+        "phone",
+        "customerphone",
+        "phonenumber",
     ];
     match (kind, column) {
         (_, schema::CUSTOMER_ID) => CUSTOMER,
@@ -302,11 +485,20 @@ fn synonyms(kind: SourceKind, column: &str) -> &'static [&'static str] {
             "value",
             "sales",
             "subtotal",
+            "dollarvalue",
+            "dollars",
+            "spend",
+            "amountspent",
         ],
+        (SourceKind::Orders, schema::QUANTITY) => &["quantity", "qty", "units", "numberofitems"],
+        (SourceKind::Orders, schema::UNIT_PRICE) => {
+            &["unitprice", "priceeach", "itemprice", "unitcost", "price"]
+        }
         (SourceKind::Orders, schema::ORDER_ID) => &[
             "orderid",
             "ordernumber",
             "orderno",
+            "invoiceno",
             "order",
             "invoiceid",
             "invoicenumber",
@@ -453,6 +645,9 @@ pub fn guess_kind(headers: &[String]) -> Option<SourceKind> {
     if let Some(p) = Preset::detect(headers) {
         return Some(p.kind());
     }
+    if not_a_source(headers).is_some() {
+        return Some(SourceKind::Orders);
+    }
     let has = |kind, col| detect(kind, headers, col, &[]).is_some();
     let norm: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
     let ticket_id = ["ticketid", "ticket", "ticketnumber", "caseid", "casenumber"]
@@ -498,6 +693,98 @@ fn optional(kind: SourceKind) -> &'static [&'static str] {
     }
 }
 
+/// Qualtrics' legacy export: `V1, V2, …` on the first line and the column
+/// names (`ResponseID`, …) on the second. Returns the real names.
+fn legacy_qualtrics_headers(headers: &[String], peek: &[StringRecord]) -> Option<Vec<String>> {
+    let names = peek.first()?;
+    let v_codes = headers.first().is_some_and(|h| h.trim() == "V1")
+        && headers.get(1).is_some_and(|h| h.trim() == "V2");
+    let response_id = names.iter().any(|c| c.trim() == "ResponseID");
+    (v_codes && response_id).then(|| names.iter().map(|c| c.trim().to_string()).collect())
+}
+
+/// Whether a survey question asks how likely one is to recommend (the NPS
+/// question), in the languages surveys are written in.
+pub fn is_nps_question(text: &str) -> bool {
+    let l = text.to_lowercase();
+    [
+        "recommend",
+        "recommand",
+        "recomend",
+        "raccomand",
+        "empfehlen",
+        "weiterempfehl",
+        "aanbevelen",
+        "aanraden",
+        "rekommendera",
+        "anbefale",
+        "suosittel",
+        "polecił",
+        "polecil",
+        "net promoter",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
+}
+
+/// Header names that are never segments: contact details, ids, free text, times.
+fn never_a_segment(header: &str) -> bool {
+    let n = normalize(header);
+    if n.is_empty() {
+        return true;
+    }
+    let words = [
+        "email",
+        "phone",
+        "mobile",
+        "address",
+        "street",
+        "zip",
+        "postal",
+        "postcode",
+        "subject",
+        "description",
+        "comment",
+        "note",
+        "message",
+        "body",
+        "summary",
+        "url",
+        "link",
+        "ip",
+        "name",
+        "title",
+        "time",
+        "date",
+        "at",
+        "id",
+        "number",
+        "count",
+        "amount",
+        "price",
+        "total",
+        "tax",
+        "fee",
+        "reopens",
+        "replies",
+    ];
+    let lower = header.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let trimmed = header.trim();
+    tokens.iter().any(|t| words.contains(t))
+        || trimmed.ends_with("ID")
+        || trimmed.ends_with("Id")
+        || lower.ends_with("_id")
+        || n.ends_with("email")
+        || n.ends_with("phone")
+        || n.ends_with("minutes")
+        || n.ends_with("hours")
+        || n.ends_with("seconds")
+}
+
 /// Builds the plan for a file: preset, else header detection; then the
 /// config mapping on top. `peek` holds the first records (extra header rows).
 pub fn plan(
@@ -507,29 +794,60 @@ pub fn plan(
     peek: &[StringRecord],
     options: &SourceOptions,
 ) -> Result<Plan, LoadError> {
+    if kind == SourceKind::Orders
+        && let Some(message) = not_a_source(headers)
+    {
+        return Err(LoadError::Invalid {
+            file: file.to_string(),
+            message: message.to_string(),
+        });
+    }
+    let legacy = legacy_qualtrics_headers(headers, peek);
+    let (headers, peek): (&[String], &[StringRecord]) = match &legacy {
+        Some(names) => (names, &peek[1..]),
+        None => (headers, peek),
+    };
     let preset = Preset::detect(headers).filter(|p| p.kind() == kind);
     let mut plan = Plan {
         kind,
         preset,
         mapping: preset.map_or("header names", Preset::name).to_string(),
         skip_rows: 0,
+        headers: None,
         date_order: DateOrder::Auto,
         fields: BTreeMap::new(),
         first_response: None,
         amount_minus: None,
+        quantity: None,
         status: None,
+        row_filters: Vec::new(),
         zero_is_empty: false,
         continuation_rows: false,
+        cancel_prefix: None,
         tags: None,
         survey: None,
         segments: Vec::new(),
+        segments_auto: false,
     };
     let mut preset_segments: Option<Vec<usize>> = None;
     if let Some(p) = preset {
-        preset_segments = Some(apply_preset(p, &mut plan, headers, peek));
+        preset_segments = Some(apply_preset(p, &mut plan, headers, peek, legacy.is_some()));
+    }
+    if legacy.is_some() {
+        plan.headers = legacy.clone();
+        plan.skip_rows = 1;
+        plan.mapping = format!("{} (legacy export)", plan.mapping);
     }
     // Header detection fills what the preset left open.
-    let taken = |plan: &Plan| plan.fields.values().flatten().copied().collect::<Vec<_>>();
+    let taken = |plan: &Plan| {
+        plan.fields
+            .values()
+            .flatten()
+            .copied()
+            .chain(plan.quantity)
+            .chain(plan.amount_minus)
+            .collect::<Vec<_>>()
+    };
     for &col in required(kind).iter().chain(optional(kind)) {
         if plan.fields.contains_key(col) {
             continue;
@@ -539,6 +857,18 @@ pub fn plan(
         }
         if let Some(i) = detect(kind, headers, col, &taken(&plan)) {
             plan.fields.insert(col, vec![i]);
+        }
+    }
+    // Line-item files (UCI Online Retail): amount = quantity × unit price.
+    if kind == SourceKind::Orders && !plan.fields.contains_key(schema::AMOUNT) {
+        let t = taken(&plan);
+        if let (Some(q), Some(p)) = (
+            detect(kind, headers, schema::QUANTITY, &t),
+            detect(kind, headers, schema::UNIT_PRICE, &t),
+        ) {
+            plan.quantity = Some(q);
+            plan.fields.insert(schema::AMOUNT, vec![p]);
+            plan.cancel_prefix = Some('C');
         }
     }
     if kind == SourceKind::Tickets && plan.first_response.is_none() {
@@ -556,12 +886,13 @@ pub fn plan(
     }
     // The config mapping overrides both.
     let mut overridden = false;
+    let mut unit_price = None;
     for (column, header) in &options.columns {
         let i = header_exact(headers, header).ok_or_else(|| LoadError::MappedHeaderMissing {
             file: file.to_string(),
             column: column.clone(),
             header: header.clone(),
-            found: list(headers),
+            found: list_short(headers),
         })?;
         let column = kind
             .mappable_columns()
@@ -578,15 +909,25 @@ pub fn plan(
         match *column {
             "first_response_minutes" => plan.first_response = Some(Timing::MinutesAfterCreation(i)),
             "first_response_hours" => plan.first_response = Some(Timing::HoursAfterCreation(i)),
+            schema::QUANTITY => plan.quantity = Some(i),
+            schema::UNIT_PRICE => unit_price = Some(i),
             c => {
                 if c == schema::FIRST_RESPONSE_AT {
                     plan.first_response = Some(Timing::At(i));
                 }
                 if c == schema::AMOUNT {
                     plan.amount_minus = None;
+                    plan.quantity = None;
                 }
                 plan.fields.insert(c, vec![i]);
             }
+        }
+    }
+    if let Some(p) = unit_price {
+        plan.fields.insert(schema::AMOUNT, vec![p]);
+        plan.amount_minus = None;
+        if plan.quantity.is_none() {
+            plan.quantity = detect(kind, headers, schema::QUANTITY, &[]);
         }
     }
     if overridden {
@@ -598,15 +939,58 @@ pub fn plan(
     if options.survey.is_some() {
         plan.survey = options.survey;
     }
-    for &col in required(kind) {
-        if !plan.fields.contains_key(col) {
-            return Err(missing(file, kind, col, headers));
+    if let Some(statuses) = &options.purchase_statuses {
+        let col = plan.status.as_ref().map(|s| s.col).or_else(|| {
+            [
+                "status",
+                "financialstatus",
+                "orderstatus",
+                "paymentstatus",
+                "state",
+            ]
+            .iter()
+            .find_map(|n| headers.iter().position(|h| normalize(h) == *n))
+        });
+        if let Some(col) = col {
+            plan.status = Some(StatusRule {
+                col,
+                keep: Some(statuses.iter().map(|s| s.trim().to_lowercase()).collect()),
+                skip: Vec::new(),
+            });
         }
+    } else if kind == SourceKind::Orders && plan.preset.is_none() && plan.status.is_none() {
+        // A generic export with an order status: cancelled and failed orders are no purchase.
+        plan.status = ["status", "orderstatus", "paymentstatus", "financialstatus"]
+            .iter()
+            .find_map(|n| headers.iter().position(|h| normalize(h) == *n))
+            .map(|col| {
+                StatusRule::skip(
+                    col,
+                    &[
+                        "cancelled",
+                        "canceled",
+                        "failed",
+                        "void",
+                        "voided",
+                        "declined",
+                        "draft",
+                        "abandoned",
+                    ],
+                )
+            });
     }
-    // Segments: configured, else the preset's, else every column not mapped.
+    let missing_cols: Vec<&str> = required(kind)
+        .iter()
+        .copied()
+        .filter(|c| !plan.fields.contains_key(c))
+        .collect();
+    if !missing_cols.is_empty() {
+        return Err(missing(file, kind, &missing_cols, headers));
+    }
+    // Segments: configured, else the preset's, else the columns not mapped
+    // whose names could be categories (their values are checked at load).
     let used = taken(&plan);
     let extra_used: Vec<usize> = [
-        plan.amount_minus,
         plan.status.as_ref().map(|s| s.col),
         plan.tags,
         match plan.first_response {
@@ -616,6 +1000,7 @@ pub fn plan(
     ]
     .into_iter()
     .flatten()
+    .chain(plan.row_filters.iter().map(|f| f.col))
     .collect();
     let seg_cols: Vec<usize> = match (&options.segments, preset_segments) {
         (Some(names), _) => names
@@ -625,16 +1010,19 @@ pub fn plan(
                     file: file.to_string(),
                     column: "segments".into(),
                     header: n.clone(),
-                    found: list(headers),
+                    found: list_short(headers),
                 })
             })
             .collect::<Result<_, _>>()?,
         (None, Some(cols)) => cols,
-        (None, None) => (0..headers.len())
-            .filter(|i| {
-                !used.contains(i) && !extra_used.contains(i) && !headers[*i].trim().is_empty()
-            })
-            .collect(),
+        (None, None) => {
+            plan.segments_auto = true;
+            (0..headers.len())
+                .filter(|i| {
+                    !used.contains(i) && !extra_used.contains(i) && !never_a_segment(&headers[*i])
+                })
+                .collect()
+        }
     };
     let mut seen = std::collections::HashSet::new();
     plan.segments = seg_cols
@@ -660,6 +1048,7 @@ fn apply_preset(
     plan: &mut Plan,
     headers: &[String],
     peek: &[StringRecord],
+    legacy: bool,
 ) -> Vec<usize> {
     let h = |name: &str| header_norm(headers, name);
     let set = |plan: &mut Plan, col: &'static str, names: &[&str]| {
@@ -677,73 +1066,109 @@ fn apply_preset(
             .filter_map(|n| header_norm(headers, n))
             .collect::<Vec<_>>()
     };
+    let stripe_payment = |plan: &mut Plan, id: &[&str]| {
+        set(plan, schema::ORDER_ID, id);
+        set(
+            plan,
+            schema::CUSTOMER_ID,
+            &["Customer ID", "Customer Email"],
+        );
+        set(
+            plan,
+            schema::ORDER_DATE,
+            &["Created date (UTC)", "Created (UTC)"],
+        );
+        set(plan, schema::AMOUNT, &["Amount"]);
+        plan.amount_minus = h("Amount Refunded");
+        // A charge refunded later was a purchase: its refund is in the amount.
+        plan.status = h("Status").map(|col| {
+            StatusRule::keep(
+                col,
+                &[
+                    "paid",
+                    "succeeded",
+                    "refunded",
+                    "partially refunded",
+                    "partially_refunded",
+                ],
+            )
+        });
+        segs(&[
+            "Currency",
+            "Card Brand",
+            "Card Address Country",
+            "Payment Method Type",
+        ])
+    };
     match p {
         Preset::ShopifyOrders => {
             set(plan, schema::ORDER_ID, &["Name"]);
-            set(plan, schema::CUSTOMER_ID, &["Email"]);
+            // Phone-only and point-of-sale customers have no e-mail.
+            set(
+                plan,
+                schema::CUSTOMER_ID,
+                &["Email", "Phone", "Billing Phone", "Shipping Phone"],
+            );
             set(plan, schema::ORDER_DATE, &["Created at"]);
             set(plan, schema::AMOUNT, &["Total"]);
             plan.amount_minus = h("Refunded Amount");
-            plan.status = h("Financial Status").map(|col| StatusRule {
-                col,
-                keep: Some(&["paid", "partially_paid", "partially_refunded", "refunded"]),
-                skip: &[],
+            plan.status = h("Financial Status").map(|col| {
+                StatusRule::keep(
+                    col,
+                    &["paid", "partially_paid", "partially_refunded", "refunded"],
+                )
             });
             plan.continuation_rows = true;
-            segs(&["Source", "Billing Country", "Tags", "Discount Code"])
-        }
-        Preset::StripeLegacy => {
-            set(plan, schema::ORDER_ID, &["id"]);
-            set(
-                plan,
-                schema::CUSTOMER_ID,
-                &["Customer ID", "Customer Email"],
-            );
-            set(plan, schema::ORDER_DATE, &["Created (UTC)"]);
-            set(plan, schema::AMOUNT, &["Amount"]);
-            plan.amount_minus = h("Amount Refunded");
-            plan.status = h("Status").map(|col| StatusRule {
-                col,
-                keep: Some(&["paid"]),
-                skip: &[],
-            });
-            segs(&["Currency", "Card Brand", "Card Address Country"])
-        }
-        Preset::StripeUnified => {
-            set(plan, schema::ORDER_ID, &["PaymentIntent ID"]);
-            set(
-                plan,
-                schema::CUSTOMER_ID,
-                &["Customer ID", "Customer Email"],
-            );
-            set(plan, schema::ORDER_DATE, &["Created date (UTC)"]);
-            set(plan, schema::AMOUNT, &["Amount"]);
-            plan.status = h("Status").map(|col| StatusRule {
-                col,
-                keep: Some(&["succeeded", "paid"]),
-                skip: &[],
-            });
             segs(&[
+                "Source",
+                "Billing Country",
+                "Tags",
+                "Discount Code",
                 "Currency",
-                "Card Brand",
-                "Card Address Country",
-                "Payment Method Type",
             ])
+        }
+        Preset::StripeLegacy | Preset::StripePayments => stripe_payment(plan, &["id"]),
+        Preset::StripeUnified => stripe_payment(plan, &["PaymentIntent ID", "id"]),
+        Preset::StripeInvoices => {
+            set(plan, schema::ORDER_ID, &["id", "Number"]);
+            set(
+                plan,
+                schema::CUSTOMER_ID,
+                &["Customer", "Customer ID", "Customer Email"],
+            );
+            set(plan, schema::ORDER_DATE, &["Date (UTC)", "Created (UTC)"]);
+            set(plan, schema::AMOUNT, &["Amount Paid"]);
+            plan.status = h("Status")
+                .map(|col| StatusRule::keep(col, &["paid"]))
+                .or_else(|| h("Paid").map(|col| StatusRule::keep(col, &["true"])));
+            segs(&["Currency", "Billing"])
         }
         Preset::WooCommerce => {
             set(plan, schema::ORDER_ID, &["order_id"]);
             set(
                 plan,
                 schema::CUSTOMER_ID,
-                &["customer_id", "customer_email"],
+                &["customer_id", "customer_email", "billing_email"],
             );
             plan.zero_is_empty = true;
             set(plan, schema::ORDER_DATE, &["order_date"]);
             set(plan, schema::AMOUNT, &["order_total"]);
-            plan.status = h("status").map(|col| StatusRule {
-                col,
-                keep: None,
-                skip: &["cancelled", "failed", "wc-cancelled", "wc-failed"],
+            plan.amount_minus = h("order_refund").or_else(|| h("refund_total"));
+            plan.status = h("status").or_else(|| h("order_status")).map(|col| {
+                StatusRule::skip(
+                    col,
+                    &[
+                        "cancelled",
+                        "failed",
+                        "wc-cancelled",
+                        "wc-failed",
+                        "pending",
+                        "wc-pending",
+                        "draft",
+                        "checkout-draft",
+                        "trash",
+                    ],
+                )
             });
             plan.date_order = DateOrder::Mdy;
             segs(&[
@@ -752,6 +1177,7 @@ fn apply_preset(
                 "payment_method",
                 "payment_method_title",
                 "created_via",
+                "order_currency",
             ])
         }
         Preset::SurveyMonkey => {
@@ -759,10 +1185,8 @@ fn apply_preset(
             plan.date_order = DateOrder::Mdy;
             plan.survey = Some(Survey::Nps);
             set(plan, schema::RESPONDED_AT, &["End Date", "Start Date"]);
-            set(plan, schema::CUSTOMER_ID, &["Email Address"]);
-            let score = headers
-                .iter()
-                .position(|x| x.to_lowercase().contains("recommend"));
+            set(plan, schema::CUSTOMER_ID, &["Email Address", "Email"]);
+            let score = headers.iter().position(|x| is_nps_question(x));
             if let Some(s) = score {
                 plan.fields.insert(schema::SCORE, vec![s]);
                 let sub = peek.first();
@@ -781,13 +1205,14 @@ fn apply_preset(
             segs(&["Custom Data 1"])
         }
         Preset::Qualtrics => {
-            let import_row = peek
-                .get(1)
-                .and_then(|r| r.get(0))
-                .is_some_and(|c| c.trim_start().starts_with("{\"ImportId\""))
-                || peek
+            let import_row = !legacy
+                && (peek
                     .get(1)
-                    .is_some_and(|r| r.iter().any(|c| c.contains("\"ImportId\"")));
+                    .and_then(|r| r.get(0))
+                    .is_some_and(|c| c.trim_start().starts_with("{\"ImportId\""))
+                    || peek
+                        .get(1)
+                        .is_some_and(|r| r.iter().any(|c| c.contains("\"ImportId\""))));
             plan.skip_rows = if import_row { 2 } else { 1 };
             plan.survey = Some(Survey::Nps);
             set(plan, schema::RESPONDED_AT, &["RecordedDate", "EndDate"]);
@@ -796,19 +1221,28 @@ fn apply_preset(
                 schema::CUSTOMER_ID,
                 &[
                     "RecipientEmail",
+                    "EmailAddress",
                     "ExternalReference",
                     "ExternalDataReference",
                 ],
             );
-            let labels = peek.first();
-            let label = |i: usize| labels.and_then(|r| r.get(i)).unwrap_or("").to_lowercase();
+            // The question text: on the second line, or (legacy) the header itself.
+            let labels = (!legacy).then(|| peek.first()).flatten();
+            let label = |i: usize| match labels {
+                Some(r) => r.get(i).unwrap_or("").to_string(),
+                None => headers[i].clone(),
+            };
+            let is_aux = |i: usize| {
+                let h = headers[i].as_str();
+                h.ends_with("_NPS_GROUP") || h.ends_with("_TEXT") || h.ends_with("_DO")
+            };
             let score = headers
                 .iter()
                 .find_map(|x| {
                     x.strip_suffix("_NPS_GROUP")
                         .and_then(|base| header_exact(headers, base))
                 })
-                .or_else(|| (0..headers.len()).find(|&i| label(i).contains("recommend")));
+                .or_else(|| (0..headers.len()).find(|&i| !is_aux(i) && is_nps_question(&label(i))));
             if let Some(s) = score {
                 plan.fields.insert(schema::SCORE, vec![s]);
                 let comment = (0..headers.len()).find(|&i| {
@@ -821,14 +1255,47 @@ fn apply_preset(
                     plan.fields.insert(schema::COMMENT, vec![c]);
                 }
             }
+            if let Some(col) = h("Finished") {
+                plan.row_filters.push(RowFilter {
+                    col,
+                    values: lower_all(&["False", "0"]),
+                    reason: "unfinished response",
+                });
+            }
+            // Status 1 (legacy and numeric exports) or "Survey Preview": a test run.
+            if let Some(col) = h("Status") {
+                plan.row_filters.push(RowFilter {
+                    col,
+                    values: lower_all(&[
+                        "Survey Preview",
+                        "1",
+                        "Survey Test",
+                        "2",
+                        "Spam",
+                        "8",
+                        "Preview Spam",
+                        "9",
+                    ]),
+                    reason: "survey preview or test",
+                });
+            }
+            if let Some(col) = h("DistributionChannel") {
+                plan.row_filters.push(RowFilter {
+                    col,
+                    values: lower_all(&["preview", "test"]),
+                    reason: "survey preview or test",
+                });
+            }
             segs(&["DistributionChannel", "UserLanguage"])
         }
         Preset::Typeform => {
             set(plan, schema::RESPONDED_AT, &["Submit Date (UTC)"]);
-            if let Some(s) = headers
-                .iter()
-                .position(|x| x.to_lowercase().contains("recommend"))
-            {
+            set(
+                plan,
+                schema::CUSTOMER_ID,
+                &["email", "Email", "hidden_email"],
+            );
+            if let Some(s) = headers.iter().position(|x| is_nps_question(x)) {
                 plan.fields.insert(schema::SCORE, vec![s]);
                 plan.survey = Some(Survey::Nps);
                 if let Some(c) =
@@ -854,19 +1321,21 @@ fn apply_preset(
                 .collect()
         }
         Preset::Zendesk => {
-            set(plan, schema::TICKET_ID, &["Id"]);
+            set(plan, schema::TICKET_ID, &["Id", "Ticket ID"]);
             set(plan, schema::CREATED_AT, &["Created at"]);
             set(plan, schema::SOLVED_AT, &["Solved at"]);
+            // An e-mail matches the orders' customers; a Zendesk id never does.
             set(
                 plan,
                 schema::CUSTOMER_ID,
-                &["Requester id", "Requester email"],
+                &["Requester email", "Requester id"],
             );
             set(plan, schema::CATEGORY, &["Ticket type", "Group"]);
             set(plan, schema::SATISFACTION, &["Satisfaction Score"]);
             plan.tags = h("Tags");
-            plan.first_response =
-                h("First reply time in minutes").map(Timing::MinutesAfterCreation);
+            plan.first_response = h("First reply time in minutes")
+                .or_else(|| h("First reply time in minutes within business hours"))
+                .map(Timing::MinutesAfterCreation);
             segs(&["Priority", "Via", "Group", "Brand", "Ticket type"])
         }
         Preset::Freshdesk => {
@@ -876,11 +1345,16 @@ fn apply_preset(
             set(
                 plan,
                 schema::CUSTOMER_ID,
-                &["Contact ID", "Requester email", "Email"],
+                &["Email", "Requester email", "Contact ID"],
             );
             set(plan, schema::CATEGORY, &["Type"]);
+            set(
+                plan,
+                schema::SATISFACTION,
+                &["Satisfaction rating", "Customer satisfaction"],
+            );
             plan.first_response = h("First response time (in hrs)").map(Timing::HoursAfterCreation);
-            segs(&["Source", "Priority", "Group"])
+            segs(&["Source", "Priority", "Group", "Product"])
         }
     }
 }
@@ -911,26 +1385,70 @@ fn list(headers: &[String]) -> String {
         .join(", ")
 }
 
-fn missing(file: &str, kind: SourceKind, column: &str, headers: &[String]) -> LoadError {
-    let tried: Vec<&str> = synonyms(kind, column).iter().take(8).copied().collect();
-    let closest = closest_header(column, synonyms(kind, column), headers);
+fn missing(file: &str, kind: SourceKind, columns: &[&str], headers: &[String]) -> LoadError {
+    let looked = |column: &str| {
+        let tried: Vec<&str> = synonyms(kind, column).iter().take(6).copied().collect();
+        if columns.len() == 1 {
+            format!("{} ...", tried.join(", "))
+        } else {
+            format!("{column}: {} ...", tried.join(", "))
+        }
+    };
+    let looked = columns
+        .iter()
+        .map(|c| looked(c))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let word = if columns.len() == 1 {
+        "column"
+    } else {
+        "columns"
+    };
+    let what = columns
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let maps: Vec<String> = columns
+        .iter()
+        .map(|c| match closest_header(c, synonyms(kind, c), headers) {
+            Some(h) => format!("{c} = \"{h}\""),
+            None => format!("{c} = \"HEADER\""),
+        })
+        .collect();
+    let closest: Vec<String> = columns
+        .iter()
+        .filter_map(|c| closest_header(c, synonyms(kind, c), headers).map(|h| format!("\"{h}\"")))
+        .collect();
+    let hint = format!(
+        "{}; map {} under `[{}.columns]` in the config file: {}",
+        if closest.is_empty() {
+            String::new()
+        } else {
+            format!("; closest: {}", closest.join(", "))
+        },
+        if columns.len() == 1 { "it" } else { "them" },
+        kind.name(),
+        maps.join(", ")
+    );
     LoadError::MissingColumn(Box::new(super::error::MissingColumn {
         file: file.to_string(),
         kind: kind.name().to_string(),
-        column: column.to_string(),
-        tried: format!("{} ...", tried.join(", ")),
-        found: list(headers),
-        hint: match closest {
-            Some(h) => format!(
-                "; closest: \"{h}\" (map it with `[{}.columns] {column} = \"{h}\"` in the config file)",
-                kind.name()
-            ),
-            None => format!(
-                "; map it with `[{}.columns] {column} = \"HEADER\"` in the config file",
-                kind.name()
-            ),
-        },
+        columns: format!("{word} {what}"),
+        looked,
+        found: list_short(headers),
+        hint,
     }))
+}
+
+/// At most ten headers, then how many more.
+fn list_short(headers: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = list(&headers[..headers.len().min(SHOWN)]);
+    if headers.len() > SHOWN {
+        s.push_str(&format!(" and {} more", headers.len() - SHOWN));
+    }
+    s
 }
 
 /// The header nearest to the column's name or synonyms by edit distance.
@@ -1013,7 +1531,7 @@ mod tests {
         assert_eq!(p.col(schema::ORDER_DATE), Some(2));
         assert_eq!(p.col(schema::AMOUNT), Some(3));
         assert_eq!(p.mapping, "header names");
-        assert_eq!(p.segments, vec![("Email".to_string(), 0)]);
+        assert!(p.segments.is_empty(), "contact details are never segments");
     }
 
     #[test]

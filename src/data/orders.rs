@@ -93,7 +93,8 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let file_name = raw.name.clone();
     let file = file_name.as_str();
     let format = raw.format.name();
-    let headers = &raw.headers;
+    let header_names = raw.headers.clone();
+    let headers = &header_names;
     let date_header = plan.header(headers, schema::ORDER_DATE).to_string();
     let amount_header = plan.header(headers, schema::AMOUNT).to_string();
     let mut tally = Tally::default();
@@ -116,33 +117,35 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             tally.reject("wrong number of fields", line);
             return Ok(());
         }
-        let order = plan.cell(rec, schema::ORDER_ID).map(|o| order_ids.code(o));
-        let date_cell = plan.cell(rec, schema::ORDER_DATE);
-        if plan.continuation_rows && date_cell.is_none() {
-            if let Some(first) = order.and_then(|o| first_rows.get(&o)) {
-                match first {
-                    Ok(idx) => {
-                        let idx = *idx;
-                        let own = segments.read(rec);
-                        let f = &pending[idx];
-                        let (customer, date) = (f.customer, f.date);
-                        for (j, o) in own.iter().enumerate() {
-                            seg_codes.push(o.or(seg_codes[idx * stride + j]));
-                        }
-                        pending.push(Pending {
-                            line,
-                            customer,
-                            order: order.unwrap_or(NONE),
-                            date,
-                            amount: [0, 0],
-                            minus: false,
-                            continues: idx as u32,
-                        });
+        let order_text = plan.cell(rec, schema::ORDER_ID);
+        let order = order_text.map(|o| order_ids.code(o));
+        // Shopify: a later row of an order seen before is one of its line
+        // items, whatever it repeats (`Created at`, `Email`).
+        if plan.continuation_rows
+            && let Some(first) = order.and_then(|o| first_rows.get(&o))
+        {
+            match first {
+                Ok(idx) => {
+                    let idx = *idx;
+                    let own = segments.read(rec);
+                    let f = &pending[idx];
+                    let (customer, date) = (f.customer, f.date);
+                    for (j, o) in own.iter().enumerate() {
+                        seg_codes.push(o.or(seg_codes[idx * stride + j]));
                     }
-                    Err(reason) => tally.reject(&reason.clone(), line),
+                    pending.push(Pending {
+                        line,
+                        customer,
+                        order: order.unwrap_or(NONE),
+                        date,
+                        amount: [0, 0],
+                        minus: false,
+                        continues: idx as u32,
+                    });
                 }
-                return Ok(());
+                Err(reason) => tally.reject(&reason.clone(), line),
             }
+            return Ok(());
         }
         let outcome = first_look(
             plan,
@@ -152,7 +155,17 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             &amount_header,
             &mut dates,
             &mut decimals,
-        );
+        )
+        .map(|(date, amount, minus, customer)| {
+            // An invoice number that marks a cancellation (UCI's `C536379`) is a refund.
+            let cancelled = plan.cancel_prefix.is_some_and(|p| {
+                order_text.is_some_and(|o| {
+                    o.starts_with(p) && o[1..].starts_with(|c: char| c.is_ascii_digit())
+                })
+            });
+            let amount = if cancelled { amount.negative() } else { amount };
+            (date, amount, minus, customer)
+        });
         match outcome {
             Ok((date, amount, minus, customer)) => {
                 let customer = customers.code(customer);
@@ -205,14 +218,14 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         } else {
             None
         };
-        if let Some(first) = some(p.continues).map(|f| f as usize) {
-            if !keep[first] {
-                tally.reject(
-                    &format!("line item of a rejected order ({})", pending[first].line),
-                    p.line,
-                );
-                continue;
-            }
+        if let Some(first) = some(p.continues).map(|f| f as usize)
+            && !keep[first]
+        {
+            tally.reject(
+                &format!("line item of a rejected order ({})", pending[first].line),
+                p.line,
+            );
+            continue;
         }
         let Some(stamp) = p.date.resolve(order_by) else {
             tally.reject(&format!("unparseable {}", schema::ORDER_DATE), p.line);
@@ -246,6 +259,10 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     drop(pending);
     drop(minus_of);
     drop(seg_codes);
+    if plan.segments_auto {
+        segments.retain_categories();
+    }
+    tally.require_some(file, SourceKind::Orders, plan, headers)?;
     let height = day_col.len();
     let seg_names = segments.header_names();
     let mut columns = vec![
@@ -258,7 +275,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
     super::trace("orders table built");
-    let report = tally.report(
+    let mut report = tally.report(
         file,
         SourceKind::Orders,
         format,
@@ -266,6 +283,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         (first_day, last_day),
         seg_names,
     );
+    report.columns = plan.column_headers(&header_names);
     Ok(Loaded { frame, report })
 }
 
@@ -296,9 +314,22 @@ fn first_look<'r>(
     let amount_text = plan
         .cell(rec, schema::AMOUNT)
         .ok_or_else(|| format!("missing {}", schema::AMOUNT))?;
-    let amount = parse::parse_amount(amount_text)
+    let mut amount = parse::parse_amount(amount_text)
         .ok_or_else(|| format!("unparseable {}", schema::AMOUNT))?;
     decimals.observe(amount, line, amount_header, amount_text);
+    if let Some(q) = plan.quantity {
+        let qty = rec
+            .get(q)
+            .and_then(super::mapping::clean_cell)
+            .ok_or_else(|| format!("missing {}", schema::QUANTITY))?;
+        let qty = qty
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|q| q.is_finite() && q.abs() < 1e9)
+            .ok_or_else(|| format!("unparseable {}", schema::QUANTITY))?;
+        amount = amount.times(qty);
+    }
     let minus = match plan
         .amount_minus
         .and_then(|i| rec.get(i))

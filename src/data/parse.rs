@@ -553,6 +553,29 @@ impl AmountCell {
             _ => self.dot,
         }
     }
+
+    /// The amount as a refund: negative whatever sign it was written with.
+    pub fn negative(self) -> Self {
+        let neg = |v: Option<i64>| v.map(|v| -v.abs());
+        AmountCell {
+            dot: neg(self.dot),
+            comma: neg(self.comma),
+        }
+    }
+
+    /// Quantity × this unit price, rounded to the ten-thousandth.
+    pub fn times(self, quantity: f64) -> Self {
+        let mul = |v: Option<i64>| {
+            v.and_then(|v| {
+                let p = (v as f64 * quantity).round();
+                (p.abs() < 9.0e18).then_some(p as i64)
+            })
+        };
+        AmountCell {
+            dot: mul(self.dot),
+            comma: mul(self.comma),
+        }
+    }
 }
 
 /// Parses `1234.5`, `$1,234.50`, `1.234,50 €`, `(12.00)`, `-12`, `12-`,

@@ -407,19 +407,19 @@ pub fn generate(opts: &SampleOptions) -> SampleFiles {
 pub fn dataset(opts: &SampleOptions) -> Result<super::Dataset, super::LoadError> {
     use super::{SourceKind, SourceSpec};
     let files = generate(opts);
-    let sources = super::Sources {
-        orders: SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
-        feedback: Some(SourceSpec::memory(
+    let sources = super::Sources::new(
+        SourceSpec::memory(SourceKind::Orders, "orders.csv", files.orders),
+        Some(SourceSpec::memory(
             SourceKind::Feedback,
             "feedback.csv",
             files.feedback,
         )),
-        tickets: Some(SourceSpec::memory(
+        Some(SourceSpec::memory(
             SourceKind::Tickets,
             "tickets.csv",
             files.tickets,
         )),
-    };
+    );
     super::load(&sources, super::Scales::default())
 }
 

@@ -11,6 +11,9 @@ pub const CUSTOMER_ID: &str = "customer_id";
 pub const ORDER_DATE: &str = "order_date";
 pub const AMOUNT: &str = "amount";
 pub const ORDER_ID: &str = "order_id";
+/// Line-item files: amount = quantity × unit price (never stored).
+pub const QUANTITY: &str = "quantity";
+pub const UNIT_PRICE: &str = "unit_price";
 
 pub const RESPONDED_AT: &str = "responded_at";
 pub const SCORE: &str = "score";
@@ -52,7 +55,14 @@ impl SourceKind {
     /// The canonical columns a config mapping may name for this kind.
     pub fn mappable_columns(self) -> &'static [&'static str] {
         match self {
-            SourceKind::Orders => &[CUSTOMER_ID, ORDER_DATE, AMOUNT, ORDER_ID],
+            SourceKind::Orders => &[
+                CUSTOMER_ID,
+                ORDER_DATE,
+                AMOUNT,
+                ORDER_ID,
+                QUANTITY,
+                UNIT_PRICE,
+            ],
             SourceKind::Feedback => &[RESPONDED_AT, SCORE, SURVEY, CUSTOMER_ID, COMMENT],
             SourceKind::Tickets => &[
                 TICKET_ID,

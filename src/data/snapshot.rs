@@ -19,16 +19,14 @@ use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Elements converted per step; writer and reader checksum the same steps.
 const CHUNK: usize = 1 << 14;
 
 /// Where a dataset's entry lives and the key it must carry, or `None` when a
 /// source is not a file (nothing to key on).
 pub fn locate(dir: &Path, sources: &Sources, scales: Scales) -> Option<(PathBuf, u64)> {
-    let specs = std::iter::once(&sources.orders)
-        .chain(sources.feedback.as_ref())
-        .chain(sources.tickets.as_ref());
+    let specs = sources.all();
     let mut paths = std::collections::hash_map::DefaultHasher::new();
     let mut full = std::collections::hash_map::DefaultHasher::new();
     FORMAT.hash(&mut full);

@@ -36,6 +36,7 @@ pub enum Format {
     Json,
     Ndjson,
     Parquet,
+    Xlsx,
 }
 
 impl Format {
@@ -45,6 +46,7 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 }
@@ -60,15 +62,26 @@ pub struct RawFile {
     pub name: String,
     pub format: Format,
     pub headers: Vec<String>,
+    /// The file had no header line: `headers` are made up (`column 1`, …)
+    /// and the first line is data.
+    pub headerless: bool,
     body: Body,
 }
 
+/// How to read a source's bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions<'a> {
+    pub encoding: Encoding,
+    /// Spreadsheets: the sheet to read (default: the first).
+    pub sheet: Option<&'a str>,
+}
+
 impl RawFile {
-    pub fn open(name: &str, origin: &Origin, encoding: Encoding) -> Result<RawFile, LoadError> {
-        if let Origin::Path(p) = origin {
-            if let (Ok(meta), Some(available)) = (std::fs::metadata(p), available_memory()) {
-                fits_in_memory(name, meta.len(), available)?;
-            }
+    pub fn open(name: &str, origin: &Origin, read: ReadOptions) -> Result<RawFile, LoadError> {
+        if let Origin::Path(p) = origin
+            && let (Ok(meta), Some(available)) = (std::fs::metadata(p), available_memory())
+        {
+            fits_in_memory(name, meta.len(), available)?;
         }
         let bytes: std::borrow::Cow<[u8]> = match origin {
             Origin::Path(p) => std::fs::read(p)
@@ -84,7 +97,7 @@ impl RawFile {
             Origin::Path(p) => p.as_path(),
             Origin::Embedded(_) | Origin::Memory(_) => Path::new(name),
         };
-        Self::from_bytes(name, path, &bytes, encoding)
+        Self::from_bytes_with(name, path, &bytes, read)
     }
 
     pub fn from_bytes(
@@ -93,15 +106,52 @@ impl RawFile {
         bytes: &[u8],
         encoding: Encoding,
     ) -> Result<RawFile, LoadError> {
+        Self::from_bytes_with(
+            name,
+            path,
+            bytes,
+            ReadOptions {
+                encoding,
+                sheet: None,
+            },
+        )
+    }
+
+    pub fn from_bytes_with(
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        read: ReadOptions,
+    ) -> Result<RawFile, LoadError> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase())
             .unwrap_or_default();
+        if bytes.starts_with(&[0x1F, 0x8B]) {
+            let inflated = gunzip(name, bytes)?;
+            // `orders.csv.gz` reads as `orders.csv`.
+            let inner = match ext.as_str() {
+                "gz" | "gzip" => path.with_extension(""),
+                _ => path.to_path_buf(),
+            };
+            return Self::from_bytes_with(name, &inner, &inflated, read);
+        }
         if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
             return read_parquet(name, bytes);
         }
-        let text = decode(name, bytes, encoding)?;
+        if let Some(kind) = spreadsheet_kind(&ext, bytes) {
+            return read_spreadsheet(name, bytes, kind, read.sheet);
+        }
+        if let Some(what) = binary_kind(bytes) {
+            return Err(LoadError::Invalid {
+                file: name.to_string(),
+                message: format!(
+                    "this looks like {what}, not a CSV, JSON or spreadsheet export; export the data as CSV or XLSX"
+                ),
+            });
+        }
+        let text = decode(name, bytes, read.encoding)?;
         if text.trim().is_empty() {
             return Err(LoadError::Empty {
                 file: name.to_string(),
@@ -114,7 +164,12 @@ impl RawFile {
         if ext == "json" || first.starts_with('[') || first.starts_with('{') {
             return read_json(name, &text);
         }
-        let delimiter = detect_delimiter(&text);
+        let (text, delimiter) = match detect_delimiter(&text) {
+            Some(d) => (text, d),
+            // Whitespace-separated columns (CDNOW): runs of blanks become one tab.
+            None if is_whitespace_separated(&text) => (collapse_blanks(&text), b'\t'),
+            None => (text, b','),
+        };
         if let Some(line) = open_quote_line(&text, delimiter) {
             return Err(LoadError::Parse {
                 file: name.to_string(),
@@ -124,23 +179,40 @@ impl RawFile {
             });
         }
         let mut reader = csv_reader(&text, delimiter);
-        let headers = reader
+        let mut headers: Vec<String> = reader
             .headers()
             .map_err(|e| csv_error(name, &e))?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
+        let mut second = StringRecord::new();
+        let has_second = reader.read_record(&mut second).unwrap_or(false);
+        // A header line of values (CDNOW without a header): made-up names.
+        let headerless = headers.len() > 1 && headers.iter().all(|h| looks_like_value(h));
+        if headerless {
+            headers = (1..=headers.len()).map(|i| format!("column {i}")).collect();
+        } else if has_second
+            && second.len() == headers.len() + 1
+            && second
+                .get(0)
+                .is_some_and(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            // R's write.table: row names on every line but no header for them.
+            headers.insert(0, String::new());
+        }
         Ok(RawFile {
             name: name.to_string(),
             format: Format::Csv,
             headers,
+            headerless,
             body: Body::Csv { text, delimiter },
         })
     }
 
     /// Calls `f(line, record)` for every data record after `skip` extra header
     /// records. A record with a different number of fields than the header is
-    /// passed on as it is: the caller rejects it.
+    /// passed on as it is: the caller rejects it. Lines are physical lines,
+    /// whatever the line ending (LF, CRLF or CR).
     pub fn for_each(
         &self,
         skip: usize,
@@ -149,6 +221,20 @@ impl RawFile {
         match &self.body {
             Body::Csv { text, delimiter } => {
                 let mut reader = csv_reader(text, *delimiter);
+                if self.headerless {
+                    reader = csv::ReaderBuilder::new()
+                        .delimiter(*delimiter)
+                        .flexible(true)
+                        .has_headers(false)
+                        .from_reader(text.as_bytes());
+                }
+                // The csv crate counts `\n` only, as of the previous record's
+                // end: with CRLF every line would be one early, with CR all 1.
+                let mut lines = text.as_bytes().contains(&b'\r').then_some(Lines {
+                    bytes: text.as_bytes(),
+                    pos: 0,
+                    line: 1,
+                });
                 let mut record = StringRecord::new();
                 let mut seen = 0usize;
                 loop {
@@ -161,7 +247,12 @@ impl RawFile {
                     if seen <= skip {
                         continue;
                     }
-                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    let pos = record.position();
+                    let line = match (&mut lines, pos) {
+                        (Some(l), Some(p)) => l.at(p.byte() as usize),
+                        (None, Some(p)) => p.line(),
+                        (_, None) => 0,
+                    };
                     f(line, &record)?;
                 }
                 Ok(())
@@ -189,6 +280,211 @@ impl RawFile {
             }
         });
         out
+    }
+}
+
+/// Physical line numbers from byte offsets: `\r\n`, `\n` and a lone `\r`
+/// each end one line.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of the record starting at `start` (line breaks before it skipped).
+    fn at(&mut self, mut start: usize) -> u64 {
+        let b = self.bytes;
+        while start < b.len() && (b[start] == b'\n' || b[start] == b'\r') {
+            start += 1;
+        }
+        while self.pos < start.min(b.len()) {
+            match b[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' if b.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        self.line
+    }
+}
+
+/// A header cell that is a value: a number, a date, or empty.
+fn looks_like_value(cell: &str) -> bool {
+    let c = cell.trim();
+    !c.is_empty()
+        && (c.parse::<f64>().is_ok()
+            || super::parse::parse_datetime(c).is_some()
+            || c.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
+}
+
+/// Decompresses gzip, stopping at the memory bound (a small file may claim gigabytes).
+fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let limit = available_memory()
+        .map(|m| m / MEMORY_PER_FILE_BYTE)
+        .unwrap_or(u64::MAX);
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(limit.saturating_add(1));
+    dec.read_to_end(&mut out).map_err(|e| LoadError::Invalid {
+        file: name.to_string(),
+        message: format!("cannot decompress gzip: {e}"),
+    })?;
+    if out.len() as u64 > limit {
+        return fits_in_memory(name, out.len() as u64, limit * MEMORY_PER_FILE_BYTE / 2)
+            .map(|_| Vec::new());
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sheet {
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+fn spreadsheet_kind(ext: &str, bytes: &[u8]) -> Option<Sheet> {
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    let ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+    match ext {
+        "xlsx" | "xlsm" | "xlsb" if zip => Some(Sheet::Xlsx),
+        "ods" if zip => Some(Sheet::Ods),
+        "xls" if ole => Some(Sheet::Xls),
+        _ if ole => Some(Sheet::Xls),
+        // A workbook saved under another name: its parts tell.
+        _ if zip && contains(bytes, b"xl/workbook") => Some(Sheet::Xlsx),
+        _ if zip && contains(bytes, b"opendocument.spreadsheet") => Some(Sheet::Ods),
+        _ => None,
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What a binary file of a kind holdfast does not read looks like.
+fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
+    let known: [(&[u8], &str); 9] = [
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"%PDF", "a PDF document"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"SQLite format 3", "an SQLite database"),
+        (b"7z\xBC\xAF", "a 7-Zip archive"),
+        (b"Rar!", "a RAR archive"),
+        (b"BZh", "a bzip2 file"),
+    ];
+    if let Some((_, what)) = known.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+        return Some(what);
+    }
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let head = &bytes[..bytes.len().min(4096)];
+    (!utf16 && head.contains(&0)).then_some("a binary file")
+}
+
+/// Reads the first sheet (or the named one) of a workbook: the first row
+/// holds the headers; line numbers are the sheet's row numbers.
+fn read_spreadsheet(
+    name: &str,
+    bytes: &[u8],
+    kind: Sheet,
+    sheet: Option<&str>,
+) -> Result<RawFile, LoadError> {
+    use calamine::Reader;
+    let err = |e: String| LoadError::Invalid {
+        file: name.to_string(),
+        message: format!("cannot read the spreadsheet: {e}"),
+    };
+    let cursor = std::io::Cursor::new(bytes);
+    let mut book: calamine::Sheets<_> = match kind {
+        Sheet::Xlsx => {
+            calamine::Sheets::Xlsx(calamine::Xlsx::new(cursor).map_err(|e| err(e.to_string()))?)
+        }
+        Sheet::Xls => {
+            calamine::Sheets::Xls(calamine::Xls::new(cursor).map_err(|e| err(e.to_string()))?)
+        }
+        Sheet::Ods => {
+            calamine::Sheets::Ods(calamine::Ods::new(cursor).map_err(|e| err(e.to_string()))?)
+        }
+    };
+    let names = book.sheet_names();
+    let chosen = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .cloned()
+            .ok_or_else(|| {
+                err(format!(
+                    "no sheet named \"{s}\"; sheets: {}",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| err("the workbook has no sheet".into()))?,
+    };
+    let range = book
+        .worksheet_range(&chosen)
+        .map_err(|e| err(e.to_string()))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows = range.rows().enumerate().map(|(i, row)| {
+        let cells: Vec<String> = row.iter().map(cell_text).collect();
+        (first_row + i as u64 + 1, cells)
+    });
+    let Some((_, headers)) = rows.next() else {
+        return Err(LoadError::Empty {
+            file: name.to_string(),
+        });
+    };
+    let headers: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+    let records = rows
+        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .map(|(line, cells)| (line, StringRecord::from(cells)))
+        .collect();
+    Ok(RawFile {
+        name: name.to_string(),
+        format: Format::Xlsx,
+        headers,
+        headerless: false,
+        body: Body::Records(records),
+    })
+}
+
+/// A spreadsheet cell as the text a CSV export would hold: whole numbers
+/// without a fraction or exponent (a 14-digit id stays an id), dates as
+/// `YYYY-MM-DD HH:MM:SS`.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                format!("{}", *f as i64)
+            } else {
+                format!("{f}")
+            }
+        }
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+        }
+        // A duration in days (Excel's [h]:mm:ss): written as hours:minutes:seconds.
+        Data::DateTime(dt) => {
+            let secs = (dt.as_f64() * 86_400.0).round() as i64;
+            format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+        }
     }
 }
 
@@ -334,15 +630,16 @@ pub fn open_quote_line(text: &str, delimiter: u8) -> Option<u64> {
     quoted.then_some(opened_on)
 }
 
-/// The separator that occurs most often outside quotes on the header line.
-pub fn detect_delimiter(text: &str) -> u8 {
+/// The separator that occurs most often outside quotes on the header line,
+/// or `None` when none of `,` `;` tab `|` does.
+pub fn detect_delimiter(text: &str) -> Option<u8> {
     let mut counts = [0usize; 4];
     let candidates = [b',', b';', b'\t', b'|'];
     let mut in_quotes = false;
     for &b in text.as_bytes() {
         match b {
             b'"' => in_quotes = !in_quotes,
-            b'\n' if !in_quotes => break,
+            b'\n' | b'\r' if !in_quotes => break,
             _ if !in_quotes => {
                 if let Some(i) = candidates.iter().position(|&c| c == b) {
                     counts[i] += 1;
@@ -354,11 +651,46 @@ pub fn detect_delimiter(text: &str) -> u8 {
     let best = (0..4)
         .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
         .unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        candidates[best]
+    (counts[best] > 0).then_some(candidates[best])
+}
+
+/// Columns separated by runs of spaces (CDNOW's `00001 19970101 1 11.77`):
+/// the first lines split into the same number (≥ 2) of blank-separated words.
+fn is_whitespace_separated(text: &str) -> bool {
+    if text.contains('"') {
+        return false;
     }
+    let counts: Vec<usize> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(5)
+        .map(|l| l.split_whitespace().count())
+        .collect();
+    counts.first().is_some_and(|&n| n >= 2) && counts.iter().all(|&c| c == counts[0])
+}
+
+/// Each run of blanks between words becomes one tab; line endings stay.
+fn collapse_blanks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for piece in text.split_inclusive('\n') {
+        let (line, end) = match piece.strip_suffix("\r\n") {
+            Some(l) => (l, "\r\n"),
+            None => match piece.strip_suffix('\n') {
+                Some(l) => (l, "\n"),
+                None => (piece, ""),
+            },
+        };
+        let mut first = true;
+        for word in line.split_whitespace() {
+            if !first {
+                out.push('\t');
+            }
+            out.push_str(word);
+            first = false;
+        }
+        out.push_str(end);
+    }
+    out
 }
 
 /// Flattens a JSON object into (key, text) pairs: nested objects become
@@ -432,6 +764,7 @@ fn records_from_objects(
         name: name.to_string(),
         format,
         headers,
+        headerless: false,
         body: Body::Records(rows),
     })
 }
@@ -531,6 +864,7 @@ fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
         name: name.to_string(),
         format: Format::Parquet,
         headers,
+        headerless: false,
         body: Body::Records(rows),
     })
 }
@@ -586,10 +920,17 @@ mod tests {
 
     #[test]
     fn delimiters() {
-        assert_eq!(detect_delimiter("a;b;c\n1;2;3"), b';');
-        assert_eq!(detect_delimiter("a\tb\n"), b'\t');
-        assert_eq!(detect_delimiter("\"x;y\",b,c\n"), b',');
-        assert_eq!(detect_delimiter("single\n1"), b',');
+        assert_eq!(detect_delimiter("a;b;c\n1;2;3"), Some(b';'));
+        assert_eq!(detect_delimiter("a\tb\n"), Some(b'\t'));
+        assert_eq!(detect_delimiter("\"x;y\",b,c\n"), Some(b','));
+        assert_eq!(detect_delimiter("single\n1"), None);
+        assert!(is_whitespace_separated(
+            "00001 19970101  1  11.77\r\n00001 19970118 2 20.76\r\n"
+        ));
+        assert!(!is_whitespace_separated(
+            "Customer Name\nJohn Smith\nMary Ann Lee\n"
+        ));
+        assert_eq!(collapse_blanks("  a   b\r\nc d\n"), "a\tb\r\nc\td\n");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, &'static s
             "3" => Ok(Some("3")),
             "4" => Ok(Some("4")),
             "5" => Ok(Some("5")),
+            d if d.parse::<u32>().is_ok() => Err("satisfaction out of range"),
             _ => Err("unparseable satisfaction"),
         };
     }
@@ -89,6 +90,14 @@ pub fn parse_satisfaction(cell: &str) -> Result<Option<&'static str>, &'static s
     Err("unparseable satisfaction")
 }
 
+/// A date before 1970: what ticket tools write for "no value".
+pub fn placeholder_date(raw: RawStamp) -> bool {
+    match raw {
+        RawStamp::Known(s) => s.day < 0,
+        RawStamp::Slash { year, .. } => year < 1970,
+    }
+}
+
 fn date_cell(
     rec: &csv::StringRecord,
     col: Option<usize>,
@@ -99,12 +108,16 @@ fn date_cell(
 ) -> Result<Option<RawStamp>, String> {
     let Some(text) = col
         .and_then(|i| rec.get(i))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .and_then(super::mapping::clean_cell)
     else {
         return Ok(None);
     };
     let raw = parse::parse_datetime(text).ok_or_else(|| format!("unparseable {name}"))?;
+    // Zendesk Explore writes 1900-01-01 for "not solved": a date before 1970
+    // in a ticket export is a placeholder, not a date.
+    if placeholder_date(raw) {
+        return Ok(None);
+    }
     dates.observe(raw, line, header, text);
     Ok(Some(raw))
 }
@@ -164,7 +177,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                         } else {
                             3600.0
                         };
-                    match rec.get(i).map(str::trim).filter(|t| !t.is_empty()) {
+                    match rec.get(i).and_then(super::mapping::clean_cell) {
                         None => Response::None,
                         Some(t) => Response::After(
                             parse::parse_duration(t, unit)
@@ -302,6 +315,10 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         line_col.push(p.line);
         segments.push(&p.segments);
     }
+    if plan.segments_auto {
+        segments.retain_categories();
+    }
+    tally.require_some(file, SourceKind::Tickets, plan, headers)?;
     let height = id_col.len();
     let seg_names = segments.header_names();
     let mut columns = vec![
@@ -318,7 +335,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     ];
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
-    let report = tally.report(
+    let mut report = tally.report(
         file,
         SourceKind::Tickets,
         raw.format.name(),
@@ -326,6 +343,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         (first_day, last_day),
         seg_names,
     );
+    report.columns = plan.column_headers(headers);
     Ok(Loaded { frame, report })
 }
 
@@ -350,7 +368,9 @@ mod tests {
         assert_eq!(parse_satisfaction("Unhappy"), Ok(Some("bad")));
         assert_eq!(parse_satisfaction("Neutral"), Ok(Some("3")));
         assert_eq!(parse_satisfaction("maybe"), Err("unparseable satisfaction"));
-        assert_eq!(parse_satisfaction("45"), Err("unparseable satisfaction"));
-        assert_eq!(parse_satisfaction("7"), Err("unparseable satisfaction"));
+        assert_eq!(parse_satisfaction("45"), Err("satisfaction out of range"));
+        assert_eq!(parse_satisfaction("7"), Err("satisfaction out of range"));
+        assert_eq!(parse_satisfaction("0"), Err("satisfaction out of range"));
+        assert_eq!(parse_satisfaction("4.5"), Err("unparseable satisfaction"));
     }
 }

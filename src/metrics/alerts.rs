@@ -152,54 +152,54 @@ pub fn evaluate(
     };
 
     // Tickets unsolved too long.
-    if rules.ticket_open_hours > 0.0 {
-        if let (Some(now), Ok(kept)) = (as_of(engine, q), engine.ticket_kept(q)) {
-            let ix = &engine.dataset().index;
-            let limit = rules.ticket_open_hours * 3600.0;
-            let mut open: Vec<usize> = engine
-                .open_tickets_at(now)
-                .filter(|&i| (now - ix.tickets[i].created) as f64 > limit && kept(i))
-                .collect();
-            open.sort_by_key(|&i| (ix.tickets[i].created, i));
-            for &i in open.iter().take(MAX_TICKET_ALERTS) {
-                let t = &ix.tickets[i];
-                let age = (now - t.created) as f64 / 3600.0;
-                let customer = t.customer.map(|c| ix.customers[c as usize].clone());
-                let mut a = alert(
-                    Rule::TicketOpen,
-                    if age > 2.0 * rules.ticket_open_hours {
-                        Severity::Critical
-                    } else {
-                        Severity::Warning
-                    },
-                    format!(
-                        "Ticket {} unsolved for {} (limit {}){}",
-                        t.id,
-                        hours(age),
-                        hours(rules.ticket_open_hours),
-                        customer
-                            .as_ref()
-                            .map(|c| format!(", customer {c}"))
-                            .unwrap_or_default()
-                    ),
-                    Jump::Tickets,
-                );
-                a.ticket_id = Some(t.id.clone());
-                a.customer_id = customer;
-                out.push(a);
-            }
-            if open.len() > MAX_TICKET_ALERTS {
-                out.push(alert(
-                    Rule::TicketOpen,
-                    Severity::Warning,
-                    format!(
-                        "{} more tickets unsolved for over {}",
-                        open.len() - MAX_TICKET_ALERTS,
-                        hours(rules.ticket_open_hours)
-                    ),
-                    Jump::Tickets,
-                ));
-            }
+    if rules.ticket_open_hours > 0.0
+        && let (Some(now), Ok(kept)) = (as_of(engine, q), engine.ticket_kept(q))
+    {
+        let ix = &engine.dataset().index;
+        let limit = rules.ticket_open_hours * 3600.0;
+        let mut open: Vec<usize> = engine
+            .open_tickets_at(now)
+            .filter(|&i| (now - ix.tickets[i].created) as f64 > limit && kept(i))
+            .collect();
+        open.sort_by_key(|&i| (ix.tickets[i].created, i));
+        for &i in open.iter().take(MAX_TICKET_ALERTS) {
+            let t = &ix.tickets[i];
+            let age = (now - t.created) as f64 / 3600.0;
+            let customer = t.customer.map(|c| ix.customers[c as usize].clone());
+            let mut a = alert(
+                Rule::TicketOpen,
+                if age > 2.0 * rules.ticket_open_hours {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "Ticket {} unsolved for {} (limit {}){}",
+                    t.id,
+                    hours(age),
+                    hours(rules.ticket_open_hours),
+                    customer
+                        .as_ref()
+                        .map(|c| format!(", customer {c}"))
+                        .unwrap_or_default()
+                ),
+                Jump::Tickets,
+            );
+            a.ticket_id = Some(t.id.clone());
+            a.customer_id = customer;
+            out.push(a);
+        }
+        if open.len() > MAX_TICKET_ALERTS {
+            out.push(alert(
+                Rule::TicketOpen,
+                Severity::Warning,
+                format!(
+                    "{} more tickets unsolved for over {}",
+                    open.len() - MAX_TICKET_ALERTS,
+                    hours(rules.ticket_open_hours)
+                ),
+                Jump::Tickets,
+            ));
         }
     }
 
@@ -239,44 +239,44 @@ pub fn evaluate(
             .as_ref()
             .and_then(|p| p.kpis.nps.as_ref())
             .and_then(|n| n.score);
-        if let (Some(n), Some(b)) = (now, before) {
-            if let Some(s) = n.score {
-                if s < b && n.change_significant {
-                    let mut a = alert(
-                        Rule::NpsDrop,
-                        Severity::Warning,
-                        format!(
-                            "NPS fell from {} to {}, more than the margin of error",
-                            number(b),
-                            number(s)
-                        ),
-                        Jump::Nps,
-                    );
-                    a.kpi = Some("nps");
-                    out.push(a);
-                }
-            }
+        if let (Some(n), Some(b)) = (now, before)
+            && let Some(s) = n.score
+            && s < b
+            && n.change_significant
+        {
+            let mut a = alert(
+                Rule::NpsDrop,
+                Severity::Warning,
+                format!(
+                    "NPS fell from {} to {}, more than the margin of error",
+                    number(b),
+                    number(s)
+                ),
+                Jump::Nps,
+            );
+            a.kpi = Some("nps");
+            out.push(a);
         }
     }
 
     // Churn rising n periods in a row.
     let n = rules.churn_rising_periods as usize;
-    if n > 0 {
-        if let Ok(h) = engine.history(q, n + 1) {
-            let churn: Option<Vec<f64>> = h.iter().map(|(_, k)| k.churn_rate).collect();
-            if let Some(c) = churn {
-                if c.windows(2).all(|w| w[1] > w[0]) {
-                    let path: Vec<String> = c.iter().map(|v| number(*v)).collect();
-                    let mut a = alert(
-                        Rule::ChurnRising,
-                        Severity::Warning,
-                        format!("Churn rose {n} periods in a row: {} %", path.join(" → ")),
-                        Jump::Trends,
-                    );
-                    a.kpi = Some("churn_rate");
-                    out.push(a);
-                }
-            }
+    if n > 0
+        && let Ok(h) = engine.history(q, n + 1)
+    {
+        let churn: Option<Vec<f64>> = h.iter().map(|(_, k)| k.churn_rate).collect();
+        if let Some(c) = churn
+            && c.windows(2).all(|w| w[1] > w[0])
+        {
+            let path: Vec<String> = c.iter().map(|v| number(*v)).collect();
+            let mut a = alert(
+                Rule::ChurnRising,
+                Severity::Warning,
+                format!("Churn rose {n} periods in a row: {} %", path.join(" → ")),
+                Jump::Trends,
+            );
+            a.kpi = Some("churn_rate");
+            out.push(a);
         }
     }
 

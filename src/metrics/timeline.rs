@@ -35,10 +35,10 @@ impl Bits {
         let mut b = Bits {
             words: vec![u64::MAX; n.div_ceil(64)],
         };
-        if n % 64 != 0 {
-            if let Some(last) = b.words.last_mut() {
-                *last = (1u64 << (n % 64)) - 1;
-            }
+        if !n.is_multiple_of(64)
+            && let Some(last) = b.words.last_mut()
+        {
+            *last = (1u64 << (n % 64)) - 1;
         }
         b
     }
@@ -86,7 +86,7 @@ impl Bits {
             if w == fw {
                 v &= u64::MAX << (from % 64);
             }
-            if w + 1 == tw && to % 64 != 0 {
+            if w + 1 == tw && !to.is_multiple_of(64) {
                 v &= (1u64 << (to % 64)) - 1;
             }
             std::iter::from_fn(move || {
@@ -436,11 +436,11 @@ impl Timeline {
                 }
                 k += 1;
             }
-            if let Some(f) = ix.first_day[c] {
-                if let Some(i) = self.pidx(f).filter(|&i| i < len) {
-                    t.new[i].push(c as u32);
-                    t.first_period[c - range.start] = Some(i as u32);
-                }
+            if let Some(f) = ix.first_day[c]
+                && let Some(i) = self.pidx(f).filter(|&i| i < len)
+            {
+                t.new[i].push(c as u32);
+                t.first_period[c - range.start] = Some(i as u32);
             }
             // The period from which the customer has 2+ distinct orders: that
             // of the first order entry whose order differs from the first one's.
