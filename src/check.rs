@@ -27,6 +27,19 @@ impl Checked {
 pub fn check(specs: &[SourceSpec], scales: Scales) -> Vec<Checked> {
     let mut loaded: Vec<Result<data::Loaded, LoadError>> =
         specs.iter().map(|s| data::load_source(s, scales)).collect();
+    // Several files of one source: a record a later file holds counts there.
+    for kind in [
+        SourceKind::Orders,
+        SourceKind::Feedback,
+        SourceKind::Tickets,
+    ] {
+        let mut same: Vec<&mut data::Loaded> = loaded
+            .iter_mut()
+            .flatten()
+            .filter(|l| l.report.kind == kind)
+            .collect();
+        data::merge::mark_duplicates(kind, &mut same);
+    }
     let order_frames: Vec<&polars::prelude::DataFrame> = loaded
         .iter()
         .filter_map(|l| l.as_ref().ok())

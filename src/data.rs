@@ -661,9 +661,12 @@ pub fn detect_kind(
     options: &SourceOptions,
 ) -> Result<SourceKind, LoadError> {
     let mut raw = source::RawFile::open(name, origin, read_options(options))?;
+    let peek = raw.peek(3);
     if raw.headerless {
-        let peek = raw.peek(3);
         name_headerless_columns(SourceKind::Orders, &mut raw.headers, &peek);
+    }
+    if let Some(names) = mapping::legacy_qualtrics_headers(&raw.headers, &peek) {
+        raw.headers = names;
     }
     mapping::guess_kind(&raw.headers).ok_or_else(|| LoadError::UnknownKind {
         file: name.to_string(),
@@ -948,7 +951,7 @@ pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
         .unwrap_or_default();
     let list: Vec<String> = found
         .iter()
-        .map(|(c, n)| format!("{c}: {n} rows"))
+        .map(|(c, n)| format!("{c}: {n} row{}", if *n == 1 { "" } else { "s" }))
         .collect();
     let message = format!(
         "amounts are in {} currencies ({}); revenue, LTV and MRR add them up only within one currency: filter one with `--segment {column}={}` (or `s` in the dashboard)",

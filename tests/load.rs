@@ -460,7 +460,10 @@ fn typeform_partial_responses_without_score_are_counted() {
             ),
         ]
     );
-    assert_eq!(rejected(&l.report), vec![("missing score", 1)]);
+    assert_eq!(
+        rejected(&l.report),
+        vec![("partial response (not submitted)", 1)]
+    );
 }
 
 #[test]

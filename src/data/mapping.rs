@@ -665,7 +665,10 @@ pub fn guess_kind(headers: &[String]) -> Option<SourceKind> {
     if has(SourceKind::Feedback, schema::SCORE) {
         return Some(SourceKind::Feedback);
     }
-    if has(SourceKind::Orders, schema::AMOUNT) {
+    if has(SourceKind::Orders, schema::AMOUNT)
+        || (has(SourceKind::Orders, schema::QUANTITY)
+            && has(SourceKind::Orders, schema::UNIT_PRICE))
+    {
         return Some(SourceKind::Orders);
     }
     None
@@ -695,7 +698,7 @@ fn optional(kind: SourceKind) -> &'static [&'static str] {
 
 /// Qualtrics' legacy export: `V1, V2, …` on the first line and the column
 /// names (`ResponseID`, …) on the second. Returns the real names.
-fn legacy_qualtrics_headers(headers: &[String], peek: &[StringRecord]) -> Option<Vec<String>> {
+pub fn legacy_qualtrics_headers(headers: &[String], peek: &[StringRecord]) -> Option<Vec<String>> {
     let names = peek.first()?;
     let v_codes = headers.first().is_some_and(|h| h.trim() == "V1")
         && headers.get(1).is_some_and(|h| h.trim() == "V2");
@@ -779,6 +782,9 @@ fn never_a_segment(header: &str) -> bool {
         || trimmed.ends_with("Id")
         || lower.ends_with("_id")
         || n.ends_with("email")
+        || n.ends_with("code")
+        || n.ends_with("sku")
+        || n.starts_with("unnamed")
         || n.ends_with("phone")
         || n.ends_with("minutes")
         || n.ends_with("hours")
@@ -1295,6 +1301,13 @@ fn apply_preset(
                 schema::CUSTOMER_ID,
                 &["email", "Email", "hidden_email"],
             );
+            if let Some(col) = h("Response Type") {
+                plan.row_filters.push(RowFilter {
+                    col,
+                    values: lower_all(&["partial"]),
+                    reason: "partial response (not submitted)",
+                });
+            }
             if let Some(s) = headers.iter().position(|x| is_nps_question(x)) {
                 plan.fields.insert(schema::SCORE, vec![s]);
                 plan.survey = Some(Survey::Nps);
@@ -1369,6 +1382,18 @@ fn is_comment_question(header: &str) -> bool {
         "tell us",
         "anything else",
         "improve",
+        "better",
+        "grund",
+        "warum",
+        "kommentar",
+        "pourquoi",
+        "raison",
+        "commentaire",
+        "motivo",
+        "por qué",
+        "comentario",
+        "perché",
+        "waarom",
     ]
     .iter()
     .any(|k| l.contains(k))

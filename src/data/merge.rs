@@ -78,6 +78,46 @@ fn reject_lines(report: &mut LoadReport, reason: &str, lines: &[u64]) {
     report.examples.truncate(super::MAX_EXAMPLES);
 }
 
+/// Which rows of each table to keep: a row whose key a later table holds is
+/// dropped (the later file wins).
+fn keep_masks(kind: SourceKind, frames: &[&DataFrame]) -> Vec<Vec<bool>> {
+    let mut later: HashSet<String, FastHash> = HashSet::default();
+    let mut masks: Vec<Vec<bool>> = Vec::with_capacity(frames.len());
+    for frame in frames.iter().rev() {
+        let k = keys(kind, frame);
+        masks.push(k.iter().map(|key| !later.contains(key)).collect());
+        later.extend(k);
+    }
+    masks.reverse();
+    masks
+}
+
+/// Counts, in each file's report, the rows a later file of the same source
+/// also holds (for `check`, which reads every file on its own).
+pub fn mark_duplicates(kind: SourceKind, loaded: &mut [&mut Loaded]) {
+    if loaded.len() < 2 {
+        return;
+    }
+    let frames: Vec<&DataFrame> = loaded.iter().map(|l| &l.frame).collect();
+    let masks = keep_masks(kind, &frames);
+    for (l, keep) in loaded.iter_mut().zip(masks) {
+        let lines = dropped_lines(&l.frame, &keep);
+        reject_lines(&mut l.report, duplicate_reason(kind), &lines);
+    }
+}
+
+fn dropped_lines(frame: &DataFrame, keep: &[bool]) -> Vec<u64> {
+    let lines = frame
+        .column(schema::LINE)
+        .ok()
+        .and_then(|c| c.u64().ok().cloned());
+    keep.iter()
+        .enumerate()
+        .filter(|(_, k)| !**k)
+        .map(|(i, _)| lines.as_ref().and_then(|l| l.get(i)).unwrap_or(0))
+        .collect()
+}
+
 /// Stacks the tables of one source's files; reports stay one per file.
 pub fn merge(
     kind: SourceKind,
@@ -88,26 +128,13 @@ pub fn merge(
         let l = loaded.remove(0);
         return Ok((l.frame, vec![l.report]));
     }
-    // Later files win: walk from the last, remembering every key seen.
-    let mut later: HashSet<String, FastHash> = HashSet::default();
+    let masks = keep_masks(kind, &loaded.iter().map(|l| &l.frame).collect::<Vec<_>>());
     let mut frames: Vec<DataFrame> = Vec::with_capacity(loaded.len());
     let mut reports: Vec<LoadReport> = Vec::with_capacity(loaded.len());
-    for l in loaded.into_iter().rev() {
+    for (l, keep) in loaded.into_iter().zip(masks) {
         let Loaded { frame, mut report } = l;
-        let k = keys(kind, &frame);
-        let keep: Vec<bool> = k.iter().map(|key| !later.contains(key)).collect();
-        let lines = frame
-            .column(schema::LINE)
-            .ok()
-            .and_then(|c| c.u64().ok().cloned());
-        let dropped: Vec<u64> = keep
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| !**k)
-            .map(|(i, _)| lines.as_ref().and_then(|l| l.get(i)).unwrap_or(0))
-            .collect();
+        let dropped = dropped_lines(&frame, &keep);
         reject_lines(&mut report, duplicate_reason(kind), &dropped);
-        later.extend(k);
         let frame = if dropped.is_empty() {
             frame
         } else {
@@ -117,8 +144,6 @@ pub fn merge(
         frames.push(frame);
         reports.push(report);
     }
-    frames.reverse();
-    reports.reverse();
     // Segment columns differ between files: every table gets all of them.
     let mut names: Vec<PlSmallStr> = Vec::new();
     for f in &frames {

@@ -229,7 +229,8 @@ impl RawFile {
                         .from_reader(text.as_bytes());
                 }
                 // The csv crate counts `\n` only, as of the previous record's
-                // end: with CRLF every line would be one early, with CR all 1.
+                // end: with CRLF every line would be one early, with CR all 1,
+                // and after a blank line one early too.
                 let mut lines = text.as_bytes().contains(&b'\r').then_some(Lines {
                     bytes: text.as_bytes(),
                     pos: 0,
@@ -250,7 +251,16 @@ impl RawFile {
                     let pos = record.position();
                     let line = match (&mut lines, pos) {
                         (Some(l), Some(p)) => l.at(p.byte() as usize),
-                        (None, Some(p)) => p.line(),
+                        // Blank lines are skipped after the position is taken.
+                        (None, Some(p)) => {
+                            let b = text.as_bytes();
+                            let start = p.byte() as usize;
+                            let blank = b[start.min(b.len())..]
+                                .iter()
+                                .take_while(|&&c| c == b'\n')
+                                .count();
+                            p.line() + blank as u64
+                        }
                         (_, None) => 0,
                     };
                     f(line, &record)?;
