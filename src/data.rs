@@ -148,6 +148,9 @@ pub struct LoadReport {
     pub warnings: Vec<String>,
     /// Feedback and tickets: how many rows with a customer match one of the orders.
     pub customer_match: Option<CustomerMatch>,
+    /// Orders: the column of currencies, when the amounts are in more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mixed_currency: Option<String>,
 }
 
 impl LoadReport {
@@ -218,6 +221,7 @@ impl Tally {
             columns: BTreeMap::new(),
             warnings: Vec::new(),
             customer_match: None,
+            mixed_currency: None,
         }
     }
 
@@ -961,6 +965,7 @@ pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
     );
     for r in reports.iter_mut().filter(|r| r.kind == SourceKind::Orders) {
         r.warnings.push(message.clone());
+        r.mixed_currency = Some(column.clone());
     }
 }
 

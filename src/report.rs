@@ -130,6 +130,27 @@ fn filters_text(s: &Snapshot) -> String {
     }
 }
 
+/// Which currency the amounts are in when the orders hold several: the
+/// one filtered, or a warning asking for one.
+pub fn currency_note(s: &Snapshot) -> Option<String> {
+    let column = s
+        .data_quality
+        .iter()
+        .find_map(|r| r.mixed_currency.clone())?;
+    let filtered = s
+        .filters
+        .segment
+        .as_deref()
+        .and_then(|f| f.strip_prefix(column.as_str()))
+        .and_then(|rest| rest.strip_prefix('='));
+    Some(match filtered {
+        Some(currency) => format!("amounts in {currency}"),
+        None => format!(
+            "⚠ amounts are in several currencies and are added up as they are; pick one with --segment {column}=CODE"
+        ),
+    })
+}
+
 /// A readable summary with deltas against the previous period and a year
 /// ago, then the goals and the alerts.
 pub fn to_table(r: &Report) -> String {
@@ -144,6 +165,9 @@ pub fn to_table(r: &Report) -> String {
         s.period.start,
         s.period.end
     );
+    if let Some(note) = currency_note(s) {
+        let _ = writeln!(out, "{note}");
+    }
     let _ = writeln!(
         out,
         "churn window {} days; typical purchase cycle {}",
@@ -364,6 +388,9 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
         md(&filters_text(s)),
         s.churn_window_days
     );
+    if let Some(note) = currency_note(s) {
+        let _ = writeln!(out, "{}\n", md(&note));
+    }
     if !alerts_only {
         let prev = s.previous.as_ref();
         let ago = s.year_ago.as_ref();

@@ -852,4 +852,27 @@ fn mixed_currencies_are_never_added_silently() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(revenue(&out), 40.0);
+    let table = |segment: Option<&str>| {
+        let mut a = vec![
+            "--no-cache",
+            "--orders",
+            "tests/fixtures/real/stripe_payments.csv",
+            "report",
+            "--period",
+            "2024-05",
+            "--format",
+            "table",
+        ];
+        if let Some(s) = segment {
+            a.extend(["--segment", s]);
+        }
+        let (out, err, code) = holdfast(&a, None);
+        assert_eq!(code, 0, "{err}");
+        out.lines().nth(1).unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        table(None),
+        "⚠ amounts are in several currencies and are added up as they are; pick one with --segment Currency=CODE"
+    );
+    assert_eq!(table(Some("Currency=usd")), "amounts in usd");
 }

@@ -269,3 +269,56 @@ fn before_the_first_result_the_header_shows_the_load_step() {
     assert!(!out.contains("1970"), "no placeholder period:\n{out}");
     assert!(out.contains("Loading…"));
 }
+
+/// Orders in two currencies: the header asks for one until it is picked,
+/// and the segment picker offers each currency with its customers.
+#[test]
+fn mixed_currencies_are_flagged_in_the_header_until_one_is_picked() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real/stripe_payments.csv");
+    let sources = data::Sources::new(
+        data::SourceSpec::path(data::SourceKind::Orders, &path, Default::default()),
+        None,
+        None,
+    );
+    let ds = data::load(&sources, Scales::default()).unwrap();
+    let engine = Engine::new(&ds);
+    let watch = holdfast::app::worker::Watch {
+        goals: Vec::new(),
+        rules: Default::default(),
+    };
+    let screen = |segment: Option<(&str, &str)>| {
+        let mut q = Query::new(Period::parse("2024-05").unwrap());
+        q.segment = segment.map(|(c, v)| (c.to_string(), v.to_string()));
+        let mut s = State::new(
+            q.clone(),
+            choices(&ds, Granularity::Month),
+            holdfast::metrics::data_range(&ds),
+        );
+        s.view = Some(Arc::new(
+            holdfast::app::worker::view(&engine, 0, &q, &watch).unwrap(),
+        ));
+        (draw(&s, 160, 48), s)
+    };
+    let (all, mut s) = screen(None);
+    assert!(
+        all.contains("⚠ amounts are in several currencies and are added up as they are: press s and pick one Currency"),
+        "{all}"
+    );
+    update(&mut s, Action::SegmentPicker);
+    let Mode::SegmentPicker(p) = &s.mode else {
+        panic!()
+    };
+    let labels: Vec<&str> = p.items.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "(all customers)",
+            "Currency = gbp  (1 customer)",
+            "Currency = usd  (3 customers)"
+        ]
+    );
+    let (gbp, _) = screen(Some(("Currency", "gbp")));
+    assert!(!gbp.contains("several currencies"), "{gbp}");
+    assert!(gbp.contains("Currency=gbp"), "{gbp}");
+}

@@ -169,7 +169,8 @@ pub enum Effect {
 /// Segment columns and their values, for the segment picker.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Choices {
-    pub segments: Vec<(String, Vec<String>)>,
+    /// Column -> (value, customers with that value), values in name order.
+    pub segments: Vec<(String, Vec<(String, u64)>)>,
     /// Acquisition cohort labels of the current granularity, newest first.
     pub cohorts: Vec<String>,
 }

@@ -59,8 +59,16 @@ fn scroll(state: &mut State, delta: isize) {
 fn segment_picker(state: &State) -> Picker {
     let mut items = vec![("(all customers)".to_string(), None)];
     for (col, values) in &state.choices.segments {
-        for v in values {
-            items.push((format!("{col} = {v}"), Some(format!("{col}={v}"))));
+        for (v, customers) in values {
+            let word = if *customers == 1 {
+                "customer"
+            } else {
+                "customers"
+            };
+            items.push((
+                format!("{col} = {v}  ({customers} {word})"),
+                Some(format!("{col}={v}")),
+            ));
         }
     }
     let current = state
@@ -317,7 +325,7 @@ mod tests {
 
     fn state() -> State {
         let choices = Choices {
-            segments: vec![("plan".into(), vec!["basic".into(), "pro".into()])],
+            segments: vec![("plan".into(), vec![("basic".into(), 3), ("pro".into(), 1)])],
             cohorts: vec!["2024-02".into(), "2024-01".into()],
         };
         State::new(Query::new(Period::parse("2024-03").unwrap()), choices, None)
@@ -358,6 +366,18 @@ mod tests {
     fn pickers_apply_filters() {
         let mut s = state();
         update(&mut s, Action::SegmentPicker);
+        let Mode::SegmentPicker(p) = &s.mode else {
+            panic!("{:?}", s.mode)
+        };
+        let labels: Vec<&str> = p.items.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec![
+                "(all customers)",
+                "plan = basic  (3 customers)",
+                "plan = pro  (1 customer)"
+            ]
+        );
         update(&mut s, Action::Down);
         update(&mut s, Action::Down);
         let e = update(&mut s, Action::Enter);

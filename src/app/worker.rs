@@ -42,7 +42,13 @@ pub fn choices(ds: &Dataset, g: Granularity) -> Choices {
         .iter()
         .filter(|s| !s.values.is_empty() && s.values.len() <= 500)
         .map(|s| {
-            let mut v = s.values.clone();
+            let mut counts = vec![0u64; s.values.len()];
+            for code in s.of_customer.iter().flatten() {
+                if let Some(n) = counts.get_mut(*code as usize) {
+                    *n += 1;
+                }
+            }
+            let mut v: Vec<(String, u64)> = s.values.iter().cloned().zip(counts).collect();
             v.sort();
             (s.name.clone(), v)
         })

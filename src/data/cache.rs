@@ -64,6 +64,8 @@ pub(super) struct StoredReport {
     warnings: Vec<String>,
     #[serde(default)]
     customer_match: Option<super::CustomerMatch>,
+    #[serde(default)]
+    mixed_currency: Option<String>,
 }
 
 fn format_name(s: &str) -> &'static str {
@@ -96,6 +98,7 @@ impl From<&LoadReport> for StoredReport {
             columns: r.columns.clone(),
             warnings: r.warnings.clone(),
             customer_match: r.customer_match.clone(),
+            mixed_currency: r.mixed_currency.clone(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl From<StoredReport> for LoadReport {
             columns: r.columns,
             warnings: r.warnings,
             customer_match: r.customer_match,
+            mixed_currency: r.mixed_currency,
         }
     }
 }

@@ -146,6 +146,44 @@ fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 theme.dim(),
             )));
         }
+        let used: Vec<String> = [
+            "customer_id",
+            "order_date",
+            "responded_at",
+            "created_at",
+            "amount",
+            "score",
+        ]
+        .iter()
+        .filter_map(|k| r.columns.get(*k).map(|h| format!("{k} ← {h}")))
+        .collect();
+        if !used.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("  columns: {}", used.join(", ")),
+                theme.dim(),
+            )));
+        }
+        if let Some(m) = &r.customer_match {
+            let low = m.rows > 0 && m.matched * 2 < m.rows;
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  {} of {} rows with a customer match an order customer",
+                    format::count(m.matched),
+                    format::count(m.rows)
+                ),
+                if low {
+                    theme.fg(theme.bad)
+                } else {
+                    theme.dim()
+                },
+            )));
+        }
+        for w in &r.warnings {
+            lines.push(Line::from(Span::styled(
+                format!("  ⚠ {w}"),
+                theme.fg(theme.bad),
+            )));
+        }
     }
     popup(frame, area, "Data quality", lines, theme, 100);
 }

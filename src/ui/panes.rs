@@ -80,7 +80,21 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.stale() {
         first.push(Span::styled("  ⟳ computing", theme.fg(theme.warn)));
     }
+    // Amounts in several currencies: until one is picked, say so first.
+    let mixed = state.snapshot().and_then(|s| {
+        s.data_quality
+            .iter()
+            .find_map(|r| r.mixed_currency.clone())
+            .filter(|col| q.segment.as_ref().is_none_or(|(c, _)| c != col))
+    });
     let second = match state.snapshot().and_then(|s| s.cycle_warning.as_ref()) {
+        _ if mixed.is_some() => Line::from(Span::styled(
+            format!(
+                " ⚠ amounts are in several currencies and are added up as they are: press s and pick one {}",
+                mixed.unwrap_or_default()
+            ),
+            theme.fg(theme.warn),
+        )),
         Some(w) => Line::from(Span::styled(
             format!(
                 " ⚠ {} days is shorter than 3 purchase cycles ({} days): retention here is noise{}",
