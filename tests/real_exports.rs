@@ -876,3 +876,80 @@ fn mixed_currencies_are_never_added_silently() {
     );
     assert_eq!(table(Some("Currency=usd")), "amounts in usd");
 }
+
+#[test]
+fn messages_stay_short_and_name_every_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    // A survey export with 300 question columns and no score.
+    let headers: Vec<String> = (1..=300)
+        .map(|i| format!("Question {i} about the product"))
+        .collect();
+    let p = dir.path().join("survey.csv");
+    std::fs::write(
+        &p,
+        format!(
+            "Date,{}\n2024-01-01,{}\n",
+            headers.join(","),
+            vec!["x"; 300].join(",")
+        ),
+    )
+    .unwrap();
+    let err = load_with(SourceKind::Feedback, &p, SourceOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.len() < 700, "{} characters: {err}", err.len());
+    assert!(err.contains("and 291 more"), "{err}");
+    assert!(
+        err.starts_with("survey.csv: missing required column `score` for feedback"),
+        "{err}"
+    );
+    // Two columns missing: both named in one message.
+    let p = dir.path().join("orders.csv");
+    std::fs::write(&p, "Client,When\nc1,2024-01-01\n").unwrap();
+    let err = load_with(SourceKind::Orders, &p, SourceOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err,
+        "orders.csv: missing required columns `order_date`, `amount` for orders (looked for order_date: orderdate, orderedat, date, createdat, created, purchasedate ...; amount: amount, total, ordertotal, totalamount, revenue, grandtotal ...); headers found: \"Client\", \"When\"; map them under `[orders.columns]` in the config file: order_date = \"HEADER\", amount = \"HEADER\""
+    );
+    // Every date unparseable: one line naming the column.
+    let p = dir.path().join("dates.csv");
+    std::fs::write(
+        &p,
+        "customer_id,order_date,amount\r\nc1,soon,10\r\nc2,later,20\r\n",
+    )
+    .unwrap();
+    let err = load_with(SourceKind::Orders, &p, SourceOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err,
+        "dates.csv: column \"order_date\" (order_date): no row has a value that can be read (2 rows, the first at line 2); write dates as 2024-03-05, or map the date column with `[orders.columns] order_date = \"HEADER\"` in the config file"
+    );
+}
+
+#[test]
+fn ticket_satisfaction_zero_is_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.csv");
+    std::fs::write(
+        &p,
+        "ticket_id,created_at,satisfaction\n1,2024-01-01 10:00,0\n2,2024-01-02 10:00,5\n3,2024-01-03 10:00,-\n",
+    )
+    .unwrap();
+    let l = load_with(SourceKind::Tickets, &p, SourceOptions::default()).unwrap();
+    assert_eq!(
+        rejected(&l.report),
+        rej(&[("satisfaction out of range", 1, &[2])])
+    );
+    let sats: Vec<Option<String>> = l
+        .ticket_rows()
+        .into_iter()
+        .map(|t| t.satisfaction)
+        .collect();
+    assert_eq!(sats, vec![Some("5".to_string()), None]);
+}
