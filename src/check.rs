@@ -52,7 +52,10 @@ pub fn check(specs: &[SourceSpec], scales: Scales) -> Vec<Checked> {
             (SourceKind::Orders, _) => {
                 data::warn_currencies(&l.frame, std::slice::from_mut(&mut l.report))
             }
-            (_, Some(c)) => data::match_customers(c, &l.frame, &mut l.report),
+            (_, Some(c)) => {
+                data::prefer_matching_customer(c, l);
+                data::match_customers(c, &l.frame, &mut l.report)
+            }
             (_, None) => {}
         }
     }

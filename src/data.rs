@@ -805,6 +805,7 @@ pub fn load_with_progress(
             return Ok(None);
         }
         for one in &mut l {
+            prefer_matching_customer(&customers, one);
             match_customers(&customers, &one.frame, &mut one.report);
         }
         let (frame, r) = merge::merge(kind, l)?;
@@ -856,6 +857,35 @@ pub fn order_customers(frames: &[&DataFrame]) -> OrderCustomers {
         }
     }
     OrderCustomers { ids, example }
+}
+
+/// A feedback or tickets file with both an e-mail and an id column: keep the
+/// reading whose customers match the orders more often (the e-mail on a tie).
+pub fn prefer_matching_customer(customers: &OrderCustomers, loaded: &mut Loaded) {
+    let frame = &mut loaded.frame;
+    let column = |name: &str| frame.column(name).ok().and_then(|c| c.str().ok().cloned());
+    let (Some(primary), Some(alt)) = (column(schema::CUSTOMER_ID), column(schema::CUSTOMER_ALT))
+    else {
+        return;
+    };
+    let matches = |col: &StringChunked| {
+        col.iter()
+            .flatten()
+            .filter(|v| customers.ids.contains(*v))
+            .count()
+    };
+    if matches(&alt) > matches(&primary) {
+        let mut alt = alt;
+        alt.rename(schema::CUSTOMER_ID.into());
+        if frame.with_column(alt.into_column()).is_ok()
+            && let Some(h) = loaded.report.columns.get_mut(schema::CUSTOMER_ID)
+        {
+            let mut parts: Vec<&str> = h.split(" | ").collect();
+            parts.reverse();
+            *h = parts.join(" | ");
+        }
+    }
+    let _ = loaded.frame.drop_in_place(schema::CUSTOMER_ALT);
 }
 
 /// How many rows with a customer in a feedback or tickets table are

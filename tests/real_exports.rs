@@ -953,3 +953,35 @@ fn ticket_satisfaction_zero_is_out_of_range() {
         .collect();
     assert_eq!(sats, vec![Some("5".to_string()), None]);
 }
+
+/// A ticket file with both `Requester email` and `Requester id`: the reading
+/// that matches the orders' customers is kept.
+#[test]
+fn tickets_with_an_email_and_an_id_follow_the_orders_customers() {
+    let tickets = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zendesk.csv");
+    let customers_of = |orders: &str| {
+        let sources = data::Sources::new(
+            SourceSpec::memory(SourceKind::Orders, "orders.csv", orders.to_string()),
+            None,
+            Some(spec(SourceKind::Tickets, tickets.clone())),
+        );
+        let ds = data::load(&sources, Scales::default()).unwrap();
+        let r = ds.reports.last().unwrap().clone();
+        (
+            r.columns.get("customer_id").cloned().unwrap_or_default(),
+            r.customer_match.map(|m| (m.matched, m.rows)),
+        )
+    };
+    // Orders keyed by e-mail: the e-mail.
+    assert_eq!(
+        customers_of(
+            "customer_id,order_date,amount\nann@example.com,2024-03-01,10\nben@example.com,2024-03-02,20\n"
+        ),
+        ("Requester email | Requester id".to_string(), Some((2, 3)))
+    );
+    // Orders keyed by the helpdesk's user id: the id, the e-mail where it is missing.
+    assert_eq!(
+        customers_of("customer_id,order_date,amount\n361001,2024-03-01,10\n361002,2024-03-02,20\n"),
+        ("Requester id | Requester email".to_string(), Some((2, 3)))
+    );
+}

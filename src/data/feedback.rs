@@ -14,6 +14,8 @@ struct Pending {
     score: f64,
     survey: Option<Survey>,
     customer: Option<u32>,
+    /// The customer read id-first (see `Plan::has_alt_customer`).
+    alt: Option<u32>,
     comment: Option<String>,
     segments: Vec<Option<u32>>,
 }
@@ -64,6 +66,7 @@ pub fn load(
     let date_header = plan.header(headers, schema::RESPONDED_AT).to_string();
     let has_survey_column = plan.col(schema::SURVEY).is_some();
     let mut tally = Tally::default();
+    let alt_customer = plan.has_alt_customer();
     let mut customers = Interner::default();
     let mut segments = SegmentColumns::new(plan.segments.clone());
     let mut dates = DateVotes::default();
@@ -107,6 +110,12 @@ pub fn load(
                 customer: plan
                     .cell(rec, schema::CUSTOMER_ID)
                     .map(|c| customers.code(c)),
+                alt: if alt_customer {
+                    plan.cell_last_first(rec, schema::CUSTOMER_ID)
+                        .map(|c| customers.code(c))
+                } else {
+                    None
+                },
                 comment: plan.cell(rec, schema::COMMENT).map(String::from),
                 segments: segments.read(rec),
             }),
@@ -127,6 +136,7 @@ pub fn load(
     let mut score_col: Vec<f64> = Vec::with_capacity(n);
     let mut survey_col: Vec<&str> = Vec::with_capacity(n);
     let mut customer_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut alt_col: Vec<Option<&str>> = Vec::with_capacity(if alt_customer { n } else { 0 });
     let mut comment_col: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
@@ -146,6 +156,9 @@ pub fn load(
         score_col.push(p.score);
         survey_col.push(survey.name());
         customer_col.push(p.customer.map(|c| customers.names[c as usize].as_str()));
+        if alt_customer {
+            alt_col.push(p.alt.map(|c| customers.names[c as usize].as_str()));
+        }
         comment_col.push(p.comment.as_deref());
         line_col.push(p.line);
         segments.push(&p.segments);
@@ -164,6 +177,9 @@ pub fn load(
         Column::new(schema::COMMENT.into(), comment_col),
         Column::new(schema::LINE.into(), line_col),
     ];
+    if alt_customer {
+        columns.push(Column::new(schema::CUSTOMER_ALT.into(), alt_col));
+    }
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
     let mut report = tally.report(

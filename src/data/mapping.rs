@@ -309,22 +309,24 @@ pub struct Plan {
 
 /// Cells a tool writes for "no value": read as empty, never rejected.
 pub fn is_placeholder(v: &str) -> bool {
-    matches!(
-        v.to_ascii_lowercase().as_str(),
-        "-" | "--"
-            | "\u{2013}"
-            | "\u{2014}"
-            | "n/a"
-            | "na"
-            | "#n/a"
-            | "null"
-            | "none"
-            | "(none)"
-            | "nan"
-            | "nil"
-            | "undefined"
-            | "(blank)"
-    )
+    const PLACEHOLDERS: [&str; 14] = [
+        "-",
+        "--",
+        "\u{2013}",
+        "\u{2014}",
+        "n/a",
+        "na",
+        "#n/a",
+        "null",
+        "none",
+        "(none)",
+        "nan",
+        "nil",
+        "undefined",
+        "(blank)",
+    ];
+    // Checked on every cell: no allocation, and long cells leave at once.
+    v.len() <= 9 && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
 /// A cell as read: trimmed, an Excel text-marker apostrophe dropped
@@ -359,6 +361,23 @@ impl Plan {
             let empty = self.zero_is_empty && name == schema::CUSTOMER_ID && v == "0";
             (!empty).then_some(v)
         })
+    }
+
+    /// Like `cell`, trying the columns mapped to `name` from the last: the
+    /// other reading of a customer when a file has both an e-mail and an id.
+    pub fn cell_last_first<'r>(&self, rec: &'r StringRecord, name: &str) -> Option<&'r str> {
+        self.fields
+            .get(name)?
+            .iter()
+            .rev()
+            .find_map(|&i| clean_cell(rec.get(i)?))
+    }
+
+    /// Whether a file offers two readings of its customers (`cell_last_first`).
+    pub fn has_alt_customer(&self) -> bool {
+        self.fields
+            .get(schema::CUSTOMER_ID)
+            .is_some_and(|v| v.len() > 1)
     }
 
     /// Why a row is not a record at all (a survey preview, ...), if it is not.

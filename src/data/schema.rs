@@ -8,6 +8,9 @@
 use serde::Serialize;
 
 pub const CUSTOMER_ID: &str = "customer_id";
+/// Feedback and tickets with both an e-mail and an id column: the customer
+/// read id-first, kept until the load knows which matches the orders.
+pub const CUSTOMER_ALT: &str = "customer_id_alt";
 pub const ORDER_DATE: &str = "order_date";
 pub const AMOUNT: &str = "amount";
 pub const ORDER_ID: &str = "order_id";

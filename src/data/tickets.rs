@@ -25,6 +25,8 @@ struct Pending {
     response: Response,
     solved: Option<RawStamp>,
     customer: Option<u32>,
+    /// The customer read id-first (see `Plan::has_alt_customer`).
+    alt: Option<u32>,
     category: Option<u32>,
     satisfaction: Option<&'static str>,
     segments: Vec<Option<u32>>,
@@ -129,6 +131,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let created_col = plan.col(schema::CREATED_AT);
     let solved_col = plan.col(schema::SOLVED_AT);
     let mut tally = Tally::default();
+    let alt_customer = plan.has_alt_customer();
     let mut ids = Interner::default();
     let mut customers = Interner::default();
     let mut categories = Interner::default();
@@ -213,6 +216,12 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                 customer: plan
                     .cell(rec, schema::CUSTOMER_ID)
                     .map(|c| customers.code(c)),
+                alt: if alt_customer {
+                    plan.cell_last_first(rec, schema::CUSTOMER_ID)
+                        .map(|c| customers.code(c))
+                } else {
+                    None
+                },
                 category: category.map(|c| categories.code(c)),
                 satisfaction,
                 segments: segments.read(rec),
@@ -290,6 +299,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let mut solved_col: Vec<Option<i64>> = Vec::with_capacity(n);
     let mut solved_day_col: Vec<Option<i32>> = Vec::with_capacity(n);
     let mut customer_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut alt_col: Vec<Option<&str>> = Vec::with_capacity(if alt_customer { n } else { 0 });
     let mut category_col: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut satisfaction_col: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
@@ -310,6 +320,9 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         solved_col.push(r.solved.map(|s| s.instant()));
         solved_day_col.push(r.solved.map(|s| s.day));
         customer_col.push(p.customer.map(|c| customers.names[c as usize].as_str()));
+        if alt_customer {
+            alt_col.push(p.alt.map(|c| customers.names[c as usize].as_str()));
+        }
         category_col.push(p.category.map(|c| categories.names[c as usize].as_str()));
         satisfaction_col.push(p.satisfaction);
         line_col.push(p.line);
@@ -333,6 +346,9 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         Column::new(schema::SATISFACTION.into(), satisfaction_col),
         Column::new(schema::LINE.into(), line_col),
     ];
+    if alt_customer {
+        columns.push(Column::new(schema::CUSTOMER_ALT.into(), alt_col));
+    }
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
     let mut report = tally.report(
