@@ -1,9 +1,106 @@
 //! The real binary in a real terminal (tmux): start, see the KPIs, move the
 //! period, open help, quit, and find the terminal restored; the same after a
-//! panic. tmux is installed by .ci/run when missing.
+//! panic. tmux is installed by .ci/run when missing; elsewhere a missing tmux
+//! skips these tests with one line each (under `CI=true` it fails them).
 
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// (tool, the Debian package that brings it).
+const TMUX: (&str, &str) = ("tmux", "tmux");
+const PKILL: (&str, &str) = ("pkill", "procps");
+
+/// Whether `tool` is an executable file in one of the folders of `path`.
+fn on_path(tool: &str, path: Option<&OsStr>) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.map(std::env::split_paths)
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(tool))
+        .any(|p| {
+            std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Whether a test that needs `tools` can run: `Ok(true)` when all are there,
+/// `Ok(false)` with the line to print when one is missing outside CI, `Err`
+/// under CI (where `.ci/run` installs them, so a missing one is a failure).
+fn decide(
+    tools: &[(&str, &str)],
+    path: Option<&OsStr>,
+    ci: Option<&OsStr>,
+) -> Result<Option<String>, String> {
+    let Some((tool, package)) = tools.iter().find(|(t, _)| !on_path(t, path)) else {
+        return Ok(None);
+    };
+    let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let line = format!(
+        "skipped: {tool} not installed; `apt-get install {package}` to run the end-to-end tests"
+    );
+    if in_ci {
+        Err(format!(
+            "{tool} is not installed, and CI must run the end-to-end tests ({line})"
+        ))
+    } else {
+        Ok(Some(line))
+    }
+}
+
+/// Whether this test can run here; prints why not when it cannot.
+fn ready(test: &str, tools: &[(&str, &str)]) -> bool {
+    let path = std::env::var_os("PATH");
+    let ci = std::env::var_os("CI");
+    match decide(tools, path.as_deref(), ci.as_deref()) {
+        Ok(None) => true,
+        Ok(Some(line)) => {
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            use std::io::Write as _;
+            let message = format!("{test}: {line}\n");
+            let _ = std::io::stderr().lock().write_all(message.as_bytes());
+            false
+        }
+        Err(message) => panic!("{message}"),
+    }
+}
+
+#[test]
+fn missing_tools_skip_outside_ci_and_fail_under_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let tmux = bin.path().join("tmux");
+    std::fs::write(&tmux, "#!/bin/sh\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmux, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let without = std::env::join_paths([empty.path(), Path::new("/nonexistent")]).unwrap();
+    let with = std::env::join_paths([empty.path(), bin.path()]).unwrap();
+    let skipped = "skipped: tmux not installed; `apt-get install tmux` to run the end-to-end tests";
+    assert_eq!(
+        decide(&[TMUX], Some(&without), None),
+        Ok(Some(skipped.to_string()))
+    );
+    assert_eq!(
+        decide(&[TMUX], Some(&without), Some(OsStr::new("false"))),
+        Ok(Some(skipped.to_string()))
+    );
+    assert!(decide(&[TMUX], Some(&without), Some(OsStr::new("true"))).is_err());
+    assert_eq!(
+        decide(&[TMUX], Some(&with), Some(OsStr::new("true"))),
+        Ok(None)
+    );
+    assert_eq!(decide(&[TMUX], None, None), Ok(Some(skipped.to_string())));
+    // The second tool of a test is looked up too.
+    assert_eq!(
+        decide(&[TMUX, PKILL], Some(&with), None),
+        Ok(Some(
+            "skipped: pkill not installed; `apt-get install procps` to run the end-to-end tests"
+                .to_string()
+        ))
+    );
+}
 
 struct Session(String);
 
@@ -133,6 +230,9 @@ fn assert_restored(s: &Session) {
 
 #[test]
 fn drive_the_dashboard_and_quit() {
+    if !ready("drive_the_dashboard_and_quit", &[TMUX]) {
+        return;
+    }
     let s = start("hf-e2e-drive");
     run_holdfast(&s, "");
     let panes = [
@@ -166,6 +266,12 @@ fn drive_the_dashboard_and_quit() {
 
 #[test]
 fn a_panic_restores_the_terminal_and_prints_the_message() {
+    if !ready(
+        "a_panic_restores_the_terminal_and_prints_the_message",
+        &[TMUX],
+    ) {
+        return;
+    }
     let s = start("hf-e2e-panic");
     run_holdfast(&s, "HOLDFAST_TEST_PANIC=1");
     let out = wait_for_line(&s, "HOLDFAST_EXIT=");
@@ -179,6 +285,9 @@ fn a_panic_restores_the_terminal_and_prints_the_message() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
+    if !ready("sigterm_and_sighup_restore_the_terminal", &[TMUX, PKILL]) {
+        return;
+    }
     for (sig, name) in [("TERM", "15"), ("HUP", "1")] {
         let s = start(&format!("hf-e2e-sig-{sig}"));
         run_holdfast(&s, "");
@@ -198,6 +307,12 @@ fn sigterm_and_sighup_restore_the_terminal() {
 
 #[test]
 fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
+    if !ready(
+        "a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data",
+        &[TMUX],
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let orders = dir.path().join("orders.csv");
     std::fs::write(
@@ -236,6 +351,9 @@ fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
 /// the bundled data, captions that move on by themselves, any key hands over.
 #[test]
 fn the_demo_presents_itself_and_any_key_hands_over() {
+    if !ready("the_demo_presents_itself_and_any_key_hands_over", &[TMUX]) {
+        return;
+    }
     let s = start("hf-e2e-demo");
     let bin = env!("CARGO_BIN_EXE_holdfast");
     let cmd = format!(
