@@ -985,3 +985,77 @@ fn tickets_with_an_email_and_an_id_follow_the_orders_customers() {
         ("Requester id | Requester email".to_string(), Some((2, 3)))
     );
 }
+
+/// UCI Online Retail II names its columns `Invoice`, `Price`, `Customer ID`:
+/// a price beside a quantity is a unit price.
+#[test]
+fn online_retail_ii_price_beside_quantity_is_a_unit_price() {
+    let text = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n\
+                489434,85048,15CM CHRISTMAS GLASS BALL 20 LIGHTS,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom\n\
+                C489449,22087,PAPER BUNTING WHITE LACE,-12,2009-12-01 10:33:00,2.95,16321.0,Australia\n";
+    let spec = SourceSpec::memory(SourceKind::Orders, "online_retail_II.csv", text.into());
+    let l = data::load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(
+        orders(&l),
+        vec![
+            o("13085.0", "2009-12-01", 83.4, Some("489434"), 2),
+            o("16321.0", "2009-12-01", -35.4, Some("C489449"), 3),
+        ]
+    );
+    // Without a quantity, a price is the amount.
+    let text = "customer,date,price\nc1,2024-01-01,9.99\n";
+    let spec = SourceSpec::memory(SourceKind::Orders, "prices.csv", text.into());
+    let l = data::load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(orders(&l), vec![o("c1", "2024-01-01", 9.99, None, 2)]);
+}
+
+/// `quantity` and `unit_price` can be mapped in the config like any column.
+#[test]
+fn quantity_and_unit_price_from_the_config() {
+    let text = "Client;Day;Units;Each\nc1;2024-01-01;3;2,50\n";
+    let mut options = SourceOptions::default();
+    for (k, v) in [
+        ("customer_id", "Client"),
+        ("order_date", "Day"),
+        ("quantity", "Units"),
+        ("unit_price", "Each"),
+    ] {
+        options.columns.insert(k.into(), v.into());
+    }
+    let spec = SourceSpec {
+        options,
+        ..SourceSpec::memory(SourceKind::Orders, "units.csv", text.into())
+    };
+    let l = data::load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(orders(&l), vec![o("c1", "2024-01-01", 7.5, None, 2)]);
+    assert_eq!(l.report.columns["amount"], "Units × Each");
+}
+
+/// A small gzip file that inflates past the memory bound stops with a message.
+#[test]
+fn a_gzip_bomb_stops_at_the_memory_bound() {
+    use flate2::write::GzEncoder;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("orders.csv.gz");
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(b"customer_id,order_date,amount\n").unwrap();
+    let row = b"c1,2024-01-01,10\n".repeat(1000);
+    for _ in 0..100 {
+        enc.write_all(&row).unwrap();
+    }
+    let gz = enc.finish().unwrap();
+    assert!(gz.len() < 20_000, "{}", gz.len());
+    std::fs::write(&p, gz).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .args(["check", "--orders"])
+        .arg(&p)
+        .env("HOLDFAST_MEMORY_AVAILABLE", "4000000")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("decompressed, the file holds more than 1 MB, more than fits in memory; export a shorter date range, or split the file"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

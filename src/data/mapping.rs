@@ -885,6 +885,17 @@ pub fn plan(
         }
     }
     // Line-item files (UCI Online Retail): amount = quantity × unit price.
+    // A `Price` next to a `Quantity` is a unit price, not the amount.
+    let unit_price_as_amount = plan.preset.is_none()
+        && plan.col(schema::AMOUNT).is_some_and(|i| {
+            matches!(
+                normalize(&headers[i]).as_str(),
+                "price" | "unitprice" | "priceeach" | "itemprice" | "unitcost"
+            )
+        });
+    if unit_price_as_amount {
+        plan.fields.remove(schema::AMOUNT);
+    }
     if kind == SourceKind::Orders && !plan.fields.contains_key(schema::AMOUNT) {
         let t = taken(&plan);
         if let (Some(q), Some(p)) = (
@@ -894,6 +905,11 @@ pub fn plan(
             plan.quantity = Some(q);
             plan.fields.insert(schema::AMOUNT, vec![p]);
             plan.cancel_prefix = Some('C');
+        } else if unit_price_as_amount {
+            // No quantity after all: the price is the amount.
+            if let Some(p) = detect(kind, headers, schema::AMOUNT, &t) {
+                plan.fields.insert(schema::AMOUNT, vec![p]);
+            }
         }
     }
     if kind == SourceKind::Tickets && plan.first_response.is_none() {

@@ -343,8 +343,13 @@ fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
         message: format!("cannot decompress gzip: {e}"),
     })?;
     if out.len() as u64 > limit {
-        return fits_in_memory(name, out.len() as u64, limit * MEMORY_PER_FILE_BYTE / 2)
-            .map(|_| Vec::new());
+        return Err(LoadError::Invalid {
+            file: name.to_string(),
+            message: format!(
+                "decompressed, the file holds more than {} MB, more than fits in memory; export a shorter date range, or split the file",
+                limit / 1_000_000
+            ),
+        });
     }
     Ok(out)
 }
