@@ -374,6 +374,28 @@ fn zendesk_explore_xlsx_reads_like_its_csv() {
     let l = load_with(SourceKind::Tickets, &path, SourceOptions::default()).unwrap();
     assert_eq!(l.report.format, "xlsx");
     assert_eq!(tickets(&l), zendesk_expected());
+    // A report title and a blank row above the table: the lines are the sheet's rows.
+    let titled = dir.path().join("titled.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_string(0, 0, "Tickets created last 30 days")
+        .unwrap();
+    for (r, line) in csv.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            sheet.write_string(r as u32 + 2, c as u16, cell).unwrap();
+        }
+    }
+    book.save(&titled).unwrap();
+    let l = load_with(SourceKind::Tickets, &titled, SourceOptions::default()).unwrap();
+    let shifted: Vec<Tick> = zendesk_expected()
+        .into_iter()
+        .map(|mut t| {
+            t.7 += 2;
+            t
+        })
+        .collect();
+    assert_eq!(tickets(&l), shifted);
     // A sheet that is not there is named with the sheets there are.
     let options = SourceOptions {
         sheet: Some("Data".into()),

@@ -451,7 +451,20 @@ fn read_spreadsheet(
         .worksheet_range(&chosen)
         .map_err(|e| err(e.to_string()))?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
-    let mut rows = range.rows().enumerate().map(|(i, row)| {
+    // A report's title or notes above the table: the header is the first
+    // row filled at least half as wide as the widest of the first rows.
+    let filled = |row: &[calamine::Data]| {
+        row.iter()
+            .filter(|c| !matches!(c, calamine::Data::Empty))
+            .count()
+    };
+    let widest = range.rows().take(20).map(filled).max().unwrap_or(0);
+    let header_at = range
+        .rows()
+        .take(20)
+        .position(|row| filled(row) >= 2.max(widest.div_ceil(2)))
+        .unwrap_or(0);
+    let mut rows = range.rows().enumerate().skip(header_at).map(|(i, row)| {
         let cells: Vec<String> = row.iter().map(cell_text).collect();
         (first_row + i as u64 + 1, cells)
     });
