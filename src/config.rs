@@ -138,6 +138,13 @@ impl Config {
         if let Err(e) = crate::app::keymap::Keymap::with_overrides(&config.keys) {
             return Err(invalid(e.to_string()));
         }
+        for (section, opts) in [("feedback", &config.feedback), ("tickets", &config.tickets)] {
+            if opts.purchase_statuses.is_some() {
+                return Err(invalid(format!(
+                    "`purchase_statuses` applies to [orders] only, not [{section}]"
+                )));
+            }
+        }
         for (section, opts) in [("orders", &config.orders), ("tickets", &config.tickets)] {
             if opts.survey.is_some() {
                 return Err(invalid(format!(
@@ -261,6 +268,16 @@ mod tests {
     fn values_are_checked() {
         assert!(Config::parse("c.toml", "[scales]\ncsat = 7\n", None).is_err());
         assert!(Config::parse("c.toml", "[orders]\nsurvey = \"nps\"\n", None).is_err());
+        assert_eq!(
+            Config::parse(
+                "c.toml",
+                "[tickets]\npurchase_statuses = [\"paid\"]\n",
+                None
+            )
+            .unwrap_err()
+            .to_string(),
+            "c.toml: `purchase_statuses` applies to [orders] only, not [tickets]"
+        );
         let c = Config::parse(
             "c.toml",
             "[orders]\npath = \"o.csv\"\ndate_format = \"dmy\"\ndecimal = \"comma\"\n[orders.columns]\namount = \"Sum\"\n",
@@ -272,5 +289,25 @@ mod tests {
             Some(vec![PathBuf::from("/data/o.csv")])
         );
         assert_eq!(c.orders.columns["amount"], "Sum");
+        // Several files: a list, each relative to the config file.
+        let c = Config::parse(
+            "c.toml",
+            "[orders]\npath = [\"jan.csv\", \"/abs/feb.csv\", \"monthly/*.csv\"]\npurchase_statuses = [\"paid\", \"pending\"]\nsheet = \"Orders\"\n",
+            Some(Path::new("/data")),
+        )
+        .unwrap();
+        assert_eq!(
+            c.orders.path.as_ref().map(|p| p.paths()),
+            Some(vec![
+                PathBuf::from("/data/jan.csv"),
+                PathBuf::from("/abs/feb.csv"),
+                PathBuf::from("/data/monthly/*.csv")
+            ])
+        );
+        assert_eq!(
+            c.orders.purchase_statuses,
+            Some(vec!["paid".to_string(), "pending".to_string()])
+        );
+        assert_eq!(c.orders.sheet.as_deref(), Some("Orders"));
     }
 }
