@@ -140,12 +140,14 @@ fn on_reply(
         Reply::Loaded {
             choices,
             data_range,
-            last_day,
+            bounds,
             took,
             ..
         } => {
             state.choices = choices;
             state.data_range = data_range;
+            state.bounds = bounds;
+            let last_day = bounds.map(|(_, l)| l);
             state.loading = None;
             state.error = None;
             state.status = Some(format!("loaded in {:.1?}", took));

@@ -179,17 +179,35 @@ fn report_cmd(
     let periods: Vec<Period> = if label == "all" {
         metrics::periods_over_data(&dataset, granularity.unwrap_or(Granularity::Month))
     } else if label.is_empty() {
-        // The latest period of the data.
-        let last = dataset
-            .index
-            .last_row_day
-            .ok_or("the orders file has no rows: nothing to report")?;
+        // The latest period of the data: the one that holds L.
+        let (_, last) = metrics::data_bounds(&dataset)
+            .ok_or("the orders file has no purchases: nothing to report")?;
         vec![Period::containing(
             granularity.unwrap_or(Granularity::Month),
             last,
         )]
     } else {
-        vec![Query::parse_period(label).map_err(|e| e.to_string())?]
+        let p = Query::parse_period(label).map_err(|e| e.to_string())?;
+        if let Some((first, last)) = metrics::data_bounds(&dataset) {
+            let range = format!(
+                "the data runs from {} to {}",
+                parse::format_day(first),
+                parse::format_day(last)
+            );
+            if p.start() > last {
+                return Err(format!(
+                    "{label} starts after the data's last day, {}: it holds no data ({range})",
+                    parse::format_day(last)
+                ));
+            }
+            if p.end() <= first {
+                return Err(format!(
+                    "{label} ends before the data's first day, {}: it holds no data ({range})",
+                    parse::format_day(first)
+                ));
+            }
+        }
+        vec![p]
     };
     let mut query = Query::new(periods.first().copied().unwrap_or(Period {
         granularity: Granularity::Month,

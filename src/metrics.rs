@@ -158,6 +158,8 @@ pub struct Tickets {
 pub struct Kpis {
     pub customers: Customers,
     pub retention_rate: Option<f64>,
+    /// Retained share: retained / S × 100 (= 100 − churn; kpi-spec §4.1).
+    pub retained_rate: Option<f64>,
     pub churn_rate: Option<f64>,
     pub lost_per_new: Option<f64>,
     pub revenue: f64,
@@ -699,6 +701,7 @@ impl Ctx<'_> {
         } = sums;
         let revenue = amount_to_f64(revenue);
         let retention_rate = pct(cu.end - cu.new_at_end, cu.start);
+        let retained_rate = pct(cu.retained, cu.start);
         let churn_rate = pct(cu.lost, cu.start);
         let apv = ratio(revenue, orders as f64);
         let apf = ratio(orders as f64, buyers as f64);
@@ -734,6 +737,7 @@ impl Ctx<'_> {
         };
         Kpis {
             retention_rate,
+            retained_rate,
             churn_rate,
             lost_per_new: ratio(cu.lost as f64, cu.new as f64),
             revenue,
@@ -1437,7 +1441,7 @@ impl Engine<'_> {
         let mut t = Trend::default();
         for (p, kp) in self.history(q, n)? {
             t.labels.push(p.label());
-            t.retention.push(kp.retention_rate);
+            t.retention.push(kp.retained_rate);
             t.churn.push(kp.churn_rate);
             t.revenue.push(kp.revenue);
             t.buyers.push(kp.buyers);
@@ -1535,7 +1539,8 @@ pub fn compute(ds: &Dataset, q: &Query) -> Result<Snapshot, MetricsError> {
 
 /// Every period of a granularity over the data's date range, oldest first.
 pub fn periods_over_data(ds: &Dataset, g: Granularity) -> Vec<Period> {
-    let (Some(a), Some(b)) = (ds.index.first_row_day, ds.index.last_row_day) else {
+    // From the period of the first order to the one that holds L.
+    let Some((a, b)) = data_bounds(ds) else {
         return Vec::new();
     };
     let mut p = Period::containing(g, a);
@@ -1545,6 +1550,13 @@ pub fn periods_over_data(ds: &Dataset, g: Granularity) -> Vec<Period> {
         p = p.next();
     }
     out
+}
+
+/// The days periods are bounded by: the first order row's day and the last
+/// day of data L (the latest purchase date; kpi-spec §2).
+pub fn data_bounds(ds: &Dataset) -> Option<(Day, Day)> {
+    let ix = &ds.index;
+    Some((ix.first_row_day?, ix.last_purchase_day?))
 }
 
 /// `YYYY-MM-DD` of the data's first and last order rows.

@@ -68,7 +68,10 @@ impl Kind {
 type Getter = fn(&Kpis) -> Option<f64>;
 
 const ROWS: &[(&str, Kind, Getter)] = &[
-    ("Retention rate", Kind::Percent, |k| k.retention_rate),
+    ("Retention (retained share)", Kind::Percent, |k| {
+        k.retained_rate
+    }),
+    ("CRR", Kind::Percent, |k| k.retention_rate),
     ("Churn rate", Kind::Percent, |k| k.churn_rate),
     ("Customers at start", Kind::Count, |k| {
         Some(k.customers.start as f64)

@@ -305,3 +305,40 @@ fn a_file_too_big_for_memory_is_refused_with_a_clear_message() {
     assert!(err.contains(&want), "{err}");
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn report_refuses_periods_outside_the_data() {
+    // The bundled sample runs from 2023-10-01 to 2026-09-30.
+    for (label, message) in [
+        (
+            "2030-01",
+            "holdfast: 2030-01 starts after the data's last day, 2026-09-30: it holds no data (the data runs from 2023-10-01 to 2026-09-30)",
+        ),
+        (
+            "2023-Q2",
+            "holdfast: 2023-Q2 ends before the data's first day, 2023-10-01: it holds no data (the data runs from 2023-10-01 to 2026-09-30)",
+        ),
+    ] {
+        let o = holdfast(&["report", "--period", label]);
+        assert_eq!(o.status.code(), Some(2), "{label}");
+        assert_eq!(stderr(&o).trim(), message);
+        assert!(stdout(&o).is_empty());
+    }
+    // The periods at both edges hold data.
+    for label in ["2023-10", "2026-09", "2026", "2023-W40"] {
+        let o = holdfast(&["report", "--period", label]);
+        assert_eq!(o.status.code(), Some(0), "{label}: {}", stderr(&o));
+    }
+    // `--period all` runs from the first order's period to the one holding the last day.
+    let o = holdfast(&["report", "--period", "all", "--granularity", "quarter"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let labels: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["period"]["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.first(), Some(&"2023-Q4"));
+    assert_eq!(labels.last(), Some(&"2026-Q3"));
+    assert_eq!(labels.len(), 12);
+}

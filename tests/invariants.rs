@@ -100,8 +100,13 @@ proptest! {
                 prop_assert!((crr + churn - (100.0 + c.won_back as f64 / c.start as f64 * 100.0)).abs() < 1e-9);
                 prop_assert!((0.0..=100.0).contains(&churn));
                 prop_assert!(crr >= 0.0);
+                // The headline retention adds up with churn.
+                let kept = s.kpis.retained_rate.unwrap();
+                prop_assert!((kept + churn - 100.0).abs() < 1e-9);
+                prop_assert!((0.0..=100.0).contains(&kept));
             } else {
                 prop_assert_eq!(s.kpis.retention_rate, None);
+                prop_assert_eq!(s.kpis.retained_rate, None);
             }
             if let Some(r) = s.kpis.repeat_purchase_rate { prop_assert!((0.0..=100.0).contains(&r)); }
             let n = s.kpis.nps.as_ref().unwrap();

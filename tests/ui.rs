@@ -229,7 +229,7 @@ fn export_writes_csv_and_json() {
     let msg = holdfast::app::export(&s, dir.path()).unwrap();
     assert!(msg.contains("holdfast-2026-03.csv") && msg.contains("holdfast-2026-03.json"));
     let csv = std::fs::read_to_string(dir.path().join("holdfast-2026-03.csv")).unwrap();
-    assert!(csv.starts_with("kpi,value,previous,year_ago\nRetention rate,"));
+    assert!(csv.starts_with("kpi,value,previous,year_ago\nRetention (retained share),"));
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("holdfast-2026-03.json")).unwrap(),
     )

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     PrevPeriod,
     NextPeriod,
+    Earliest,
+    Latest,
     Week,
     Month,
     Quarter,
@@ -36,9 +38,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 29] = [
         Action::PrevPeriod,
         Action::NextPeriod,
+        Action::Earliest,
+        Action::Latest,
         Action::Week,
         Action::Month,
         Action::Quarter,
@@ -71,6 +75,8 @@ impl Action {
         match self {
             Action::PrevPeriod => "prev_period",
             Action::NextPeriod => "next_period",
+            Action::Earliest => "earliest_period",
+            Action::Latest => "latest_period",
             Action::Week => "week",
             Action::Month => "month",
             Action::Quarter => "quarter",
@@ -107,6 +113,8 @@ impl Action {
         match self {
             Action::PrevPeriod => "previous period",
             Action::NextPeriod => "next period",
+            Action::Earliest => "the earliest period with data",
+            Action::Latest => "the latest period with data",
             Action::Week => "weekly periods",
             Action::Month => "monthly periods",
             Action::Quarter => "quarterly periods",

@@ -86,7 +86,7 @@ pub fn goals() -> Vec<Goal> {
         tolerance: target.abs() * 0.1,
     };
     vec![
-        goal(GoalKpi::RetentionRate, 85.0, Direction::Min),
+        goal(GoalKpi::RetainedRate, 85.0, Direction::Min),
         goal(GoalKpi::ChurnRate, 10.0, Direction::Max),
         goal(GoalKpi::Nps, 30.0, Direction::Min),
         goal(GoalKpi::Csat, 80.0, Direction::Min),

@@ -199,6 +199,8 @@ impl Default for Keymap {
                 (c('h'), Action::PrevPeriod),
                 (Key::plain(K::Right), Action::NextPeriod),
                 (c('l'), Action::NextPeriod),
+                (Key::plain(K::Home), Action::Earliest),
+                (Key::plain(K::End), Action::Latest),
                 (c('w'), Action::Week),
                 (c('m'), Action::Month),
                 (c('q'), Action::Quit),

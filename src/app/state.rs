@@ -85,7 +85,7 @@ impl Pane {
     pub fn definition_keys(self) -> &'static [&'static str] {
         match self {
             Pane::Trends => &[
-                "retention_rate",
+                "retained_rate",
                 "churn_rate",
                 "revenue",
                 "buyers",
@@ -99,6 +99,7 @@ impl Pane {
                 "customers.retained",
                 "customers.won_back",
                 "customers.lost",
+                "retained_rate",
                 "retention_rate",
                 "churn_rate",
                 "revenue",
@@ -192,6 +193,9 @@ pub struct State {
     pub error: Option<String>,
     pub choices: Choices,
     pub data_range: Option<(String, String)>,
+    /// The first order's day and the last day of data L: periods outside
+    /// them hold no data, and the keys do not go there.
+    pub bounds: Option<(crate::data::parse::Day, crate::data::parse::Day)>,
     /// What the load is doing, while the sources load.
     pub loading: Option<String>,
     /// The demo's place while it presents (`holdfast demo`).
@@ -214,6 +218,7 @@ impl State {
             error: None,
             choices,
             data_range,
+            bounds: None,
             loading: None,
             demo: None,
             quit: false,

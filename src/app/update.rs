@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::state::{Effect, Mode, Pane, Picker, State, View};
+use crate::data::parse::format_day;
 use crate::metrics::{Granularity, Period};
 
 const PAGE: usize = 10;
@@ -19,8 +20,12 @@ fn regranulate(state: &mut State, g: Granularity) -> Option<Effect> {
     if state.granularity() == g {
         return None;
     }
-    // Keep the period's last day in view: its containing period at the new granularity.
-    let anchor = state.period().end() - 1;
+    // Keep the period's last day in view (its last day with data): its
+    // containing period at the new granularity, never an empty future one.
+    let mut anchor = state.period().end() - 1;
+    if let Some((first, last)) = state.bounds {
+        anchor = anchor.clamp(first, last);
+    }
     state.query.period = Period::containing(g, anchor);
     state.scroll = [0; Pane::COUNT];
     recompute(state)
@@ -166,11 +171,48 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     }
     match action {
         Action::PrevPeriod => {
-            state.query.period = state.period().previous();
+            let p = state.period().previous();
+            if let Some((first, _)) = state.bounds
+                && p.end() <= first
+            {
+                state.status = Some(format!(
+                    "no data before {}: the first order is on {}",
+                    state.period().label(),
+                    format_day(first)
+                ));
+                return None;
+            }
+            state.query.period = p;
             recompute(state)
         }
         Action::NextPeriod => {
-            state.query.period = state.period().next();
+            let p = state.period().next();
+            if let Some((_, last)) = state.bounds
+                && p.start() > last
+            {
+                state.status = Some(format!(
+                    "no data after {}: the data ends on {}",
+                    state.period().label(),
+                    format_day(last)
+                ));
+                return None;
+            }
+            state.query.period = p;
+            recompute(state)
+        }
+        Action::Earliest | Action::Latest => {
+            let (first, last) = state.bounds?;
+            let day = if action == Action::Earliest {
+                first
+            } else {
+                last
+            };
+            let p = Period::containing(state.granularity(), day);
+            if p == state.period() {
+                return None;
+            }
+            state.query.period = p;
+            state.scroll = [0; Pane::COUNT];
             recompute(state)
         }
         Action::Week => regranulate(state, Granularity::Week),
@@ -360,6 +402,41 @@ mod tests {
         );
         update(&mut s, Action::Year);
         assert_eq!(s.period().label(), "2024");
+    }
+
+    #[test]
+    fn periods_stay_within_the_data() {
+        use crate::data::parse::days_from_civil;
+        let mut s = state();
+        // Orders from 2024-01-15 to L = 2024-03-19.
+        s.bounds = Some((days_from_civil(2024, 1, 15), days_from_civil(2024, 3, 19)));
+        assert_eq!(update(&mut s, Action::NextPeriod), None);
+        assert_eq!(s.period().label(), "2024-03");
+        assert_eq!(
+            s.status.as_deref(),
+            Some("no data after 2024-03: the data ends on 2024-03-19")
+        );
+        assert!(update(&mut s, Action::PrevPeriod).is_some());
+        assert!(update(&mut s, Action::PrevPeriod).is_some());
+        assert_eq!(s.period().label(), "2024-01");
+        assert_eq!(update(&mut s, Action::PrevPeriod), None);
+        assert_eq!(
+            s.status.as_deref(),
+            Some("no data before 2024-01: the first order is on 2024-01-15")
+        );
+        // End and Home jump to the latest and the earliest periods.
+        assert!(update(&mut s, Action::Latest).is_some());
+        assert_eq!(s.period().label(), "2024-03");
+        assert_eq!(update(&mut s, Action::Latest), None);
+        // A year holds the period; back to weeks: the week of L, not a future one.
+        update(&mut s, Action::Year);
+        assert_eq!(s.period().label(), "2024");
+        update(&mut s, Action::Week);
+        assert_eq!(s.period().label(), "2024-W12");
+        assert_eq!(update(&mut s, Action::NextPeriod), None);
+        assert!(update(&mut s, Action::Earliest).is_some());
+        assert_eq!(s.period().label(), "2024-W03");
+        assert_eq!(update(&mut s, Action::PrevPeriod), None);
     }
 
     #[test]

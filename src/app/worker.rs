@@ -24,7 +24,7 @@ pub enum Reply {
     Loaded {
         choices: Choices,
         data_range: Option<(String, String)>,
-        last_day: Option<crate::data::parse::Day>,
+        bounds: Option<(crate::data::parse::Day, crate::data::parse::Day)>,
         reports: Vec<LoadReport>,
         took: Duration,
     },
@@ -115,7 +115,7 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
                 let _ = replies.send(Reply::Loaded {
                     choices: choices(&ds, granularity),
                     data_range: crate::metrics::data_range(&ds),
-                    last_day: ds.index.last_row_day,
+                    bounds: crate::metrics::data_bounds(&ds),
                     reports: ds.reports.clone(),
                     took: started.elapsed(),
                 });

@@ -30,9 +30,14 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
     ),
     ("customers.lost", "Lost", "customers in S who are not in E"),
     (
+        "retained_rate",
+        "Retention (retained share)",
+        "of the customers in the base at the start (S), the share still in it at the end: retained / S × 100; never above 100, and with churn it makes 100",
+    ),
+    (
         "retention_rate",
-        "Retention rate",
-        "(E − new customers still in E) / S × 100",
+        "Customer retention rate (CRR)",
+        "the textbook formula (E − new customers still in E) / S × 100: it counts won-back customers as kept, so it can pass 100 when more come back than leave",
     ),
     ("churn_rate", "Churn rate", "lost / S × 100"),
     (

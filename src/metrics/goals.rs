@@ -23,6 +23,9 @@ use super::{Engine, Kpis, Query};
 /// A KPI a goal can be set on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GoalKpi {
+    /// The retained share (the headline retention).
+    RetainedRate,
+    /// CRR, the seed formula.
     RetentionRate,
     ChurnRate,
     RepeatPurchaseRate,
@@ -42,7 +45,8 @@ pub enum GoalKpi {
 }
 
 impl GoalKpi {
-    pub const ALL: [GoalKpi; 16] = [
+    pub const ALL: [GoalKpi; 17] = [
+        GoalKpi::RetainedRate,
         GoalKpi::RetentionRate,
         GoalKpi::ChurnRate,
         GoalKpi::RepeatPurchaseRate,
@@ -64,6 +68,7 @@ impl GoalKpi {
     /// The config key (and the name in the report JSON).
     pub fn name(self) -> &'static str {
         match self {
+            GoalKpi::RetainedRate => "retained_rate",
             GoalKpi::RetentionRate => "retention_rate",
             GoalKpi::ChurnRate => "churn_rate",
             GoalKpi::RepeatPurchaseRate => "repeat_purchase_rate",
@@ -86,7 +91,8 @@ impl GoalKpi {
     /// How the dashboard names it.
     pub fn label(self) -> &'static str {
         match self {
-            GoalKpi::RetentionRate => "Retention",
+            GoalKpi::RetainedRate => "Retention",
+            GoalKpi::RetentionRate => "CRR",
             GoalKpi::ChurnRate => "Churn",
             GoalKpi::RepeatPurchaseRate => "Repeat rate",
             GoalKpi::LostPerNew => "Lost per new",
@@ -126,6 +132,7 @@ impl GoalKpi {
         matches!(
             self,
             GoalKpi::RetentionRate
+                | GoalKpi::RetainedRate
                 | GoalKpi::ChurnRate
                 | GoalKpi::RepeatPurchaseRate
                 | GoalKpi::Csat
@@ -136,6 +143,7 @@ impl GoalKpi {
     /// ticket times: medians).
     pub fn value(self, k: &Kpis) -> Option<f64> {
         match self {
+            GoalKpi::RetainedRate => k.retained_rate,
             GoalKpi::RetentionRate => k.retention_rate,
             GoalKpi::ChurnRate => k.churn_rate,
             GoalKpi::RepeatPurchaseRate => k.repeat_purchase_rate,
@@ -444,6 +452,11 @@ mod tests {
 
     #[test]
     fn bare_numbers_take_the_kpis_direction() {
+        let both = goals("retained_rate = 90\nretention_rate = 85").unwrap();
+        assert_eq!(
+            both.iter().map(|g| g.kpi.name()).collect::<Vec<_>>(),
+            vec!["retained_rate", "retention_rate"]
+        );
         let g = goals("retention_rate = 85\nchurn_rate = 5.5").unwrap();
         assert_eq!(g[0].kpi, GoalKpi::ChurnRate);
         assert_eq!(g[0].direction, Direction::Max);

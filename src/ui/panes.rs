@@ -212,7 +212,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
     let get = |f: fn(&Kpis) -> Option<f64>| (f(&s.kpis), prev.and_then(f), ago.and_then(f));
     let nps = |k: &Kpis| k.nps.as_ref().and_then(|n| n.score);
     let csat = |k: &Kpis| k.csat.as_ref().and_then(|c| c.score);
-    let (r, rp, ry) = get(|k| k.retention_rate);
+    let (r, rp, ry) = get(|k| k.retained_rate);
     let (c, cp, cy) = get(|k| k.churn_rate);
     let (n, np, ny) = get(nps);
     let (x, xp, xy) = get(csat);
@@ -233,7 +233,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             previous: rp,
             year_ago: ry,
             note: None,
-            goal: goal(GoalKpi::RetentionRate),
+            goal: goal(GoalKpi::RetainedRate).or_else(|| goal(GoalKpi::RetentionRate)),
         },
         Tile {
             name: "Churn",
@@ -256,7 +256,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
             goal: goal(GoalKpi::Nps),
         },
         Tile {
-            name: "CSAT",
+            name: "CSAT (surveys)",
             value: x,
             range: (0.0, 100.0),
             up_is_good: true,
@@ -652,8 +652,9 @@ pub fn kpi_rows(s: &Snapshot) -> Vec<KpiRow> {
             up,
         ));
     }
-    let shares: [(&str, Value, bool); 3] = [
-        ("Retention rate", |k| k.retention_rate, true),
+    let shares: [(&str, Value, bool); 4] = [
+        ("Retention (retained)", |k| k.retained_rate, true),
+        ("CRR", |k| k.retention_rate, true),
         ("Churn rate", |k| k.churn_rate, false),
         ("Repeat purchase rate", |k| k.repeat_purchase_rate, true),
     ];
@@ -726,8 +727,10 @@ fn short(name: &str) -> &str {
 
 fn customers(frame: &mut Frame, area: Rect, s: &Snapshot, theme: &Theme, text: Style) {
     let rows = kpi_rows(s);
+    // In the tiles, or orders / buyers shown here: room for CRR beside the counts.
     let skip = [
-        "Retention rate",
+        "Retention (retained)",
+        "Purchase frequency",
         "Churn rate",
         "NPS",
         "CSAT",
@@ -930,7 +933,7 @@ fn tickets(frame: &mut Frame, area: Rect, s: &Snapshot, scroll: usize, theme: &T
             Span::styled(format!(" {d}"), theme.change(v, false)),
             Span::styled("   backlog ", theme.dim()),
             Span::styled(format::count(t.backlog), text),
-            Span::styled("   CSAT ", theme.dim()),
+            Span::styled("   ticket CSAT ", theme.dim()),
             Span::styled(format::pct(t.csat), text),
         ]),
         Line::from(vec![
