@@ -325,8 +325,14 @@ pub fn is_placeholder(v: &str) -> bool {
         "undefined",
         "(blank)",
     ];
-    // Checked on every cell: no allocation, and long cells leave at once.
-    v.len() <= 9 && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p))
+    // Checked on every cell: no allocation; most cells leave on their length
+    // or first byte.
+    v.len() <= 9
+        && matches!(
+            v.as_bytes().first(),
+            Some(b'-' | 0xE2 | b'n' | b'N' | b'#' | b'(' | b'u' | b'U')
+        )
+        && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
 /// A cell as read: trimmed, an Excel text-marker apostrophe dropped
