@@ -129,8 +129,9 @@ fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .get(reason)
                 .map(|v| v.iter().map(u64::to_string).collect())
                 .unwrap_or_default();
+            let word = if ex.len() == 1 { "line" } else { "lines" };
             lines.push(Line::from(Span::styled(
-                format!("    {reason}: {n} (lines {})", ex.join(", ")),
+                format!("    {reason}: {n} ({word} {})", ex.join(", ")),
                 theme.text(),
             )));
         }

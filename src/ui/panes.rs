@@ -365,7 +365,7 @@ fn goals(
             Paragraph::new(vec![
                 Line::from(Span::styled("No goals set.", text)),
                 Line::from(Span::styled(
-                    "Add targets under [goals] in the config file, e.g. retention_rate = 85, churn_rate = { max = 5 } (holdfast config --path shows where it is).",
+                    "Add targets under [goals] in the config file, e.g. retained_rate = 85, churn_rate = { max = 5 } (holdfast config --path shows where it is).",
                     theme.dim(),
                 )),
             ])
