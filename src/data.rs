@@ -619,11 +619,13 @@ pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadErro
         name_headerless_columns(spec.kind, &mut raw.headers, &peek);
     }
     let plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
-    match spec.kind {
+    let mut loaded = match spec.kind {
         SourceKind::Orders => orders::load(raw, &plan, &spec.options),
         SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),
         SourceKind::Tickets => tickets::load(&raw, &plan, &spec.options),
-    }
+    }?;
+    warn_damaged_ids(&mut loaded);
+    Ok(loaded)
 }
 
 fn read_options(options: &SourceOptions) -> source::ReadOptions<'_> {
@@ -655,6 +657,47 @@ fn name_headerless_columns(kind: SourceKind, headers: &mut [String], peek: &[csv
         headers[0] = "customer_id".into();
         headers[d] = "order_date".into();
         headers[a] = "amount".into();
+    }
+}
+
+/// Ids that Excel turned into numbers in scientific notation (`1.03E+13`):
+/// the digits are lost, so such ids can never match. The report says so.
+fn warn_damaged_ids(loaded: &mut Loaded) {
+    let Ok(col) = loaded
+        .frame
+        .column(schema::CUSTOMER_ID)
+        .and_then(|c| c.str().cloned())
+    else {
+        return;
+    };
+    let damaged = |v: &str| {
+        let (mantissa, exp) = match v.split_once(['E', 'e']) {
+            Some(parts) => parts,
+            None => return false,
+        };
+        exp.strip_prefix('+')
+            .is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()))
+            && mantissa.contains('.')
+            && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    };
+    let mut count = 0u64;
+    let mut example = None;
+    for v in col.iter().flatten() {
+        if damaged(v) {
+            count += 1;
+            example.get_or_insert_with(|| v.to_string());
+        }
+    }
+    if let Some(example) = example {
+        let header = loaded
+            .report
+            .columns
+            .get(schema::CUSTOMER_ID)
+            .cloned()
+            .unwrap_or_else(|| schema::CUSTOMER_ID.to_string());
+        loaded.report.warnings.push(format!(
+            "{count} customer ids in \"{header}\" are numbers in scientific notation (\"{example}\"): a spreadsheet rounded them, so they cannot match; export the file again from the tool (CSV or XLSX) without opening it in a spreadsheet"
+        ));
     }
 }
 

@@ -1081,3 +1081,17 @@ fn a_gzip_bomb_stops_at_the_memory_bound() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A Zendesk export opened and saved in Excel: the 14-digit requester ids
+/// became `1.03E+13`. They load, and the report says why they cannot match.
+#[test]
+fn ids_rounded_by_a_spreadsheet_are_pointed_out() {
+    let text = "Id,Requester id,Created at,Solved at\r\n1,1.03E+13,2024-04-01 09:00,1900-01-01 00:00\r\n2,1.03E+13,2024-04-02 09:00,2024-04-02 10:00\r\n3,10300000000003,2024-04-03 09:00,\r\n";
+    let spec = SourceSpec::memory(SourceKind::Tickets, "explore.csv", text.into());
+    let l = data::load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(l.report.kept, 3);
+    assert_eq!(
+        l.report.warnings,
+        vec!["2 customer ids in \"Requester id\" are numbers in scientific notation (\"1.03E+13\"): a spreadsheet rounded them, so they cannot match; export the file again from the tool (CSV or XLSX) without opening it in a spreadsheet".to_string()]
+    );
+}
