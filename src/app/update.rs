@@ -15,6 +15,36 @@ fn recompute(state: &mut State) -> Option<Effect> {
     Some(Effect::Recompute(state.generation, state.query.clone()))
 }
 
+/// The next or the previous period, unless it holds no data: then the
+/// status line says why and nothing moves.
+fn step(state: &mut State, forward: bool) -> Option<Effect> {
+    let now = state.period();
+    let p = if forward { now.next() } else { now.previous() };
+    let refused = state.bounds.and_then(|(first, last)| {
+        if forward && p.start() > last {
+            Some(format!(
+                "no data after {}: the data ends on {}",
+                now.label(),
+                format_day(last)
+            ))
+        } else if !forward && p.end() <= first {
+            Some(format!(
+                "no data before {}: the first order is on {}",
+                now.label(),
+                format_day(first)
+            ))
+        } else {
+            None
+        }
+    });
+    if let Some(why) = refused {
+        state.status = Some(why);
+        return None;
+    }
+    state.query.period = p;
+    recompute(state)
+}
+
 /// The same day's period at another granularity.
 fn regranulate(state: &mut State, g: Granularity) -> Option<Effect> {
     if state.granularity() == g {
@@ -170,36 +200,8 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Mode::Dashboard => {}
     }
     match action {
-        Action::PrevPeriod => {
-            let p = state.period().previous();
-            if let Some((first, _)) = state.bounds
-                && p.end() <= first
-            {
-                state.status = Some(format!(
-                    "no data before {}: the first order is on {}",
-                    state.period().label(),
-                    format_day(first)
-                ));
-                return None;
-            }
-            state.query.period = p;
-            recompute(state)
-        }
-        Action::NextPeriod => {
-            let p = state.period().next();
-            if let Some((_, last)) = state.bounds
-                && p.start() > last
-            {
-                state.status = Some(format!(
-                    "no data after {}: the data ends on {}",
-                    state.period().label(),
-                    format_day(last)
-                ));
-                return None;
-            }
-            state.query.period = p;
-            recompute(state)
-        }
+        Action::PrevPeriod => step(state, false),
+        Action::NextPeriod => step(state, true),
         Action::Earliest | Action::Latest => {
             let (first, last) = state.bounds?;
             let day = if action == Action::Earliest {
