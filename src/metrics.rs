@@ -491,6 +491,10 @@ fn median_p90(v: &mut [f64]) -> Spread {
 struct Ctx<'a> {
     ix: &'a Index,
     tl: &'a Timeline,
+    /// The timeline whose period ends give S: `tl` itself, or the whole
+    /// periods' when `tl` cuts them (S is the base at the close of the day
+    /// before a period starts, whatever its cut).
+    start_tl: &'a Timeline,
     masks: &'a Masks,
     scales: Scales,
     /// Feedback and ticket results per filter and period, shared across queries
@@ -547,7 +551,7 @@ struct Parts {
 }
 
 /// Per filter, period and survey scales.
-type PartsCache = Mutex<HashMap<(FilterKey, Period, (u8, u8)), Arc<Parts>>>;
+type PartsCache = Mutex<HashMap<(FilterKey, Period, Option<i32>, (u8, u8)), Arc<Parts>>>;
 
 /// Tickets per block of `OpenIndex::latest_solved`.
 const OPEN_BLOCK: usize = 64;
@@ -582,7 +586,7 @@ pub const WARM_SEGMENT_VALUES: usize = 12;
 
 /// Per filter, period, churn window and survey scales: a view's trend, goals
 /// and alerts read the same dozen periods.
-type KpisCache = Mutex<HashMap<(FilterKey, Period, u32, (u8, u8)), Arc<Kpis>>>;
+type KpisCache = Mutex<HashMap<(FilterKey, Period, u32, Option<i32>, (u8, u8)), Arc<Kpis>>>;
 
 /// Entries kept in the parts cache before it is emptied (each holds a few hundred bytes).
 const PARTS_CACHE_LIMIT: usize = 100_000;
@@ -605,6 +609,12 @@ type FilteredRisk = (FilterKey, usize, Arc<[AtRisk]>);
 const FILTERED_RISK_LISTS: usize = 8;
 
 impl Ctx<'_> {
+    /// The day after a period's last counted day: its end, L + 1 for the
+    /// period to date, or earlier when this context cuts periods.
+    fn end_of(&self, p: &Period) -> Day {
+        self.tl.index_of(p).map_or(p.end(), |i| self.tl.end_of(i))
+    }
+
     fn customer(&self, c: usize) -> bool {
         !self.masks.active || self.masks.customers.get(c)
     }
@@ -642,6 +652,7 @@ impl Ctx<'_> {
             self.masks.key.clone(),
             *p,
             self.tl.window,
+            self.tl.cut,
             (self.scales.csat, self.scales.ces),
         );
         if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
@@ -663,7 +674,10 @@ impl Ctx<'_> {
         let mut base = None;
         if let Some(i) = self.tl.index_of(p) {
             let (tl, mask) = (self.tl, &self.masks.customers);
-            let (start, end) = (tl.end_bits(i as isize - 1), tl.end_bits(i as isize));
+            let (start, end) = (
+                self.start_tl.end_bits(i as isize - 1),
+                tl.end_bits(i as isize),
+            );
             let counts = timeline::base_counts(start, end, mask, tl.nps_class.get(i));
             base = Some(counts);
             cu.start = counts.start;
@@ -705,7 +719,9 @@ impl Ctx<'_> {
         let churn_rate = pct(cu.lost, cu.start);
         let apv = ratio(revenue, orders as f64);
         let apf = ratio(orders as f64, buyers as f64);
-        let monthly_revenue = revenue / (p.days() as f64 / DAYS_PER_MONTH);
+        // Per month of the days counted (a period to date counts fewer).
+        let days = self.end_of(p) - p.start();
+        let monthly_revenue = revenue / (days as f64 / DAYS_PER_MONTH);
         let clv = match (apv, apf, churn_rate) {
             (Some(v), Some(f), Some(ch)) if ch != 0.0 => Some(v * f / (ch / 100.0)),
             _ => None,
@@ -765,6 +781,7 @@ impl Ctx<'_> {
         let key = (
             self.masks.key.clone(),
             *p,
+            self.tl.cut,
             (self.scales.csat, self.scales.ces),
         );
         if let Some(hit) = self.parts.and_then(|c| c.lock().ok()?.get(&key).cloned()) {
@@ -801,7 +818,7 @@ impl Ctx<'_> {
         };
         let csat_good = if self.scales.csat == 10 { 8.0 } else { 4.0 };
         let ces_easy = if self.scales.ces == 5 { 4.0 } else { 5.0 };
-        self.for_responses(p.start(), p.end(), |i| {
+        self.for_responses(p.start(), self.end_of(p), |i| {
             let score = ix.response_score[i];
             match ix.response_survey[i] {
                 Survey::Nps => {
@@ -899,7 +916,7 @@ impl Ctx<'_> {
             ..CreatedScan::default()
         };
         let mut first = Vec::new();
-        let range = self.created_range(p.start(), p.end());
+        let range = self.created_range(p.start(), self.end_of(p));
         let visit = |i: usize| {
             let t = &ix.tickets[i];
             c.count += 1;
@@ -923,7 +940,7 @@ impl Ctx<'_> {
 
     fn tickets(&self, p: &Period) -> Tickets {
         let ix = self.ix;
-        let (s, e) = (p.start(), p.end());
+        let (s, e) = (p.start(), self.end_of(p));
         let created = self.created_scan(p);
         let mut out = Tickets {
             count: created.count,
@@ -1048,7 +1065,7 @@ impl Ctx<'_> {
                 .map(|&c| c as usize)
                 .filter(|&c| end.get(c))
                 .collect();
-            let mut out = self.at_risk(&list, p.end(), cycle, threshold);
+            let mut out = self.at_risk(&list, self.end_of(p), cycle, threshold);
             out.sort_by(|a, b| {
                 b.revenue_at_stake
                     .total_cmp(&a.revenue_at_stake)
@@ -1156,7 +1173,7 @@ type CohortKey = (Granularity, Option<(String, String)>, Option<Period>);
 /// period change only recounts.
 pub struct Engine<'d> {
     ds: &'d Dataset,
-    timelines: Mutex<HashMap<(Granularity, u32), Arc<Timeline>>>,
+    timelines: Mutex<HashMap<(Granularity, u32, Option<i32>), Arc<Timeline>>>,
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
@@ -1189,7 +1206,13 @@ impl<'d> Engine<'d> {
 
     /// The timeline of a granularity and window, built on first use.
     pub fn timeline(&self, g: Granularity, window: u32) -> Arc<Timeline> {
-        let key = (g, window);
+        self.timeline_cut(g, window, None)
+    }
+
+    /// The timeline whose periods are counted for their first `cut` days
+    /// (the like-for-like comparisons of a period to date), built on first use.
+    pub fn timeline_cut(&self, g: Granularity, window: u32, cut: Option<i32>) -> Arc<Timeline> {
+        let key = (g, window, cut);
         if let Some(t) = self
             .timelines
             .lock()
@@ -1198,7 +1221,7 @@ impl<'d> Engine<'d> {
         {
             return t;
         }
-        let t = Arc::new(Timeline::build(&self.ds.index, g, window));
+        let t = Arc::new(Timeline::build(&self.ds.index, g, window, cut));
         crate::data::trace(&format!("timeline built ({})", g.name()));
         if let Ok(mut m) = self.timelines.lock() {
             m.insert(key, t.clone());
@@ -1257,6 +1280,7 @@ impl<'d> Engine<'d> {
                         let ctx = Ctx {
                             ix: &self.ds.index,
                             tl: &tl,
+                            start_tl: &tl,
                             masks: &masks,
                             scales,
                             parts: Some(&self.parts),
@@ -1363,12 +1387,31 @@ impl<'d> Engine<'d> {
             })
         });
         let cohorts = self.cohorts_of(q, &ctx);
+        // A period to date (it holds the last day of data L) is compared with
+        // the same number of days from the start of the previous period and of
+        // the year-ago one (kpi-spec §2).
+        let counted = ctx.end_of(&p);
+        let cut_tl = (counted < p.end())
+            .then(|| self.timeline_cut(p.granularity, w, Some(counted - p.start())));
+        let cut_ctx = cut_tl.as_deref().map(|cut| Ctx {
+            tl: cut,
+            start_tl: tl,
+            memo: RefCell::default(),
+            ..self.ctx(&prepared, q.scales)
+        });
+        let compare = cut_ctx.as_ref().unwrap_or(&ctx);
         let block = |p: Period| PeriodKpis {
-            period: PeriodJson::from(&p),
-            kpis: ctx.kpis(&p),
+            period: PeriodJson::from(&p).counted_to(compare.end_of(&p)),
+            kpis: compare.kpis(&p),
         };
+        let previous = block(p.previous());
+        let mut kpis = ctx.kpis(&p);
+        // NPS significance against the previous block as shown (like for like).
+        if let (Some(now), Some(before)) = (kpis.nps.as_mut(), previous.kpis.nps.as_ref()) {
+            now.change_significant = significant(now, before);
+        }
         Ok(Snapshot {
-            period: PeriodJson::from(&p),
+            period: PeriodJson::from(&p).counted_to(counted),
             filters: Filters {
                 segment: q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
                 cohort: q.cohort.map(|c| c.label()),
@@ -1376,8 +1419,8 @@ impl<'d> Engine<'d> {
             churn_window_days: w,
             purchase_cycle_days: cycle,
             cycle_warning,
-            kpis: ctx.kpis(&p),
-            previous: Some(block(p.previous())),
+            kpis,
+            previous: Some(previous),
             year_ago: p.year_ago().map(block),
             cohorts: (*cohorts).clone(),
             churn_risk: ctx.churn_risk(
@@ -1428,6 +1471,7 @@ impl Engine<'_> {
         Ctx {
             ix: &self.ds.index,
             tl: &p.tl,
+            start_tl: &p.tl,
             masks: &p.masks,
             scales,
             parts: (!self.no_parts).then_some(&self.parts),

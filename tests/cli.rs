@@ -342,3 +342,43 @@ fn report_refuses_periods_outside_the_data() {
     assert_eq!(labels.last(), Some(&"2026-Q3"));
     assert_eq!(labels.len(), 12);
 }
+
+/// The bundled sample ends on Wed 2026-09-30: the year 2026 and the week
+/// 2026-W40 are counted to date and compared with the same days before.
+#[test]
+fn periods_holding_the_last_day_are_counted_to_date() {
+    let json = |label: &str| -> serde_json::Value {
+        let o = holdfast(&["report", "--period", label]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let y = json("2026");
+    assert_eq!(y["period"]["end"], "2026-12-31");
+    assert_eq!(y["period"]["to_date"], "2026-09-30");
+    // Customers who bought within the window are in the base at the close of
+    // Sep 30, not lapsed by Dec 31.
+    assert!(y["customers"]["end"].as_u64().unwrap() > 0);
+    assert!(y["retained_rate"].as_f64().unwrap() > 0.0);
+    assert_eq!(y["previous"]["period"]["label"], "2025");
+    assert_eq!(y["previous"]["period"]["to_date"], "2025-09-30");
+    assert_eq!(y["year_ago"]["period"]["to_date"], "2025-09-30");
+    let w = json("2026-W40");
+    assert_eq!(
+        (
+            &w["period"]["start"],
+            &w["period"]["end"],
+            &w["period"]["to_date"]
+        ),
+        (
+            &serde_json::json!("2026-09-28"),
+            &serde_json::json!("2026-10-04"),
+            &serde_json::json!("2026-09-30")
+        )
+    );
+    // Monday to Wednesday of the week before, and of week 40 a year ago.
+    assert_eq!(w["previous"]["period"]["to_date"], "2026-09-23");
+    assert_eq!(w["year_ago"]["period"]["label"], "2025-W40");
+    assert_eq!(w["year_ago"]["period"]["to_date"], "2025-10-01");
+    // September ends on the last day: a whole month.
+    assert!(json("2026-09")["period"]["to_date"].is_null());
+}

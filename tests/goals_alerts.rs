@@ -464,13 +464,14 @@ fn churn_rising_three_periods_in_a_row() {
     );
 }
 
-/// tests/metrics.rs `churn_risk_list`: at threshold 1 in March 2024 (W 30, cycle 24 days)
-/// a (90 at stake) and d (25) are at risk; in February nobody is (a: 19/24, b: 9/24).
+/// tests/metrics.rs `churn_risk_list`: at threshold 0.85 in March 2024 to date (W 30, cycle
+/// 24 days, closing on L = Mar 26) a (21/24, 90 at stake) and d (24/24, 25) are at risk; at
+/// the close of February nobody is (a: 19/24, b: 9/24).
 #[test]
 fn customer_newly_at_risk_with_revenue_at_stake() {
     let ds = load(spec(SourceKind::Orders, "metrics/orders.csv"), None, None);
     let mut q = query("2024-03", Some(30));
-    q.at_risk_threshold = 1.0;
+    q.at_risk_threshold = 0.85;
     let at = |threshold: f64| {
         report(
             &ds,

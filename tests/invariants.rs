@@ -92,6 +92,18 @@ proptest! {
             let s = shared.compute(&q).unwrap();
             prop_assert_eq!(&s, &scanning.compute(&q).unwrap());
             let c = &s.kpis.customers;
+            // The period holding the last day of data L is counted to date:
+            // whoever bought on L is in its base, so E is never 0 there.
+            let (_, last) = holdfast::metrics::data_bounds(&ds).unwrap();
+            if p.start() <= last && last < p.end() {
+                prop_assert!(c.end >= 1, "E = 0 in the period to date {}", p.label());
+                if last + 1 < p.end() {
+                    let to_date = holdfast::data::parse::format_day(last);
+                    prop_assert_eq!(s.period.to_date.as_deref(), Some(to_date.as_str()));
+                } else {
+                    prop_assert_eq!(s.period.to_date.as_deref(), None);
+                }
+            }
             prop_assert_eq!(c.retained + c.lost, c.start);
             prop_assert_eq!(c.retained + c.won_back + c.new_at_end, c.end);
             if c.start > 0 {

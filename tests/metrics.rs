@@ -49,10 +49,11 @@ macro_rules! assert_close {
     };
 }
 
-/// March 2024 with W = 30 days.
+/// March 2024 with W = 30 days. The data's last day L is Mar 26 (h's H1), so
+/// March is counted to date: Mar 1..Mar 26 (kpi-spec §2).
 ///
 /// In the base at the close of Feb 29 (purchase in Jan 31..Feb 29): a (Feb 10), b (Feb 20) → S = 2.
-/// At the close of Mar 31 (purchase in Mar 2..Mar 31): a (Mar 5), c, d (Mar 2), e (Mar 20), h → E = 5.
+/// At the close of L = Mar 26 (purchase in Feb 26..Mar 26): a (Mar 5), c, d (Mar 2), e (Mar 20), h → E = 5.
 /// New in March: c, d, h → N = 3, all still in E → N_end = 3.
 /// retained = {a} = 1; won back = {e} (lapsed since Dec 1) = 1; lost = {b} = 1.
 /// f has refunds only: never in the base.
@@ -92,19 +93,23 @@ fn revenue_orders_and_value() {
     assert_close!(k.apv, 37.0); // 185 / 5
     assert_close!(k.apf, 1.0); // 5 / 5
     assert_close!(k.arpc, 37.0); // 185 / 5
-    // 185 / (31 / 30.436875) = 181.639415322580...
-    assert!((k.monthly_revenue - 185.0 * 30.436875 / 31.0).abs() < 1e-9);
-    assert!((k.monthly_revenue - 181.639_415_322_580_6).abs() < 1e-9);
-    // MRR = E × monthly revenue / buyers = 5 × 181.6394… / 5.
-    assert_close!(k.mrr, 185.0 * 30.436875 / 31.0);
+    // Over the 26 days counted: 185 / (26 / 30.436875) = 216.570072115384...
+    assert!((k.monthly_revenue - 185.0 * 30.436875 / 26.0).abs() < 1e-9);
+    assert!((k.monthly_revenue - 216.570_072_115_384_6).abs() < 1e-9);
+    // MRR = E × monthly revenue / buyers = 5 × 216.57… / 5.
+    assert_close!(k.mrr, 185.0 * 30.436875 / 26.0);
+    assert_eq!(s.period.to_date.as_deref(), Some("2024-03-26"));
+    assert_eq!(s.period.end, "2024-03-31");
     // Buyers with 2+ distinct orders before Apr 1: a (A0, A1), e (E0, E1); h has one order over two days.
     assert_close!(k.repeat_purchase_rate, 40.0);
     // CLV = APV × APF / (churn / 100) = 37 × 1 / 0.5.
     assert_close!(k.clv, 74.0);
 }
 
-/// February with W = 30: S at Jan 31 (window Jan 2..Jan 31) = {g}; E at Feb 29 = {a, b};
-/// N = {a, b}; lost = {g}. CRR = (2 − 2) / 1 = 0; churn = 100. Revenue 40 + 12.
+/// March is counted to date (Mar 1..26), so February is cut to its first 26 days
+/// (Feb 1..26) and compared like for like. W = 30: S at Jan 31 (window Jan 2..Jan 31)
+/// = {g}; E at Feb 26 (window Jan 28..Feb 26) = {a, b}; N = {a, b}; lost = {g}.
+/// CRR = (2 − 2) / 1 = 0; churn = 100. Revenue 40 + 12.
 #[test]
 fn previous_and_year_ago_periods() {
     let s = run(&dataset(false, false), &query("2024-03", Some(30)));
@@ -114,6 +119,7 @@ fn previous_and_year_ago_periods() {
         (prev.period.start.as_str(), prev.period.end.as_str()),
         ("2024-02-01", "2024-02-29")
     );
+    assert_eq!(prev.period.to_date.as_deref(), Some("2024-02-26"));
     let c = &prev.kpis.customers;
     assert_eq!((c.start, c.end, c.new, c.lost), (1, 2, 2, 1));
     assert_close!(prev.kpis.retention_rate, 0.0);
@@ -262,27 +268,28 @@ fn csat_ces_and_loyalty() {
     assert_close!(s.kpis.ces.as_ref().unwrap().easy_share, 100.0);
 }
 
-/// Tickets created in March: t1, t2, t4, t5 = 4. First response (created in March, with one):
+/// March to date (to L = Mar 26): t4, created Mar 30, is after the data and not counted.
+/// Tickets created: t1, t2, t5 = 3. First response (created in March, with one):
 /// t1 2 h, t2 0.5 h, t5 6 h → median 2, p90 (rank 3 of 3) 6. Resolution (solved in March):
-/// t1 24 h, t3 336 h (created in February), t5 10 h → median 24, p90 336. Backlog at Apr 1:
-/// t2 (open), t4 (solved Apr 2) = 2. CSAT: t1 good, t2 bad, t4 4, t5 2 → 2 of 4.
-/// Categories: billing 2 (t1, t5), shipping 2 (t2, t4): a tie, by name; February: billing 1.
+/// t1 24 h, t3 336 h (created in February), t5 10 h → median 24, p90 336. Backlog at the
+/// close of Mar 26: t2 (open) = 1. CSAT: t1 good, t2 bad, t5 2 → 1 of 3.
+/// Categories: billing 2 (t1, t5), shipping 1 (t2); February 1..26: billing 1 (t3).
 #[test]
 fn ticket_kpis() {
     let s = run(&dataset(false, true), &query("2024-03", Some(30)));
     let t = s.kpis.tickets.as_ref().unwrap();
-    assert_eq!((t.count, t.backlog), (4, 2));
+    assert_eq!((t.count, t.backlog), (3, 1));
     assert_close!(t.first_response_hours.median, 2.0);
     assert_close!(t.first_response_hours.p90, 6.0);
     assert_close!(t.resolution_hours.median, 24.0);
     assert_close!(t.resolution_hours.p90, 336.0);
-    assert_close!(t.csat, 50.0);
+    assert_close!(t.csat, 100.0 / 3.0);
     let cats: Vec<(&str, u64, u64)> = t
         .top_categories
         .iter()
         .map(|c| (c.category.as_str(), c.count, c.previous))
         .collect();
-    assert_eq!(cats, vec![("billing", 2, 1), ("shipping", 2, 0)]);
+    assert_eq!(cats, vec![("billing", 2, 1), ("shipping", 1, 0)]);
     assert!(
         s.kpis.nps.is_none(),
         "no feedback source: its sections are null"
@@ -293,8 +300,8 @@ fn ticket_kpis() {
 /// though later rows say pro); f (refunds only) belongs to no segment. Basic customers: a, c, e.
 /// S = {a}, E = {a, c, e}, N = {c}, won back {e} → CRR (3 − 1) / 1 = 200 %, churn 0.
 /// Revenue: a 50 + c 15 + e 60 = 125. Feedback: a 10, c 8, and the anonymous 6 because the
-/// feedback file carries `plan` = basic → NPS 0. Tickets: t1 (a), t4 (e) in March; t5 has no
-/// customer and the tickets file has no plan column → left out.
+/// feedback file carries `plan` = basic → NPS 0. Tickets: t1 (a) in March to date (t4 (e) is
+/// after L); t5 has no customer and the tickets file has no plan column → left out.
 #[test]
 fn segment_filter() {
     let mut q = query("2024-03", Some(30));
@@ -314,7 +321,7 @@ fn segment_filter() {
         (3, 1, 1, 1)
     );
     assert_close!(n.score, 0.0);
-    assert_eq!(s.kpis.tickets.as_ref().unwrap().count, 2);
+    assert_eq!(s.kpis.tickets.as_ref().unwrap().count, 1);
     let mut bad = q.clone();
     bad.segment = Some(("tier".into(), "x".into()));
     assert_eq!(
@@ -391,10 +398,11 @@ fn cohort_table_with_partial_cells() {
     );
 }
 
-/// At the close of Mar 31 (e = Apr 1) with the typical cycle of 24 days:
-/// a: last Mar 5, one own gap (< 2) → 24 → (Mar 31 − Mar 5) / 24 = 26 / 24; d: 29 / 24;
-/// c: 21 / 24; e: 11 / 24 (one gap); h: 5 / 24. Threshold 2: nobody. Threshold 1: a and d,
-/// by revenue at stake in Apr 2 2023 .. Mar 31 2024: a 40 + 50 = 90, d 25.
+/// March is counted to date: the list is taken at the close of L = Mar 26 (e = Mar 27), with
+/// the typical cycle of 24 days: a: last Mar 5, one own gap (< 2) → 24 → (Mar 26 − Mar 5) / 24
+/// = 21 / 24; d: 24 / 24; c: 16 / 24; e: 6 / 24 (one gap); h: 1 / 24. Threshold 2: nobody.
+/// Threshold 1: d alone (a is at 0.875), revenue at stake in the year to Mar 26: 25.
+/// Threshold 0.85: a (90 = 40 + 50) then d.
 #[test]
 fn churn_risk_list() {
     let ds = dataset(true, true);
@@ -417,13 +425,15 @@ fn churn_risk_list() {
             )
         })
         .collect();
-    assert_eq!(
-        list,
-        vec![
-            ("a", 26.0 / 24.0, 90.0, Some(10), Some(0)),
-            ("d", 29.0 / 24.0, 25.0, None, Some(0))
-        ]
-    );
+    assert_eq!(list, vec![("d", 1.0, 25.0, None, Some(0))]);
+    q.at_risk_threshold = 0.85;
+    let s = run(&ds, &q);
+    let list: Vec<(&str, f64, f64)> = s
+        .churn_risk
+        .iter()
+        .map(|r| (r.customer_id.as_str(), r.overdue, r.revenue_at_stake))
+        .collect();
+    assert_eq!(list, vec![("a", 21.0 / 24.0, 90.0), ("d", 1.0, 25.0)]);
     // In April b's ticket t2 is still open, but b is not in the base.
     let s = run(&ds, &{
         let mut q = query("2024-04", Some(60));
@@ -453,9 +463,10 @@ fn iso_week_across_a_year_boundary() {
     assert_eq!(s.cohorts.granularity, Granularity::Week);
 }
 
-/// e in March (W = 30): bought Dec 1 and Mar 20 → won back; one gap of 110 days; own cycle
-/// falls back to the typical 24 (fewer than 2 gaps) → overdue (Mar 31 − Mar 20) / 24.
-/// Ticket t4 was solved Apr 2: open at the period's end, resolved in 72 h.
+/// e in March to date (W = 30, L = Mar 26): bought Dec 1 and Mar 20 → won back; one gap of
+/// 110 days; own cycle falls back to the typical 24 (fewer than 2 gaps) → overdue
+/// (Mar 26 − Mar 20) / 24. Ticket t4, created Mar 30 (after L) and solved Apr 2, is not
+/// open at the close of Mar 26; resolved in 72 h.
 #[test]
 fn customer_view_brings_every_source_together() {
     use holdfast::metrics::customer::customer_view;
@@ -471,7 +482,7 @@ fn customer_view_brings_every_source_together() {
         (v.orders, v.revenue, v.gaps.clone(), v.median_gap),
         (2, 93.0, vec![110], Some(110.0))
     );
-    assert_close!(v.overdue, 11.0 / 24.0);
+    assert_close!(v.overdue, 6.0 / 24.0);
     assert!(v.standing.won_back && v.standing.in_end && !v.standing.in_start && !v.standing.new);
     let r = v.responses.as_ref().unwrap();
     assert_eq!((r.len(), r[0].survey, r[0].score), (1, "csat", 3.0));
@@ -482,7 +493,7 @@ fn customer_view_brings_every_source_together() {
             t[0].open_at_period_end,
             t[0].resolution_hours
         ),
-        ("t4", true, Some(72.0))
+        ("t4", false, Some(72.0))
     );
     assert_eq!(
         v.segments,

@@ -91,7 +91,12 @@ pub fn customer_view(
     };
     let c = c32 as usize;
     let (cycle, w) = churn_window(ix, q.churn_window);
-    let (s, e) = (q.period.start(), q.period.end());
+    // The period holding the last day of data L is counted to date (kpi-spec §2).
+    let s = q.period.start();
+    let e = match ix.last_purchase_day {
+        Some(l) if s <= l => q.period.end().min(l + 1),
+        _ => q.period.end(),
+    };
     let pd = ix.pdays(c);
     let gaps: Vec<i32> = pd.windows(2).map(|x| x[1] - x[0]).collect();
     let mut sorted = gaps.clone();

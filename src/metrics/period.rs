@@ -245,7 +245,12 @@ pub struct PeriodJson {
     pub label: String,
     pub granularity: Granularity,
     pub start: String,
+    /// The period's own last day, whatever was counted.
     pub end: String,
+    /// The last day counted when the period is counted only in part: L for
+    /// the period to date, the same number of days for its comparisons;
+    /// `null` for a whole period (kpi-spec §2).
+    pub to_date: Option<String>,
 }
 
 impl From<&Period> for PeriodJson {
@@ -255,7 +260,20 @@ impl From<&Period> for PeriodJson {
             granularity: p.granularity,
             start: format_day(p.start()),
             end: format_day(p.end() - 1),
+            to_date: None,
         }
+    }
+}
+
+impl PeriodJson {
+    /// The same period counted up to the day before `end` (exclusive); whole
+    /// when `end` is the period's own end.
+    pub fn counted_to(mut self, end: Day) -> Self {
+        let own_end = super::period::Period::parse(&self.label).map(|p| p.end());
+        if own_end.is_some_and(|e| end < e) && end > 0 {
+            self.to_date = Some(format_day(end - 1));
+        }
+        self
     }
 }
 

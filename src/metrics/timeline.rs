@@ -194,11 +194,21 @@ struct CustomerScan {
 pub struct Timeline {
     pub granularity: Granularity,
     pub window: u32,
+    /// `Some(n)`: every period cut to its first n days (the previous and
+    /// year-ago blocks of a period to date, compared like for like).
+    pub cut: Option<i32>,
     /// Period 0; the timeline covers `len` periods from it.
     pub first: Period,
     pub len: usize,
     base_day: Day,
+    /// The containing period of each day from `base_day`.
     day_period: Vec<u32>,
+    /// Each period's first day, and the day after the last (`len + 1` days).
+    starts: Vec<Day>,
+    /// The day after each period's last counted day: its end, or earlier for a
+    /// period cut (`cut`) or to date (the period holding the last day of data L
+    /// ends at L + 1; kpi-spec §2).
+    ends: Vec<Day>,
     pub end_in_base: Vec<Bits>,
     pub new: Vec<Vec<u32>>,
     pub activity: Vec<Vec<Entry>>,
@@ -233,7 +243,7 @@ impl Timeline {
         }
     }
 
-    /// The period index of a day: `None` before the range, `len` after it.
+    /// The period that contains a day: `None` before the range, `len` after it.
     fn pidx(&self, d: Day) -> Option<usize> {
         if d < self.base_day {
             return None;
@@ -245,17 +255,37 @@ impl Timeline {
         )
     }
 
-    pub fn build(ix: &Index, granularity: Granularity, window: u32) -> Timeline {
+    /// The first period whose counted days end at or after `d` (a day past a
+    /// period's counted days belongs, for closes, to the next period): period
+    /// i's close is in [a, b] exactly when `close_idx(a) <= i < close_idx(b + 1)`.
+    fn close_idx(&self, d: Day) -> Option<usize> {
+        let i = self.pidx(d)?;
+        Some(if i < self.len && d >= self.ends[i] {
+            i + 1
+        } else {
+            i
+        })
+    }
+
+    /// The day after period `i`'s last counted day.
+    pub fn end_of(&self, i: usize) -> Day {
+        self.ends[i]
+    }
+
+    pub fn build(ix: &Index, granularity: Granularity, window: u32, cut: Option<i32>) -> Timeline {
         let n = ix.customer_count();
         let (Some(first_day), Some(last_day)) = (ix.first_row_day, ix.last_row_day) else {
             let first = Period::containing(granularity, 0);
             return Timeline {
                 granularity,
                 window,
+                cut,
                 first,
                 len: 0,
                 base_day: first.start(),
                 day_period: Vec::new(),
+                starts: vec![first.start()],
+                ends: Vec::new(),
                 end_in_base: Vec::new(),
                 new: Vec::new(),
                 activity: Vec::new(),
@@ -272,19 +302,42 @@ impl Timeline {
         let base_day = first.start();
         let mut day_period = Vec::with_capacity((last.end() - base_day) as usize);
         let mut p = first;
+        let mut starts = Vec::with_capacity(len + 1);
         for i in 0..len {
+            starts.push(p.start());
             for _ in p.start()..p.end() {
                 day_period.push(i as u32);
             }
             p = p.next();
         }
+        starts.push(p.start());
+        // The period holding L is counted to date; with a cut, every period
+        // is counted for its first n days only.
+        let to_date = ix.last_purchase_day.map(|l| l + 1);
+        let ends: Vec<Day> = (0..len)
+            .map(|i| {
+                let mut e = starts[i + 1];
+                if let Some(n) = cut {
+                    e = e.min(starts[i] + n.max(1));
+                }
+                if let Some(l1) = to_date
+                    && starts[i] < l1
+                {
+                    e = e.min(l1);
+                }
+                e
+            })
+            .collect();
         let mut t = Timeline {
             granularity,
             window,
+            cut,
             first,
             len,
             base_day,
             day_period,
+            starts,
+            ends,
             end_in_base: Vec::new(),
             new: Vec::new(),
             activity: Vec::new(),
@@ -379,8 +432,8 @@ impl Timeline {
                 if from > to {
                     continue;
                 }
-                let lo = self.pidx(from.max(self.base_day)).unwrap_or(0);
-                let hi = self.pidx(to + 1).unwrap_or(0).min(self.len);
+                let lo = self.close_idx(from.max(self.base_day)).unwrap_or(0);
+                let hi = self.close_idx(to + 1).unwrap_or(0).min(self.len);
                 for list in lists.iter_mut().take(hi).skip(lo) {
                     // Neighbouring intervals may share their edge day: list a customer once.
                     if list.last() != Some(&(c as u32)) {
@@ -405,7 +458,7 @@ impl Timeline {
         let w = self.window as i32;
         let mut keys: Vec<u32> = Vec::new();
         // Each period's first day (and the day after the last), computed once.
-        let starts: Vec<Day> = (0..=len).map(|i| self.period_start(i)).collect();
+        let (starts, ends) = (&self.starts, &self.ends);
         // A period has at most one activity entry per row dated in it:
         // reserving that bound up front saves the regrowing (and its copies).
         let rows = ix.row_start[range.start] as usize..ix.row_start[range.end] as usize;
@@ -429,8 +482,8 @@ impl Timeline {
                     k += 1;
                     b = pd[k] + w - 1;
                 }
-                let lo = self.pidx(a).unwrap_or(0);
-                let hi = self.pidx(b + 1).unwrap_or(0).min(len);
+                let lo = self.close_idx(a).unwrap_or(0);
+                let hi = self.close_idx(b + 1).unwrap_or(0).min(len);
                 for i in lo..hi {
                     t.end_in_base[i].set(c);
                 }
@@ -439,7 +492,10 @@ impl Timeline {
             if let Some(f) = ix.first_day[c]
                 && let Some(i) = self.pidx(f).filter(|&i| i < len)
             {
-                t.new[i].push(c as u32);
+                // New in a period only when the first purchase is among its counted days.
+                if f < ends[i] {
+                    t.new[i].push(c as u32);
+                }
                 t.first_period[c - range.start] = Some(i as u32);
             }
             // The period from which the customer has 2+ distinct orders: that
@@ -448,7 +504,7 @@ impl Timeline {
             let repeat_from = ok
                 .iter()
                 .position(|key| Some(key) != ok.first())
-                .map_or(usize::MAX, |k| self.pidx(od[k]).unwrap_or(0));
+                .map_or(usize::MAX, |k| self.close_idx(od[k]).unwrap_or(0));
             // Activity per period: revenue from the rows, orders and buyer from the order entries.
             let (ra, rb) = (ix.row_start[c] as usize, ix.row_start[c + 1] as usize);
             let mut r = ra;
@@ -458,7 +514,12 @@ impl Timeline {
                     r += 1;
                     continue;
                 };
-                let (ps, pe) = (starts[i], starts[i + 1]);
+                let (ps, pe) = (starts[i], ends[i]);
+                if ix.row_days[r] >= pe {
+                    // After the period's counted days (a cut, or after L).
+                    r += 1;
+                    continue;
+                }
                 let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
                 let mut r_end = r;
                 while r_end < rb && ix.row_days[r_end] < pe {
@@ -493,10 +554,6 @@ impl Timeline {
             }
         }
         t
-    }
-
-    fn period_start(&self, i: usize) -> Day {
-        self.first.shift(i as i32).start()
     }
 
     fn build_nps_classes(&self, ix: &Index) -> Vec<[Bits; 3]> {
