@@ -1167,13 +1167,15 @@ pub fn stopwords() -> &'static std::collections::HashSet<&'static str> {
 }
 
 type CohortKey = (Granularity, Option<(String, String)>, Option<Period>);
+/// Granularity, churn window, and the days each period is cut to (if any).
+type TimelineKey = (Granularity, u32, Option<i32>);
 
 /// The engine over one dataset: caches the timeline of each (granularity,
 /// window) and the cohort table of each (granularity, filter), so that a
 /// period change only recounts.
 pub struct Engine<'d> {
     ds: &'d Dataset,
-    timelines: Mutex<HashMap<(Granularity, u32, Option<i32>), Arc<Timeline>>>,
+    timelines: Mutex<HashMap<TimelineKey, Arc<Timeline>>>,
     cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
