@@ -130,6 +130,18 @@ fn on_key(state: &mut State, keymap: &Keymap, key: Key, requests: &mpsc::Sender<
     }
 }
 
+/// The period the dashboard opens on without `--period`: the month holding
+/// the last day of data L when at least half of it is counted, else the
+/// month before it (the latest whole month).
+pub fn default_period(last_day: crate::data::parse::Day) -> Period {
+    let latest = Period::containing(Granularity::Month, last_day);
+    if (last_day + 1 - latest.start()) * 2 >= latest.days() {
+        latest
+    } else {
+        latest.previous()
+    }
+}
+
 fn on_reply(
     state: &mut State,
     reply: Reply,
@@ -151,12 +163,23 @@ fn on_reply(
             state.loading = None;
             state.error = None;
             state.status = Some(format!("loaded in {:.1?}", took));
-            // The first load picks the period; a reload keeps the one on screen.
-            if let Some(p) = first_period
-                .take()
-                .or_else(|| last_day.map(|d| Period::containing(Granularity::Month, d)))
+            // The first load picks the period (the latest whole month, or the
+            // month to date once it is half over); a reload keeps the one on screen.
+            let from_flag = first_period.take();
+            if let Some(p) = from_flag.or_else(|| last_day.map(default_period))
                 && state.view.is_none()
             {
+                if from_flag.is_none() {
+                    let latest = Period::containing(Granularity::Month, last_day.unwrap_or(0));
+                    if p != latest {
+                        state.status = Some(format!(
+                            "loaded in {:.1?}; showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",
+                            took,
+                            p.label(),
+                            latest.label()
+                        ));
+                    }
+                }
                 state.query.period = p;
             }
             state.generation += 1;
@@ -460,4 +483,20 @@ pub fn run(opts: Options) -> Result<(), String> {
     let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_period;
+    use crate::data::parse::days_from_civil as d;
+
+    #[test]
+    fn the_default_period_is_the_latest_whole_month_until_half_is_counted() {
+        assert_eq!(default_period(d(2026, 9, 30)).label(), "2026-09");
+        assert_eq!(default_period(d(2026, 11, 19)).label(), "2026-11");
+        assert_eq!(default_period(d(2026, 11, 15)).label(), "2026-11");
+        assert_eq!(default_period(d(2026, 11, 14)).label(), "2026-10");
+        assert_eq!(default_period(d(2026, 2, 13)).label(), "2026-01");
+        assert_eq!(default_period(d(2026, 2, 14)).label(), "2026-02");
+    }
 }

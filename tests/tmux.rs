@@ -385,3 +385,42 @@ fn the_demo_presents_itself_and_any_key_hands_over() {
     assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
     assert_restored(&s);
 }
+
+/// An export that ends mid-month (Nov 19): the dashboard opens on that month
+/// to date (more than half of it counted), → does not walk into empty months,
+/// and the year is counted to date too.
+#[test]
+fn an_export_ending_mid_month_opens_to_date_and_goes_no_further() {
+    if !ready(
+        "an_export_ending_mid_month_opens_to_date_and_goes_no_further",
+        &[TMUX],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        "customer_id,order_date,amount\nc1,2025-10-03,10\nc2,2025-10-20,20\nc1,2025-11-02,30\nc3,2025-11-19,40\n",
+    )
+    .unwrap();
+    let s = start("hf-e2e-to-date");
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let cmd = format!(
+        "HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --no-cache --orders {}; echo HOLDFAST_EXIT=$?",
+        orders.display()
+    );
+    keys(&s, &[&cmd, "Enter"]);
+    let first = wait_for(&s, "to date: to 2025-11-19");
+    assert!(first.contains("2025-11 (month)"), "{first}");
+    keys(&s, &["Right"]);
+    keys(&s, &["Right"]);
+    let still = wait_for(&s, "no data after 2025-11: the data ends on 2025-11-19");
+    assert!(still.contains("2025-11 (month)"), "{still}");
+    keys(&s, &["y"]);
+    let year = wait_for(&s, "2025 (year) to date: to 2025-11-19");
+    assert!(!year.contains("2026"), "{year}");
+    keys(&s, &["q"]);
+    let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
+}

@@ -322,3 +322,17 @@ fn mixed_currencies_are_flagged_in_the_header_until_one_is_picked() {
     assert!(!gbp.contains("several currencies"), "{gbp}");
     assert!(gbp.contains("Currency=gbp"), "{gbp}");
 }
+
+/// The sample ends on 2026-09-30: the year 2026 is counted to date and the
+/// header says so; a whole month does not.
+#[test]
+fn the_header_says_when_a_period_is_counted_to_date() {
+    let year = draw(&state_for("2026"), 160, 48);
+    let header = year.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("2026 (year) to date: to 2026-09-30, compared day for day"),
+        "{header}"
+    );
+    let month = draw(&state_for("2026-09"), 160, 48);
+    assert!(!month.lines().next().unwrap_or_default().contains("to date"));
+}

@@ -42,6 +42,13 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         Span::styled(format!("({})", q.period.granularity.name()), theme.dim()),
     ];
+    // A period holding the last day of data is counted to date, and so are its comparisons.
+    if let Some(d) = state.snapshot().and_then(|s| s.period.to_date.as_deref()) {
+        first.push(Span::styled(
+            format!(" to date: to {d}, compared day for day"),
+            theme.fg(theme.warn),
+        ));
+    }
     let filters: Vec<String> = [
         q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
         q.cohort.map(|c| format!("cohort {}", c.label())),
