@@ -1274,6 +1274,15 @@ impl<'d> Engine<'d> {
                 s.spawn(move || {
                     for g in pair {
                         let tl = self.timeline(*g, w);
+                        // The period to date compares with its cut neighbours: their timeline too.
+                        if let Some(last) = self.ds.index.last_purchase_day {
+                            let latest = Period::containing(*g, last);
+                            if let Some(i) = tl.index_of(&latest)
+                                && tl.end_of(i) < latest.end()
+                            {
+                                self.timeline_cut(*g, w, Some(tl.end_of(i) - latest.start()));
+                            }
+                        }
                         let risk = self.risk_candidates(&tl, cycle, threshold);
                         // Every period's unfiltered feedback and ticket results.
                         let Ok(masks) = build_masks(&self.ds.index, &Query::new(tl.first)) else {
