@@ -612,7 +612,12 @@ impl Ctx<'_> {
     /// The day after a period's last counted day: its end, L + 1 for the
     /// period to date, or earlier when this context cuts periods.
     fn end_of(&self, p: &Period) -> Day {
-        self.tl.index_of(p).map_or(p.end(), |i| self.tl.end_of(i))
+        match (self.tl.index_of(p), self.tl.cut) {
+            (Some(i), _) => self.tl.end_of(i),
+            // Before or after the data: the cut still applies.
+            (None, Some(n)) => p.end().min(p.start() + n.max(1)),
+            (None, None) => p.end(),
+        }
     }
 
     fn customer(&self, c: usize) -> bool {

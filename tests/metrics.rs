@@ -531,3 +531,114 @@ fn churn_risk_lists_each_customer_once() {
     // (Feb 29 − Feb 15) / 15 days.
     assert!((s.churn_risk[0].overdue - 14.0 / 15.0).abs() < 1e-12);
 }
+
+/// The same fixture by week: L = Tue Mar 26 is the middle of 2024-W13 (Mon Mar 25 ..
+/// Sun Mar 31), counted Mar 25..26; W = 30.
+/// S at the close of Sun Mar 24 (window Feb 24..Mar 24): a (Mar 5), c (Mar 10), d (Mar 2),
+/// e (Mar 20) = 4 (b's Feb 20 is out). E at the close of Mar 26 (Feb 26..Mar 26): a, c, d,
+/// e, h = 5. N = {h} (Mar 25) = 1, still in E. retained 4, won back 0, lost 0.
+/// Revenue Mar 25..26: H1 40 + 10 = 50, one order, one buyer.
+/// Previous: 2024-W12 (Mar 18..24) cut to its first 2 days, Mar 18..19: S at the close of
+/// Mar 17 (Feb 17..Mar 17): a, b (Feb 20), c, d = 4; E at the close of Mar 19 (Feb 19..Mar 19):
+/// a, b, c, d = 4 (e bought on Mar 20: after the cut); no revenue. Whole, W12 would hold e.
+/// Year ago: 2023-W13 (Mar 27..Apr 2 2023) cut to Mar 27..28 2023: no data, zeros and nulls.
+#[test]
+fn a_week_to_date_and_its_cut_comparisons() {
+    let s = run(&dataset(false, false), &query("2024-W13", Some(30)));
+    assert_eq!(
+        (s.period.start.as_str(), s.period.end.as_str()),
+        ("2024-03-25", "2024-03-31")
+    );
+    assert_eq!(s.period.to_date.as_deref(), Some("2024-03-26"));
+    let c = &s.kpis.customers;
+    assert_eq!(
+        (
+            c.start,
+            c.end,
+            c.new,
+            c.new_at_end,
+            c.retained,
+            c.won_back,
+            c.lost
+        ),
+        (4, 5, 1, 1, 4, 0, 0)
+    );
+    assert_eq!((s.kpis.revenue, s.kpis.orders, s.kpis.buyers), (50.0, 1, 1));
+    assert_close!(s.kpis.retained_rate, 100.0);
+    assert_close!(s.kpis.retention_rate, 100.0); // (5 − 1) / 4
+    assert_close!(s.kpis.churn_rate, 0.0);
+    let prev = s.previous.as_ref().unwrap();
+    assert_eq!(prev.period.label, "2024-W12");
+    assert_eq!(prev.period.to_date.as_deref(), Some("2024-03-19"));
+    let pc = &prev.kpis.customers;
+    assert_eq!(
+        (pc.start, pc.end, pc.new, pc.retained, pc.lost),
+        (4, 4, 0, 4, 0)
+    );
+    assert_eq!(prev.kpis.revenue, 0.0);
+    let ago = s.year_ago.as_ref().unwrap();
+    assert_eq!(ago.period.label, "2023-W13");
+    assert_eq!(ago.period.to_date.as_deref(), Some("2023-03-28"));
+    assert_eq!(ago.kpis.customers.start + ago.kpis.customers.end, 0);
+    assert_eq!(ago.kpis.retained_rate, None);
+}
+
+/// The year 2024 to date: Jan 1..Mar 26 = 31 + 29 + 26 = 86 days. 2023 is compared on its
+/// first 86 days, Jan 1..Mar 27 2023 (2024 is a leap year: the same number of days, not the
+/// same dates). W = 30. S at the close of Dec 31 2023 (Dec 2..Dec 31): nobody (e bought on
+/// Dec 1) = 0. E = a, c, d, e, h = 5. N: g, a, b, d, c, h = 6 (e's first order is in 2023; f has
+/// refunds only); N_end = a, c, d, h = 4; won back = e = 1. Revenue: g 8 + a 40 + b 12 + March
+/// 185 = 245; orders G1, A0, B1, A1, C1, D1, E1, H1 = 8; buyers g, a, b, c, d, e, h = 7.
+/// Monthly revenue 245 / (86 / 30.436875).
+#[test]
+fn a_year_to_date_against_a_leap_year_ago() {
+    let s = run(&dataset(false, false), &query("2024", Some(30)));
+    assert_eq!(s.period.to_date.as_deref(), Some("2024-03-26"));
+    assert_eq!(s.period.end, "2024-12-31");
+    let c = &s.kpis.customers;
+    assert_eq!(
+        (c.start, c.end, c.new, c.new_at_end, c.won_back),
+        (0, 5, 6, 4, 1)
+    );
+    assert_eq!(
+        (s.kpis.revenue, s.kpis.orders, s.kpis.buyers),
+        (245.0, 8, 7)
+    );
+    assert!((s.kpis.monthly_revenue - 245.0 * 30.436875 / 86.0).abs() < 1e-9);
+    assert_eq!(s.kpis.retained_rate, None); // S = 0
+    for block in [s.previous.as_ref().unwrap(), s.year_ago.as_ref().unwrap()] {
+        assert_eq!(block.period.label, "2023");
+        assert_eq!(block.period.to_date.as_deref(), Some("2023-03-27"));
+        assert_eq!(block.kpis.customers.end, 0);
+    }
+}
+
+/// Data ending on Wed Dec 30 2026, in ISO week 53 (Mon Dec 28 .. Sun Jan 3): counted Dec 28..30.
+/// 2025 has no week 53: no year-ago block. W = 30. S at the close of Dec 27 (Nov 28..Dec 27) =
+/// {c1}; E at the close of Dec 30 = {c1, c2}; N = {c2}; revenue 7 + 5 = 12.
+/// Previous: 2026-W52 (Dec 21..27) cut to Dec 21..23: S at the close of Dec 20 = nobody;
+/// E at the close of Dec 23 = {c1}; N = {c1}; revenue 10.
+#[test]
+fn week_53_to_date_has_no_year_ago() {
+    let orders = "customer_id,order_date,amount\nc1,2026-12-21,10\nc1,2026-12-24,3\nc1,2026-12-29,7\nc2,2026-12-30,5\n";
+    let ds = {
+        let sources = Sources::new(
+            SourceSpec::memory(SourceKind::Orders, "w53.csv", orders.into()),
+            None,
+            None,
+        );
+        data::load(&sources, Scales::default()).unwrap()
+    };
+    let s = run(&ds, &query("2026-W53", Some(30)));
+    assert_eq!(s.period.to_date.as_deref(), Some("2026-12-30"));
+    assert!(s.year_ago.is_none());
+    let c = &s.kpis.customers;
+    assert_eq!((c.start, c.end, c.new, c.retained), (1, 2, 1, 1));
+    assert_eq!(s.kpis.revenue, 12.0);
+    let prev = s.previous.as_ref().unwrap();
+    assert_eq!(prev.period.to_date.as_deref(), Some("2026-12-23"));
+    let pc = &prev.kpis.customers;
+    assert_eq!((pc.start, pc.end, pc.new), (0, 1, 1));
+    // c1's Dec 24 order is after the cut.
+    assert_eq!(prev.kpis.revenue, 10.0);
+}
