@@ -170,6 +170,7 @@ fn on_reply(
                 && state.view.is_none()
             {
                 if from_flag.is_none() {
+                    state.open_on_suggested = true;
                     let latest = Period::containing(Granularity::Month, last_day.unwrap_or(0));
                     if p != latest {
                         state.status = Some(format!(
@@ -198,6 +199,30 @@ fn on_reply(
         }
         Reply::View(v) => {
             update::receive(state, *v);
+            // The default view (no --period) moves to the granularity the cycle
+            // warning suggests: months shorter than 3 purchase cycles are noise.
+            let suggested = state
+                .snapshot()
+                .and_then(|s| s.cycle_warning.as_ref())
+                .and_then(|w| w.suggested_granularity);
+            if std::mem::take(&mut state.open_on_suggested)
+                && let Some(g) = suggested
+            {
+                let action = match g {
+                    Granularity::Week => Action::Week,
+                    Granularity::Month => Action::Month,
+                    Granularity::Quarter => Action::Quarter,
+                    Granularity::Year => Action::Year,
+                };
+                if let Some(effect) = update::update(state, action) {
+                    state.status = Some(format!(
+                        "opened on {} periods: a {} is shorter than 3 purchase cycles",
+                        g.name(),
+                        Granularity::Month.name()
+                    ));
+                    apply(effect, state, requests);
+                }
+            }
         }
         Reply::Failed(generation, e) => update::failed(state, generation, e),
         Reply::Customer(Ok(v)) => {

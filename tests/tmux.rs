@@ -386,9 +386,9 @@ fn the_demo_presents_itself_and_any_key_hands_over() {
     assert_restored(&s);
 }
 
-/// An export that ends mid-month (Nov 19): the dashboard opens on that month
-/// to date (more than half of it counted), → does not walk into empty months,
-/// and the year is counted to date too.
+/// An export that ends mid-month (Nov 19): the dashboard opens on the period
+/// to date — the quarter, since a month is shorter than three purchase cycles
+/// here — → does not walk into empty periods, and month and year are to date too.
 #[test]
 fn an_export_ending_mid_month_opens_to_date_and_goes_no_further() {
     if !ready(
@@ -411,8 +411,13 @@ fn an_export_ending_mid_month_opens_to_date_and_goes_no_further() {
         orders.display()
     );
     keys(&s, &[&cmd, "Enter"]);
-    let first = wait_for(&s, "to date: to 2025-11-19");
-    assert!(first.contains("2025-11 (month)"), "{first}");
+    let first = wait_for(&s, "opened on quarter periods");
+    assert!(
+        first.contains("2025-Q4 (quarter) to date: to 2025-11-19"),
+        "{first}"
+    );
+    keys(&s, &["m"]);
+    wait_for(&s, "2025-11 (month) to date: to 2025-11-19");
     keys(&s, &["Right"]);
     keys(&s, &["Right"]);
     let still = wait_for(&s, "no data after 2025-11: the data ends on 2025-11-19");

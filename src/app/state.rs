@@ -196,6 +196,9 @@ pub struct State {
     /// The first order's day and the last day of data L: periods outside
     /// them hold no data, and the keys do not go there.
     pub bounds: Option<(crate::data::parse::Day, crate::data::parse::Day)>,
+    /// The first view was chosen by default (no `--period`): when the cycle
+    /// warning fires on it, the dashboard moves to the granularity it suggests.
+    pub open_on_suggested: bool,
     /// What the load is doing, while the sources load.
     pub loading: Option<String>,
     /// The demo's place while it presents (`holdfast demo`).
@@ -219,6 +222,7 @@ impl State {
             choices,
             data_range,
             bounds: None,
+            open_on_suggested: false,
             loading: None,
             demo: None,
             quit: false,
