@@ -335,4 +335,8 @@ fn the_header_says_when_a_period_is_counted_to_date() {
     );
     let month = draw(&state_for("2026-09"), 160, 48);
     assert!(!month.lines().next().unwrap_or_default().contains("to date"));
+    // Header and tiles of a period to date, compared with 2025's first 273 days.
+    let screen = draw(&state_for("2026"), 120, 40);
+    let top: Vec<&str> = screen.lines().take(6).collect();
+    insta::assert_snapshot!("year_to_date_header_and_tiles_120x40", top.join("\n"));
 }
