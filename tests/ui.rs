@@ -335,6 +335,9 @@ fn the_header_says_when_a_period_is_counted_to_date() {
     );
     let month = draw(&state_for("2026-09"), 160, 48);
     assert!(!month.lines().next().unwrap_or_default().contains("to date"));
+    // Wide tiles name the days compared: 2025's Jan 1 to Sep 30.
+    let wide = draw(&state_for("2026"), 200, 60);
+    assert!(wide.contains("vs Jan 1–Sep 30"), "{wide}");
     // Header and tiles of a period to date, compared with 2025's first 273 days.
     let screen = draw(&state_for("2026"), 120, 40);
     let top: Vec<&str> = screen.lines().take(6).collect();

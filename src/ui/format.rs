@@ -97,3 +97,32 @@ mod tests {
         assert_eq!(relative(Some(1.0), Some(0.0)).0, "–");
     }
 }
+
+/// `Sep 1–19`, or `Dec 29–Jan 2` across months, from two `YYYY-MM-DD` days.
+pub fn day_range(from: &str, to: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts = |d: &str| -> Option<(usize, u32)> {
+        let m: usize = d.get(5..7)?.parse().ok()?;
+        let day: u32 = d.get(8..10)?.parse().ok()?;
+        (1..=12).contains(&m).then_some((m - 1, day))
+    };
+    match (parts(from), parts(to)) {
+        (Some((m1, d1)), Some((m2, d2))) if m1 == m2 => format!("{} {d1}–{d2}", MONTHS[m1]),
+        (Some((m1, d1)), Some((m2, d2))) => {
+            format!("{} {d1}–{} {d2}", MONTHS[m1], MONTHS[m2])
+        }
+        _ => format!("{from}–{to}"),
+    }
+}
+
+#[cfg(test)]
+mod day_range_tests {
+    #[test]
+    fn day_ranges() {
+        assert_eq!(super::day_range("2026-10-01", "2026-10-19"), "Oct 1–19");
+        assert_eq!(super::day_range("2025-01-01", "2025-09-30"), "Jan 1–Sep 30");
+        assert_eq!(super::day_range("x", "y"), "x–y");
+    }
+}

@@ -144,7 +144,8 @@ struct Tile<'a> {
     goal: Option<&'a GoalStatus>,
 }
 
-fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
+/// Tiles of a period to date name the days the previous period is compared on.
+fn tile(frame: &mut Frame, area: Rect, t: &Tile, compared: Option<&str>, dim: bool, theme: &Theme) {
     let b = block(t.name, false, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
@@ -198,9 +199,20 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
     let goal_len = goal.as_ref().map_or(0, |(g, _)| g.chars().count());
     // Narrow tiles drop the words and keep both changes (previous first, then a year ago).
     let wide = bottom.width as usize >= dp.chars().count() + dy.chars().count() + 9 + goal_len;
+    // "vs Sep 1–19" instead of "prev" when there is room.
+    let prev_word = match compared {
+        Some(c)
+            if bottom.width as usize
+                >= dp.chars().count() + dy.chars().count() + c.chars().count() + 8 + goal_len =>
+        {
+            format!("{c} ")
+        }
+        _ if wide => "prev ".to_string(),
+        _ => String::new(),
+    };
     let mut spans = vec![
         Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
-        Span::styled(if wide { "prev " } else { "" }, theme.dim()),
+        Span::styled(prev_word, theme.dim()),
         Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
         Span::styled(if wide { "yr" } else { "" }, theme.dim()),
     ];
@@ -214,6 +226,12 @@ fn tile(frame: &mut Frame, area: Rect, t: &Tile, dim: bool, theme: &Theme) {
 }
 
 pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: &Theme) {
+    let compared = s.previous.as_ref().and_then(|p| {
+        p.period
+            .to_date
+            .as_deref()
+            .map(|d| format!("vs {}", format::day_range(&p.period.start, d)))
+    });
     let prev = s.previous.as_ref().map(|p| &p.kpis);
     let ago = s.year_ago.as_ref().map(|p| &p.kpis);
     let get = |f: fn(&Kpis) -> Option<f64>| (f(&s.kpis), prev.and_then(f), ago.and_then(f));
@@ -275,7 +293,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, s: &Snapshot, state: &State, theme: 
     ];
     let cols = Layout::horizontal([Constraint::Ratio(1, 4); 4]).split(area);
     for (t, rect) in tiles.iter().zip(cols.iter()) {
-        tile(frame, *rect, t, state.stale(), theme);
+        tile(frame, *rect, t, compared.as_deref(), state.stale(), theme);
     }
 }
 
