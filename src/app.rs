@@ -133,7 +133,7 @@ fn on_key(state: &mut State, keymap: &Keymap, key: Key, requests: &mpsc::Sender<
 /// The period the dashboard opens on without `--period`: the month holding
 /// the last day of data L when at least half of it is counted, else the
 /// month before it (the latest whole month).
-pub fn default_period(last_day: crate::data::parse::Day) -> Period {
+pub fn default_period(last_day: crate::calendar::Day) -> Period {
     let latest = Period::containing(Granularity::Month, last_day);
     if (last_day + 1 - latest.start()) * 2 >= latest.days() {
         latest
@@ -513,7 +513,7 @@ pub fn run(opts: Options) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::default_period;
-    use crate::data::parse::days_from_civil as d;
+    use crate::calendar::days_from_civil as d;
 
     #[test]
     fn the_default_period_is_the_latest_whole_month_until_half_is_counted() {

@@ -17,8 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use crate::calendar::{Day, format_day};
 use crate::data::index::Index;
-use crate::data::parse::{Day, amount_to_f64, format_day};
+use crate::data::parse::amount_to_f64;
 use crate::data::schema::Survey;
 use crate::data::{Dataset, LoadReport, Scales};
 pub use period::{Granularity, Period, PeriodJson};
@@ -1158,18 +1159,7 @@ impl Ctx<'_> {
     }
 }
 
-/// The stop words of the detractor themes, shipped in `assets/`.
-pub fn stopwords() -> &'static std::collections::HashSet<&'static str> {
-    static WORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| {
-            include_str!("../assets/stopwords.txt")
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .collect()
-        });
-    &WORDS
-}
+pub use crate::text::stopwords;
 
 type CohortKey = (Granularity, Option<(String, String)>, Option<Period>);
 /// Granularity, churn window, and the days each period is cut to (if any).

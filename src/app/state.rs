@@ -195,7 +195,7 @@ pub struct State {
     pub data_range: Option<(String, String)>,
     /// The first order's day and the last day of data L: periods outside
     /// them hold no data, and the keys do not go there.
-    pub bounds: Option<(crate::data::parse::Day, crate::data::parse::Day)>,
+    pub bounds: Option<(crate::calendar::Day, crate::calendar::Day)>,
     /// The first view was chosen by default (no `--period`): when the cycle
     /// warning fires on it, the dashboard moves to the granularity it suggests.
     pub open_on_suggested: bool,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::state::{Effect, Mode, Pane, Picker, State, View};
-use crate::data::parse::format_day;
+use crate::calendar::format_day;
 use crate::metrics::{Granularity, Period};
 
 const PAGE: usize = 10;
@@ -408,7 +408,7 @@ mod tests {
 
     #[test]
     fn periods_stay_within_the_data() {
-        use crate::data::parse::days_from_civil;
+        use crate::calendar::days_from_civil;
         let mut s = state();
         // Orders from 2024-01-15 to L = 2024-03-19.
         s.bounds = Some((days_from_civil(2024, 1, 15), days_from_civil(2024, 3, 19)));

@@ -24,7 +24,7 @@ pub enum Reply {
     Loaded {
         choices: Choices,
         data_range: Option<(String, String)>,
-        bounds: Option<(crate::data::parse::Day, crate::data::parse::Day)>,
+        bounds: Option<(crate::calendar::Day, crate::calendar::Day)>,
         reports: Vec<LoadReport>,
         took: Duration,
     },

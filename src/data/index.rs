@@ -531,7 +531,7 @@ impl Index {
                 sorted_segs.columns.insert(name, col.reordered(&order));
             }
             ix.response_segments = sorted_segs;
-            let stop = crate::metrics::stopwords();
+            let stop = crate::text::stopwords();
             let mut vocab: HashMap<String, u32> = HashMap::new();
             ix.word_start.push(0);
             for i in order {

@@ -4,9 +4,10 @@
 use serde::Serialize;
 
 use super::{MetricsError, Query, churn_window, in_base, nearest_rank};
+use crate::calendar::format_day;
 use crate::data::Dataset;
 use crate::data::index::Rating;
-use crate::data::parse::{amount_to_f64, format_day};
+use crate::data::parse::amount_to_f64;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResponseView {

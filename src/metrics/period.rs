@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::data::parse::{Day, civil_from_days, days_from_civil, format_day};
+use crate::calendar::{Day, civil_from_days, days_from_civil, format_day};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]

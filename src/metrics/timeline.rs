@@ -13,8 +13,8 @@
 //! S, E, N, retained, won back and loyalty become AND-popcounts over
 //! bitsets; revenue and orders are sums over the period's active customers.
 
+use crate::calendar::Day;
 use crate::data::index::Index;
-use crate::data::parse::Day;
 
 use super::period::{Granularity, Period};
 
