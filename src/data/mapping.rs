@@ -1,5 +1,5 @@
 //! Column mapping in three layers: export presets chosen by fingerprint
-//! (../shared/export-formats.md), header-name detection by synonyms, and the
+//! (docs/exports.md), header-name detection by synonyms, and the
 //! per-source mapping of the config file, which overrides both.
 
 use std::collections::BTreeMap;
