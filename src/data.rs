@@ -12,8 +12,8 @@ pub mod orders;
 pub mod parse;
 pub mod sample;
 pub mod schema;
-pub mod snapshot;
 pub mod source;
+pub mod store;
 pub mod tickets;
 
 use std::collections::{BTreeMap, HashMap};
@@ -800,10 +800,10 @@ pub fn load_with_progress(
         progress(step);
     };
     // Unchanged files reopen from the index snapshot: no parsing, no indexing.
-    let snapshot = cache_dir.and_then(|d| snapshot::locate(d, sources, scales));
+    let snapshot = cache_dir.and_then(|d| store::locate(d, sources, scales));
     if let Some((path, key)) = &snapshot {
         progress("reading the index cache");
-        if let Some(ds) = snapshot::read(path, *key) {
+        if let Some(ds) = store::read(path, *key) {
             progress("indexed");
             return Ok(ds);
         }
@@ -869,7 +869,7 @@ pub fn load_with_progress(
     drop((orders, feedback, tickets));
     if let Some((path, key)) = &snapshot {
         progress("writing the index cache");
-        snapshot::write(path, *key, &ds);
+        store::write(path, *key, &ds);
     }
     progress("indexed");
     Ok(ds)
