@@ -84,7 +84,8 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
     ))
 }
 
-/// Applies an effect; returns false when the app must stop.
+/// Performs an effect's I/O (requests to the worker, the export files);
+/// returns false when the app must stop. State changes happen in `update`.
 fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) -> bool {
     match effect {
         Effect::Quit => return false,
@@ -92,7 +93,6 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
             let _ = requests.send(Request::Compute(generation, q));
         }
         Effect::OpenCustomer(id) => {
-            state.status = Some(format!("looking up {id}…"));
             let _ = requests.send(Request::Customer(state.query.clone(), id));
         }
         Effect::Export => {
@@ -102,8 +102,6 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
             });
         }
         Effect::Reload => {
-            state.status = Some("reloading…".into());
-            state.computing = true;
             let _ = requests.send(Request::Reload);
         }
     }
@@ -127,109 +125,6 @@ fn on_key(state: &mut State, keymap: &Keymap, key: Key, requests: &mpsc::Sender<
             }
             true
         }
-    }
-}
-
-/// The period the dashboard opens on without `--period`: the month holding
-/// the last day of data L when at least half of it is counted, else the
-/// month before it (the latest whole month).
-pub fn default_period(last_day: crate::calendar::Day) -> Period {
-    let latest = Period::containing(Granularity::Month, last_day);
-    if (last_day + 1 - latest.start()) * 2 >= latest.days() {
-        latest
-    } else {
-        latest.previous()
-    }
-}
-
-fn on_reply(
-    state: &mut State,
-    reply: Reply,
-    requests: &mpsc::Sender<Request>,
-    first_period: &mut Option<Period>,
-) {
-    match reply {
-        Reply::Loaded {
-            choices,
-            data_range,
-            bounds,
-            took,
-            ..
-        } => {
-            state.choices = choices;
-            state.data_range = data_range;
-            state.bounds = bounds;
-            let last_day = bounds.map(|(_, l)| l);
-            state.loading = None;
-            state.error = None;
-            state.status = Some(format!("loaded in {:.1?}", took));
-            // The first load picks the period (the latest whole month, or the
-            // month to date once it is half over); a reload keeps the one on screen.
-            let from_flag = first_period.take();
-            if let Some(p) = from_flag.or_else(|| last_day.map(default_period))
-                && state.view.is_none()
-            {
-                if from_flag.is_none() {
-                    state.open_on_suggested = true;
-                    let latest = Period::containing(Granularity::Month, last_day.unwrap_or(0));
-                    if p != latest {
-                        state.status = Some(format!(
-                            "loaded in {:.1?}; showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",
-                            took,
-                            p.label(),
-                            latest.label()
-                        ));
-                    }
-                }
-                state.query.period = p;
-            }
-            state.generation += 1;
-            state.computing = true;
-            let _ = requests.send(Request::Compute(state.generation, state.query.clone()));
-        }
-        Reply::Progress(step) => state.loading = Some(step),
-        Reply::LoadFailed(e) => {
-            state.loading = None;
-            state.computing = false;
-            state.error = Some(if state.view.is_some() {
-                format!("reload failed, showing the last good data: {e}")
-            } else {
-                e
-            });
-        }
-        Reply::View(v) => {
-            update::receive(state, *v);
-            // The default view (no --period) moves to the granularity the cycle
-            // warning suggests: months shorter than 3 purchase cycles are noise.
-            let suggested = state
-                .snapshot()
-                .and_then(|s| s.cycle_warning.as_ref())
-                .and_then(|w| w.suggested_granularity);
-            if std::mem::take(&mut state.open_on_suggested)
-                && let Some(g) = suggested
-            {
-                let action = match g {
-                    Granularity::Week => Action::Week,
-                    Granularity::Month => Action::Month,
-                    Granularity::Quarter => Action::Quarter,
-                    Granularity::Year => Action::Year,
-                };
-                if let Some(effect) = update::update(state, action) {
-                    state.status = Some(format!(
-                        "opened on {} periods: a {} is shorter than 3 purchase cycles",
-                        g.name(),
-                        Granularity::Month.name()
-                    ));
-                    apply(effect, state, requests);
-                }
-            }
-        }
-        Reply::Failed(generation, e) => update::failed(state, generation, e),
-        Reply::Customer(Ok(v)) => {
-            state.status = None;
-            state.mode = Mode::Customer(v);
-        }
-        Reply::Customer(Err(e)) => state.status = Some(e),
     }
 }
 
@@ -396,7 +291,7 @@ pub fn run(opts: Options) -> Result<(), String> {
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
     let result = (|| -> Result<(), String> {
-        let mut first_period = period;
+        state.requested_period = period;
         let draw = |terminal: &mut ratatui::DefaultTerminal, state: &State| {
             terminal
                 .draw(|f| ui::render(f, state, &theme, &keymap))
@@ -479,7 +374,9 @@ pub fn run(opts: Options) -> Result<(), String> {
                     false
                 }
                 Msg::Reply(r) => {
-                    on_reply(&mut state, r, &req_tx, &mut first_period);
+                    if let Some(effect) = update::on_reply(&mut state, r) {
+                        apply(effect, &mut state, &req_tx);
+                    }
                     true
                 }
             };
@@ -512,7 +409,7 @@ pub fn run(opts: Options) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::default_period;
+    use super::update::default_period;
     use crate::calendar::days_from_civil as d;
 
     #[test]

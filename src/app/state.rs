@@ -199,6 +199,8 @@ pub struct State {
     /// The first view was chosen by default (no `--period`): when the cycle
     /// warning fires on it, the dashboard moves to the granularity it suggests.
     pub open_on_suggested: bool,
+    /// The period asked for with `--period`, applied by the first load.
+    pub requested_period: Option<crate::metrics::Period>,
     /// What the load is doing, while the sources load.
     pub loading: Option<String>,
     /// The demo's place while it presents (`holdfast demo`).
@@ -223,6 +225,7 @@ impl State {
             data_range,
             bounds: None,
             open_on_suggested: false,
+            requested_period: None,
             loading: None,
             demo: None,
             quit: false,

@@ -4,10 +4,17 @@ use std::sync::Arc;
 
 use super::action::Action;
 use super::state::{Effect, Mode, Pane, Picker, State, View};
+use super::worker::Reply;
 use crate::calendar::format_day;
 use crate::metrics::{Granularity, Period};
 
 const PAGE: usize = 10;
+
+/// Asks for the customer view; the status line says it is coming.
+fn open_customer(state: &mut State, id: String) -> Option<Effect> {
+    state.status = Some(format!("looking up {id}…"));
+    Some(Effect::OpenCustomer(id))
+}
 
 fn recompute(state: &mut State) -> Option<Effect> {
     state.generation += 1;
@@ -182,7 +189,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 Action::Enter => {
                     let id = text.trim().to_string();
                     state.mode = Mode::Dashboard;
-                    (!id.is_empty()).then_some(Effect::OpenCustomer(id))
+                    if id.is_empty() {
+                        None
+                    } else {
+                        open_customer(state, id)
+                    }
                 }
                 _ => None,
             };
@@ -265,7 +276,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             Pane::Risk => {
                 let row = state.scroll_of(Pane::Risk);
                 let id = state.snapshot()?.churn_risk.get(row)?.customer_id.clone();
-                Some(Effect::OpenCustomer(id))
+                open_customer(state, id)
             }
             Pane::Alerts => {
                 // A customer's alert opens the customer (their tickets and
@@ -273,7 +284,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 let row = state.scroll_of(Pane::Alerts);
                 let alert = state.view.as_deref()?.alerts.get(row)?.clone();
                 match alert.customer_id {
-                    Some(id) => Some(Effect::OpenCustomer(id)),
+                    Some(id) => open_customer(state, id),
                     None => {
                         state.focus = Pane::of_jump(alert.pane);
                         if let (Pane::Goals, Some(kpi)) = (state.focus, alert.kpi) {
@@ -320,7 +331,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             None
         }
         Action::Export => Some(Effect::Export),
-        Action::Reload => Some(Effect::Reload),
+        Action::Reload => {
+            state.status = Some("reloading…".into());
+            state.computing = true;
+            Some(Effect::Reload)
+        }
         Action::Back => {
             state.quit = true;
             Some(Effect::Quit)
@@ -357,6 +372,111 @@ pub fn failed(state: &mut State, generation: u64, message: String) {
     if generation == state.generation {
         state.computing = false;
         state.error = Some(message);
+    }
+}
+
+/// The period the dashboard opens on without `--period`: the month holding
+/// the last day of data L when at least half of it is counted, else the
+/// month before it (the latest whole month).
+pub fn default_period(last_day: crate::calendar::Day) -> Period {
+    let latest = Period::containing(Granularity::Month, last_day);
+    if (last_day + 1 - latest.start()) * 2 >= latest.days() {
+        latest
+    } else {
+        latest.previous()
+    }
+}
+
+/// Every reply of the worker changes the state here; the effect (a compute
+/// to request) is the runtime's to perform.
+pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
+    match reply {
+        Reply::Loaded {
+            choices,
+            data_range,
+            bounds,
+            took,
+            ..
+        } => {
+            state.choices = choices;
+            state.data_range = data_range;
+            state.bounds = bounds;
+            let last_day = bounds.map(|(_, l)| l);
+            state.loading = None;
+            state.error = None;
+            state.status = Some(format!("loaded in {:.1?}", took));
+            // The first load picks the period (the latest whole month, or the
+            // month to date once it is half over); a reload keeps the one on screen.
+            let from_flag = state.requested_period.take();
+            if let Some(p) = from_flag.or_else(|| last_day.map(default_period))
+                && state.view.is_none()
+            {
+                if from_flag.is_none() {
+                    state.open_on_suggested = true;
+                    let latest = Period::containing(Granularity::Month, last_day.unwrap_or(0));
+                    if p != latest {
+                        state.status = Some(format!(
+                            "loaded in {:.1?}; showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",
+                            took,
+                            p.label(),
+                            latest.label()
+                        ));
+                    }
+                }
+                state.query.period = p;
+            }
+            recompute(state)
+        }
+        Reply::Progress(step) => {
+            state.loading = Some(step);
+            None
+        }
+        Reply::LoadFailed(e) => {
+            state.loading = None;
+            state.computing = false;
+            state.error = Some(if state.view.is_some() {
+                format!("reload failed, showing the last good data: {e}")
+            } else {
+                e
+            });
+            None
+        }
+        Reply::View(v) => {
+            receive(state, *v);
+            // The default view (no --period) moves to the granularity the cycle
+            // warning suggests: months shorter than 3 purchase cycles are noise.
+            let suggested = state
+                .snapshot()
+                .and_then(|s| s.cycle_warning.as_ref())
+                .and_then(|w| w.suggested_granularity);
+            if std::mem::take(&mut state.open_on_suggested)
+                && let Some(g) = suggested
+            {
+                let effect = regranulate(state, g);
+                if effect.is_some() {
+                    state.status = Some(format!(
+                        "opened on {} periods: a {} is shorter than 3 purchase cycles",
+                        g.name(),
+                        Granularity::Month.name()
+                    ));
+                }
+                return effect;
+            }
+            None
+        }
+        Reply::Failed(generation, e) => {
+            failed(state, generation, e);
+            None
+        }
+        Reply::Customer(Ok(v)) => {
+            state.status = None;
+            state.mode = Mode::Customer(v);
+            None
+        }
+        Reply::Customer(Err(e)) => {
+            state.status = Some(e);
+            None
+        }
     }
 }
 
@@ -404,6 +524,44 @@ mod tests {
         );
         update(&mut s, Action::Year);
         assert_eq!(s.period().label(), "2024");
+    }
+
+    #[test]
+    fn the_first_load_picks_the_period_and_asks_for_it() {
+        use crate::calendar::days_from_civil;
+        let loaded = |bounds| Reply::Loaded {
+            choices: Choices::default(),
+            data_range: None,
+            bounds: Some(bounds),
+            reports: Vec::new(),
+            took: std::time::Duration::from_millis(5),
+        };
+        // Data to Nov 14: November is not half counted, October is shown.
+        let mut s = state();
+        let e = on_reply(
+            &mut s,
+            loaded((days_from_civil(2025, 1, 3), days_from_civil(2025, 11, 14))),
+        );
+        assert_eq!(s.period().label(), "2025-10");
+        assert!(matches!(e, Some(Effect::Recompute(..))));
+        assert!(s.open_on_suggested);
+        assert!(
+            s.status
+                .as_deref()
+                .is_some_and(|m| m.contains("the latest whole month"))
+        );
+        // A period asked for on the command line wins.
+        let mut s = state();
+        s.requested_period = Period::parse("2025-02");
+        on_reply(
+            &mut s,
+            loaded((days_from_civil(2025, 1, 3), days_from_civil(2025, 11, 14))),
+        );
+        assert_eq!(s.period().label(), "2025-02");
+        assert!(!s.open_on_suggested);
+        // A failed load is shown, nothing is asked.
+        assert_eq!(on_reply(&mut s, Reply::LoadFailed("broken".into())), None);
+        assert_eq!(s.error.as_deref(), Some("broken"));
     }
 
     #[test]
