@@ -618,7 +618,13 @@ pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadErro
     if raw.headerless && spec.options.columns.is_empty() {
         name_headerless_columns(spec.kind, &mut raw.headers, &peek);
     }
-    let plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
+    let mut plan = mapping::plan(&spec.name, spec.kind, &raw.headers, &peek, &spec.options)?;
+    if raw.headerless {
+        plan.mapping = format!(
+            "no header line: columns told by their values ({})",
+            plan.mapping
+        );
+    }
     let mut loaded = match spec.kind {
         SourceKind::Orders => orders::load(raw, &plan, &spec.options),
         SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),

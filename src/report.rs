@@ -133,6 +133,15 @@ fn filters_text(s: &Snapshot) -> String {
     }
 }
 
+/// ", to date 2026-11-19 (compared day for day)" for a period counted to date.
+fn to_date_text(s: &Snapshot) -> String {
+    s.period
+        .to_date
+        .as_deref()
+        .map(|d| format!(", to date {d}, compared day for day"))
+        .unwrap_or_default()
+}
+
 /// Which currency the amounts are in when the orders hold several: the
 /// one filtered, or a warning asking for one.
 pub fn currency_note(s: &Snapshot) -> Option<String> {
@@ -162,11 +171,12 @@ pub fn to_table(r: &Report) -> String {
     let filters = filters_text(s);
     let _ = writeln!(
         out,
-        "{} ({} {} .. {})   filters: {filters}",
+        "{} ({} {} .. {}{})   filters: {filters}",
         s.period.label,
         s.period.granularity.name(),
         s.period.start,
-        s.period.end
+        s.period.end,
+        to_date_text(s)
     );
     if let Some(note) = currency_note(s) {
         let _ = writeln!(out, "{note}");
@@ -379,11 +389,12 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## holdfast: {} ({} {} to {})\n",
+        "## holdfast: {} ({} {} to {}{})\n",
         s.period.label,
         s.period.granularity.name(),
         s.period.start,
-        s.period.end
+        s.period.end,
+        to_date_text(s)
     );
     let _ = writeln!(
         out,

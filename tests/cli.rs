@@ -381,4 +381,12 @@ fn periods_holding_the_last_day_are_counted_to_date() {
     assert_eq!(w["year_ago"]["period"]["to_date"], "2025-10-01");
     // September ends on the last day: a whole month.
     assert!(json("2026-09")["period"]["to_date"].is_null());
+    let table = holdfast(&["report", "--period", "2026", "--format", "table"]);
+    assert!(
+        stdout(&table).starts_with(
+            "2026 (year 2026-01-01 .. 2026-12-31, to date 2026-09-30, compared day for day)"
+        ),
+        "{}",
+        stdout(&table)
+    );
 }

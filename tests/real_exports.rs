@@ -606,6 +606,10 @@ fn cdnow_whitespace_separated_without_header() {
             o("00003", "1997-01-02", 16.99, None, 5),
         ]
     );
+    assert_eq!(
+        l.report.preset,
+        "no header line: columns told by their values (header names)"
+    );
 }
 
 #[test]
