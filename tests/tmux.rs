@@ -212,6 +212,22 @@ fn run_holdfast(s: &Session, env: &str) {
     keys(s, &[&cmd, "Enter"]);
 }
 
+/// Starts a session running the dashboard on an orders file with `text`
+/// (in a temporary folder, returned so the test can change the file).
+fn on_orders(name: &str, text: &str, args: &str) -> (Session, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(&orders, text).unwrap();
+    let s = start(name);
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let cmd = format!(
+        "HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --no-cache --orders {} {args}; echo HOLDFAST_EXIT=$?",
+        orders.display()
+    );
+    keys(&s, &[&cmd, "Enter"]);
+    (s, dir)
+}
+
 fn assert_restored(s: &Session) {
     assert_eq!(
         tmux(&["display-message", "-p", "-t", &s.pane(), "#{alternate_on}"]).trim(),
@@ -313,20 +329,12 @@ fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
     ) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let orders = dir.path().join("orders.csv");
-    std::fs::write(
-        &orders,
+    let (s, dir) = on_orders(
+        "hf-e2e-reload",
         "customer_id,order_date,amount\nc1,2024-03-05,123.45\n",
-    )
-    .unwrap();
-    let s = start("hf-e2e-reload");
-    let bin = env!("CARGO_BIN_EXE_holdfast");
-    let cmd = format!(
-        "HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --no-cache --orders {} --period 2024-03; echo HOLDFAST_EXIT=$?",
-        orders.display()
+        "--period 2024-03",
     );
-    keys(&s, &[&cmd, "Enter"]);
+    let orders = dir.path().join("orders.csv");
     wait_for(&s, "123.45");
     std::fs::write(
         &orders,
@@ -397,20 +405,11 @@ fn an_export_ending_mid_month_opens_to_date_and_goes_no_further() {
     ) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let orders = dir.path().join("orders.csv");
-    std::fs::write(
-        &orders,
+    let (s, _dir) = on_orders(
+        "hf-e2e-to-date",
         "customer_id,order_date,amount\nc1,2025-10-03,10\nc2,2025-10-20,20\nc1,2025-11-02,30\nc3,2025-11-19,40\n",
-    )
-    .unwrap();
-    let s = start("hf-e2e-to-date");
-    let bin = env!("CARGO_BIN_EXE_holdfast");
-    let cmd = format!(
-        "HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --no-cache --orders {}; echo HOLDFAST_EXIT=$?",
-        orders.display()
+        "",
     );
-    keys(&s, &[&cmd, "Enter"]);
     let first = wait_for(&s, "opened on quarter periods");
     assert!(
         first.contains("2025-Q4 (quarter) to date: to 2025-11-19"),
