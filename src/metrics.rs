@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod customer;
 pub mod definitions;
 pub mod goals;
+pub mod kpi;
 pub mod period;
 pub mod query;
 pub mod snapshot;

@@ -67,57 +67,20 @@ impl Kind {
 
 type Getter = fn(&Kpis) -> Option<f64>;
 
-const ROWS: &[(&str, Kind, Getter)] = &[
-    ("Retention (retained share)", Kind::Percent, |k| {
-        k.retained_rate
-    }),
-    ("CRR", Kind::Percent, |k| k.retention_rate),
-    ("Churn rate", Kind::Percent, |k| k.churn_rate),
-    ("Customers at start", Kind::Count, |k| {
-        Some(k.customers.start as f64)
-    }),
-    ("Customers at end", Kind::Count, |k| {
-        Some(k.customers.end as f64)
-    }),
-    ("New customers", Kind::Count, |k| {
-        Some(k.customers.new as f64)
-    }),
-    ("Won back", Kind::Count, |k| {
-        Some(k.customers.won_back as f64)
-    }),
-    ("Lost", Kind::Count, |k| Some(k.customers.lost as f64)),
-    ("Lost per new", Kind::Ratio, |k| k.lost_per_new),
-    ("Revenue", Kind::Money, |k| Some(k.revenue)),
-    ("Orders", Kind::Count, |k| Some(k.orders as f64)),
-    ("Buyers", Kind::Count, |k| Some(k.buyers as f64)),
-    ("Avg purchase value", Kind::Money, |k| k.apv),
-    ("Purchase frequency", Kind::Ratio, |k| k.apf),
-    ("Revenue per buyer", Kind::Money, |k| k.arpc),
-    ("MRR", Kind::Money, |k| k.mrr),
-    ("Repeat purchase rate", Kind::Percent, |k| {
-        k.repeat_purchase_rate
-    }),
-    ("Lifetime value", Kind::Money, |k| k.clv),
-    ("NPS", Kind::Score, |k| k.nps.as_ref().and_then(|n| n.score)),
-    ("CSAT", Kind::Percent, |k| {
-        k.csat.as_ref().and_then(|c| c.score)
-    }),
-    ("CES", Kind::Ratio, |k| k.ces.as_ref().and_then(|c| c.mean)),
-    ("Tickets", Kind::Count, |k| {
-        k.tickets.as_ref().map(|t| t.count as f64)
-    }),
-    ("First response (h, median)", Kind::Ratio, |k| {
-        k.tickets
-            .as_ref()
-            .and_then(|t| t.first_response_hours.median)
-    }),
-    ("Resolution (h, median)", Kind::Ratio, |k| {
-        k.tickets.as_ref().and_then(|t| t.resolution_hours.median)
-    }),
-    ("Backlog", Kind::Count, |k| {
-        k.tickets.as_ref().map(|t| t.backlog as f64)
-    }),
-];
+/// The report's rows: the KPI registry, in its order.
+fn rows() -> impl Iterator<Item = (&'static str, Kind, Getter)> {
+    use crate::metrics::kpi::{KPIS, Unit};
+    KPIS.iter().map(|k| {
+        let kind = match k.unit {
+            Unit::Percent => Kind::Percent,
+            Unit::Score => Kind::Score,
+            Unit::Count => Kind::Count,
+            Unit::Money => Kind::Money,
+            Unit::Ratio => Kind::Ratio,
+        };
+        (k.label, kind, k.get)
+    })
+}
 
 fn filters_text(s: &Snapshot) -> String {
     match (&s.filters.segment, &s.filters.cohort) {
@@ -210,7 +173,7 @@ pub fn to_table(r: &Report) -> String {
         ago.map(|p| p.period.label.as_str()).unwrap_or("year ago"),
         "Δ"
     );
-    for (name, kind, get) in ROWS {
+    for (name, kind, get) in rows() {
         let now = get(&s.kpis);
         let p = prev.and_then(|b| get(&b.kpis));
         let a = ago.and_then(|b| get(&b.kpis));
@@ -416,7 +379,7 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             ago.map_or("year ago", |p| p.period.label.as_str())
         );
         let _ = writeln!(out, "|---|---:|---:|---:|");
-        for (name, kind, get) in ROWS {
+        for (name, kind, get) in rows() {
             let now = get(&s.kpis);
             let p = prev.and_then(|b| get(&b.kpis));
             let a = ago.and_then(|b| get(&b.kpis));
@@ -572,7 +535,7 @@ pub fn to_csv(s: &Snapshot, focus: &str) -> String {
     let mut out = String::from("kpi,value,previous,year_ago\n");
     let prev = s.previous.as_ref();
     let ago = s.year_ago.as_ref();
-    for (name, _, get) in ROWS {
+    for (name, _, get) in rows() {
         let _ = writeln!(
             out,
             "{},{},{},{}",

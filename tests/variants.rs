@@ -131,3 +131,17 @@ fn every_pane_is_in_all() {
     }
     all_listed(&Pane::ALL, &every);
 }
+
+/// The definitions panel names definitions that exist.
+#[test]
+fn every_pane_names_known_definitions() {
+    use holdfast::metrics::definitions::DEFINITIONS;
+    for pane in Pane::ALL {
+        for key in pane.definition_keys() {
+            assert!(
+                DEFINITIONS.iter().any(|(k, _, _)| k == key),
+                "{pane:?} names unknown definition `{key}`"
+            );
+        }
+    }
+}

@@ -142,28 +142,7 @@ impl GoalKpi {
     /// The KPI's value in a period's KPIs (CSAT: share satisfied; CES: mean;
     /// ticket times: medians).
     pub fn value(self, k: &Kpis) -> Option<f64> {
-        match self {
-            GoalKpi::RetainedRate => k.retained_rate,
-            GoalKpi::RetentionRate => k.retention_rate,
-            GoalKpi::ChurnRate => k.churn_rate,
-            GoalKpi::RepeatPurchaseRate => k.repeat_purchase_rate,
-            GoalKpi::LostPerNew => k.lost_per_new,
-            GoalKpi::Revenue => Some(k.revenue),
-            GoalKpi::Mrr => k.mrr,
-            GoalKpi::Clv => k.clv,
-            GoalKpi::Arpc => k.arpc,
-            GoalKpi::Apv => k.apv,
-            GoalKpi::Buyers => Some(k.buyers as f64),
-            GoalKpi::Nps => k.nps.as_ref().and_then(|n| n.score),
-            GoalKpi::Csat => k.csat.as_ref().and_then(|c| c.score),
-            GoalKpi::Ces => k.ces.as_ref().and_then(|c| c.mean),
-            GoalKpi::FirstResponseHours => k
-                .tickets
-                .as_ref()
-                .and_then(|t| t.first_response_hours.median),
-            GoalKpi::ResolutionHours => k.tickets.as_ref().and_then(|t| t.resolution_hours.median),
-            GoalKpi::Backlog => k.tickets.as_ref().map(|t| t.backlog as f64),
-        }
+        super::kpi::by_goal(self.name()).and_then(|x| (x.get)(k))
     }
 }
 
