@@ -4,6 +4,8 @@
 //! `HOLDFAST_BENCH_CUSTOMERS=N` changes the size (default 10 000 customers,
 //! about 100 k order rows).
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 

@@ -11,6 +11,8 @@
 //! 10 M-order set (1 000 000 customers); generating and loading it takes a
 //! few minutes before the timings start.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::sync::LazyLock;
 
 use holdfast::app::{demo, worker};

@@ -13,6 +13,8 @@
 //!   results are forgotten before every timed view);
 //! - revisit: the same views when their results are still cached.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::time::{Duration, Instant};
 
 use holdfast::app::{demo, worker};

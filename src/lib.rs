@@ -4,9 +4,6 @@
 //! (the engine) → `app` (state and actions) → `ui` (pure render).
 //! `tests/layers.rs` keeps the flow one way.
 
-// Outside tests nothing unwraps: input never reaches a panic.
-#![cfg_attr(not(test), deny(clippy::unwrap_used))]
-
 pub mod app;
 pub mod calendar;
 pub mod check;

@@ -1,8 +1,6 @@
 //! holdfast's entry point: parse the command line, read the config, load the
 //! sources, then run the command.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used))]
-
 use std::process::ExitCode;
 
 use clap::Parser;

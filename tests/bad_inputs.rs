@@ -4,6 +4,8 @@
 //! styles and date orders, scores out of range, duplicate tickets, responses
 //! before creation, JSON that is not an array of objects.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::{Path, PathBuf};
 
 use holdfast::data::{

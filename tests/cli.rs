@@ -1,5 +1,7 @@
 //! The real binary: `check`, `sample`, `config`, help, exit codes, streams.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,6 +2,8 @@
 //! crashed on, replayed through the same target body: the files live in
 //! tests/fixtures/fuzz/<target>/, named after what they broke.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::Path;
 
 fn replay(target: &str, run: fn(&[u8])) -> usize {

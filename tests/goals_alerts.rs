@@ -2,6 +2,8 @@
 //! each alert rule fired and not fired on tiny fixtures worked out by hand,
 //! goal status at the boundaries, and `report --alerts-only --exit-code`.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

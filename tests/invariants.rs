@@ -1,5 +1,7 @@
 //! Property tests: invariants of the customer base and the KPIs on random datasets.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::fmt::Write as _;
 
 use holdfast::data::{self, Scales, SourceKind, SourceSpec, Sources};

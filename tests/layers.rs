@@ -2,6 +2,8 @@
 //! The data layer names neither the metrics nor the screen; the metrics do not
 //! name the app or the ui; the app and the ui never name a polars type.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::{Path, PathBuf};
 
 fn rust_files(root: &Path, out: &mut Vec<PathBuf>) {

@@ -1,6 +1,8 @@
 //! Every preset fixture loaded and checked to the exact canonical rows, and
 //! every bad input with its exact message and counts.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::{Path, PathBuf};
 
 use holdfast::data::parse::{DateOrder, DecimalStyle};

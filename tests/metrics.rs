@@ -2,6 +2,8 @@
 //! tests/fixtures/metrics/ (see the comments), plus empty periods, zero
 //! denominators, filters, cohorts and churn risk.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::path::Path;
 
 use holdfast::data::{self, Dataset, Scales, SourceKind, SourceOptions, SourceSpec, Sources};

@@ -3,6 +3,8 @@
 //! rows and exact load reports; XLSX, gzip, folders, stdin, identity across
 //! sources and currencies.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

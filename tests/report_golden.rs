@@ -1,6 +1,8 @@
 //! `holdfast report` JSON on the bundled sample data, as insta snapshots: any
 //! change to a number on the scriptable face shows up in review.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::process::Command;
 
 fn report_raw(args: &[&str]) -> String {

@@ -3,6 +3,8 @@
 //! panic. tmux is installed by .ci/run when missing; elsewhere a missing tmux
 //! skips these tests with one line each (under `CI=true` it fails them).
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;

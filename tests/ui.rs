@@ -2,6 +2,8 @@
 //! each pane asserted, whole screens as insta snapshots at 80×24, 120×40 and
 //! 160×48 for every mode, and every size from 1×1 up drawn without a panic.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use std::sync::{Arc, LazyLock};
 
 use holdfast::app::action::Action;

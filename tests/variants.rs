@@ -2,6 +2,8 @@
 //! matches the enum exhaustively, so a new variant does not compile until it
 //! is named here, and then fails until it is in the enum's `ALL`.
 
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
 use holdfast::app::action::Action;
 use holdfast::app::state::Pane;
 use holdfast::data::mapping::Preset;
