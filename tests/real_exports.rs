@@ -1101,3 +1101,26 @@ fn ids_rounded_by_a_spreadsheet_are_pointed_out() {
         vec!["2 customer ids in \"Requester id\" are numbers in scientific notation (\"1.03E+13\"): a spreadsheet rounded them, so they cannot match; export the file again from the tool (CSV or XLSX) without opening it in a spreadsheet".to_string()]
     );
 }
+
+/// A CSV saved for Excel starts with `sep=;`: the delimiter it names is used,
+/// the line is not a header, and line numbers stay physical.
+#[test]
+fn excel_sep_line_names_the_delimiter() {
+    for eol in ["\n", "\r\n"] {
+        let text = [
+            "sep=;",
+            "customer_id;order_date;amount",
+            "c1;2024-01-05;10,50",
+            "c2;oops;3",
+        ]
+        .join(eol)
+            + eol;
+        let spec = SourceSpec::memory(SourceKind::Orders, "excel.csv", text);
+        let l = data::load_source(&spec, Scales::default()).unwrap();
+        assert_eq!(orders(&l), vec![o("c1", "2024-01-05", 10.5, None, 3)]);
+        assert_eq!(
+            rejected(&l.report),
+            rej(&[("unparseable order_date", 1, &[4])])
+        );
+    }
+}

@@ -164,7 +164,14 @@ impl RawFile {
         if ext == "json" || first.starts_with('[') || first.starts_with('{') {
             return read_json(name, &text);
         }
-        let (text, delimiter) = match detect_delimiter(&text) {
+        // Excel's `sep=;` first line names the delimiter: it is blanked (its
+        // line break stays, so line numbers stay physical).
+        let declared = excel_sep_line(&text);
+        let text = match declared {
+            Some((_, len)) => text[len..].to_string(),
+            None => text,
+        };
+        let (text, delimiter) = match declared.map(|(d, _)| d).or_else(|| detect_delimiter(&text)) {
             Some(d) => (text, d),
             // Whitespace-separated columns (CDNOW): runs of blanks become one tab.
             None if is_whitespace_separated(&text) => (collapse_blanks(&text), b'\t'),
@@ -291,6 +298,17 @@ impl RawFile {
         });
         out
     }
+}
+
+/// `sep=;` (any one-byte delimiter) alone on the first line, as Excel writes
+/// and reads it: the delimiter and the length of the line without its break.
+fn excel_sep_line(text: &str) -> Option<(u8, usize)> {
+    let first = text.split(['\n', '\r']).next()?;
+    let d = first
+        .trim_end()
+        .strip_prefix("sep=")
+        .or_else(|| first.trim_end().strip_prefix("SEP="))?;
+    (d.len() == 1).then(|| (d.as_bytes()[0], first.len()))
 }
 
 /// Physical line numbers from byte offsets: `\r\n`, `\n` and a lone `\r`
