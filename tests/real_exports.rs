@@ -1124,3 +1124,33 @@ fn excel_sep_line_names_the_delimiter() {
         );
     }
 }
+
+/// WooCommerce exports whose plugin writes title-case headers (`Order ID`,
+/// `Order Total`) are the WooCommerce preset too; pending payments and
+/// cancelled orders are no purchase.
+#[test]
+fn woocommerce_title_case_headers_and_statuses() {
+    let text = "Order ID,Order Date,Order Status,Order Total,Customer ID,Customer Email,Billing Country\n\
+                501,2024-05-02 10:00:00,wc-completed,45.00,0,guest@example.com,US\n\
+                502,2024-05-03 11:00:00,wc-pending,20.00,17,kim@example.com,US\n\
+                503,2024-05-04 12:00:00,wc-processing,30.00,17,kim@example.com,CA\n\
+                504,2024-05-05 13:00:00,wc-cancelled,12.00,18,lee@example.com,CA\n";
+    let spec = SourceSpec::memory(SourceKind::Orders, "woo.csv", text.into());
+    let l = data::load_source(&spec, Scales::default()).unwrap();
+    assert_eq!(l.report.preset, "WooCommerce orders");
+    // A guest (customer id 0) is their e-mail.
+    assert_eq!(
+        orders(&l),
+        vec![
+            o("guest@example.com", "2024-05-02", 45.0, Some("501"), 2),
+            o("17", "2024-05-04", 30.0, Some("503"), 4),
+        ]
+    );
+    assert_eq!(
+        rejected(&l.report),
+        rej(&[
+            ("not a purchase (status wc-cancelled)", 1, &[5]),
+            ("not a purchase (status wc-pending)", 1, &[3]),
+        ])
+    );
+}

@@ -182,7 +182,7 @@ impl Preset {
         Preset::ALL.into_iter().find(|p| {
             p.fingerprint()
                 .iter()
-                .all(|group| group.iter().any(|f| header_exact(headers, f).is_some()))
+                .all(|group| group.iter().any(|f| header_norm(headers, f).is_some()))
         })
     }
 }
@@ -443,7 +443,9 @@ fn header_exact(headers: &[String], name: &str) -> Option<usize> {
 
 fn header_norm(headers: &[String], name: &str) -> Option<usize> {
     let want = normalize(name);
-    header_exact(headers, name).or_else(|| headers.iter().position(|h| normalize(h) == want))
+    header_exact(headers, name).or_else(|| {
+        (!want.is_empty()).then(|| headers.iter().position(|h| normalize(h) == want))?
+    })
 }
 
 /// Synonyms for header detection, best first (compared after `normalize`).
@@ -1022,6 +1024,15 @@ pub fn plan(
                         "declined",
                         "draft",
                         "abandoned",
+                        "pending",
+                        "pending payment",
+                        "unpaid",
+                        "expired",
+                        "trash",
+                        "wc-pending",
+                        "wc-cancelled",
+                        "wc-failed",
+                        "checkout-draft",
                     ],
                 )
             });
