@@ -474,14 +474,14 @@ fn qualtrics_german_survey_previews_and_unfinished_responses() {
             r(
                 "2024-05-01",
                 9.0,
-                Some("anna@example.de"),
+                Some("anna@example.com"),
                 Some("Sehr schnelle Lieferung"),
                 5
             ),
             r(
                 "2024-05-03",
                 3.0,
-                Some("dora@example.de"),
+                Some("dora@example.com"),
                 Some("Zu teuer"),
                 8
             ),
