@@ -4,6 +4,21 @@
 //! (the engine) → `app` (state and actions) → `ui` (pure render).
 //! `tests/layers.rs` keeps the flow one way.
 
+/// An enum with `ALL`, every variant in declaration order: the list is
+/// derived, so it cannot miss one.
+macro_rules! listed_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident),+ $(,)?
+    }) => {
+        $(#[$meta])* $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+        }
+    };
+}
+
 pub mod app;
 pub mod calendar;
 pub mod check;

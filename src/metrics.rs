@@ -1170,7 +1170,7 @@ impl<'d> Engine<'d> {
         });
         let compare = cut_ctx.as_ref().unwrap_or(&ctx);
         let block = |p: Period| PeriodKpis {
-            period: PeriodJson::from(&p).counted_to(compare.end_of(&p)),
+            period: PeriodJson::counted(&p, compare.end_of(&p)),
             kpis: compare.kpis(&p),
         };
         let previous = block(p.previous());
@@ -1180,7 +1180,7 @@ impl<'d> Engine<'d> {
             now.change_significant = significant(now, before);
         }
         Ok(Snapshot {
-            period: PeriodJson::from(&p).counted_to(counted),
+            period: PeriodJson::counted(&p, counted),
             filters: Filters {
                 segment: q.segment.as_ref().map(|(c, v)| format!("{c}={v}")),
                 cohort: q.cohort.map(|c| c.label()),

@@ -142,26 +142,17 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Reads standard input once (a later `-` gets an error).
 fn stdin_spec(kind: SourceKind, options: SourceOptions) -> Result<SourceSpec, String> {
-    use std::io::Read;
     static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return Err("`-` (standard input) can stand for one file only".into());
     }
-    let mut bytes = Vec::new();
-    let limit = crate::data::source::available_memory()
-        .map(|m| m / crate::data::source::MEMORY_PER_FILE_BYTE)
-        .unwrap_or(u64::MAX);
-    std::io::stdin()
-        .lock()
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("-: cannot read standard input: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "-: standard input holds more than the {} MB that fit in memory; export a shorter date range, or split the file",
-            limit / 1_000_000
-        ));
-    }
+    let bytes = crate::data::source::read_bounded(
+        "-",
+        "standard input",
+        "cannot read standard input",
+        std::io::stdin().lock(),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(SourceSpec {
         kind,
         name: "-".into(),

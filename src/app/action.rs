@@ -3,73 +3,43 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    PrevPeriod,
-    NextPeriod,
-    Earliest,
-    Latest,
-    Week,
-    Month,
-    Quarter,
-    Year,
-    SegmentPicker,
-    CohortPicker,
-    ClearFilters,
-    FocusNext,
-    FocusPrev,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Enter,
-    Find,
-    Compare,
-    Goals,
-    Alerts,
-    Definitions,
-    DataQuality,
-    Export,
-    Reload,
-    Help,
-    Back,
-    Quit,
+listed_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Action {
+        PrevPeriod,
+        NextPeriod,
+        Earliest,
+        Latest,
+        Week,
+        Month,
+        Quarter,
+        Year,
+        SegmentPicker,
+        CohortPicker,
+        ClearFilters,
+        FocusNext,
+        FocusPrev,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Enter,
+        Find,
+        Compare,
+        Goals,
+        Alerts,
+        Definitions,
+        DataQuality,
+        Export,
+        Reload,
+        Help,
+        Back,
+        Quit,
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
-        Action::PrevPeriod,
-        Action::NextPeriod,
-        Action::Earliest,
-        Action::Latest,
-        Action::Week,
-        Action::Month,
-        Action::Quarter,
-        Action::Year,
-        Action::SegmentPicker,
-        Action::CohortPicker,
-        Action::ClearFilters,
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Enter,
-        Action::Find,
-        Action::Compare,
-        Action::Goals,
-        Action::Alerts,
-        Action::Definitions,
-        Action::DataQuality,
-        Action::Export,
-        Action::Reload,
-        Action::Help,
-        Action::Back,
-        Action::Quit,
-    ];
-
     /// The name used in the config file's `[keys]` section.
     pub fn name(self) -> &'static str {
         match self {

@@ -20,30 +20,22 @@ pub struct View {
     pub alerts: Vec<Alert>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Trends,
-    Customers,
-    Nps,
-    Tickets,
-    Cohorts,
-    Risk,
-    Goals,
-    Alerts,
+listed_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Pane {
+        Trends,
+        Customers,
+        Nps,
+        Tickets,
+        Cohorts,
+        Risk,
+        Goals,
+        Alerts,
+    }
 }
 
 impl Pane {
-    pub const COUNT: usize = 8;
-    pub const ALL: [Pane; Pane::COUNT] = [
-        Pane::Trends,
-        Pane::Customers,
-        Pane::Nps,
-        Pane::Tickets,
-        Pane::Cohorts,
-        Pane::Risk,
-        Pane::Goals,
-        Pane::Alerts,
-    ];
+    pub const COUNT: usize = Pane::ALL.len();
 
     /// The pane an alert concerns.
     pub fn of_jump(j: Jump) -> Pane {

@@ -411,9 +411,9 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             if let Some(p) = from_flag.or_else(|| last_day.map(default_period))
                 && state.view.is_none()
             {
-                if from_flag.is_none() {
+                if let (None, Some(last)) = (from_flag, last_day) {
                     state.open_on_suggested = true;
-                    let latest = Period::containing(Granularity::Month, last_day.unwrap_or(0));
+                    let latest = Period::containing(Granularity::Month, last);
                     if p != latest {
                         state.status = Some(format!(
                             "loaded in {:.1?}; showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",

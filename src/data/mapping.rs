@@ -80,39 +80,27 @@ impl Default for SourceOptions {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Preset {
-    ShopifyOrders,
-    StripeLegacy,
-    StripeUnified,
-    StripePayments,
-    StripeInvoices,
-    WooCommerce,
-    SurveyMonkey,
-    Qualtrics,
-    Typeform,
-    Delighted,
-    Zendesk,
-    Freshdesk,
+listed_enum! {
+    /// The exports recognised by their columns; `ALL` (declaration order) is
+    /// the order they are tried in: most specific first.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    pub enum Preset {
+        ShopifyOrders,
+        StripeUnified,
+        StripeLegacy,
+        StripeInvoices,
+        StripePayments,
+        WooCommerce,
+        SurveyMonkey,
+        Qualtrics,
+        Typeform,
+        Delighted,
+        Zendesk,
+        Freshdesk,
+    }
 }
 
 impl Preset {
-    /// Most specific first: the first whose fingerprint matches wins.
-    pub const ALL: [Preset; 12] = [
-        Preset::ShopifyOrders,
-        Preset::StripeUnified,
-        Preset::StripeLegacy,
-        Preset::StripeInvoices,
-        Preset::StripePayments,
-        Preset::WooCommerce,
-        Preset::SurveyMonkey,
-        Preset::Qualtrics,
-        Preset::Typeform,
-        Preset::Delighted,
-        Preset::Zendesk,
-        Preset::Freshdesk,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Preset::ShopifyOrders => "Shopify orders",

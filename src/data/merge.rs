@@ -25,11 +25,13 @@ fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
         ],
     };
     let row_cols: &[&str] = &[schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
-    let text = |name: &str, i: usize| -> String {
-        frame
-            .column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok())
+    // Each column looked up once, not once per cell.
+    let columns = |names: &[&str]| -> Vec<Option<&Column>> {
+        names.iter().map(|n| frame.column(n).ok()).collect()
+    };
+    let (id_cols, row_cols) = (columns(cols), columns(row_cols));
+    let text = |c: &Option<&Column>, i: usize| -> String {
+        c.and_then(|c| c.get(i).ok())
             .map(|v| match v {
                 AnyValue::Null => String::new(),
                 AnyValue::String(s) => s.to_string(),
@@ -37,15 +39,20 @@ fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
             })
             .unwrap_or_default()
     };
+    let joined = |cols: &[Option<&Column>], i: usize| -> String {
+        cols.iter()
+            .map(|c| text(c, i))
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    };
     (0..frame.height())
         .map(|i| {
-            let id: Vec<String> = cols.iter().map(|c| text(c, i)).collect();
-            if kind == SourceKind::Orders && id[0].is_empty() {
+            let id = joined(&id_cols, i);
+            if kind == SourceKind::Orders && id.is_empty() {
                 // No order id: the row itself.
-                let row: Vec<String> = row_cols.iter().map(|c| text(c, i)).collect();
-                format!("row\u{1f}{}", row.join("\u{1f}"))
+                format!("row\u{1f}{}", joined(&row_cols, i))
             } else {
-                format!("id\u{1f}{}", id.join("\u{1f}"))
+                format!("id\u{1f}{id}")
             }
         })
         .collect()

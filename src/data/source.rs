@@ -348,28 +348,47 @@ fn looks_like_value(cell: &str) -> bool {
                 .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
 }
 
-/// Decompresses gzip, stopping at the memory bound (a small file may claim gigabytes).
-fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
+/// Reads a stream to its end, stopping at the memory bound (a pipe may never
+/// end; a small gzip file may claim gigabytes). `what` names the stream when
+/// it is too big, `unreadable` starts the message when it cannot be read.
+pub fn read_bounded(
+    name: &str,
+    what: &str,
+    unreadable: &str,
+    reader: impl std::io::Read,
+) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let limit = available_memory()
         .map(|m| m / MEMORY_PER_FILE_BYTE)
         .unwrap_or(u64::MAX);
     let mut out = Vec::new();
-    let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(limit.saturating_add(1));
-    dec.read_to_end(&mut out).map_err(|e| LoadError::Invalid {
-        file: name.to_string(),
-        message: format!("cannot decompress gzip: {e}"),
-    })?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| LoadError::Invalid {
+            file: name.to_string(),
+            message: format!("{unreadable}: {e}"),
+        })?;
     if out.len() as u64 > limit {
         return Err(LoadError::Invalid {
             file: name.to_string(),
             message: format!(
-                "decompressed, the file holds more than {} MB, more than fits in memory; export a shorter date range, or split the file",
+                "{what} holds more than {} MB, more than fits in memory; export a shorter date range, or split the file",
                 limit / 1_000_000
             ),
         });
     }
     Ok(out)
+}
+
+/// Decompresses gzip, stopping at the memory bound.
+fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
+    read_bounded(
+        name,
+        "decompressed, the file",
+        "cannot decompress gzip",
+        flate2::read::MultiGzDecoder::new(bytes),
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

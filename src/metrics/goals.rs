@@ -20,51 +20,33 @@ use serde::Serialize;
 
 use super::{Engine, Kpis, Query};
 
-/// A KPI a goal can be set on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GoalKpi {
-    /// The retained share (the headline retention).
-    RetainedRate,
-    /// CRR, the seed formula.
-    RetentionRate,
-    ChurnRate,
-    RepeatPurchaseRate,
-    LostPerNew,
-    Revenue,
-    Mrr,
-    Clv,
-    Arpc,
-    Apv,
-    Buyers,
-    Nps,
-    Csat,
-    Ces,
-    FirstResponseHours,
-    ResolutionHours,
-    Backlog,
+listed_enum! {
+    /// A KPI a goal can be set on.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum GoalKpi {
+        /// The retained share (the headline retention).
+        RetainedRate,
+        /// CRR, the seed formula.
+        RetentionRate,
+        ChurnRate,
+        RepeatPurchaseRate,
+        LostPerNew,
+        Revenue,
+        Mrr,
+        Clv,
+        Arpc,
+        Apv,
+        Buyers,
+        Nps,
+        Csat,
+        Ces,
+        FirstResponseHours,
+        ResolutionHours,
+        Backlog,
+    }
 }
 
 impl GoalKpi {
-    pub const ALL: [GoalKpi; 17] = [
-        GoalKpi::RetainedRate,
-        GoalKpi::RetentionRate,
-        GoalKpi::ChurnRate,
-        GoalKpi::RepeatPurchaseRate,
-        GoalKpi::LostPerNew,
-        GoalKpi::Revenue,
-        GoalKpi::Mrr,
-        GoalKpi::Clv,
-        GoalKpi::Arpc,
-        GoalKpi::Apv,
-        GoalKpi::Buyers,
-        GoalKpi::Nps,
-        GoalKpi::Csat,
-        GoalKpi::Ces,
-        GoalKpi::FirstResponseHours,
-        GoalKpi::ResolutionHours,
-        GoalKpi::Backlog,
-    ];
-
     /// The config key (and the name in the report JSON).
     pub fn name(self) -> &'static str {
         match self {

@@ -266,14 +266,13 @@ impl From<&Period> for PeriodJson {
 }
 
 impl PeriodJson {
-    /// The same period counted up to the day before `end` (exclusive); whole
-    /// when `end` is the period's own end.
-    pub fn counted_to(mut self, end: Day) -> Self {
-        let own_end = super::period::Period::parse(&self.label).map(|p| p.end());
-        if own_end.is_some_and(|e| end < e) && end > 0 {
-            self.to_date = Some(format_day(end - 1));
+    /// A period counted up to the day before `end` (exclusive): `to_date`
+    /// names the last day counted when that is before the period's own end.
+    pub fn counted(p: &Period, end: Day) -> Self {
+        PeriodJson {
+            to_date: (end < p.end()).then(|| format_day(end - 1)),
+            ..PeriodJson::from(p)
         }
-        self
     }
 }
 
