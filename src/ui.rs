@@ -98,7 +98,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
         Constraint::Length(1),
     ])
     .areas(area);
-    panes::header(frame, header, state, theme);
+    frame.render_widget(panes::Header { state, theme }, header);
     match state.snapshot() {
         None => {
             let msg = state
@@ -108,12 +108,19 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
             frame.render_widget(Paragraph::new(msg).style(theme.dim()), body);
         }
         Some(s) => {
-            panes::tiles(frame, tiles, s, state, theme);
+            frame.render_widget(
+                panes::Tiles {
+                    snapshot: s,
+                    state,
+                    theme,
+                },
+                tiles,
+            );
             if state.compare {
-                panes::compare(frame, body, s, theme);
+                frame.render_widget(panes::Compare { snapshot: s, theme }, body);
             } else {
                 for (pane, rect) in pane_areas(area, state) {
-                    panes::pane(frame, rect, pane, state, theme);
+                    frame.render_widget(panes::PaneView { pane, state, theme }, rect);
                 }
             }
         }

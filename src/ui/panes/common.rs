@@ -1,0 +1,97 @@
+//! What the panes share: the framed block, status marks, bar and window helpers.
+
+use super::*;
+
+pub(super) fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::bordered()
+        .title(Span::styled(
+            format!(" {title} "),
+            if focused { theme.title() } else { theme.text() },
+        ))
+        .border_style(theme.border(focused))
+}
+
+/// The mark and colour of a goal's status (the mark stands alone without colour).
+pub fn goal_style(status: GoalState, theme: &Theme) -> (&'static str, Style) {
+    match status {
+        GoalState::OnTrack => ("✓", theme.fg(theme.good)),
+        GoalState::AtRisk => ("!", theme.fg(theme.warn)),
+        GoalState::OffTrack => ("✗", theme.fg(theme.bad)),
+        GoalState::NoData => ("·", theme.dim()),
+    }
+}
+
+/// Values as a row of block characters (gaps over the last periods).
+pub(super) fn blocks(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    let (lo, hi) = known
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(v) if hi > lo => BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize],
+            Some(_) => BARS[3],
+        })
+        .collect()
+}
+
+/// Rows shown from `selected` so that it stays visible.
+pub(super) fn window(selected: usize, visible: usize) -> usize {
+    selected.saturating_sub(visible.saturating_sub(1))
+}
+
+pub(super) fn scaled(values: &[Option<f64>]) -> Vec<Option<u64>> {
+    let lo = values
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    values
+        .iter()
+        .map(|v| v.map(|x| ((x - lo.min(0.0)) * 100.0).round().max(0.0) as u64))
+        .collect()
+}
+
+/// Short labels for the narrow customers pane.
+pub(super) fn short(name: &str) -> &str {
+    match name {
+        "Customers at start" => "At start",
+        "Customers at end" => "At end",
+        "Avg purchase value" => "Avg order",
+        "Revenue per buyer" => "Per buyer",
+        "Lifetime value" => "LTV",
+        "Purchase frequency" => "Frequency",
+        "Repeat purchase rate" => "Repeat rate",
+        "Lost per new" => "Lost/new",
+        other => other,
+    }
+}
+
+pub(super) fn share_bar(width: usize, parts: &[(u64, Style)], theme: &Theme) -> Line<'static> {
+    let total: u64 = parts.iter().map(|p| p.0).sum();
+    if total == 0 || width == 0 {
+        return Line::from(Span::styled("no responses", theme.dim()));
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (i, (n, style)) in parts.iter().enumerate() {
+        let w = if i == parts.len() - 1 {
+            width - used
+        } else {
+            (*n as usize * width) / total as usize
+        };
+        used += w;
+        let symbol = if theme.color {
+            "█"
+        } else {
+            ["█", "▒", "░"][i % 3]
+        };
+        spans.push(Span::styled(symbol.repeat(w), *style));
+    }
+    Line::from(spans)
+}

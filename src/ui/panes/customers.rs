@@ -1,0 +1,71 @@
+//! The Customers pane: S, E, new, retained, lost, won back.
+
+use super::*;
+
+/// The Customers pane.
+pub struct Customers<'a> {
+    pub snapshot: &'a Snapshot,
+    pub theme: &'a Theme,
+    pub text: Style,
+}
+
+impl Widget for Customers<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let Customers {
+            snapshot: s,
+            theme,
+            text,
+        } = self;
+        let rows = kpi_rows(s);
+        // In the tiles, or orders / buyers shown here: room for CRR beside the counts.
+        let skip = [
+            "Retention (retained)",
+            "Purchase frequency",
+            "Churn rate",
+            "NPS",
+            "CSAT",
+            "CES",
+            "Tickets",
+        ];
+        let table_rows: Vec<Row> = rows
+            .iter()
+            .filter(|r| !skip.contains(&r.name))
+            .map(|r| {
+                Row::new(vec![
+                    Cell::from(Span::styled(short(r.name), theme.dim())),
+                    Cell::from(Line::from(Span::styled(r.now.clone(), text)).right_aligned()),
+                    Cell::from(
+                        Line::from(Span::styled(
+                            r.change.clone(),
+                            theme.change(r.delta, r.up_is_good),
+                        ))
+                        .right_aligned(),
+                    ),
+                ])
+            })
+            .collect();
+        let half = table_rows.len().div_ceil(2);
+        let (left, right) = if area.width >= 54 && (area.height as usize) < table_rows.len() {
+            let [l, r] = Layout::horizontal([Constraint::Percentage(50); 2])
+                .spacing(2)
+                .areas(area);
+            (l, Some(r))
+        } else {
+            (area, None)
+        };
+        let widths = [
+            Constraint::Min(9),
+            Constraint::Length(10),
+            Constraint::Length(8),
+        ];
+        match right {
+            Some(r) => {
+                let mut it = table_rows.into_iter();
+                let first: Vec<Row> = it.by_ref().take(half).collect();
+                buf.put(Table::new(first, widths), left);
+                buf.put(Table::new(it.collect::<Vec<_>>(), widths), r);
+            }
+            None => buf.put(Table::new(table_rows, widths), left),
+        }
+    }
+}

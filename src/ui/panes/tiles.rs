@@ -1,0 +1,211 @@
+//! The KPI tiles under the header.
+
+use super::*;
+
+pub(super) struct Tile<'a> {
+    name: &'static str,
+    value: Option<f64>,
+    /// (low, high) of the gauge.
+    range: (f64, f64),
+    up_is_good: bool,
+    previous: Option<f64>,
+    year_ago: Option<f64>,
+    note: Option<&'static str>,
+    /// The view's goal on this KPI (without a segment), if one is set.
+    goal: Option<&'a GoalStatus>,
+}
+
+/// One tile: label, value, delta, gauge.
+struct TileView<'a> {
+    tile: &'a Tile<'a>,
+    compared: Option<&'a str>,
+    dim: bool,
+    theme: &'a Theme,
+}
+
+impl Widget for TileView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let TileView {
+            tile: t,
+            compared,
+            dim,
+            theme,
+        } = self;
+        let b = block(t.name, false, theme);
+        let inner = b.inner(area);
+        buf.put(b, area);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+        let value = match t.value {
+            Some(v) if t.range.0 < 0.0 => format!("{v:+.1}"),
+            v => format::pct(v),
+        };
+        let ratio = t.value.map_or(0.0, |v| {
+            ((v - t.range.0) / (t.range.1 - t.range.0)).clamp(0.0, 1.0)
+        });
+        // With a goal, the gauge takes the status colour and the target is marked on it.
+        let style = match (dim, t.goal) {
+            (true, _) => theme.dim(),
+            (false, Some(g)) => goal_style(g.status, theme).1,
+            (false, None) => theme.fg(theme.accent),
+        };
+        buf.put(
+            Gauge::default()
+                .ratio(ratio)
+                .label(value)
+                .gauge_style(style)
+                .use_unicode(true),
+            top,
+        );
+        if let Some(g) = t.goal {
+            let at = ((g.target - t.range.0) / (t.range.1 - t.range.0)).clamp(0.0, 1.0);
+            let x = top.x + (at * f64::from(top.width.saturating_sub(1))).round() as u16;
+            if let Some(cell) = buf.cell_mut((x, top.y)) {
+                cell.set_symbol("┃").set_style(theme.fg(theme.text));
+            }
+        }
+        let (mut dp, vp) = format::points(t.value, t.previous);
+        let (mut dy, vy) = format::points(t.value, t.year_ago);
+        if t.range.0 < 0.0 {
+            // NPS moves in points, not percentage points.
+            dp = dp.replace("pp", "pts");
+            dy = dy.replace("pp", "pts");
+        }
+        // The goal, compact: its mark and target.
+        let goal = t.goal.map(|g| {
+            let (mark, style) = goal_style(g.status, theme);
+            (
+                format!(" {mark}{}", crate::report::goal_target(g).replace(' ', "")),
+                style,
+            )
+        });
+        let goal_len = goal.as_ref().map_or(0, |(g, _)| g.chars().count());
+        // Narrow tiles drop the words and keep both changes (previous first, then a year ago).
+        let wide = bottom.width as usize >= dp.chars().count() + dy.chars().count() + 9 + goal_len;
+        // "vs Sep 1–19" instead of "prev" when there is room.
+        let prev_word = match compared {
+            Some(c)
+                if bottom.width as usize
+                    >= dp.chars().count()
+                        + dy.chars().count()
+                        + c.chars().count()
+                        + 8
+                        + goal_len =>
+            {
+                format!("{c} ")
+            }
+            _ if wide => "prev ".to_string(),
+            _ => String::new(),
+        };
+        let mut spans = vec![
+            Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
+            Span::styled(prev_word, theme.dim()),
+            Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
+            Span::styled(if wide { "yr" } else { "" }, theme.dim()),
+        ];
+        if let Some(n) = t.note {
+            spans.push(Span::styled(format!(" {n}"), theme.fg(theme.warn)));
+        }
+        if let Some((g, style)) = goal {
+            spans.push(Span::styled(g, style));
+        }
+        buf.put(Paragraph::new(Line::from(spans)), bottom);
+    }
+}
+
+/// The row of KPI tiles.
+pub struct Tiles<'a> {
+    pub snapshot: &'a Snapshot,
+    pub state: &'a State,
+    pub theme: &'a Theme,
+}
+
+impl Widget for Tiles<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let Tiles {
+            snapshot: s,
+            state,
+            theme,
+        } = self;
+        let compared = s.previous.as_ref().and_then(|p| {
+            p.period
+                .to_date
+                .as_deref()
+                .map(|d| format!("vs {}", format::day_range(&p.period.start, d)))
+        });
+        let prev = s.previous.as_ref().map(|p| &p.kpis);
+        let ago = s.year_ago.as_ref().map(|p| &p.kpis);
+        let get = |f: fn(&Kpis) -> Option<f64>| (f(&s.kpis), prev.and_then(f), ago.and_then(f));
+        let nps = |k: &Kpis| k.nps.as_ref().and_then(|n| n.score);
+        let csat = |k: &Kpis| k.csat.as_ref().and_then(|c| c.score);
+        let (r, rp, ry) = get(|k| k.retained_rate);
+        let (c, cp, cy) = get(|k| k.churn_rate);
+        let (n, np, ny) = get(nps);
+        let (x, xp, xy) = get(csat);
+        let significant = s.kpis.nps.as_ref().is_some_and(|n| n.change_significant);
+        let goal = |k: GoalKpi| {
+            state.view.as_deref().and_then(|v| {
+                v.goals
+                    .iter()
+                    .find(|g| g.goal.kpi == k && g.segment.is_none())
+            })
+        };
+        let tiles = [
+            Tile {
+                name: "Retention",
+                value: r,
+                range: (0.0, 100.0),
+                up_is_good: true,
+                previous: rp,
+                year_ago: ry,
+                note: None,
+                goal: goal(GoalKpi::RetainedRate).or_else(|| goal(GoalKpi::RetentionRate)),
+            },
+            Tile {
+                name: "Churn",
+                value: c,
+                range: (0.0, 100.0),
+                up_is_good: false,
+                previous: cp,
+                year_ago: cy,
+                note: None,
+                goal: goal(GoalKpi::ChurnRate),
+            },
+            Tile {
+                name: "NPS",
+                value: n,
+                range: (-100.0, 100.0),
+                up_is_good: true,
+                previous: np,
+                year_ago: ny,
+                note: significant.then_some("significant"),
+                goal: goal(GoalKpi::Nps),
+            },
+            Tile {
+                name: "CSAT (surveys)",
+                value: x,
+                range: (0.0, 100.0),
+                up_is_good: true,
+                previous: xp,
+                year_ago: xy,
+                note: None,
+                goal: goal(GoalKpi::Csat),
+            },
+        ];
+        let cols = Layout::horizontal([Constraint::Ratio(1, 4); 4]).split(area);
+        for (t, rect) in tiles.iter().zip(cols.iter()) {
+            buf.put(
+                TileView {
+                    tile: t,
+                    compared: compared.as_deref(),
+                    dim: state.stale(),
+                    theme,
+                },
+                *rect,
+            );
+        }
+    }
+}
