@@ -16,7 +16,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub scales: ScalesConfig,
     /// Action name -> keys; a listed action's keys replace its defaults.
-    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    pub keys: std::collections::BTreeMap<crate::app::action::Action, Vec<String>>,
     pub ui: UiConfig,
     /// KPI targets (see `metrics::goals`); checked when the file is read.
     pub goals: toml::Table,
@@ -253,11 +253,19 @@ mod tests {
     #[test]
     fn key_bindings_are_checked() {
         let c = Config::parse("c.toml", "[keys]\nnext_period = [\"n\"]\n", None).unwrap();
-        assert_eq!(c.keys["next_period"], vec!["n"]);
+        assert_eq!(c.keys[&crate::app::action::Action::NextPeriod], vec!["n"]);
         let err = Config::parse("c.toml", "[keys]\nfly = [\"f\"]\n", None)
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "c.toml: [keys]: unknown action `fly`");
+        // The key's line, the unknown name and the names to use instead.
+        assert!(
+            err.starts_with("c.toml: TOML parse error at line 2"),
+            "{err}"
+        );
+        assert!(
+            err.contains("unknown action `fly` (actions: prev_period, next_period"),
+            "{err}"
+        );
         let err = Config::parse("c.toml", "[ui]\ntheme = \"pink\"\n", None)
             .unwrap_err()
             .to_string();

@@ -1,11 +1,10 @@
 //! What a user can ask for. Each action carries its description: the help
 //! overlay is generated from the keymap and these, so it cannot drift.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 listed_enum! {
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-    #[serde(rename_all = "snake_case")]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum Action {
         PrevPeriod,
         NextPeriod,
@@ -111,6 +110,27 @@ impl Action {
             Action::Back => "close the overlay (quit on the dashboard)",
             Action::Quit => "quit",
         }
+    }
+}
+
+/// By its `[keys]` name.
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// From its `[keys]` name; an unknown name is an error that lists the known ones.
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+        let name = String::deserialize(d)?;
+        Action::from_name(&name).ok_or_else(|| {
+            let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown action `{name}` (actions: {})",
+                known.join(", ")
+            ))
+        })
     }
 }
 

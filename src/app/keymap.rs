@@ -161,8 +161,6 @@ impl Key {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum KeymapError {
-    #[error("[keys]: unknown action `{0}`")]
-    UnknownAction(String),
     #[error(
         "[keys] {action}: cannot read key \"{key}\" (try q, ?, left, pgdn, shift-tab, ctrl-c, f1)"
     )]
@@ -237,17 +235,16 @@ impl Default for Keymap {
 impl Keymap {
     /// The defaults with the config's bindings: a configured action's keys replace its defaults.
     pub fn with_overrides(
-        overrides: &BTreeMap<String, Vec<String>>,
+        overrides: &BTreeMap<Action, Vec<String>>,
     ) -> Result<Keymap, KeymapError> {
         let mut map = Keymap::default();
-        for (name, keys) in overrides {
-            let action =
-                Action::from_name(name).ok_or_else(|| KeymapError::UnknownAction(name.clone()))?;
+        for (&action, keys) in overrides {
+            let name = action.name();
             let parsed: Vec<Key> = keys
                 .iter()
                 .map(|k| {
                     Key::parse(k).ok_or_else(|| KeymapError::BadKey {
-                        action: name.clone(),
+                        action: name.to_string(),
                         key: k.clone(),
                     })
                 })
@@ -255,7 +252,7 @@ impl Keymap {
             map.bindings.retain(|(_, a)| *a != action);
             // A key taken by this action is released from the default it had.
             map.bindings
-                .retain(|(k, a)| !parsed.contains(k) || overrides.contains_key(a.name()));
+                .retain(|(k, a)| !parsed.contains(k) || overrides.contains_key(a));
             map.bindings.extend(parsed.into_iter().map(|k| (k, action)));
         }
         map.check()?;
@@ -407,7 +404,7 @@ mod tests {
     fn a_user_binding_replaces_the_default() {
         let mut o = BTreeMap::new();
         o.insert(
-            "next_period".to_string(),
+            Action::NextPeriod,
             vec!["n".to_string(), "ctrl-f".to_string()],
         );
         let map = Keymap::with_overrides(&o).unwrap();
@@ -429,7 +426,7 @@ mod tests {
         );
         // Taking a key another action had releases it from that action.
         let mut o = BTreeMap::new();
-        o.insert("help".to_string(), vec!["h".to_string()]);
+        o.insert(Action::Help, vec!["h".to_string()]);
         let map = Keymap::with_overrides(&o).unwrap();
         assert_eq!(map.resolve(&Mode::Dashboard, c('h')), Some(Action::Help));
     }
@@ -437,20 +434,14 @@ mod tests {
     #[test]
     fn bad_bindings_are_named() {
         let mut o = BTreeMap::new();
-        o.insert("jump".to_string(), vec!["j".to_string()]);
-        assert_eq!(
-            Keymap::with_overrides(&o),
-            Err(KeymapError::UnknownAction("jump".into()))
-        );
-        let mut o = BTreeMap::new();
-        o.insert("help".to_string(), vec!["ctrl-".to_string()]);
+        o.insert(Action::Help, vec!["ctrl-".to_string()]);
         assert!(matches!(
             Keymap::with_overrides(&o),
             Err(KeymapError::BadKey { .. })
         ));
         let mut o = BTreeMap::new();
-        o.insert("help".to_string(), vec!["z".to_string()]);
-        o.insert("reload".to_string(), vec!["z".to_string()]);
+        o.insert(Action::Help, vec!["z".to_string()]);
+        o.insert(Action::Reload, vec!["z".to_string()]);
         assert!(matches!(
             Keymap::with_overrides(&o),
             Err(KeymapError::Duplicate { .. })
