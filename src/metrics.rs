@@ -36,6 +36,7 @@ mod ctx;
 mod engine;
 mod feedback;
 mod filter;
+mod revenue;
 mod risk;
 mod tickets;
 mod trend;
@@ -47,6 +48,7 @@ use crate::data::schema::Survey;
 use crate::data::{Dataset, Scales};
 pub use crate::text::stopwords;
 pub use base::{DAYS_PER_MONTH, churn_window};
+use cohorts::CohortTables;
 pub use ctx::nearest_rank;
 use ctx::*;
 pub use engine::{

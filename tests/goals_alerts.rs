@@ -45,6 +45,7 @@ fn off() -> AlertRules {
     AlertRules {
         ticket_open_hours: 0.0,
         kpi_off_goal: false,
+        off_goal_periods: 1,
         nps_drop: false,
         churn_rising_periods: 0,
         at_risk_revenue: 0.0,
@@ -328,6 +329,68 @@ fn kpi_off_its_goal() {
     );
     // No data is not off track.
     assert!(report(&ds, &q, "nps = 50", &rules).alerts.is_empty());
+}
+
+#[test]
+fn nrr_under_its_goal_for_three_periods() {
+    // tests/fixtures/revenue: NRR is null in January (no revenue in December),
+    // 0 in February and March, −100 in April and 59.1 in May.
+    let ds = load(spec(SourceKind::Orders, "revenue/orders.csv"), None, None);
+    let rules = AlertRules {
+        kpi_off_goal: true,
+        off_goal_periods: 3,
+        ..off()
+    };
+    let r = report(&ds, &query("2024-05", None), "nrr = 100", &rules);
+    assert_eq!(
+        summary(&r.alerts),
+        vec![(
+            Rule::KpiOffGoal,
+            Severity::Warning,
+            "NRR is 59.1 %, off its goal of ≥ 100 % for 3 periods".to_string()
+        )]
+    );
+    assert_eq!(r.alerts[0].kpi, Some("nrr"));
+    assert_eq!(
+        r.goals[0].gap_history[3..],
+        [
+            Some(-100.0),
+            Some(-200.0),
+            Some(130.0 / 220.0 * 100.0 - 100.0)
+        ]
+    );
+    // March: February and March off, but January undefined: not three in a row; two are.
+    assert!(
+        report(&ds, &query("2024-03", None), "nrr = 100", &rules)
+            .alerts
+            .is_empty()
+    );
+    let two = AlertRules {
+        off_goal_periods: 2,
+        ..rules.clone()
+    };
+    assert_eq!(
+        report(&ds, &query("2024-03", None), "nrr = 100", &two)
+            .alerts
+            .len(),
+        1
+    );
+    // Met in May: no alert, whatever the months before.
+    assert!(
+        report(&ds, &query("2024-05", None), "nrr = 50", &rules)
+            .alerts
+            .is_empty()
+    );
+    // grr and quick_ratio are goals too.
+    let r = report(
+        &ds,
+        &query("2024-05", None),
+        "grr = 40\nquick_ratio = 2",
+        &rules,
+    );
+    let kpis: Vec<&str> = r.goals.iter().map(|g| g.kpi).collect();
+    assert_eq!(kpis, ["grr", "quick_ratio"]);
+    assert!((r.goals[1].value.unwrap() - 185.0 / 115.0).abs() < 1e-9);
 }
 
 fn feedback(feb: &[u8], mar: &[u8]) -> SourceSpec {

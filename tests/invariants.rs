@@ -126,6 +126,18 @@ proptest! {
             let n = s.kpis.nps.as_ref().unwrap();
             if let Some(score) = n.score { prop_assert!((-100.0..=100.0).contains(&score)); }
             prop_assert_eq!(n.promoters + n.passives + n.detractors, n.responses);
+            // The revenue bridge of kpi-spec §4.12 closes, here and in the compared blocks.
+            for k in [Some(&s.kpis), s.previous.as_ref().map(|b| &b.kpis), s.year_ago.as_ref().map(|b| &b.kpis)].into_iter().flatten() {
+                let r = &k.revenue_retention;
+                let bridge = r.start + r.new + r.reactivation + r.expansion - r.contraction - r.churned + r.other;
+                prop_assert!((bridge - k.revenue).abs() < 1e-6, "bridge {} ≠ revenue {}", bridge, k.revenue);
+                prop_assert!(r.expansion >= 0.0 && r.contraction >= 0.0 && r.churned >= 0.0 && r.reactivation >= 0.0 && r.other <= 0.0);
+                if let Some(g) = r.grr { prop_assert!((0.0..=100.0 + 1e-9).contains(&g)); }
+                prop_assert!(r.nrr.is_none_or(f64::is_finite) && r.quick_ratio.is_none_or(f64::is_finite));
+            }
+            for row in &s.revenue_cohorts.rows {
+                prop_assert!(row.retention.iter().flatten().all(|v| v.is_finite()));
+            }
             for row in &s.cohorts.rows {
                 prop_assert_eq!(row.retention.first().copied(), Some(100.0));
                 prop_assert!(row.retention.iter().all(|v| (0.0..=100.0).contains(v)));

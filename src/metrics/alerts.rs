@@ -4,7 +4,9 @@
 //! - `ticket_open_hours` (48): a ticket still unsolved that many hours after
 //!   it was created, as of the end of the period, or of the data when the
 //!   period runs past it (the latest instant any loaded file holds).
-//! - `kpi_off_goal` (true): a goal whose status is `off_track`.
+//! - `kpi_off_goal` (true): a goal whose status is `off_track`, in each of
+//!   the last `off_goal_periods` (1, at most 6) periods: `[goals] nrr = 100`
+//!   with `off_goal_periods = 3` alerts when NRR stays under 100 for three.
 //! - `nps_drop` (true): NPS lower than in the previous period by more than
 //!   the margin of error of the change (kpi-spec's significance test).
 //! - `churn_rising_periods` (3): churn higher than the period before in each
@@ -24,6 +26,7 @@ use super::{Engine, Query, Snapshot};
 pub struct AlertRules {
     pub ticket_open_hours: f64,
     pub kpi_off_goal: bool,
+    pub off_goal_periods: u32,
     pub nps_drop: bool,
     pub churn_rising_periods: u32,
     pub at_risk_revenue: f64,
@@ -34,6 +37,7 @@ impl Default for AlertRules {
         AlertRules {
             ticket_open_hours: 48.0,
             kpi_off_goal: true,
+            off_goal_periods: 1,
             nps_drop: true,
             churn_rising_periods: 3,
             at_risk_revenue: 1000.0,
@@ -51,6 +55,12 @@ impl AlertRules {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(format!("{key} must be a number ≥ 0 (0 turns the rule off)"));
             }
+        }
+        if !(1..=super::goals::HISTORY as u32).contains(&self.off_goal_periods) {
+            return Err(format!(
+                "alerts.off_goal_periods must be 1 to {}",
+                super::goals::HISTORY
+            ));
         }
         if self.churn_rising_periods > 24 {
             return Err(
@@ -205,7 +215,15 @@ pub fn evaluate(
 
     // Goals off track.
     if rules.kpi_off_goal {
-        for g in goals.iter().filter(|g| g.status == GoalState::OffTrack) {
+        let n = rules.off_goal_periods.max(1) as usize;
+        let off = |gap: &Option<f64>, g: &GoalStatus| gap.is_some_and(|x| -x > g.goal.tolerance);
+        for g in goals.iter().filter(|g| {
+            g.status == GoalState::OffTrack
+                && g.gap_history.len() >= n
+                && g.gap_history[g.gap_history.len() - n..]
+                    .iter()
+                    .all(|x| off(x, g))
+        }) {
             let unit = if g.goal.kpi.is_percent() { " %" } else { "" };
             let sign = match g.direction {
                 super::goals::Direction::Min => "≥",
@@ -223,7 +241,11 @@ pub fn evaluate(
                         .unwrap_or_default(),
                     g.value.map_or("–".into(), number),
                     number(g.target)
-                ),
+                ) + &if n > 1 {
+                    format!(" for {n} periods")
+                } else {
+                    String::new()
+                },
                 Jump::Goals,
             );
             a.kpi = Some(g.kpi);

@@ -70,6 +70,56 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
     ),
     ("mrr", "MRR", "E × monthly revenue / buyers"),
     (
+        "revenue_retention",
+        "Revenue movements",
+        "each customer's revenue this period (r₁) against the previous one (r₀): new = first purchase this period; reactivation = r₀ ≤ 0, r₁ > 0; expansion r₁ − r₀ and contraction r₀ − r₁ when r₀ > 0; churned = r₀ when r₁ ≤ 0; other = refunds of customers not buying",
+    ),
+    (
+        "revenue_retention.new",
+        "New revenue",
+        "revenue this period of customers whose first purchase is in it",
+    ),
+    (
+        "revenue_retention.reactivation",
+        "Reactivation",
+        "revenue of returning customers who spent nothing (or had refunds) last period",
+    ),
+    (
+        "revenue_retention.expansion",
+        "Expansion",
+        "r₁ − r₀ over customers who spent more than last period",
+    ),
+    (
+        "revenue_retention.contraction",
+        "Contraction",
+        "r₀ − r₁ over customers who spent less, but something",
+    ),
+    (
+        "revenue_retention.churned",
+        "Churned revenue",
+        "last period's revenue of customers who spent nothing (or had refunds) this period",
+    ),
+    (
+        "revenue_retention.other",
+        "Other",
+        "refunds this period of customers not buying: lapsed or churned customers' refunds",
+    ),
+    (
+        "revenue_retention.nrr",
+        "Net revenue retention (NRR)",
+        "what last period's paying customers spent this period / what they spent last period × 100; above 100 when expansion outweighs churn",
+    ),
+    (
+        "revenue_retention.grr",
+        "Gross revenue retention (GRR)",
+        "like NRR but each customer counts at most what they spent last period: growth does not hide losses; never above 100",
+    ),
+    (
+        "revenue_retention.quick_ratio",
+        "Quick ratio",
+        "(new + reactivation + expansion) / (contraction + churned): above 1 the revenue grows",
+    ),
+    (
         "repeat_purchase_rate",
         "Repeat purchase rate",
         "buyers with 2+ distinct orders before the period's end / buyers × 100",

@@ -15,7 +15,7 @@ pub(super) type TimelineKey = (Granularity, u32, Option<i32>);
 pub struct Engine<'d> {
     ds: &'d Dataset,
     timelines: Mutex<HashMap<TimelineKey, Arc<Timeline>>>,
-    cohorts: Mutex<HashMap<CohortKey, Arc<Cohorts>>>,
+    cohorts: Mutex<HashMap<CohortKey, Arc<CohortTables>>>,
     masks: Mutex<HashMap<FilterKey, Arc<Masks>>>,
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
     parts: PartsCache,
@@ -177,7 +177,7 @@ impl<'d> Engine<'d> {
     }
 
     /// The cohort table of a query's granularity and filters, built on first use.
-    pub(super) fn cohorts_of(&self, q: &Query, ctx: &Ctx) -> Arc<Cohorts> {
+    pub(super) fn cohorts_of(&self, q: &Query, ctx: &Ctx) -> Arc<CohortTables> {
         let key: CohortKey = (q.period.granularity, q.segment.clone(), q.cohort);
         if let Some(c) = self.cohorts.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return c;
@@ -261,6 +261,10 @@ impl<'d> Engine<'d> {
         };
         let previous = block(p.previous());
         let mut kpis = ctx.kpis(&p);
+        // A period to date: its revenue movements start from the cut previous period.
+        if cut_ctx.is_some() {
+            kpis.revenue_retention = ctx.revenue_retention(&p, compare);
+        }
         // NPS significance against the previous block as shown (like for like).
         if let (Some(now), Some(before)) = (kpis.nps.as_mut(), previous.kpis.nps.as_ref()) {
             now.change_significant = significant(now, before);
@@ -277,7 +281,8 @@ impl<'d> Engine<'d> {
             kpis,
             previous: Some(previous),
             year_ago: p.year_ago().map(block),
-            cohorts: (*cohorts).clone(),
+            revenue_cohorts: cohorts.revenue.clone(),
+            cohorts: cohorts.customers.clone(),
             churn_risk: ctx.churn_risk(
                 &p,
                 cycle,

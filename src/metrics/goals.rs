@@ -33,6 +33,9 @@ listed_enum! {
         LostPerNew,
         Revenue,
         Mrr,
+        Nrr,
+        Grr,
+        QuickRatio,
         Clv,
         Arpc,
         Apv,
@@ -57,6 +60,9 @@ impl GoalKpi {
             GoalKpi::LostPerNew => "lost_per_new",
             GoalKpi::Revenue => "revenue",
             GoalKpi::Mrr => "mrr",
+            GoalKpi::Nrr => "nrr",
+            GoalKpi::Grr => "grr",
+            GoalKpi::QuickRatio => "quick_ratio",
             GoalKpi::Clv => "clv",
             GoalKpi::Arpc => "arpc",
             GoalKpi::Apv => "apv",
@@ -80,6 +86,9 @@ impl GoalKpi {
             GoalKpi::LostPerNew => "Lost per new",
             GoalKpi::Revenue => "Revenue",
             GoalKpi::Mrr => "MRR",
+            GoalKpi::Nrr => "NRR",
+            GoalKpi::Grr => "GRR",
+            GoalKpi::QuickRatio => "Quick ratio",
             GoalKpi::Clv => "CLV",
             GoalKpi::Arpc => "ARPC",
             GoalKpi::Apv => "Avg order",
@@ -117,6 +126,8 @@ impl GoalKpi {
                 | GoalKpi::RetainedRate
                 | GoalKpi::ChurnRate
                 | GoalKpi::RepeatPurchaseRate
+                | GoalKpi::Nrr
+                | GoalKpi::Grr
                 | GoalKpi::Csat
         )
     }

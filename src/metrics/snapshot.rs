@@ -109,6 +109,38 @@ pub struct Kpis {
     pub ces: Option<Ces>,
     pub loyalty_retention: Option<Loyalty>,
     pub tickets: Option<Tickets>,
+    pub revenue_retention: RevenueRetention,
+}
+
+/// The revenue movements from the previous period (kpi-spec §4.12).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RevenueRetention {
+    /// Σ r₀ over the customers with r₀ > 0: where the bridge starts.
+    pub start: f64,
+    pub new: f64,
+    pub reactivation: f64,
+    pub expansion: f64,
+    pub contraction: f64,
+    pub churned: f64,
+    pub other: f64,
+    pub nrr: Option<f64>,
+    pub grr: Option<f64>,
+    pub quick_ratio: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RevenueCohortRow {
+    pub cohort: String,
+    /// The cohort's revenue in its first period.
+    pub revenue: f64,
+    pub retention: Vec<Option<f64>>,
+    pub partial_from: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RevenueCohorts {
+    pub granularity: Granularity,
+    pub rows: Vec<RevenueCohortRow>,
 }
 
 /// A compared period: its label and its KPIs.
@@ -173,6 +205,7 @@ pub struct Snapshot {
     pub year_ago: Option<PeriodKpis>,
     pub cohorts: Cohorts,
     pub churn_risk: Arc<[AtRisk]>,
+    pub revenue_cohorts: RevenueCohorts,
     pub data_quality: Vec<LoadReport>,
 }
 
@@ -196,6 +229,10 @@ impl Snapshot {
                 rows: Vec::new(),
             },
             churn_risk: Arc::from(Vec::new()),
+            revenue_cohorts: RevenueCohorts {
+                granularity: p.granularity,
+                rows: Vec::new(),
+            },
             data_quality: Vec::new(),
         }
     }
