@@ -238,7 +238,13 @@ fn report_cmd(
     let mut reports = Vec::with_capacity(periods.len());
     for p in &periods {
         query.period = *p;
-        let snapshot = engine.compute(&query).map_err(|e| e.to_string())?;
+        // The alerts need no prediction: skip the fit.
+        let snapshot = if args.alerts_only {
+            engine.compute(&query)
+        } else {
+            engine.compute_predicted(&query)
+        }
+        .map_err(|e| e.to_string())?;
         reports.push(metrics::Report::new(
             &engine,
             &query,

@@ -14,6 +14,7 @@
 //!   `goals`, `alerts`, `customer` (one customer's view), `definitions`.
 
 pub mod alerts;
+pub mod bgnbd;
 pub mod customer;
 pub mod definitions;
 pub mod goals;
@@ -36,6 +37,7 @@ mod ctx;
 mod engine;
 mod feedback;
 mod filter;
+mod predict;
 mod revenue;
 mod risk;
 mod tickets;
@@ -58,6 +60,8 @@ use feedback::*;
 pub use filter::Masks;
 use filter::*;
 pub use period::{Granularity, Period, PeriodJson};
+pub use predict::Prediction;
+use predict::PredictionKey;
 pub use query::{MetricsError, Query};
 use risk::*;
 pub use snapshot::*;

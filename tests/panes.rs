@@ -50,6 +50,8 @@ fn snapshot() -> Snapshot {
         revenue_at_stake: 1234.5,
         last_nps: Some(3),
         open_tickets: Some(1),
+        p_alive: Some(0.42),
+        expected_purchases: Some(0.3),
     }]
     .into();
     s

@@ -20,6 +20,7 @@ pub struct Engine<'d> {
     risk: Mutex<HashMap<RiskKey, Arc<RiskCache>>>,
     parts: PartsCache,
     kpis: KpisCache,
+    pub(super) predictions: Mutex<HashMap<PredictionKey, Arc<Prediction>>>,
     /// Finds the tickets open at an instant, built on first use.
     open_index: std::sync::OnceLock<OpenIndex>,
     /// Tests: compute every period by scanning, as a filtered query would.
@@ -36,6 +37,7 @@ impl<'d> Engine<'d> {
             risk: Mutex::new(HashMap::new()),
             parts: Mutex::new(HashMap::new()),
             kpis: Mutex::new(HashMap::new()),
+            predictions: Mutex::new(HashMap::new()),
             open_index: std::sync::OnceLock::new(),
             no_parts: false,
         }
@@ -282,6 +284,7 @@ impl<'d> Engine<'d> {
             previous: Some(previous),
             year_ago: p.year_ago().map(block),
             revenue_cohorts: cohorts.revenue.clone(),
+            predicted: None,
             cohorts: cohorts.customers.clone(),
             churn_risk: ctx.churn_risk(
                 &p,

@@ -124,6 +124,8 @@ impl Ctx<'_> {
                 revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
                 last_nps: if ix.has_feedback { last_nps } else { None },
                 open_tickets: ix.has_tickets.then_some(open),
+                p_alive: None,
+                expected_purchases: None,
             });
         }
         out

@@ -189,6 +189,26 @@ pub struct AtRisk {
     pub revenue_at_stake: f64,
     pub last_nps: Option<i64>,
     pub open_tickets: Option<u64>,
+    /// From the BG/NBD fit (kpi-spec §4.13); null without one.
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
+}
+
+/// The BG/NBD fit and its totals (kpi-spec §4.13); numbers null without a fit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Predicted {
+    pub model: &'static str,
+    pub r: Option<f64>,
+    pub alpha: Option<f64>,
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+    pub log_likelihood: Option<f64>,
+    pub customers: u64,
+    pub expected_active: Option<f64>,
+    pub expected_purchases: Option<f64>,
+    /// Why the numbers are null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Everything `report` prints for one period (kpi-spec §6).
@@ -206,6 +226,8 @@ pub struct Snapshot {
     pub cohorts: Cohorts,
     pub churn_risk: Arc<[AtRisk]>,
     pub revenue_cohorts: RevenueCohorts,
+    /// `None` until the fit is done (the dashboard shows "fitting…").
+    pub predicted: Option<Predicted>,
     pub data_quality: Vec<LoadReport>,
 }
 
@@ -233,6 +255,7 @@ impl Snapshot {
                 granularity: p.granularity,
                 rows: Vec::new(),
             },
+            predicted: None,
             data_quality: Vec::new(),
         }
     }

@@ -1,0 +1,363 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the
+//! easy way"; kpi-spec §4.13): its log-likelihood, a maximum-likelihood fit
+//! over the logarithms of the parameters, and each customer's probability of
+//! being alive and expected purchases.
+//!
+//! Customers are given as (x, t_x, T) in whole days and compressed: equal
+//! triples are one term with a weight. The Beta and Gamma ratios of the
+//! likelihood are products over x (Γ(r+x)/Γ(r) = Π (r+j)), computed per
+//! distinct x, so the fit needs no log-gamma and stays exact when a and b
+//! grow large together along the likelihood's flat ridge.
+
+use std::collections::HashMap;
+
+/// Days per week: the model's time unit is the week.
+const WEEK: f64 = 7.0;
+
+/// The fitted parameters and the log-likelihood at them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Params {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    pub params: Params,
+    pub log_likelihood: f64,
+}
+
+/// Why there is no fit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FitError {
+    #[error("{repeat} customers with a repeat purchase; the model needs at least {MIN_REPEAT}")]
+    TooFewRepeat { repeat: u64 },
+    #[error("the fit did not converge")]
+    NoConvergence,
+}
+
+/// Customers with x > 0 needed for a fit.
+pub const MIN_REPEAT: u64 = 30;
+
+/// One customer's history at the model's end day: repeat purchase days x,
+/// days from the first to the last purchase (t_x) and to the end (T).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct History {
+    pub x: u32,
+    pub tx_days: u32,
+    pub t_days: u32,
+}
+
+/// The histories of one x: (t_x days, T days, count).
+type SameX = (u32, Vec<(u32, u32, f64)>);
+
+/// Equal histories with their count, grouped by x (the fit's input).
+pub struct Compressed {
+    /// Distinct x, ascending, with the (t_x, T, count) of each.
+    by_x: Vec<SameX>,
+    max_days: u32,
+    pub customers: u64,
+    pub repeat: u64,
+    /// Mean T in weeks (the starting α).
+    mean_t: f64,
+}
+
+impl Compressed {
+    pub fn new(histories: impl IntoIterator<Item = History>) -> Compressed {
+        let mut counts: HashMap<History, u64> = HashMap::new();
+        for h in histories {
+            *counts.entry(h).or_default() += 1;
+        }
+        let mut keys: Vec<(History, u64)> = counts.into_iter().collect();
+        keys.sort_unstable();
+        let mut by_x: Vec<SameX> = Vec::new();
+        let (mut customers, mut repeat, mut max_days, mut sum_t) = (0u64, 0u64, 0u32, 0f64);
+        for (h, n) in keys {
+            customers += n;
+            if h.x > 0 {
+                repeat += n;
+            }
+            max_days = max_days.max(h.t_days).max(h.tx_days);
+            sum_t += f64::from(h.t_days) / WEEK * n as f64;
+            match by_x.last_mut() {
+                Some((x, list)) if *x == h.x => list.push((h.tx_days, h.t_days, n as f64)),
+                _ => by_x.push((h.x, vec![(h.tx_days, h.t_days, n as f64)])),
+            }
+        }
+        Compressed {
+            by_x,
+            max_days,
+            customers,
+            repeat,
+            mean_t: if customers > 0 {
+                sum_t / customers as f64
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// Each distinct history with its count.
+    pub fn histories(&self) -> impl Iterator<Item = (History, u64)> + '_ {
+        self.by_x.iter().flat_map(|(x, list)| {
+            list.iter().map(move |&(tx_days, t_days, n)| {
+                (
+                    History {
+                        x: *x,
+                        tx_days,
+                        t_days,
+                    },
+                    n as u64,
+                )
+            })
+        })
+    }
+
+    /// Distinct histories (the terms a likelihood evaluation sums).
+    pub fn terms(&self) -> usize {
+        self.by_x.iter().map(|(_, l)| l.len()).sum()
+    }
+
+    /// The log-likelihood at `p` (kpi-spec §4.13); −∞ where it is not finite.
+    pub fn log_likelihood(&self, p: &Params) -> f64 {
+        let Params { r, alpha, a, b } = *p;
+        // ln(α + d/7) for every day count d.
+        let ln_at: Vec<f64> = (0..=self.max_days)
+            .map(|d| (alpha + f64::from(d) / WEEK).ln())
+            .collect();
+        let base = r * alpha.ln();
+        let (mut gamma, mut beta, mut next_j) = (0.0, 0.0, 0u32);
+        let mut total = 0.0;
+        for (x, list) in &self.by_x {
+            // ln Γ(r+x)/Γ(r) and ln B(a, b+x)/B(a, b), accumulated over j < x.
+            while next_j < *x {
+                let j = f64::from(next_j);
+                gamma += (r + j).ln();
+                beta += ((b + j) / (a + b + j)).ln();
+                next_j += 1;
+            }
+            let rx = r + f64::from(*x);
+            let head = gamma + base + beta;
+            let ln_drop = if *x > 0 {
+                (a / (b + f64::from(*x) - 1.0)).ln()
+            } else {
+                f64::NEG_INFINITY
+            };
+            let mut sum = 0.0;
+            for &(tx, t, w) in list {
+                let a1 = -rx * ln_at[t as usize];
+                let value = if *x > 0 {
+                    let a2 = ln_drop - rx * ln_at[tx as usize];
+                    let (hi, lo) = if a1 > a2 { (a1, a2) } else { (a2, a1) };
+                    hi + (lo - hi).exp().ln_1p()
+                } else {
+                    a1
+                };
+                sum += w * value;
+            }
+            total += sum + list.iter().map(|e| e.2).sum::<f64>() * head;
+        }
+        if total.is_finite() {
+            total
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+
+    /// The maximum-likelihood fit, or why there is none.
+    pub fn fit(&self) -> Result<Fit, FitError> {
+        if self.repeat < MIN_REPEAT {
+            return Err(FitError::TooFewRepeat {
+                repeat: self.repeat,
+            });
+        }
+        let cost = |th: &[f64; 4]| {
+            // The ridge where a and b grow together: bounded so that the
+            // products stay exact (the likelihood is flat there anyway).
+            if th.iter().any(|v| !(-LOG_BOUND..=LOG_BOUND).contains(v)) {
+                return f64::INFINITY;
+            }
+            -self.log_likelihood(&from_logs(th))
+        };
+        let start = [0.0, self.mean_t.max(1e-3).ln(), 0.0, 0.0];
+        let (mut best, mut value) = nelder_mead(&cost, start, 1.0);
+        // Restart from the best point until a restart no longer improves it.
+        let mut converged = false;
+        for _ in 0..MAX_RESTARTS {
+            let (next, v) = nelder_mead(&cost, best, 0.1);
+            let gain = value - v;
+            if v <= value {
+                best = next;
+                value = v;
+            }
+            if gain.abs() < 1e-7 {
+                converged = true;
+                break;
+            }
+        }
+        if !converged || !value.is_finite() {
+            return Err(FitError::NoConvergence);
+        }
+        Ok(Fit {
+            params: from_logs(&best),
+            log_likelihood: -value,
+        })
+    }
+}
+
+/// |ln parameter| beyond which the fit does not look (e^15 ≈ 3.3 million).
+const LOG_BOUND: f64 = 15.0;
+const MAX_RESTARTS: usize = 30;
+
+fn from_logs(th: &[f64; 4]) -> Params {
+    Params {
+        r: th[0].exp(),
+        alpha: th[1].exp(),
+        a: th[2].exp(),
+        b: th[3].exp(),
+    }
+}
+
+/// Nelder–Mead minimisation from `x0` with an initial simplex of `step`
+/// along each axis; returns the best point and its value.
+fn nelder_mead(f: &impl Fn(&[f64; 4]) -> f64, x0: [f64; 4], step: f64) -> ([f64; 4], f64) {
+    const N: usize = 4;
+    let mut simplex: Vec<([f64; 4], f64)> = (0..=N)
+        .map(|i| {
+            let mut x = x0;
+            if i > 0 {
+                x[i - 1] += step;
+            }
+            (x, f(&x))
+        })
+        .collect();
+    let combine = |a: &[f64; 4], b: &[f64; 4], t: f64| {
+        let mut out = [0.0; 4];
+        for k in 0..N {
+            out[k] = a[k] + t * (b[k] - a[k]);
+        }
+        out
+    };
+    for _ in 0..4000 {
+        simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (lo, hi) = (simplex[0].1, simplex[N].1);
+        let size = simplex[1..]
+            .iter()
+            .flat_map(|(x, _)| x.iter().zip(&simplex[0].0).map(|(a, b)| (a - b).abs()))
+            .fold(0.0f64, f64::max);
+        if (hi - lo).abs() <= 1e-11 * (1.0 + lo.abs()) && size < 1e-7 {
+            break;
+        }
+        let mut centroid = [0.0; 4];
+        for (x, _) in &simplex[..N] {
+            for k in 0..N {
+                centroid[k] += x[k] / N as f64;
+            }
+        }
+        let worst = simplex[N].0;
+        let reflected = combine(&centroid, &worst, -1.0);
+        let fr = f(&reflected);
+        if fr < simplex[0].1 {
+            let expanded = combine(&centroid, &worst, -2.0);
+            let fe = f(&expanded);
+            simplex[N] = if fe < fr {
+                (expanded, fe)
+            } else {
+                (reflected, fr)
+            };
+        } else if fr < simplex[N - 1].1 {
+            simplex[N] = (reflected, fr);
+        } else {
+            let (toward, ft) = if fr < simplex[N].1 {
+                (reflected, fr)
+            } else {
+                (worst, simplex[N].1)
+            };
+            let contracted = combine(&centroid, &toward, 0.5);
+            let fc = f(&contracted);
+            if fc < ft {
+                simplex[N] = (contracted, fc);
+            } else {
+                let best = simplex[0].0;
+                for item in simplex.iter_mut().skip(1) {
+                    let x = combine(&best, &item.0, 0.5);
+                    *item = (x, f(&x));
+                }
+            }
+        }
+    }
+    simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
+    simplex[0]
+}
+
+impl Params {
+    /// a / (b + x − 1) · ((α+T)/(α+t_x))^(r+x) for x > 0; 0 for x = 0.
+    fn dropout_odds(&self, h: &History) -> f64 {
+        if h.x == 0 {
+            return 0.0;
+        }
+        let (t, tx) = (f64::from(h.t_days) / WEEK, f64::from(h.tx_days) / WEEK);
+        let x = f64::from(h.x);
+        let ln = (self.a / (self.b + x - 1.0)).ln()
+            + (self.r + x) * ((self.alpha + t).ln() - (self.alpha + tx).ln());
+        ln.exp()
+    }
+
+    /// P(alive) at the end day.
+    pub fn p_alive(&self, h: &History) -> f64 {
+        1.0 / (1.0 + self.dropout_odds(h))
+    }
+
+    /// Expected purchases in the next `days` days.
+    pub fn expected_purchases(&self, h: &History, days: f64) -> f64 {
+        let Params { r, alpha, a, b } = *self;
+        let x = f64::from(h.x);
+        let t = f64::from(h.t_days) / WEEK;
+        let horizon = days / WEEK;
+        let z = horizon / (alpha + t + horizon);
+        let hyp = hyp2f1(r + x, b + x, a + b + x - 1.0, z);
+        let ratio = ((alpha + t) / (alpha + t + horizon)).powf(r + x);
+        (a + b + x - 1.0) / (a - 1.0) * (1.0 - ratio * hyp) / (1.0 + self.dropout_odds(h))
+    }
+}
+
+/// Gauss's hypergeometric ₂F₁(a, b; c; z) for 0 ≤ z < 1: the series, after
+/// Euler's transformation when z > ½ so that it converges quickly.
+pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    if z > 0.5 {
+        return (1.0 - z).powf(c - a - b) * series(c - a, c - b, c, z);
+    }
+    series(a, b, c, z)
+}
+
+fn series(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    for k in 0..100_000 {
+        let k = f64::from(k);
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+        sum += term;
+        if term.abs() <= 1e-16 * sum.abs() {
+            break;
+        }
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypergeometric_against_closed_forms() {
+        // ₂F₁(1, 1; 2; z) = −ln(1 − z) / z.
+        for z in [0.1, 0.5, 0.7, 0.95] {
+            let want = -(1.0f64 - z).ln() / z;
+            assert!((hyp2f1(1.0, 1.0, 2.0, z) - want).abs() < 1e-12, "z = {z}");
+        }
+        // ₂F₁(a, b; b; z) = (1 − z)^−a.
+        let want = (1.0f64 - 0.8).powf(-2.5);
+        assert!((hyp2f1(2.5, 3.0, 3.0, 0.8) - want).abs() / want < 1e-12);
+    }
+}
