@@ -4,7 +4,8 @@
 //! 12-period trend, the demo goals, the default alerts) on an engine warmed as
 //! the dashboard warms it in the background, after forgetting the finished
 //! views, so nothing is merely looked up; `revisit_*` times a return to a view
-//! still cached.
+//! still cached. `bgnbd_fit` times the BG/NBD fit of a month's end, which
+//! the worker runs after the view is on screen.
 //!
 //! `cargo bench --bench recompute` runs the 100 k-order set (10 000
 //! customers). `HOLDFAST_BENCH_LARGE=1 cargo bench --bench recompute` adds the
@@ -166,6 +167,24 @@ fn cohort_change(bencher: divan::Bencher, size: &str) {
 #[divan::bench(args = SIZES)]
 fn revisit_segment(bencher: divan::Bencher, size: &str) {
     bench_queries(bencher, size, segments, false);
+}
+
+/// The BG/NBD fit of a month's end (kpi-spec §4.13), run by the worker
+/// after the view is shown: every timed fit follows a forget.
+#[divan::bench(args = SIZES, sample_size = 1, sample_count = 10)]
+fn bgnbd_fit(bencher: divan::Bencher, size: &str) {
+    let Some((_, engine)) = engines().into_iter().find(|(n, _)| *n == size) else {
+        return;
+    };
+    let queries = months(engine.dataset());
+    let mut i = 0;
+    bencher
+        .with_inputs(|| {
+            i += 1;
+            engine.forget_views();
+            &queries[queries.len() - 1 - i % 12]
+        })
+        .bench_local_values(|q| engine.predict(q).expect("prediction"));
 }
 
 fn main() {

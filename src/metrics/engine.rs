@@ -169,6 +169,9 @@ impl<'d> Engine<'d> {
         if let Ok(mut k) = self.kpis.lock() {
             k.clear();
         }
+        if let Ok(mut p) = self.predictions.lock() {
+            p.clear();
+        }
         if let Ok(risk) = self.risk.lock() {
             for r in risk.values() {
                 if let Ok(mut f) = r.filtered.lock() {
