@@ -314,7 +314,8 @@ fn customer_cmd(
     };
     let mut query = Query::new(period);
     query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
-    let view = metrics::customer::customer_view(&dataset, &query, &args.id)
+    let view = metrics::Engine::new(&dataset)
+        .customer_view(&query, &args.id)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no customer \"{}\" in the orders", args.id))?;
     match args.format {

@@ -223,9 +223,38 @@ pub fn to_table(r: &Report) -> String {
         for r in s.churn_risk.iter().take(5) {
             let _ = writeln!(
                 out,
-                "  {:<24} overdue {:>5.1}×  revenue {:>10.2}",
-                r.customer_id, r.overdue, r.revenue_at_stake
+                "  {:<24} overdue {:>5.1}×  revenue {:>10.2}  P(alive) {:>5}",
+                r.customer_id,
+                r.overdue,
+                r.revenue_at_stake,
+                num(r.p_alive.map(|p| p * 100.0), 0, "%")
             );
+        }
+    }
+    if let Some(p) = &s.predicted {
+        match &p.note {
+            Some(note) => {
+                let _ = writeln!(
+                    out,
+                    "
+predicted (BG/NBD): {note}"
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "
+predicted (BG/NBD): expected active {} of {} customers, expected purchases next period {} (r {}, alpha {}, a {}, b {}, ln L {})",
+                    num(p.expected_active, 1, ""),
+                    p.customers,
+                    num(p.expected_purchases, 1, ""),
+                    num(p.r, 4, ""),
+                    num(p.alpha, 4, ""),
+                    num(p.a, 4, ""),
+                    num(p.b, 4, ""),
+                    num(p.log_likelihood, 2, "")
+                );
+            }
         }
     }
     if !r.goals.is_empty() {
@@ -474,9 +503,11 @@ pub fn customer_text(v: &CustomerView) -> String {
     );
     let _ = writeln!(
         out,
-        "  median gap {}, overdue {}",
+        "  median gap {}, overdue {}, P(alive) {}, expected purchases next period {}",
         num(v.median_gap, 0, " days"),
-        num(v.overdue, 2, "×")
+        num(v.overdue, 2, "×"),
+        num(v.p_alive.map(|p| p * 100.0), 0, " %"),
+        num(v.expected_purchases, 2, "")
     );
     let st = &v.standing;
     let status = st.label();
@@ -548,16 +579,21 @@ pub fn to_csv(s: &Snapshot, focus: &str) -> String {
     let _ = writeln!(out);
     match focus {
         "Churn risk" => {
-            out.push_str("customer_id,overdue,revenue_at_stake,last_nps,open_tickets\n");
+            out.push_str(
+                "customer_id,overdue,revenue_at_stake,last_nps,open_tickets,p_alive,expected_purchases\n",
+            );
+            let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
             for r in s.churn_risk.iter() {
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{}",
+                    "{},{},{},{},{},{},{}",
                     csv_field(&r.customer_id),
                     r.overdue,
                     r.revenue_at_stake,
                     r.last_nps.map(|n| n.to_string()).unwrap_or_default(),
-                    r.open_tickets.map(|n| n.to_string()).unwrap_or_default()
+                    r.open_tickets.map(|n| n.to_string()).unwrap_or_default(),
+                    opt(r.p_alive),
+                    opt(r.expected_purchases)
                 );
             }
         }

@@ -29,28 +29,34 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
         return Vec::new();
     }
     if body.width >= 100 && body.height >= 24 {
-        let pairs = [
-            (Pane::Trends, Pane::Customers),
-            (Pane::Nps, Pane::Tickets),
-            (Pane::Cohorts, Pane::Risk),
-            (Pane::Goals, Pane::Alerts),
+        // Rows of two panes; the cohort table has a row to itself (its ages
+        // use the width). As many rows as fit, nine lines each at least, from
+        // the top, or down to the row of the focused pane.
+        const ROWS: [(Pane, Option<Pane>); 5] = [
+            (Pane::Trends, Some(Pane::Customers)),
+            (Pane::Revenue, Some(Pane::Risk)),
+            (Pane::Nps, Some(Pane::Tickets)),
+            (Pane::Cohorts, None),
+            (Pane::Goals, Some(Pane::Alerts)),
         ];
-        // Four rows of panes when they fit, else three: the last three when
-        // the goals or alerts have the focus, the first three otherwise.
-        let shown: &[(Pane, Pane)] = if body.height >= 32 {
-            &pairs
-        } else if matches!(state.focus, Pane::Goals | Pane::Alerts) {
-            &pairs[1..]
-        } else {
-            &pairs[..3]
-        };
-        let n = shown.len() as u32;
-        let rows = Layout::vertical(vec![Constraint::Ratio(1, n); shown.len()]).split(body);
+        let n = (body.height as usize / 9).clamp(3, ROWS.len());
+        let focused = ROWS
+            .iter()
+            .position(|(a, b)| *a == state.focus || *b == Some(state.focus))
+            .unwrap_or(0);
+        let first = (focused + 1).saturating_sub(n);
+        let shown = &ROWS[first..first + n];
+        let rows = Layout::vertical(vec![Constraint::Ratio(1, n as u32); n]).split(body);
         let mut out = Vec::new();
         for (row, &(a, b)) in rows.iter().zip(shown) {
-            let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(*row);
-            out.push((a, cols[0]));
-            out.push((b, cols[1]));
+            match b {
+                Some(b) => {
+                    let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(*row);
+                    out.push((a, cols[0]));
+                    out.push((b, cols[1]));
+                }
+                None => out.push((a, *row)),
+            }
         }
         out
     } else if body.width >= 100 {

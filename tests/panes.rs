@@ -96,9 +96,12 @@ fn nps_pane_draws_score_margin_and_responses() {
 fn risk_pane_lists_the_customer_it_is_given() {
     let s = snapshot();
     let theme = Theme::DARK;
+    let rows: Vec<&AtRisk> = s.churn_risk.iter().collect();
     let out = text(
         panes::Risk {
             snapshot: &s,
+            rows: &rows,
+            by_alive: false,
             selected: 0,
             focused: true,
             theme: &theme,
@@ -109,6 +112,12 @@ fn risk_pane_lists_the_customer_it_is_given() {
     );
     assert!(out.contains("c-0042"), "{out}");
     assert!(out.contains("2.5"), "{out}");
+    // The BG/NBD columns: P(alive) 42 %, 0.3 purchases expected; no fit yet.
+    assert!(out.contains("42%") && out.contains("0.3"), "{out}");
+    assert!(
+        out.contains("1 at risk, by revenue at stake · P(alive): fitting…"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -151,6 +160,7 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
                 snapshot: &s,
                 scroll: 9,
                 theme: &theme,
+                revenue: w > 20,
             },
             w,
             h,
@@ -158,6 +168,8 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
         text(
             panes::Risk {
                 snapshot: &s,
+                rows: &[],
+                by_alive: true,
                 selected: 5,
                 focused: false,
                 theme: &theme,

@@ -34,7 +34,10 @@ fn state_for(label: &str) -> State {
         goals: holdfast::app::demo::goals(),
         rules: Default::default(),
     };
-    let view: View = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
+    let mut view: View = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
+    // The BG/NBD columns, as the worker's fitter sends them after the view.
+    let prediction = ENGINE.predict(&q).unwrap();
+    view.snapshot = ENGINE.with_prediction(view.snapshot, &prediction);
     s.view = Some(Arc::new(view));
     s
 }
@@ -115,6 +118,10 @@ fn small_terminals_show_the_focused_pane_and_tiny_ones_a_notice() {
     update(&mut s, Action::FocusPrev);
     assert!(draw(&s, 80, 24).contains("┌ Goals "));
     update(&mut s, Action::FocusPrev);
+    assert!(draw(&s, 80, 24).contains("┌ Cohort retention "));
+    for _ in 0..3 {
+        update(&mut s, Action::FocusPrev);
+    }
     assert!(draw(&s, 80, 24).contains("┌ Churn risk "));
     assert_eq!(
         draw(&s, 30, 10).lines().next(),
@@ -177,6 +184,14 @@ fn snap_modes() -> Vec<(&'static str, State)> {
     risk.focus = Pane::Risk;
     let mut goals = base.clone();
     goals.focus = Pane::Goals;
+    let mut revenue = base.clone();
+    revenue.focus = Pane::Revenue;
+    let mut revenue_cohorts = base.clone();
+    revenue_cohorts.focus = Pane::Cohorts;
+    update(&mut revenue_cohorts, Action::CohortRevenue);
+    let mut by_alive = base.clone();
+    by_alive.focus = Pane::Risk;
+    update(&mut by_alive, Action::RiskOrder);
     let mut alerts = base.clone();
     alerts.focus = Pane::Alerts;
     // One demo frame: the third step (the NPS pane) with its caption.
@@ -195,6 +210,9 @@ fn snap_modes() -> Vec<(&'static str, State)> {
         ("compare", with(Action::Compare)),
         ("definitions", with(Action::Definitions)),
         ("risk_focus", risk),
+        ("revenue_focus", revenue),
+        ("revenue_cohorts", revenue_cohorts),
+        ("risk_by_alive", by_alive),
     ]
 }
 

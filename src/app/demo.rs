@@ -35,6 +35,7 @@ pub fn caption(pane: Pane) -> String {
     let lead = match pane {
         Pane::Trends => "The last 12 periods of the headline KPIs.",
         Pane::Customers => "Who stayed, who came, who left, and what they spent.",
+        Pane::Revenue => "How last period's revenue moved: new, won back, grown, shrunk, lost.",
         Pane::Nps => "What customers say: NPS with promoters, passives and detractors, CSAT, CES.",
         Pane::Tickets => "Support load and speed.",
         Pane::Cohorts => "Each acquisition cohort's share still buying, period after period.",

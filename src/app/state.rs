@@ -25,10 +25,11 @@ listed_enum! {
     pub enum Pane {
         Trends,
         Customers,
+        Revenue,
+        Risk,
         Nps,
         Tickets,
         Cohorts,
-        Risk,
         Goals,
         Alerts,
     }
@@ -52,6 +53,7 @@ impl Pane {
         match self {
             Pane::Trends => "Trends",
             Pane::Customers => "Customers & revenue",
+            Pane::Revenue => "Revenue retention",
             Pane::Nps => "NPS, CSAT, CES",
             Pane::Tickets => "Tickets",
             Pane::Cohorts => "Cohort retention",
@@ -103,6 +105,12 @@ impl Pane {
                 "repeat_purchase_rate",
                 "clv",
             ],
+            Pane::Revenue => &[
+                "revenue_retention",
+                "revenue_retention.nrr",
+                "revenue_retention.grr",
+                "revenue_retention.quick_ratio",
+            ],
             Pane::Nps => &["nps", "nps.margin", "csat", "ces", "loyalty_retention"],
             Pane::Tickets => &[
                 "tickets.count",
@@ -111,8 +119,8 @@ impl Pane {
                 "tickets.backlog",
                 "tickets.csat",
             ],
-            Pane::Cohorts => &["cohorts"],
-            Pane::Risk => &["churn_risk", "churn_window_days"],
+            Pane::Cohorts => &["cohorts", "revenue_cohorts"],
+            Pane::Risk => &["churn_risk", "churn_window_days", "predicted"],
             Pane::Goals => &["goals"],
             Pane::Alerts => &["alerts"],
         }
@@ -181,6 +189,10 @@ pub struct State {
     /// Scroll offset (or selected row) per pane.
     pub scroll: [usize; Pane::COUNT],
     pub compare: bool,
+    /// The cohort pane shows revenue retention instead of customer retention.
+    pub revenue_cohorts: bool,
+    /// The churn-risk list is ordered by P(alive) × revenue at stake.
+    pub risk_by_alive: bool,
     pub status: Option<String>,
     pub error: Option<String>,
     pub choices: Choices,
@@ -211,6 +223,8 @@ impl State {
             focus: Pane::Trends,
             scroll: [0; Pane::COUNT],
             compare: false,
+            revenue_cohorts: false,
+            risk_by_alive: false,
             status: None,
             error: None,
             choices,
@@ -222,6 +236,26 @@ impl State {
             demo: None,
             quit: false,
         }
+    }
+
+    /// The churn-risk list in the order shown: by revenue at stake (the
+    /// engine's order), or by P(alive) × revenue at stake, highest first
+    /// (customers without a P(alive) last).
+    pub fn risk_rows(&self) -> Vec<&crate::metrics::AtRisk> {
+        let Some(s) = self.snapshot() else {
+            return Vec::new();
+        };
+        let mut rows: Vec<&crate::metrics::AtRisk> = s.churn_risk.iter().collect();
+        if self.risk_by_alive {
+            let key = |r: &crate::metrics::AtRisk| r.p_alive.map(|p| p * r.revenue_at_stake);
+            rows.sort_by(|a, b| match (key(a), key(b)) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+        rows
     }
 
     pub fn scroll_of(&self, pane: Pane) -> usize {

@@ -275,7 +275,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Enter => match state.focus {
             Pane::Risk => {
                 let row = state.scroll_of(Pane::Risk);
-                let id = state.snapshot()?.churn_risk.get(row)?.customer_id.clone();
+                let id = state.risk_rows().get(row)?.customer_id.clone();
                 open_customer(state, id)
             }
             Pane::Alerts => {
@@ -316,6 +316,15 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         }
         Action::Compare => {
             state.compare = !state.compare;
+            None
+        }
+        Action::CohortRevenue => {
+            state.revenue_cohorts = !state.revenue_cohorts;
+            None
+        }
+        Action::RiskOrder => {
+            state.risk_by_alive = !state.risk_by_alive;
+            state.scroll[Pane::Risk.index()] = 0;
             None
         }
         Action::Definitions => {
@@ -461,6 +470,20 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                     ));
                 }
                 return effect;
+            }
+            None
+        }
+        Reply::Predicted {
+            generation,
+            predicted,
+            churn_risk,
+        } => {
+            if let Some(view) = state.view.as_mut()
+                && view.generation == generation
+            {
+                let view = Arc::make_mut(view);
+                view.snapshot.predicted = Some(predicted);
+                view.snapshot.churn_risk = churn_risk;
             }
             None
         }

@@ -1,16 +1,17 @@
 //! The worker thread: loads the sources, then answers compute requests with
 //! plain views. The UI thread never waits on it; stale requests are skipped.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::state::{Choices, View};
 use crate::data::{self, Dataset, LoadReport, Scales, Sources};
 use crate::metrics::alerts::AlertRules;
-use crate::metrics::customer::{CustomerView, customer_view};
+use crate::metrics::customer::CustomerView;
 use crate::metrics::goals::Goal;
-use crate::metrics::{Engine, Granularity, Query, periods_over_data};
+use crate::metrics::{AtRisk, Engine, Granularity, Predicted, Query, periods_over_data};
 
 pub enum Request {
     Compute(u64, Query),
@@ -30,6 +31,13 @@ pub enum Reply {
     },
     LoadFailed(String),
     View(Box<View>),
+    /// The BG/NBD fit of a view, done after it was shown: its totals and
+    /// the churn-risk list with P(alive) and expected purchases.
+    Predicted {
+        generation: u64,
+        predicted: Predicted,
+        churn_risk: Arc<[AtRisk]>,
+    },
     Failed(u64, String),
     Customer(Result<Box<CustomerView>, String>),
 }
@@ -64,8 +72,13 @@ pub struct Watch {
     pub rules: AlertRules,
 }
 
+/// The view of a query. Its prediction is filled in when the fit is
+/// already cached; otherwise `predicted` is `None` and the fitter sends it.
 pub fn view(engine: &Engine, generation: u64, q: &Query, watch: &Watch) -> Result<View, String> {
-    let snapshot = engine.compute(q).map_err(|e| e.to_string())?;
+    let mut snapshot = engine.compute(q).map_err(|e| e.to_string())?;
+    if let Some(p) = engine.cached_prediction(q) {
+        snapshot = engine.with_prediction(snapshot, &p);
+    }
     let trend = engine.trend(q, 12).map_err(|e| e.to_string())?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
     Ok(View {
@@ -138,11 +151,19 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
             continue;
         };
         let engine = Engine::new(&ds);
+        let mut pending_fit = None;
         // The first view (asked for as soon as the load is announced) has the
         // machine to itself: the warm-up would share the cores with it.
         match requests.recv() {
             Ok(Request::Reload) => continue,
-            Ok(first) => handle(&engine, &replies, first, &watch),
+            Ok(first) => {
+                let fits = Fits::default();
+                handle(&engine, &replies, first, &watch, Some(&fits));
+                // Its fit runs with the warm-up below.
+                if let Ok(Some((generation, q))) = fits.next.lock().map(|mut n| n.take()) {
+                    pending_fit = Some((generation, q));
+                }
+            }
             Err(_) => return,
         }
         let stop = std::thread::scope(|scope| {
@@ -152,7 +173,7 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
                 engine.warm_segments(granularity, window, scales);
                 data::trace("engine warmed");
             });
-            serve(&engine, &requests, &replies, &watch)
+            serve(&engine, &requests, &replies, &watch, pending_fit.take())
         });
         if stop {
             return;
@@ -160,12 +181,101 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
     }
 }
 
-/// Answers requests until a reload (false) or until the channel closes (true).
+/// The newest view waiting for its fit, handed from `serve` to the fitter.
+#[derive(Default)]
+struct Fits {
+    next: Mutex<Option<(u64, Query)>>,
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+impl Fits {
+    fn ask(&self, generation: u64, q: &Query) {
+        if let Ok(mut next) = self.next.lock() {
+            *next = Some((generation, q.clone()));
+            self.wake.notify_one();
+        }
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _guard = self.next.lock();
+        self.wake.notify_all();
+    }
+
+    /// Fits the newest asked view, one at a time, until stopped: a fit takes
+    /// up to a second or two on a million customers, and the keyboard never
+    /// waits for it.
+    fn run(&self, engine: &Engine, replies: &Sender<Reply>) {
+        loop {
+            let job = {
+                let Ok(mut next) = self.next.lock() else {
+                    return;
+                };
+                loop {
+                    if self.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Some(job) = next.take() {
+                        break job;
+                    }
+                    next = match self.wake.wait(next) {
+                        Ok(n) => n,
+                        Err(_) => return,
+                    };
+                }
+            };
+            let (generation, q) = job;
+            let (Ok(prediction), Ok(risk)) =
+                (engine.predict(&q), engine.churn_risk_of(&q, &q.period))
+            else {
+                continue;
+            };
+            data::trace("prediction fitted");
+            let snapshot = crate::metrics::Snapshot {
+                churn_risk: risk,
+                ..crate::metrics::Snapshot::empty(&q.period)
+            };
+            let done = engine.with_prediction(snapshot, &prediction);
+            let Some(predicted) = done.predicted else {
+                continue;
+            };
+            let _ = replies.send(Reply::Predicted {
+                generation,
+                predicted,
+                churn_risk: done.churn_risk,
+            });
+        }
+    }
+}
+
+/// Answers requests, with a fitter thread beside, until a reload (false) or
+/// until the channel closes (true).
 fn serve(
     engine: &Engine,
     requests: &Receiver<Request>,
     replies: &Sender<Reply>,
     watch: &Watch,
+    first_fit: Option<(u64, Query)>,
+) -> bool {
+    let fits = Fits::default();
+    if let Some((generation, q)) = first_fit {
+        fits.ask(generation, &q);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| fits.run(engine, replies));
+        let stop = answer(engine, requests, replies, watch, &fits);
+        fits.stop();
+        stop
+    })
+}
+
+fn answer(
+    engine: &Engine,
+    requests: &Receiver<Request>,
+    replies: &Sender<Reply>,
+    watch: &Watch,
+    fits: &Fits,
 ) -> bool {
     loop {
         let Ok(mut req) = requests.recv() else {
@@ -176,7 +286,7 @@ fn serve(
             match requests.try_recv() {
                 Ok(next @ Request::Compute(..)) => req = next,
                 Ok(other) => {
-                    handle(engine, replies, req, watch);
+                    handle(engine, replies, req, watch, Some(fits));
                     req = other;
                     break;
                 }
@@ -186,25 +296,38 @@ fn serve(
         if let Request::Reload = req {
             return false;
         }
-        handle(engine, replies, req, watch);
+        handle(engine, replies, req, watch, Some(fits));
     }
 }
 
-fn handle(engine: &Engine, replies: &Sender<Reply>, req: Request, watch: &Watch) {
+/// Answers one request; a view without its prediction is handed to `fits`
+/// (or, without a fitter, sent as it is).
+fn handle(
+    engine: &Engine,
+    replies: &Sender<Reply>,
+    req: Request,
+    watch: &Watch,
+    fits: Option<&Fits>,
+) {
     let reply = match req {
         Request::Compute(generation, q) => {
             match view(engine, generation, &q, watch).inspect(|_| data::trace("view computed")) {
-                Ok(v) => Reply::View(Box::new(v)),
+                Ok(v) => {
+                    if v.snapshot.predicted.is_none()
+                        && let Some(fits) = fits
+                    {
+                        fits.ask(generation, &q);
+                    }
+                    Reply::View(Box::new(v))
+                }
                 Err(e) => Reply::Failed(generation, e),
             }
         }
-        Request::Customer(q, id) => {
-            Reply::Customer(match customer_view(engine.dataset(), &q, &id) {
-                Ok(Some(v)) => Ok(Box::new(v)),
-                Ok(None) => Err(format!("no customer \"{id}\" in the orders")),
-                Err(e) => Err(e.to_string()),
-            })
-        }
+        Request::Customer(q, id) => Reply::Customer(match engine.customer_view(&q, &id) {
+            Ok(Some(v)) => Ok(Box::new(v)),
+            Ok(None) => Err(format!("no customer \"{id}\" in the orders")),
+            Err(e) => Err(e.to_string()),
+        }),
         Request::Reload => return,
     };
     let _ = replies.send(reply);

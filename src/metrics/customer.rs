@@ -69,6 +69,9 @@ pub struct CustomerView {
     pub median_gap: Option<f64>,
     /// Days since the last purchase before the period's end over the customer's own cycle.
     pub overdue: Option<f64>,
+    /// From the BG/NBD fit at the period's end (kpi-spec §4.13; `Engine::customer_view`).
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
     pub responses: Option<Vec<ResponseView>>,
     pub tickets: Option<Vec<TicketView>>,
     pub standing: Standing,
@@ -171,6 +174,8 @@ pub fn customer_view(
         median_gap: nearest_rank(&sorted, 1, 2).map(f64::from),
         gaps,
         overdue,
+        p_alive: None,
+        expected_purchases: None,
         responses,
         tickets,
         standing: Standing {
@@ -183,4 +188,22 @@ pub fn customer_view(
             won_back: in_end && !in_start && !new,
         },
     }))
+}
+
+impl super::Engine<'_> {
+    /// The view of one customer with their P(alive) and expected purchases
+    /// in the next period (the fit of the query's filters, fitted if needed).
+    pub fn customer_view(&self, q: &Query, id: &str) -> Result<Option<CustomerView>, MetricsError> {
+        let Some(mut view) = customer_view(self.dataset(), q, id)? else {
+            return Ok(None);
+        };
+        let ix = &self.dataset().index;
+        if let Some(c) = ix.customer_index(id)
+            && let Some((alive, expected)) = self.predict(q)?.of(ix, c as usize)
+        {
+            view.p_alive = Some(alive);
+            view.expected_purchases = Some(expected);
+        }
+        Ok(Some(view))
+    }
 }

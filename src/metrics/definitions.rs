@@ -70,6 +70,16 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
     ),
     ("mrr", "MRR", "E × monthly revenue / buyers"),
     (
+        "revenue_cohorts",
+        "Revenue cohorts",
+        "each cohort's revenue in period c + k / its revenue in its first period × 100 ($ switches the table); above 100 when a cohort spends more than at the start",
+    ),
+    (
+        "predicted",
+        "P(alive) and expected purchases (BG/NBD)",
+        "each customer buys at their own steady rate and, after any purchase, may leave for good; fitting that model to everyone's purchase history gives each customer's probability of still being a customer (P(alive)) and the purchases to expect from them in the next period",
+    ),
+    (
         "revenue_retention",
         "Revenue movements",
         "each customer's revenue this period (r₁) against the previous one (r₀): new = first purchase this period; reactivation = r₀ ≤ 0, r₁ > 0; expansion r₁ − r₀ and contraction r₀ − r₁ when r₀ > 0; churned = r₀ when r₁ ≤ 0; other = refunds of customers not buying",

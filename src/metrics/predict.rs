@@ -124,6 +124,18 @@ impl Engine<'_> {
         Ok(prediction)
     }
 
+    /// The prediction of a query when it is already fitted.
+    pub fn cached_prediction(&self, q: &Query) -> Option<Arc<Prediction>> {
+        let prepared = self.prepare(q, q.period.granularity).ok()?;
+        let ctx = self.ctx(&prepared, q.scales);
+        let key: PredictionKey = (
+            prepared.masks.key.clone(),
+            ctx.end_of(&q.period) - 1,
+            q.period.days(),
+        );
+        self.predictions.lock().ok()?.get(&key).cloned()
+    }
+
     /// The snapshot with its prediction: the totals, and each churn-risk row's
     /// P(alive) and expected purchases.
     pub fn with_prediction(&self, mut s: Snapshot, prediction: &Prediction) -> Snapshot {

@@ -12,6 +12,8 @@ pub struct Trend {
     pub buyers: Vec<u64>,
     pub nps: Vec<Option<f64>>,
     pub tickets: Vec<u64>,
+    pub nrr: Vec<Option<f64>>,
+    pub grr: Vec<Option<f64>>,
 }
 
 impl Engine<'_> {
@@ -26,6 +28,8 @@ impl Engine<'_> {
             t.buyers.push(kp.buyers);
             t.nps.push(kp.nps.and_then(|x| x.score));
             t.tickets.push(kp.tickets.map_or(0, |x| x.count));
+            t.nrr.push(kp.revenue_retention.nrr);
+            t.grr.push(kp.revenue_retention.grr);
         }
         Ok(t)
     }

@@ -259,6 +259,18 @@ fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme) {
                 v.overdue.map_or(NONE.to_string(), |o| format!("{o:.1}×")),
                 theme.text(),
             ),
+            Span::styled("  P(alive) ", theme.dim()),
+            Span::styled(
+                v.p_alive
+                    .map_or(NONE.to_string(), |p| format!("{:.0}%", p * 100.0)),
+                theme.text(),
+            ),
+            Span::styled("  expected purchases next period ", theme.dim()),
+            Span::styled(
+                v.expected_purchases
+                    .map_or(NONE.to_string(), |e| format!("{e:.2}")),
+                theme.text(),
+            ),
         ]),
     ];
     if let Some(rs) = &v.responses {

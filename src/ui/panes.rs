@@ -15,6 +15,7 @@ mod customers;
 mod goals;
 mod header;
 mod nps;
+mod revenue;
 mod risk;
 mod tickets;
 mod tiles;
@@ -31,7 +32,7 @@ use super::format::{self, NONE};
 use crate::app::state::{Pane, State, View};
 use crate::metrics::alerts::Severity;
 use crate::metrics::goals::{GapTrend, GoalKpi, GoalState, GoalStatus};
-use crate::metrics::{Kpis, Snapshot};
+use crate::metrics::{AtRisk, Kpis, Snapshot};
 pub use alerts::Alerts;
 pub use cohorts::Cohorts;
 pub use common::goal_style;
@@ -41,6 +42,7 @@ pub use customers::Customers;
 pub use goals::Goals;
 pub use header::Header;
 pub use nps::Nps;
+pub use revenue::Revenue;
 pub use risk::Risk;
 pub use tickets::Tickets;
 pub use tiles::Tiles;
@@ -94,6 +96,7 @@ impl Widget for PaneView<'_> {
                 },
                 inner,
             ),
+            Pane::Revenue => buf.put(Revenue { view, theme, text }, inner),
             Pane::Nps => buf.put(
                 Nps {
                     snapshot: s,
@@ -117,12 +120,15 @@ impl Widget for PaneView<'_> {
                     snapshot: s,
                     scroll,
                     theme,
+                    revenue: state.revenue_cohorts,
                 },
                 inner,
             ),
             Pane::Risk => buf.put(
                 Risk {
                     snapshot: s,
+                    rows: &state.risk_rows(),
+                    by_alive: state.risk_by_alive,
                     selected: scroll,
                     focused,
                     theme,

@@ -58,6 +58,23 @@ pub fn kpi_rows(s: &Snapshot) -> Vec<KpiRow> {
             up,
         ));
     }
+    // Beside E: the customers the BG/NBD model expects to be active.
+    let expected = match &s.predicted {
+        None => "fitting…".to_string(),
+        Some(p) => p
+            .expected_active
+            .map_or(NONE.into(), |a| format::count(a.round() as u64)),
+    };
+    rows.insert(
+        2,
+        KpiRow::new(
+            "Expected active",
+            expected,
+            NONE.into(),
+            (String::new(), None),
+            true,
+        ),
+    );
     let money: [(&str, Value); 5] = [
         ("Revenue", |k| Some(k.revenue)),
         ("Avg purchase value", |k| k.apv),
@@ -89,11 +106,13 @@ pub fn kpi_rows(s: &Snapshot) -> Vec<KpiRow> {
             up,
         ));
     }
-    let shares: [(&str, Value, bool); 4] = [
+    let shares: [(&str, Value, bool); 6] = [
         ("Retention (retained)", |k| k.retained_rate, true),
         ("CRR", |k| k.retention_rate, true),
         ("Churn rate", |k| k.churn_rate, false),
         ("Repeat purchase rate", |k| k.repeat_purchase_rate, true),
+        ("Net revenue retention", |k| k.revenue_retention.nrr, true),
+        ("Gross revenue retention", |k| k.revenue_retention.grr, true),
     ];
     for (name, f, up) in shares {
         let then = prev.and_then(f);

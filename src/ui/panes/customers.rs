@@ -26,6 +26,8 @@ impl Widget for Customers<'_> {
             "CSAT",
             "CES",
             "Tickets",
+            "Net revenue retention",
+            "Gross revenue retention",
         ];
         let table_rows: Vec<Row> = rows
             .iter()

@@ -1,10 +1,14 @@
-//! The Churn risk pane: who is overdue, by revenue at stake.
+//! The Churn risk pane: who is overdue, by revenue at stake or by
+//! P(alive) × revenue at stake (`o`), with the BG/NBD columns.
 
 use super::*;
 
 /// The Churn risk pane.
 pub struct Risk<'a> {
     pub snapshot: &'a Snapshot,
+    /// The list in the order shown (`State::risk_rows`).
+    pub rows: &'a [&'a AtRisk],
+    pub by_alive: bool,
     pub selected: usize,
     pub focused: bool,
     pub theme: &'a Theme,
@@ -15,12 +19,14 @@ impl Widget for Risk<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let Risk {
             snapshot: s,
+            rows: list,
+            by_alive,
             selected,
             focused,
             theme,
             text,
         } = self;
-        if s.churn_risk.is_empty() {
+        if list.is_empty() {
             buf.put(
                 Paragraph::new(Span::styled(
                     "nobody is overdue in this period",
@@ -30,12 +36,43 @@ impl Widget for Risk<'_> {
             );
             return;
         }
+        // A summary line: how many, in which order, and the model's state.
+        let model = match &s.predicted {
+            None => "P(alive): fitting…".to_string(),
+            Some(p) if p.r.is_none() => "P(alive): –".to_string(),
+            Some(p) => format!(
+                "expected active {} of {}",
+                format::count(p.expected_active.unwrap_or(0.0).round() as u64),
+                format::count(p.customers)
+            ),
+        };
+        let order = if by_alive {
+            "by P(alive) × at stake"
+        } else {
+            "by revenue at stake"
+        };
+        buf.put(
+            Paragraph::new(Span::styled(
+                format!(
+                    "{} at risk, {order} · {model}",
+                    format::count(list.len() as u64)
+                ),
+                theme.dim(),
+            )),
+            Rect::new(area.x, area.y, area.width, 1.min(area.height)),
+        );
+        let area = Rect {
+            y: area.y + 1.min(area.height),
+            height: area.height.saturating_sub(1),
+            ..area
+        };
         let visible = area.height.saturating_sub(1) as usize;
         let offset = window(selected, visible);
-        let header =
-            Row::new(["customer", "overdue", "at stake", "NPS", "open"]).style(theme.dim());
-        let rows: Vec<Row> = s
-            .churn_risk
+        let header = Row::new([
+            "customer", "overdue", "at stake", "alive", "exp.", "NPS", "open",
+        ])
+        .style(theme.dim());
+        let rows: Vec<Row> = list
             .iter()
             .enumerate()
             .skip(offset)
@@ -45,6 +82,14 @@ impl Widget for Risk<'_> {
                     Cell::from(r.customer_id.clone()),
                     Cell::from(Line::from(format!("{:.1}×", r.overdue)).right_aligned()),
                     Cell::from(Line::from(format::money(Some(r.revenue_at_stake))).right_aligned()),
+                    Cell::from(
+                        Line::from(
+                            r.p_alive
+                                .map_or(NONE.to_string(), |p| format!("{:.0}%", p * 100.0)),
+                        )
+                        .right_aligned(),
+                    ),
+                    Cell::from(Line::from(format::num(r.expected_purchases, 1)).right_aligned()),
                     Cell::from(
                         Line::from(r.last_nps.map_or(NONE.to_string(), |n| n.to_string()))
                             .right_aligned(),
@@ -65,6 +110,8 @@ impl Widget for Risk<'_> {
             Constraint::Min(10),
             Constraint::Length(8),
             Constraint::Length(11),
+            Constraint::Length(5),
+            Constraint::Length(4),
             Constraint::Length(4),
             Constraint::Length(5),
         ];
