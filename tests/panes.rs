@@ -115,7 +115,7 @@ fn risk_pane_lists_the_customer_it_is_given() {
     // The BG/NBD columns: P(alive) 42 %, 0.3 purchases expected; no fit yet.
     assert!(out.contains("42%") && out.contains("0.3"), "{out}");
     assert!(
-        out.contains("1 at risk, by revenue at stake · P(alive): fitting…"),
+        out.contains("1 at risk · P(alive): fitting… · by revenue at stake"),
         "{out}"
     );
 }

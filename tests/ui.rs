@@ -363,3 +363,88 @@ fn the_header_says_when_a_period_is_counted_to_date() {
     let top: Vec<&str> = screen.lines().take(6).collect();
     insta::assert_snapshot!("year_to_date_header_and_tiles_120x40", top.join("\n"));
 }
+
+#[test]
+fn the_fit_arrives_after_the_view_and_only_for_its_generation() {
+    let q = Query::new(Period::parse("2026-03").unwrap());
+    let watch = holdfast::app::worker::Watch {
+        goals: Vec::new(),
+        rules: Default::default(),
+    };
+    // A fresh engine: the view comes before its fit.
+    let engine = Engine::new(&DATA);
+    let mut s = state();
+    let mut view = holdfast::app::worker::view(&engine, 7, &q, &watch).unwrap();
+    assert!(view.snapshot.predicted.is_none());
+    assert!(view.snapshot.churn_risk.iter().all(|r| r.p_alive.is_none()));
+    view.generation = s.generation;
+    s.view = Some(Arc::new(view));
+    s.focus = Pane::Risk;
+    assert!(draw(&s, 120, 40).contains("P(alive): fitting…"));
+    let fitted = engine.with_prediction(engine.compute(&q).unwrap(), &engine.predict(&q).unwrap());
+    let reply = |generation| holdfast::app::worker::Reply::Predicted {
+        generation,
+        predicted: fitted.predicted.clone().unwrap(),
+        churn_risk: fitted.churn_risk.clone(),
+    };
+    // A fit for an older view is dropped.
+    let generation = s.generation;
+    holdfast::app::update::on_reply(&mut s, reply(generation.wrapping_sub(1)));
+    assert!(s.snapshot().unwrap().predicted.is_none());
+    holdfast::app::update::on_reply(&mut s, reply(generation));
+    assert!(s.snapshot().unwrap().predicted.is_some());
+    let out = draw(&s, 120, 40);
+    assert!(
+        out.contains("97 at risk · expected active 1,102 of 1,549"),
+        "{out}"
+    );
+    // Once fitted, the next view of the same query carries it at once.
+    assert!(
+        holdfast::app::worker::view(&engine, 8, &q, &watch)
+            .unwrap()
+            .snapshot
+            .predicted
+            .is_some()
+    );
+}
+
+#[test]
+fn risk_order_and_cohort_toggles() {
+    let mut s = state();
+    s.focus = Pane::Risk;
+    let by_stake: Vec<String> = s
+        .risk_rows()
+        .iter()
+        .map(|r| r.customer_id.clone())
+        .collect();
+    update(&mut s, Action::RiskOrder);
+    let by_alive: Vec<String> = s
+        .risk_rows()
+        .iter()
+        .map(|r| r.customer_id.clone())
+        .collect();
+    assert_ne!(by_stake, by_alive);
+    let keys: Vec<f64> = s
+        .risk_rows()
+        .iter()
+        .map(|r| r.p_alive.unwrap() * r.revenue_at_stake)
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] >= w[1]), "{keys:?}");
+    // Enter opens the customer on the line shown, in the order shown.
+    update(&mut s, Action::Down);
+    let effect = update(&mut s, Action::Enter);
+    assert!(
+        format!("{effect:?}").contains(&by_alive[1]),
+        "{effect:?} should open {}",
+        by_alive[1]
+    );
+    // The cohort table by revenue and back.
+    let mut c = state();
+    c.focus = Pane::Cohorts;
+    assert!(draw(&c, 120, 40).contains("cohort     size"));
+    update(&mut c, Action::CohortRevenue);
+    let out = draw(&c, 160, 48);
+    assert!(out.contains("revenue       first"), "{out}");
+    update(&mut c, Action::CohortRevenue);
+    assert!(!draw(&c, 160, 48).contains("revenue       first"));
+}

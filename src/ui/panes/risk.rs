@@ -54,7 +54,7 @@ impl Widget for Risk<'_> {
         buf.put(
             Paragraph::new(Span::styled(
                 format!(
-                    "{} at risk, {order} · {model}",
+                    "{} at risk · {model} · {order}",
                     format::count(list.len() as u64)
                 ),
                 theme.dim(),
