@@ -448,3 +448,40 @@ fn risk_order_and_cohort_toggles() {
     update(&mut c, Action::CohortRevenue);
     assert!(!draw(&c, 160, 48).contains("revenue       first"));
 }
+
+#[test]
+fn the_data_quality_view_says_why_a_figure_is_undefined() {
+    use holdfast::data::{SourceKind, SourceOptions, SourceSpec, Sources};
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revenue/orders.csv");
+    let ds = data::load(
+        &Sources::new(
+            SourceSpec::path(SourceKind::Orders, &path, SourceOptions::default()),
+            None,
+            None,
+        ),
+        Scales::default(),
+    )
+    .unwrap();
+    let engine = Engine::new(&ds);
+    // December 2023: no fit (11 customers, none repeat) and no revenue before it.
+    let q = Query::new(Period::parse("2023-12").unwrap());
+    let watch = holdfast::app::worker::Watch {
+        goals: Vec::new(),
+        rules: Default::default(),
+    };
+    let mut view = holdfast::app::worker::view(&engine, 0, &q, &watch).unwrap();
+    view.snapshot = engine.with_prediction(view.snapshot, &engine.predict(&q).unwrap());
+    let mut s = State::new(q, choices(&ds, Granularity::Month), None);
+    s.view = Some(Arc::new(view));
+    s.mode = Mode::DataQuality;
+    let out = draw(&s, 160, 48);
+    assert!(
+        out.contains("P(alive): no prediction: 0 customers with a repeat purchase; the model needs at least 30"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NRR and GRR: no revenue from the previous period's customers to retain"),
+        "{out}"
+    );
+}

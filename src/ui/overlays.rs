@@ -186,6 +186,27 @@ fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             )));
         }
     }
+    // What the period's figures could not be computed from, and why.
+    let mut model = Vec::new();
+    match &s.predicted {
+        None => model.push("P(alive): fitting…".to_string()),
+        Some(p) => {
+            if let Some(note) = &p.note {
+                model.push(format!("P(alive): {note}"));
+            }
+        }
+    }
+    if s.kpis.revenue_retention.nrr.is_none() {
+        model.push(
+            "NRR and GRR: no revenue from the previous period's customers to retain".to_string(),
+        );
+    }
+    if !model.is_empty() {
+        lines.push(Line::from(Span::styled("this period", theme.title())));
+        for m in model {
+            lines.push(Line::from(Span::styled(format!("  – {m}"), theme.dim())));
+        }
+    }
     popup(frame, area, "Data quality", lines, theme, 100);
 }
 
