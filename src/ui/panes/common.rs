@@ -68,7 +68,7 @@ pub(super) fn short(name: &str) -> &str {
         "Purchase frequency" => "Frequency",
         "Repeat purchase rate" => "Repeat rate",
         "Lost per new" => "Lost/new",
-        "Expected active" => "Exp. active",
+        "Expected active" => "Active ≈",
         other => other,
     }
 }
