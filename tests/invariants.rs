@@ -163,6 +163,32 @@ proptest! {
             prop_assert_eq!(f.kpis.buyers + b.kpis.buyers, s.kpis.buyers);
             prop_assert_eq!(f.kpis.orders + b.kpis.orders, s.kpis.orders);
             prop_assert_eq!(fc.end + b.kpis.customers.end, c.end);
+            // Revenue movements: the segments' (read from the timeline's sums) and the
+            // cohorts' (merged from the activity lists) add up to the whole's; customers
+            // with refunds only belong to neither and move only `other`.
+            let moves = |k: &holdfast::metrics::Kpis| {
+                let r = &k.revenue_retention;
+                [r.start, r.new, r.reactivation, r.expansion, r.contraction, r.churned]
+            };
+            let whole = moves(&s.kpis);
+            let by_plan: Vec<f64> = moves(&f.kpis).iter().zip(moves(&b.kpis)).map(|(x, y)| x + y).collect();
+            let mut by_cohort = whole;
+            // (The cohorts once per case, at the latest period: each is a compute.)
+            let latest = periods_over_data(&ds, g).last() == Some(&p);
+            if latest {
+                by_cohort = [0.0; 6];
+            }
+            for c in periods_over_data(&ds, g).into_iter().filter(|_| latest) {
+                let mut cq = q.clone();
+                cq.cohort = Some(c);
+                let k = compute(&ds, &cq).unwrap().kpis;
+                for (sum, v) in by_cohort.iter_mut().zip(moves(&k)) {
+                    *sum += v;
+                }
+            }
+            for ((w, p), c) in whole.iter().zip(&by_plan).zip(&by_cohort) {
+                prop_assert!((w - p).abs() < 1e-6 && (w - c).abs() < 1e-6, "{:?} {:?} {:?}", whole, by_plan, by_cohort);
+            }
             let json = serde_json::to_string(&s).unwrap();
             prop_assert!(!json.contains("NaN") && !json.contains("inf"));
             // Churn risk equals the brute force over every customer's own view.

@@ -138,7 +138,7 @@ impl Ctx<'_> {
             loyalty_retention: has_fb.then(|| loyalty(base.as_ref())),
             tickets,
             customers: cu,
-            revenue_retention: self.revenue_retention(p, self),
+            revenue_retention: self.revenue_retention(p),
         }
     }
 }

@@ -268,7 +268,7 @@ impl<'d> Engine<'d> {
         let mut kpis = ctx.kpis(&p);
         // A period to date: its revenue movements start from the cut previous period.
         if cut_ctx.is_some() {
-            kpis.revenue_retention = ctx.revenue_retention(&p, compare);
+            kpis.revenue_retention = compare.revenue_retention(&p);
         }
         // NPS significance against the previous block as shown (like for like).
         if let (Some(now), Some(before)) = (kpis.nps.as_mut(), previous.kpis.nps.as_ref()) {

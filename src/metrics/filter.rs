@@ -19,6 +19,14 @@ pub struct Masks {
     pub(super) solved: Bits,
 }
 
+impl Masks {
+    /// The index in `tl` of the cohort filter's period, when it has one of
+    /// the timeline's granularity.
+    pub(super) fn cohort_index(&self, tl: &Timeline) -> Option<usize> {
+        self.key.1.and_then(|c| tl.index_of(&c))
+    }
+}
+
 pub(super) type FilterKey = (Option<(String, String)>, Option<Period>);
 
 pub(super) fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> {

@@ -2,11 +2,12 @@
 //! revenue between the previous period P₀ and the period P₁, NRR, GRR and
 //! the quick ratio (the revenue cohort table is built with the customer one).
 
+use super::timeline::Entry;
 use super::*;
 
 /// Sums of the movements in ten-thousandths, exact until the ratios.
-#[derive(Default)]
-struct Movements {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Movements {
     /// Σ r₀ over customers with r₀ > 0.
     start: i64,
     /// Σ r₁ over the same customers.
@@ -22,7 +23,7 @@ struct Movements {
 }
 
 impl Movements {
-    fn add(&mut self, r0: i64, r1: i64, new: bool) {
+    pub fn add(&mut self, r0: i64, r1: i64, new: bool) {
         if new {
             self.new += r1;
         } else if r0 > 0 {
@@ -46,7 +47,7 @@ impl Movements {
         }
     }
 
-    fn finish(self) -> RevenueRetention {
+    pub fn finish(self) -> RevenueRetention {
         let f = amount_to_f64;
         let (new, reactivation, expansion) = (f(self.new), f(self.reactivation), f(self.expansion));
         let (contraction, churned) = (f(self.contraction), f(self.churned));
@@ -66,45 +67,88 @@ impl Movements {
     }
 }
 
+/// The order of activity lists: by first period (refund-only customers,
+/// with none, first), then customer.
+pub fn order_key(first_period: &[Option<u32>], c: u32) -> (i64, u32) {
+    (first_period[c as usize].map_or(-1, i64::from), c)
+}
+
+/// Calls `f(customer, r₀, r₁)` for each customer in either list (both in
+/// `order_key` order), with 0 for a missing side.
+pub fn merge(
+    before: &[Entry],
+    now: &[Entry],
+    first_period: &[Option<u32>],
+    mut f: impl FnMut(u32, i64, i64),
+) {
+    let key = |e: &Entry| order_key(first_period, e.customer);
+    let (mut a, mut b) = (0, 0);
+    while a < before.len() && b < now.len() {
+        let (ka, kb) = (key(&before[a]), key(&now[b]));
+        if ka == kb {
+            f(now[b].customer, before[a].revenue, now[b].revenue);
+            a += 1;
+            b += 1;
+        } else if ka < kb {
+            f(before[a].customer, before[a].revenue, 0);
+            a += 1;
+        } else {
+            f(now[b].customer, 0, now[b].revenue);
+            b += 1;
+        }
+    }
+    for e in &before[a..] {
+        f(e.customer, e.revenue, 0);
+    }
+    for e in &now[b..] {
+        f(e.customer, 0, e.revenue);
+    }
+}
+
 impl Ctx<'_> {
-    /// The revenue movements from the previous period to `p`. r₁ is counted
-    /// over this context's days of `p`; r₀ over `before`'s days of the
-    /// previous period (the same context, or the like-for-like cut of a
-    /// period to date).
-    pub(super) fn revenue_retention(&self, p: &Period, before: &Ctx) -> RevenueRetention {
-        let Some(i) = self.tl.index_of(p) else {
+    /// The revenue movements from the previous period to `p`, both counted
+    /// over this context's days (for a period to date, the cut context's
+    /// previous period and `p`'s days to date). Unfiltered and segment
+    /// filters read the timeline's sums; other filters merge the two
+    /// periods' activity (a cohort of the timeline's granularity, only its
+    /// own stretch of each list).
+    pub(super) fn revenue_retention(&self, p: &Period) -> RevenueRetention {
+        let tl = self.tl;
+        let Some(i) = tl.index_of(p) else {
             return Movements::default().finish();
         };
-        let empty = Vec::new();
-        let prev = before
-            .tl
-            .index_of(&p.previous())
-            .map_or(&empty, |k| &before.tl.activity[k]);
-        let now = &self.tl.activity[i];
-        let mut m = Movements::default();
-        let is_new = |c: u32| self.tl.first_period[c as usize] == Some(i as u32);
-        // Both lists are in customer order: merge them.
-        let (mut a, mut b) = (0, 0);
-        while a < prev.len() || b < now.len() {
-            let ca = prev.get(a).map_or(u32::MAX, |e| e.customer);
-            let cb = now.get(b).map_or(u32::MAX, |e| e.customer);
-            let c = ca.min(cb);
-            let r0 = if ca == c {
-                a += 1;
-                prev[a - 1].revenue
-            } else {
-                0
-            };
-            let r1 = if cb == c {
-                b += 1;
-                now[b - 1].revenue
-            } else {
-                0
-            };
-            if self.customer(c as usize) {
-                m.add(r0, r1, is_new(c));
-            }
+        if !self.masks.active {
+            return tl.moves[i].finish();
         }
+        if let Some((col, value)) = self.masks.segment_only
+            && let Some(Some(table)) = tl.segment_moves.get(col)
+        {
+            return value
+                .map_or_else(Movements::default, |v| table[v as usize][i])
+                .finish();
+        }
+        let empty = Vec::new();
+        let (mut before, mut now) = (
+            if i > 0 { &tl.activity[i - 1] } else { &empty }.as_slice(),
+            tl.activity[i].as_slice(),
+        );
+        // A cohort of this granularity: its customers are one stretch of each list.
+        if let Some(k) = self.masks.cohort_index(tl) {
+            let stretch = |list: &'_ [Entry]| -> std::ops::Range<usize> {
+                let at = |fp: i64| {
+                    list.partition_point(|e| order_key(&tl.first_period, e.customer).0 < fp)
+                };
+                at(k as i64)..at(k as i64 + 1)
+            };
+            before = &before[stretch(before)];
+            now = &now[stretch(now)];
+        }
+        let mut m = Movements::default();
+        merge(before, now, &tl.first_period, |c, r0, r1| {
+            if self.customer(c as usize) {
+                m.add(r0, r1, tl.first_period[c as usize] == Some(i as u32));
+            }
+        });
         m.finish()
     }
 }

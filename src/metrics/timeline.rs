@@ -6,7 +6,10 @@
 //!   period i's last day (E of period i; S of period i is E of period i − 1);
 //! - `new[i]`: the customers whose first purchase falls in period i;
 //! - `activity[i]`: one entry per customer with rows in period i (revenue,
-//!   distinct orders, buyer, repeat buyer);
+//!   distinct orders, buyer, repeat buyer), ordered by first period, then
+//!   customer (a cohort is one stretch of each list);
+//! - `moves[i]`: the revenue movements from period i − 1 to i, summed over
+//!   every customer and over each segment value;
 //! - `nps_class[i]`: bitsets of customers whose latest NPS answer before
 //!   period i's first day was promoter / passive / detractor.
 //!
@@ -17,6 +20,7 @@ use crate::calendar::Day;
 use crate::data::index::Index;
 
 use super::period::{Granularity, Period};
+use super::revenue::{Movements, merge, order_key};
 
 /// A fixed-size bitset over customers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -219,6 +223,11 @@ pub struct Timeline {
     /// Per segment column (of at most 500 values), per value, per period: the
     /// activity summed over that segment's customers (a segment filter alone).
     pub segment_totals: Vec<Option<Vec<Vec<Totals>>>>,
+    /// Per period, the revenue movements from the period before, over every
+    /// customer (kpi-spec §4.12).
+    pub moves: Vec<Movements>,
+    /// The same per segment column (those of `segment_totals`), value and period.
+    pub segment_moves: Vec<Option<Vec<Vec<Movements>>>>,
     /// Per customer: the period of their first purchase.
     pub first_period: Vec<Option<u32>>,
     empty: Bits,
@@ -292,6 +301,8 @@ impl Timeline {
                 nps_class: Vec::new(),
                 totals: Vec::new(),
                 segment_totals: Vec::new(),
+                moves: Vec::new(),
+                segment_moves: Vec::new(),
                 first_period: vec![None; n],
                 empty: Bits::zeros(n),
             };
@@ -344,6 +355,8 @@ impl Timeline {
             nps_class: Vec::new(),
             totals: Vec::new(),
             segment_totals: Vec::new(),
+            moves: Vec::new(),
+            segment_moves: Vec::new(),
             first_period: Vec::new(),
             empty: Bits::zeros(n),
         };
@@ -378,6 +391,7 @@ impl Timeline {
         }
         t.first_period = a.first_period;
         t.first_period.extend(b.first_period);
+        t.order_activity();
         t.nps_class = classes;
         t.totals = t
             .activity
@@ -405,7 +419,77 @@ impl Timeline {
                 })
             })
             .collect();
+        t.sum_moves(ix);
         t
+    }
+
+    /// Orders each activity list by first period, then customer (a counting
+    /// sort: the lists come in customer order).
+    fn order_activity(&mut self) {
+        let fp = &self.first_period;
+        for list in &mut self.activity {
+            // Buckets: refund-only customers (no first period), then periods 0..len.
+            let mut counts = vec![0usize; self.len + 2];
+            for e in list.iter() {
+                counts[(order_key(fp, e.customer).0 + 1) as usize + 1] += 1;
+            }
+            for k in 1..counts.len() {
+                counts[k] += counts[k - 1];
+            }
+            let mut sorted = vec![
+                Entry {
+                    customer: 0,
+                    revenue: 0,
+                    orders: 0,
+                    buyer: false,
+                    repeat: false,
+                };
+                list.len()
+            ];
+            for e in list.iter() {
+                let b = (order_key(fp, e.customer).0 + 1) as usize;
+                sorted[counts[b]] = *e;
+                counts[b] += 1;
+            }
+            *list = sorted;
+        }
+    }
+
+    /// The revenue movements of every period, over every customer and per
+    /// segment value: one merge of each pair of neighbouring periods.
+    fn sum_moves(&mut self, ix: &Index) {
+        let columns: Vec<(usize, &[Option<u32>], usize)> = ix
+            .segments
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| matches!(self.segment_totals.get(*k), Some(Some(_))))
+            .map(|(k, s)| (k, s.of_customer.as_slice(), s.values.len()))
+            .collect();
+        let mut moves = vec![Movements::default(); self.len];
+        let mut segment_moves: Vec<Option<Vec<Vec<Movements>>>> =
+            (0..ix.segments.len()).map(|_| None).collect();
+        for &(k, _, values) in &columns {
+            segment_moves[k] = Some(vec![vec![Movements::default(); self.len]; values]);
+        }
+        let empty = Vec::new();
+        for i in 0..self.len {
+            let before = if i > 0 { &self.activity[i - 1] } else { &empty };
+            let fp = &self.first_period;
+            let m = &mut moves[i];
+            merge(before, &self.activity[i], fp, |c, r0, r1| {
+                let new = fp[c as usize] == Some(i as u32);
+                m.add(r0, r1, new);
+                for &(k, of_customer, _) in &columns {
+                    if let (Some(v), Some(Some(table))) =
+                        (of_customer[c as usize], segment_moves.get_mut(k))
+                    {
+                        table[v as usize][i].add(r0, r1, new);
+                    }
+                }
+            });
+        }
+        self.moves = moves;
+        self.segment_moves = segment_moves;
     }
 
     /// For each period, the customers who may be at risk at its close: a
