@@ -66,7 +66,7 @@ impl Ctx<'_> {
             } else if let Some(t) = by_segment {
                 sums = t;
             } else {
-                for a in &tl.activity[i] {
+                for a in self.cohort_stretch(&tl.activity[i]) {
                     if mask.get(a.customer as usize) {
                         sums.add(a);
                     }

@@ -20,10 +20,15 @@ pub struct Masks {
 }
 
 impl Masks {
-    /// The index in `tl` of the cohort filter's period, when it has one of
-    /// the timeline's granularity.
-    pub(super) fn cohort_index(&self, tl: &Timeline) -> Option<usize> {
-        self.key.1.and_then(|c| tl.index_of(&c))
+    /// The first periods in `tl` (inclusive) of the cohort filter's
+    /// customers: those of the timeline's periods that hold the cohort's first
+    /// and last day (exact when the granularities nest, a superset otherwise).
+    pub(super) fn cohort_stretch(&self, tl: &Timeline) -> Option<(i64, i64)> {
+        let c = self.key.1?;
+        let g = tl.granularity;
+        let a = tl.index_of(&Period::containing(g, c.start()))?;
+        let b = tl.index_of(&Period::containing(g, c.end() - 1))?;
+        Some((a as i64, b as i64))
     }
 }
 

@@ -106,12 +106,23 @@ pub fn merge(
 }
 
 impl Ctx<'_> {
+    /// The entries of an activity list that a cohort filter can keep: one
+    /// stretch, as lists are ordered by first period (the whole list without
+    /// a cohort filter).
+    pub(super) fn cohort_stretch<'l>(&self, list: &'l [Entry]) -> &'l [Entry] {
+        let Some((from, to)) = self.masks.cohort_stretch(self.tl) else {
+            return list;
+        };
+        let fp = &self.tl.first_period;
+        let at = |k: i64| list.partition_point(|e| order_key(fp, e.customer).0 < k);
+        &list[at(from)..at(to + 1)]
+    }
+
     /// The revenue movements from the previous period to `p`, both counted
     /// over this context's days (for a period to date, the cut context's
     /// previous period and `p`'s days to date). Unfiltered and segment
     /// filters read the timeline's sums; other filters merge the two
-    /// periods' activity (a cohort of the timeline's granularity, only its
-    /// own stretch of each list).
+    /// periods' activity (a cohort filter, only its stretch of each list).
     pub(super) fn revenue_retention(&self, p: &Period) -> RevenueRetention {
         let tl = self.tl;
         let Some(i) = tl.index_of(p) else {
@@ -128,21 +139,9 @@ impl Ctx<'_> {
                 .finish();
         }
         let empty = Vec::new();
-        let (mut before, mut now) = (
-            if i > 0 { &tl.activity[i - 1] } else { &empty }.as_slice(),
-            tl.activity[i].as_slice(),
-        );
-        // A cohort of this granularity: its customers are one stretch of each list.
-        if let Some(k) = self.masks.cohort_index(tl) {
-            let stretch = |list: &'_ [Entry]| -> std::ops::Range<usize> {
-                let at = |fp: i64| {
-                    list.partition_point(|e| order_key(&tl.first_period, e.customer).0 < fp)
-                };
-                at(k as i64)..at(k as i64 + 1)
-            };
-            before = &before[stretch(before)];
-            now = &now[stretch(now)];
-        }
+        // A cohort filter: its customers are one stretch of each list.
+        let before = self.cohort_stretch(if i > 0 { &tl.activity[i - 1] } else { &empty });
+        let now = self.cohort_stretch(&tl.activity[i]);
         let mut m = Movements::default();
         merge(before, now, &tl.first_period, |c, r0, r1| {
             if self.customer(c as usize) {
