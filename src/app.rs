@@ -69,19 +69,48 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
             .map(|v| v.alerts.clone())
             .unwrap_or_default(),
     };
-    let stem = format!("holdfast-{}", s.period.label);
-    let json = dir.join(format!("{stem}.json"));
-    let csv = dir.join(format!("{stem}.csv"));
-    let md = dir.join(format!("{stem}.md"));
-    std::fs::write(&json, crate::report::to_json(&report) + "\n")?;
-    std::fs::write(&csv, crate::report::to_csv(s, state.focus.title()))?;
-    std::fs::write(&md, crate::report::to_markdown(&report, false))?;
-    Ok(format!(
-        "exported {}, {} and {}",
-        csv.display(),
-        json.display(),
-        md.display()
-    ))
+    let stem = export_stem(s);
+    let files = [
+        ("csv", crate::report::to_csv(s, state.focus.title())),
+        ("json", crate::report::to_json(&report) + "\n"),
+        ("md", crate::report::to_markdown(&report, false)),
+    ];
+    let mut written = Vec::new();
+    for (ext, text) in files {
+        // Text from files is escaped in the CSV and Markdown (read in terminals
+        // and chats) and in JSON (as JSON escapes).
+        let safe = if ext == "json" {
+            crate::text::visible_json(&text)
+        } else {
+            crate::text::visible(&text)
+        };
+        let path = crate::files::write_export(dir, &stem, ext, safe.as_bytes())?;
+        written.push(path.display().to_string());
+    }
+    Ok(format!("exported {}", written.join(", ")))
+}
+
+/// `holdfast-<period>[-<column>-<value>][-cohort-<label>]`, in characters
+/// safe in any file name: exports of different filters never share a name.
+pub fn export_stem(s: &crate::metrics::Snapshot) -> String {
+    let mut stem = format!("holdfast-{}", s.period.label);
+    if let Some(seg) = &s.filters.segment {
+        stem.push('-');
+        stem.push_str(&seg.replacen('=', "-", 1));
+    }
+    if let Some(c) = &s.filters.cohort {
+        stem.push_str("-cohort-");
+        stem.push_str(c);
+    }
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Performs an effect's I/O (requests to the worker, the export files);

@@ -182,7 +182,10 @@ mod tests {
         let mut p = Pending::new(&entry).unwrap();
         p.file.write_all(b"rebuilt").unwrap();
         p.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not the cache");
+        assert_eq!(
+            std::fs::read_to_string(&elsewhere).unwrap(),
+            "not the cache"
+        );
         assert_eq!(std::fs::read_to_string(&entry).unwrap(), "rebuilt");
         // A FIFO is never waited on.
         let fifo = cache.join("f.bin");

@@ -25,6 +25,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("holdfast: {message}");
+            eprintln!("holdfast: {}", holdfast::text::visible(&message));
             ExitCode::from(2)
         }
     }
@@ -80,11 +80,13 @@ fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCod
     for (at, failed) in results.into_iter().rev() {
         checked.insert(at.min(checked.len()), failed);
     }
-    let out = match args.format {
-        OutputFormat::Text => check::to_text(&checked),
-        OutputFormat::Json => check::to_json(&checked) + "\n",
-    };
-    print!("{out}");
+    match args.format {
+        OutputFormat::Text => print!("{}", holdfast::text::visible(&check::to_text(&checked))),
+        OutputFormat::Json => println!(
+            "{}",
+            holdfast::text::visible_json(&check::to_json(&checked))
+        ),
+    }
     Ok(if checked.iter().any(Checked::failed) {
         ExitCode::from(1)
     } else {
@@ -131,9 +133,12 @@ fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<E
                 "not created yet; `holdfast config --print-default > FILE` writes one"
             };
             if args.path {
-                println!("{}", p.display());
+                println!("{}", holdfast::text::visible(&p.display().to_string()));
             } else {
-                println!("{} ({state})", p.display());
+                println!(
+                    "{} ({state})",
+                    holdfast::text::visible(&p.display().to_string())
+                );
                 if p.is_file() {
                     Config::load(Some(&p)).map_err(|e| e.to_string())?;
                     println!("valid");
@@ -284,7 +289,14 @@ fn report_cmd(
             .map(|r| report::to_json(r) + "\n")
             .unwrap_or_default(),
     };
-    print!("{out}");
+    print!(
+        "{}",
+        if matches!(format, "table" | "markdown") {
+            holdfast::text::visible(&out)
+        } else {
+            holdfast::text::visible_json(&out)
+        }
+    );
     Ok(if args.exit_code && fired {
         ExitCode::from(1)
     } else {
@@ -319,8 +331,8 @@ fn customer_cmd(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no customer \"{}\" in the orders", args.id))?;
     match args.format {
-        OutputFormat::Json => println!("{}", report::to_json(&view)),
-        OutputFormat::Text => print!("{}", report::customer_text(&view)),
+        OutputFormat::Json => println!("{}", holdfast::text::visible_json(&report::to_json(&view))),
+        OutputFormat::Text => print!("{}", holdfast::text::visible(&report::customer_text(&view))),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -370,7 +382,7 @@ fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, Stri
             .cloned()
             .map(|r| Checked::Loaded(Box::new(r)))
             .collect();
-        print!("{}", check::to_text(&results));
+        print!("{}", holdfast::text::visible(&check::to_text(&results)));
         return Ok(ExitCode::SUCCESS);
     }
     let theme =

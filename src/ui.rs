@@ -136,6 +136,23 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
     }
     status_line(frame, status, state, theme, keymap);
     overlays::render(frame, area, state, theme, keymap);
+    defuse(frame.buffer_mut());
+}
+
+/// Replaces every cell holding a character that would act on the terminal
+/// (an escape sequence's ESC, a C1 control, a bidi override: ids, segments,
+/// comments and categories come from files) with U+FFFD, so nothing drawn
+/// from a file reaches the terminal as a command.
+pub fn defuse(buf: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buf.content {
+        if cell
+            .symbol()
+            .chars()
+            .any(|c| crate::text::is_hidden(c) || c == '\n')
+        {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
 }
 
 /// The demo's caption, boxed over the bottom of the body.

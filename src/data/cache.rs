@@ -130,12 +130,18 @@ impl From<StoredReport> for LoadReport {
 
 /// Reads a cached entry; any problem is a miss.
 pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
-    let report: StoredReport =
-        serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()?;
+    // Only the user's own regular files, never through a symlink.
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(
+        &mut crate::files::open_private(&dir.join(format!("{key}.json")))?,
+        &mut json,
+    )
+    .ok()?;
+    let report: StoredReport = serde_json::from_slice(&json).ok()?;
     if report.kind != spec.kind {
         return None;
     }
-    let file = std::fs::File::open(dir.join(format!("{key}.parquet"))).ok()?;
+    let file = crate::files::open_private(&dir.join(format!("{key}.parquet")))?;
     let frame = ParquetReader::new(file).finish().ok()?;
     if frame.height() as u64 != report.kept {
         return None;
@@ -148,24 +154,28 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
 
 /// Stores an entry (best effort: a cache that cannot be written is skipped).
 pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
-    if std::fs::create_dir_all(dir).is_err() {
+    if crate::files::private_dir(dir).is_err() {
         return;
     }
     let stored = StoredReport::from(&loaded.report);
-    // Write to temporary names, then rename: a reader never sees half an entry.
-    let tmp_parquet = dir.join(format!("{key}.parquet.tmp{}", std::process::id()));
-    let tmp_json = dir.join(format!("{key}.json.tmp{}", std::process::id()));
-    let ok = (|| -> Option<()> {
-        let mut frame = loaded.frame.clone();
-        let file = std::fs::File::create(&tmp_parquet).ok()?;
-        ParquetWriter::new(file).finish(&mut frame).ok()?;
-        std::fs::write(&tmp_json, serde_json::to_vec(&stored).ok()?).ok()?;
-        std::fs::rename(&tmp_parquet, dir.join(format!("{key}.parquet"))).ok()?;
-        std::fs::rename(&tmp_json, dir.join(format!("{key}.json"))).ok()?;
-        Some(())
-    })();
-    if ok.is_none() {
-        let _ = std::fs::remove_file(&tmp_parquet);
-        let _ = std::fs::remove_file(&tmp_json);
+    // Written to new private temporary files, then renamed: a reader never
+    // sees half an entry, and a link planted at the name is replaced, not followed.
+    let Ok(parquet) = crate::files::Pending::new(&dir.join(format!("{key}.parquet"))) else {
+        return;
+    };
+    let Ok(mut json) = crate::files::Pending::new(&dir.join(format!("{key}.json"))) else {
+        parquet.abandon();
+        return;
+    };
+    let mut frame = loaded.frame.clone();
+    let written = ParquetWriter::new(&parquet.file).finish(&mut frame).is_ok()
+        && serde_json::to_vec(&stored)
+            .ok()
+            .is_some_and(|bytes| std::io::Write::write_all(&mut json.file, &bytes).is_ok());
+    if written {
+        let _ = parquet.commit().and_then(|()| json.commit());
+    } else {
+        parquet.abandon();
+        json.abandon();
     }
 }

@@ -78,18 +78,8 @@ pub struct ReadOptions<'a> {
 
 impl RawFile {
     pub fn open(name: &str, origin: &Origin, read: ReadOptions) -> Result<RawFile, LoadError> {
-        if let Origin::Path(p) = origin
-            && let (Ok(meta), Some(available)) = (std::fs::metadata(p), available_memory())
-        {
-            fits_in_memory(name, meta.len(), available)?;
-        }
         let bytes: std::borrow::Cow<[u8]> = match origin {
-            Origin::Path(p) => std::fs::read(p)
-                .map_err(|e| LoadError::Io {
-                    file: name.to_string(),
-                    message: e.to_string(),
-                })?
-                .into(),
+            Origin::Path(p) => read_regular(name, p)?.into(),
             Origin::Embedded(b) => (*b).into(),
             Origin::Memory(b) => b.as_slice().into(),
         };
@@ -141,6 +131,9 @@ impl RawFile {
             return read_parquet(name, bytes);
         }
         if let Some(kind) = spreadsheet_kind(&ext, bytes) {
+            if kind != Sheet::Xls {
+                check_zip_bomb(name, bytes)?;
+            }
             return read_spreadsheet(name, bytes, kind, read.sheet);
         }
         if let Some(what) = binary_kind(bytes) {
@@ -379,6 +372,97 @@ pub fn read_bounded(
         });
     }
     Ok(out)
+}
+
+/// Reads a source file: only a regular file (a FIFO, a device or a socket
+/// is named for what it is, never waited on or read without end), within
+/// the memory the loader can use.
+fn read_regular(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |e: std::io::Error| LoadError::Io {
+        file: name.to_string(),
+        message: e.to_string(),
+    };
+    // O_NONBLOCK: opening a FIFO without a writer returns at once (and is refused below).
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if let Some(kind) = crate::files::special_kind(&meta) {
+        return Err(LoadError::Invalid {
+            file: name.to_string(),
+            message: format!(
+                "this is {kind}, not a file; give an exported file, or pipe the data to standard input with `-` (e.g. `--orders - < export.csv`)"
+            ),
+        });
+    }
+    if meta.is_dir() {
+        return Err(LoadError::Invalid {
+            file: name.to_string(),
+            message: "this is a folder; give the files in it, or the folder itself to --orders, --feedback or --tickets".into(),
+        });
+    }
+    if let Some(available) = available_memory() {
+        fits_in_memory(name, meta.len(), available)?;
+    }
+    // A regular file can still grow while it is read: bounded all the same.
+    read_bounded(name, "the file", "cannot read the file", file)
+}
+
+/// The uncompressed size a ZIP archive (an XLSX or ODS workbook) declares
+/// for its parts, from its central directory; `None` when it cannot be read
+/// (calamine then reports the damage). A part of 4 GB or more (ZIP64) counts
+/// as `u64::MAX`.
+fn zip_declared_size(bytes: &[u8]) -> Option<u64> {
+    let u16_at = |i: usize| Some(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?));
+    let u32_at = |i: usize| Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    // The end-of-central-directory record is in the last 64 KiB + 22 bytes.
+    let from = bytes.len().saturating_sub(65_557);
+    let eocd = (from..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| bytes[i..i + 4] == [0x50, 0x4B, 0x05, 0x06])?;
+    let entries = u16_at(eocd + 10)? as usize;
+    let mut at = u32_at(eocd + 16)? as usize;
+    let mut total = 0u64;
+    for _ in 0..entries {
+        if u32_at(at)? != 0x0201_4B50 {
+            return None;
+        }
+        let size = u32_at(at + 24)?;
+        total = total.saturating_add(if size == u32::MAX {
+            u64::MAX
+        } else {
+            u64::from(size)
+        });
+        at +=
+            46 + u16_at(at + 28)? as usize + u16_at(at + 30)? as usize + u16_at(at + 32)? as usize;
+    }
+    Some(total)
+}
+
+/// Refuses a workbook whose parts claim more than the memory bound (a
+/// decompression bomb: a few KB that would inflate to gigabytes).
+fn check_zip_bomb(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    let limit = available_memory()
+        .map(|m| m / MEMORY_PER_FILE_BYTE)
+        .unwrap_or(u64::MAX);
+    match zip_declared_size(bytes) {
+        Some(size) if size > limit => Err(LoadError::Invalid {
+            file: name.to_string(),
+            message: format!(
+                "decompressed, the workbook would hold {}, more than fits in memory ({} MB); export a shorter date range as CSV",
+                if size == u64::MAX {
+                    "over 4 GB".to_string()
+                } else {
+                    format!("{} MB", size / 1_000_000)
+                },
+                limit / 1_000_000
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Decompresses gzip, stopping at the memory bound.

@@ -46,7 +46,7 @@ pub fn locate(dir: &Path, sources: &Sources, scales: Scales) -> Option<(PathBuf,
 
 /// Reads the entry at `path` if it carries `key` and is whole; any problem is a miss.
 pub fn read(path: &Path, key: u64) -> Option<Dataset> {
-    let file = File::open(path).ok()?;
+    let file = crate::files::open_private(path)?;
     let len = file.metadata().ok()?.len();
     let mut r = Reader {
         inner: BufReader::with_capacity(1 << 20, file),
@@ -77,13 +77,15 @@ pub fn read(path: &Path, key: u64) -> Option<Dataset> {
 /// Stores an entry (best effort: a cache that cannot be written is skipped).
 pub fn write(path: &Path, key: u64, ds: &Dataset) {
     let Some(dir) = path.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
+    if crate::files::private_dir(dir).is_err() {
         return;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let Ok(pending) = crate::files::Pending::new(path) else {
+        return;
+    };
     let ok = (|| -> std::io::Result<()> {
         let mut w = Writer {
-            inner: BufWriter::with_capacity(1 << 20, File::create(&tmp)?),
+            inner: BufWriter::with_capacity(1 << 20, pending.file.try_clone()?),
             sum: Sum::default(),
         };
         w.raw(MAGIC)?;
@@ -99,10 +101,13 @@ pub fn write(path: &Path, key: u64, ds: &Dataset) {
         // No fsync: a file cut short by a crash fails its checksum and is rebuilt.
         w.inner.flush()?;
         drop(w);
-        std::fs::rename(&tmp, path)
+        Ok(())
     })();
-    if ok.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match ok {
+        Ok(()) => {
+            let _ = pending.commit();
+        }
+        Err(_) => pending.abandon(),
     }
 }
 
