@@ -140,6 +140,7 @@ fn full_frame(bencher: divan::Bencher) {
     let watch = holdfast::app::worker::Watch {
         goals: holdfast::app::demo::goals(),
         rules: Default::default(),
+        ..Default::default()
     };
     let view: View = holdfast::app::worker::view(&engine, 0, &q, &watch).expect("view");
     state.view = Some(Arc::new(view));

@@ -69,6 +69,8 @@ fn engines() -> Vec<(&'static str, &'static Engine<'static>)> {
 static WATCH: LazyLock<worker::Watch> = LazyLock::new(|| worker::Watch {
     goals: demo::goals(),
     rules: AlertRules::default(),
+    followups: demo::followups(),
+    ..Default::default()
 });
 
 /// Cycles through queries so each iteration is a real change; `forget`

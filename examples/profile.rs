@@ -77,6 +77,8 @@ fn main() {
     let watch = worker::Watch {
         goals: demo::goals(),
         rules: AlertRules::default(),
+        followups: demo::followups(),
+        ..Default::default()
     };
     let view = |q: &Query| {
         let t = Instant::now();

@@ -38,6 +38,7 @@ pub struct Options {
     pub cache_dir: Option<std::path::PathBuf>,
     pub goals: Vec<crate::metrics::goals::Goal>,
     pub alert_rules: crate::metrics::alerts::AlertRules,
+    pub followups: Vec<crate::metrics::followups::FollowupRule>,
     /// Present the panes and periods in turn, a step per interval, until a key is pressed.
     pub demo: Option<std::time::Duration>,
 }
@@ -70,8 +71,15 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
             .unwrap_or_default(),
     };
     let stem = export_stem(s);
+    // The focused table as CSV; on the Follow-ups pane, the follow-up list.
+    let csv = if state.focus == crate::app::state::Pane::Followups {
+        let rows: Vec<_> = state.followup_rows().into_iter().cloned().collect();
+        crate::report::followups_csv(&rows)
+    } else {
+        crate::report::to_csv(s, state.focus.title())
+    };
     let files = [
-        ("csv", crate::report::to_csv(s, state.focus.title())),
+        ("csv", csv),
         ("json", crate::report::to_json(&report) + "\n"),
         ("md", crate::report::to_markdown(&report, false)),
     ];
@@ -242,6 +250,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         cache_dir,
         goals,
         alert_rules,
+        followups,
         demo,
     } = opts;
     let mut query = Query::new(period.unwrap_or(Period {
@@ -277,6 +286,7 @@ pub fn run(opts: Options) -> Result<(), String> {
                 threshold: at_risk_threshold,
                 goals,
                 rules: alert_rules,
+                followups,
             };
             worker::run(setup, req_rx, rep_tx)
         })

@@ -50,6 +50,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Everything the sources hold about one customer.
     Customer(CustomerArgs),
+    /// The customers due for a follow-up (`[[followups]]` in the config), as
+    /// CSV or JSON for a mail tool or a CRM import.
+    Followups(FollowupsArgs),
     /// Write a synthetic dataset (orders, feedback, tickets) for demos and tests.
     Sample(SampleArgs),
     /// Show or create the config file.
@@ -115,6 +118,31 @@ pub struct ReportArgs {
     /// Print the definition of every KPI and exit.
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FollowupsArgs {
+    /// Only this list (its `name` in the config).
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// The period (default: the month holding the last day of data, to date).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Segment filter COLUMN=VALUE.
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Acquisition cohort filter (a period label).
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// Output format: csv or json.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ListFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]

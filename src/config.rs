@@ -21,6 +21,8 @@ pub struct Config {
     /// KPI targets (see `metrics::goals`); checked when the file is read.
     pub goals: toml::Table,
     pub alerts: crate::metrics::alerts::AlertRules,
+    /// Who is due for a follow-up (`[[followups]]`; none by default).
+    pub followups: Vec<crate::metrics::followups::FollowupRule>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -135,6 +137,16 @@ impl Config {
         }
         crate::metrics::goals::parse(&config.goals).map_err(&invalid)?;
         config.alerts.validate().map_err(&invalid)?;
+        let mut names = std::collections::HashSet::new();
+        for rule in &config.followups {
+            rule.validate().map_err(&invalid)?;
+            if !names.insert(rule.name()) {
+                return Err(invalid(format!(
+                    "[[followups]]: two lists are named `{}`; give each a name = \"…\"",
+                    rule.name()
+                )));
+            }
+        }
         if let Err(e) = crate::app::keymap::Keymap::with_overrides(&config.keys) {
             return Err(invalid(e.to_string()));
         }

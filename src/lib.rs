@@ -19,6 +19,7 @@ macro_rules! listed_enum {
     };
 }
 
+pub mod actions;
 pub mod app;
 pub mod calendar;
 pub mod check;

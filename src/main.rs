@@ -45,6 +45,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Some(Command::Check(args)) => check_cmd(args, &flags, &config),
         Some(Command::Customer(args)) => customer_cmd(args, &flags, &config, cache_dir(&cli)),
+        Some(Command::Followups(args)) => followups_cmd(args, &flags, &config, cache_dir(&cli)),
         Some(Command::Report(args)) => report_cmd(args, &flags, &config, cache_dir(&cli)),
         _ => dashboard(&cli, &flags, &config),
     }
@@ -297,11 +298,107 @@ fn report_cmd(
             holdfast::text::visible_json(&out)
         }
     );
+    // The alert action: once per invocation that fires, with the alerts as JSON.
+    if args.alerts_only && fired && !config.alerts.run.is_empty() {
+        let alerts: Vec<_> = reports.iter().map(report::AlertsOnly::from).collect();
+        let json = if many {
+            report::to_json(&alerts)
+        } else {
+            alerts.first().map(report::to_json).unwrap_or_default()
+        } + "\n";
+        let outcome = holdfast::actions::run(
+            &config.alerts.run,
+            &json,
+            std::time::Duration::from_secs(config.alerts.run_timeout_secs),
+        );
+        eprintln!("holdfast: {}", outcome.describe(&config.alerts.run[0]));
+        if !outcome.ok() {
+            return Ok(ExitCode::from(3));
+        }
+    }
     Ok(if args.exit_code && fired {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn followups_cmd(
+    args: &holdfast::cli::FollowupsArgs,
+    flags: &Flags,
+    config: &Config,
+    cache: Option<std::path::PathBuf>,
+) -> Result<ExitCode, String> {
+    if config.followups.is_empty() {
+        return Err(
+            "no follow-up lists in the config: add one, e.g. [[followups]] name = \"thank-you\" after_purchase_days = 7 (see docs/followups.md)"
+                .into(),
+        );
+    }
+    let rules: Vec<_> = match &args.rule {
+        None => config.followups.clone(),
+        Some(name) => {
+            let found: Vec<_> = config
+                .followups
+                .iter()
+                .filter(|r| r.name() == *name)
+                .cloned()
+                .collect();
+            if found.is_empty() {
+                let names: Vec<String> = config.followups.iter().map(|r| r.name()).collect();
+                return Err(format!(
+                    "--rule {name}: no such list; the config has {}",
+                    names.join(", ")
+                ));
+            }
+            found
+        }
+    };
+    let sources = sources::resolve(flags, config)?;
+    let dataset =
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
+            .map_err(|e| e.to_string())?;
+    let period = match &args.period {
+        Some(p) => Query::parse_period(p).map_err(|e| e.to_string())?,
+        None => Period::containing(
+            Granularity::Month,
+            dataset
+                .index
+                .last_purchase_day
+                .ok_or("the orders file has no purchase")?,
+        ),
+    };
+    let mut query = Query::new(period);
+    query.segment = args
+        .segment
+        .as_deref()
+        .map(Query::parse_segment)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    query.cohort = args
+        .cohort
+        .as_deref()
+        .map(Query::parse_period)
+        .transpose()
+        .map_err(|e| format!("--cohort: {e}"))?;
+    query.churn_window = config.metrics.churn_window_days;
+    query.at_risk_threshold = config.metrics.at_risk_threshold;
+    query.scales = config.scales();
+    let engine = metrics::Engine::new(&dataset);
+    let snapshot = engine.compute(&query).map_err(|e| e.to_string())?;
+    let lists = engine
+        .followups(&query, &snapshot, &rules)
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<_> = lists.into_iter().flat_map(|l| l.customers).collect();
+    match args.format {
+        holdfast::cli::ListFormat::Json => {
+            println!("{}", holdfast::text::visible_json(&report::to_json(&rows)))
+        }
+        holdfast::cli::ListFormat::Csv => {
+            print!("{}", holdfast::text::visible(&report::followups_csv(&rows)))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn customer_cmd(
@@ -357,6 +454,7 @@ fn demo(cli: &Cli, interval: u64) -> Result<ExitCode, String> {
         cache_dir: cache_dir(cli),
         goals: holdfast::app::demo::goals(),
         alert_rules: config.alerts.clone(),
+        followups: holdfast::app::demo::followups(),
         demo: Some(std::time::Duration::from_secs(interval)),
     })?;
     Ok(ExitCode::SUCCESS)
@@ -398,6 +496,7 @@ fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, Stri
         cache_dir: cache_dir(cli),
         goals: config.goals(),
         alert_rules: config.alerts.clone(),
+        followups: config.followups.clone(),
         demo: None,
     })?;
     Ok(ExitCode::SUCCESS)

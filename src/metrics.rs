@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod bgnbd;
 pub mod customer;
 pub mod definitions;
+pub mod followups;
 pub mod goals;
 pub mod kpi;
 pub mod period;

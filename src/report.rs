@@ -628,3 +628,21 @@ pub fn to_csv(s: &Snapshot, focus: &str) -> String {
     }
     out
 }
+
+/// The follow-up CSV (a stable format, docs/followups.md): a header, then one
+/// line per customer due, fields quoted when they need it.
+pub fn followups_csv(rows: &[crate::metrics::followups::Followup]) -> String {
+    let mut out = String::from("rule,customer_id,email,due,reason\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{}",
+            csv_field(&r.rule),
+            csv_field(&r.customer_id),
+            csv_field(r.email.as_deref().unwrap_or("")),
+            r.due,
+            csv_field(&r.reason)
+        );
+    }
+    out
+}

@@ -32,12 +32,13 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
         // Rows of two panes; the cohort table has a row to itself (its ages
         // use the width). As many rows as fit, nine lines each at least, from
         // the top, or down to the row of the focused pane.
-        const ROWS: [(Pane, Option<Pane>); 5] = [
+        const ROWS: [(Pane, Option<Pane>); 6] = [
             (Pane::Trends, Some(Pane::Customers)),
             (Pane::Revenue, Some(Pane::Risk)),
             (Pane::Nps, Some(Pane::Tickets)),
             (Pane::Cohorts, None),
             (Pane::Goals, Some(Pane::Alerts)),
+            (Pane::Followups, None),
         ];
         let n = (body.height as usize / 9).clamp(3, ROWS.len());
         let focused = ROWS

@@ -49,6 +49,7 @@ fn off() -> AlertRules {
         nps_drop: false,
         churn_rising_periods: 0,
         at_risk_revenue: 0.0,
+        ..AlertRules::default()
     }
 }
 

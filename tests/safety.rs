@@ -202,6 +202,7 @@ fn the_dashboard_buffer_holds_no_control_character() {
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
         rules: Default::default(),
+        ..Default::default()
     };
     let view = holdfast::app::worker::view(&engine, 0, &q, &watch).unwrap();
     let mut state = State::new(
@@ -257,6 +258,7 @@ fn exports_never_follow_a_planted_symlink_nor_overwrite() {
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
         rules: Default::default(),
+        ..Default::default()
     };
     let mut state = holdfast::app::state::State::new(q.clone(), Default::default(), None);
     state.view = Some(std::sync::Arc::new(

@@ -33,6 +33,8 @@ fn state_for(label: &str) -> State {
     let watch = holdfast::app::worker::Watch {
         goals: holdfast::app::demo::goals(),
         rules: Default::default(),
+        followups: holdfast::app::demo::followups(),
+        ..Default::default()
     };
     let mut view: View = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
     // The BG/NBD columns, as the worker's fitter sends them after the view.
@@ -114,6 +116,8 @@ fn small_terminals_show_the_focused_pane_and_tiny_ones_a_notice() {
     assert!(out.contains("┌ Trends "));
     assert!(!out.contains("┌ Churn risk "));
     update(&mut s, Action::FocusPrev);
+    assert!(draw(&s, 80, 24).contains("┌ Follow-ups "));
+    update(&mut s, Action::FocusPrev);
     assert!(draw(&s, 80, 24).contains("┌ Alerts "));
     update(&mut s, Action::FocusPrev);
     assert!(draw(&s, 80, 24).contains("┌ Goals "));
@@ -189,6 +193,8 @@ fn snap_modes() -> Vec<(&'static str, State)> {
     let mut revenue_cohorts = base.clone();
     revenue_cohorts.focus = Pane::Cohorts;
     update(&mut revenue_cohorts, Action::CohortRevenue);
+    let mut followups = base.clone();
+    followups.focus = Pane::Followups;
     let mut by_alive = base.clone();
     by_alive.focus = Pane::Risk;
     update(&mut by_alive, Action::RiskOrder);
@@ -213,6 +219,7 @@ fn snap_modes() -> Vec<(&'static str, State)> {
         ("revenue_focus", revenue),
         ("revenue_cohorts", revenue_cohorts),
         ("risk_by_alive", by_alive),
+        ("followups_focus", followups),
     ]
 }
 
@@ -306,6 +313,7 @@ fn mixed_currencies_are_flagged_in_the_header_until_one_is_picked() {
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
         rules: Default::default(),
+        ..Default::default()
     };
     let screen = |segment: Option<(&str, &str)>| {
         let mut q = Query::new(Period::parse("2024-05").unwrap());
@@ -370,6 +378,7 @@ fn the_fit_arrives_after_the_view_and_only_for_its_generation() {
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
         rules: Default::default(),
+        ..Default::default()
     };
     // A fresh engine: the view comes before its fit.
     let engine = Engine::new(&DATA);
@@ -469,6 +478,7 @@ fn the_data_quality_view_says_why_a_figure_is_undefined() {
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
         rules: Default::default(),
+        ..Default::default()
     };
     let mut view = holdfast::app::worker::view(&engine, 0, &q, &watch).unwrap();
     view.snapshot = engine.with_prediction(view.snapshot, &engine.predict(&q).unwrap());

@@ -42,6 +42,9 @@ pub fn caption(pane: Pane) -> String {
         Pane::Risk => "Who is about to leave, by revenue at stake.",
         Pane::Goals => "Targets from the config and whether each is on track.",
         Pane::Alerts => "What needs attention now; Enter jumps to it.",
+        Pane::Followups => {
+            "Who to thank, ask, or call back today, rule by rule; e exports the list."
+        }
     };
     let defs: Vec<String> = pane
         .definition_keys()
@@ -92,6 +95,28 @@ pub fn goals() -> Vec<Goal> {
         goal(GoalKpi::Nps, 30.0, Direction::Min),
         goal(GoalKpi::Csat, 80.0, Direction::Min),
         goal(GoalKpi::FirstResponseHours, 4.0, Direction::Max),
+    ]
+}
+
+/// Follow-up lists shown in the demo: the three rules of the playbooks.
+pub fn followups() -> Vec<crate::metrics::followups::FollowupRule> {
+    use crate::metrics::followups::FollowupRule;
+    vec![
+        FollowupRule {
+            name: Some("thank-you".into()),
+            after_purchase_days: Some(7),
+            ..FollowupRule::default()
+        },
+        FollowupRule {
+            name: Some("detractors".into()),
+            detractor_no_ticket: true,
+            ..FollowupRule::default()
+        },
+        FollowupRule {
+            name: Some("at-risk".into()),
+            at_risk: true,
+            ..FollowupRule::default()
+        },
     ]
 }
 

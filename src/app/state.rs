@@ -18,6 +18,7 @@ pub struct View {
     pub trend: Trend,
     pub goals: Vec<GoalStatus>,
     pub alerts: Vec<Alert>,
+    pub followups: Vec<crate::metrics::followups::FollowupList>,
 }
 
 listed_enum! {
@@ -32,6 +33,7 @@ listed_enum! {
         Cohorts,
         Goals,
         Alerts,
+        Followups,
     }
 }
 
@@ -60,6 +62,7 @@ impl Pane {
             Pane::Risk => "Churn risk",
             Pane::Goals => "Goals",
             Pane::Alerts => "Alerts",
+            Pane::Followups => "Follow-ups",
         }
     }
 
@@ -123,6 +126,7 @@ impl Pane {
             Pane::Risk => &["churn_risk", "churn_window_days", "predicted"],
             Pane::Goals => &["goals"],
             Pane::Alerts => &["alerts"],
+            Pane::Followups => &["followups"],
         }
     }
 }
@@ -256,6 +260,14 @@ impl State {
             });
         }
         rows
+    }
+
+    /// Every follow-up of the view, list after list (the pane's rows).
+    pub fn followup_rows(&self) -> Vec<&crate::metrics::followups::Followup> {
+        self.view
+            .as_deref()
+            .map(|v| v.followups.iter().flat_map(|l| &l.customers).collect())
+            .unwrap_or_default()
     }
 
     pub fn scroll_of(&self, pane: Pane) -> usize {

@@ -77,6 +77,7 @@ fn rows_in_focus(state: &State) -> usize {
         Pane::Goals => v.goals.len(),
         Pane::Alerts => v.alerts.len(),
         Pane::Risk => s.churn_risk.len(),
+        Pane::Followups => v.followups.iter().map(|l| l.customers.len()).sum(),
         Pane::Cohorts => s.cohorts.rows.len(),
         Pane::Nps => s.kpis.nps.as_ref().map_or(0, |n| n.detractor_themes.len()),
         Pane::Tickets => s
@@ -273,6 +274,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             None
         }
         Action::Enter => match state.focus {
+            Pane::Followups => {
+                let row = state.scroll_of(Pane::Followups);
+                let id = state.followup_rows().get(row)?.customer_id.clone();
+                open_customer(state, id)
+            }
             Pane::Risk => {
                 let row = state.scroll_of(Pane::Risk);
                 let id = state.risk_rows().get(row)?.customer_id.clone();
@@ -435,6 +441,10 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 state.query.period = p;
             }
             recompute(state)
+        }
+        Reply::Status(line) => {
+            state.status = Some(line);
+            None
         }
         Reply::Progress(step) => {
             state.loading = Some(step);
@@ -707,6 +717,7 @@ mod tests {
             trend: Trend::default(),
             goals: Vec::new(),
             alerts: Vec::new(),
+            followups: Vec::new(),
         };
         assert!(!receive(&mut s, snap(1)));
         assert!(s.view.is_none() && s.computing);
@@ -725,7 +736,7 @@ mod tests {
         }
         assert_eq!(s.focus, Pane::Trends);
         update(&mut s, Action::FocusPrev);
-        assert_eq!(s.focus, Pane::Alerts);
+        assert_eq!(s.focus, Pane::Followups);
         update(&mut s, Action::Compare);
         assert!(s.compare);
         assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
@@ -777,6 +788,7 @@ mod tests {
                 alert(Jump::Goals, None, Some("churn_rate")),
                 alert(Jump::Trends, None, Some("churn_rate")),
             ],
+            followups: Vec::new(),
         }));
         s.compare = true;
         update(&mut s, Action::Goals);

@@ -22,6 +22,8 @@ pub enum Request {
 pub enum Reply {
     /// What the load is doing now.
     Progress(String),
+    /// A line for the status bar (the alert action's outcome).
+    Status(String),
     Loaded {
         choices: Choices,
         data_range: Option<(String, String)>,
@@ -66,10 +68,16 @@ pub fn choices(ds: &Dataset, g: Granularity) -> Choices {
     Choices { segments, cohorts }
 }
 
-/// What a view needs besides the query: goals and alert rules from the config.
+/// What a view needs besides the query: goals, alert rules and follow-up
+/// lists from the config.
+#[derive(Default)]
 pub struct Watch {
     pub goals: Vec<Goal>,
     pub rules: AlertRules,
+    pub followups: Vec<crate::metrics::followups::FollowupRule>,
+    /// The alerts the dashboard last ran `[alerts] run` for (with
+    /// `run_from_dashboard`): the same alerts are not sent twice.
+    pub last_run: Mutex<Vec<String>>,
 }
 
 /// The view of a query. Its prediction is filled in when the fit is
@@ -81,11 +89,15 @@ pub fn view(engine: &Engine, generation: u64, q: &Query, watch: &Watch) -> Resul
     }
     let trend = engine.trend(q, 12).map_err(|e| e.to_string())?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
+    let followups = engine
+        .followups(q, &report.snapshot, &watch.followups)
+        .map_err(|e| e.to_string())?;
     Ok(View {
         generation,
         snapshot: report.snapshot,
         trend,
         goals: report.goals,
+        followups,
         alerts: report.alerts,
     })
 }
@@ -101,6 +113,7 @@ pub struct Setup {
     pub threshold: f64,
     pub goals: Vec<Goal>,
     pub rules: AlertRules,
+    pub followups: Vec<crate::metrics::followups::FollowupRule>,
 }
 
 pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
@@ -113,8 +126,14 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         threshold,
         goals,
         rules,
+        followups,
     } = setup;
-    let watch = Watch { goals, rules };
+    let watch = Watch {
+        goals,
+        rules,
+        followups,
+        last_run: Mutex::default(),
+    };
     let mut current: Option<Arc<Dataset>> = None;
     loop {
         let started = Instant::now();
@@ -313,6 +332,7 @@ fn handle(
         Request::Compute(generation, q) => {
             match view(engine, generation, &q, watch).inspect(|_| data::trace("view computed")) {
                 Ok(v) => {
+                    run_alert_action(replies, &v, watch);
                     if v.snapshot.predicted.is_none()
                         && let Some(fits) = fits
                     {
@@ -331,4 +351,35 @@ fn handle(
         Request::Reload => return,
     };
     let _ = replies.send(reply);
+}
+
+/// With `[alerts] run_from_dashboard = true`: runs the alert action on its
+/// own thread when a view brings alerts other than the last ones sent, and
+/// reports its outcome on the status line.
+fn run_alert_action(replies: &Sender<Reply>, view: &View, watch: &Watch) {
+    let rules = &watch.rules;
+    if !rules.run_from_dashboard || rules.run.is_empty() || view.alerts.is_empty() {
+        return;
+    }
+    let messages: Vec<String> = view.alerts.iter().map(|a| a.message.clone()).collect();
+    match watch.last_run.lock() {
+        Ok(mut last) if *last != messages => *last = messages,
+        _ => return,
+    }
+    let json = serde_json::to_string_pretty(&crate::report::AlertsOnly {
+        period: &view.snapshot.period,
+        filters: &view.snapshot.filters,
+        alerts: &view.alerts,
+    })
+    .unwrap_or_default()
+        + "\n";
+    let (argv, limit) = (
+        rules.run.clone(),
+        Duration::from_secs(rules.run_timeout_secs),
+    );
+    let replies = replies.clone();
+    std::thread::spawn(move || {
+        let outcome = crate::actions::run(&argv, &json, limit);
+        let _ = replies.send(Reply::Status(outcome.describe(&argv[0])));
+    });
 }

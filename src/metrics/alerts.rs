@@ -30,6 +30,13 @@ pub struct AlertRules {
     pub nps_drop: bool,
     pub churn_rising_periods: u32,
     pub at_risk_revenue: f64,
+    /// A program run with the alerts as JSON on its standard input when
+    /// `report --alerts-only` fires: an argument vector, never a shell line.
+    pub run: Vec<String>,
+    /// Seconds the program may take before it is killed.
+    pub run_timeout_secs: u64,
+    /// Also run it from the dashboard, when a view's alerts change.
+    pub run_from_dashboard: bool,
 }
 
 impl Default for AlertRules {
@@ -41,6 +48,9 @@ impl Default for AlertRules {
             nps_drop: true,
             churn_rising_periods: 3,
             at_risk_revenue: 1000.0,
+            run: Vec::new(),
+            run_timeout_secs: 10,
+            run_from_dashboard: false,
         }
     }
 }
@@ -61,6 +71,12 @@ impl AlertRules {
                 "alerts.off_goal_periods must be 1 to {}",
                 super::goals::HISTORY
             ));
+        }
+        if self.run.first().is_some_and(|p| p.trim().is_empty()) {
+            return Err("alerts.run: the first item is the program to run, e.g. [\"/usr/bin/curl\", \"-d\", \"@-\", \"https://…\"]".into());
+        }
+        if !(1..=3600).contains(&self.run_timeout_secs) {
+            return Err("alerts.run_timeout_secs must be 1 to 3600".into());
         }
         if self.churn_rising_periods > 24 {
             return Err(

@@ -70,6 +70,11 @@ pub const DEFINITIONS: &[(&str, &str, &str)] = &[
     ),
     ("mrr", "MRR", "E × monthly revenue / buyers"),
     (
+        "followups",
+        "Follow-ups",
+        "customers due for an action, per [[followups]] rule of the config: bought N days before the period's last day with no survey answer since; detractors with no ticket since their answer; the churn-risk list",
+    ),
+    (
         "revenue_cohorts",
         "Revenue cohorts",
         "each cohort's revenue in period c + k / its revenue in its first period × 100 ($ switches the table); above 100 when a cohort spends more than at the start",

@@ -12,6 +12,7 @@ mod cohorts;
 mod common;
 mod compare;
 mod customers;
+mod followups;
 mod goals;
 mod header;
 mod nps;
@@ -39,6 +40,7 @@ pub use common::goal_style;
 use common::*;
 pub use compare::{Compare, KpiRow, kpi_rows};
 pub use customers::Customers;
+pub use followups::Followups;
 pub use goals::Goals;
 pub use header::Header;
 pub use nps::Nps;
@@ -129,6 +131,16 @@ impl Widget for PaneView<'_> {
                     snapshot: s,
                     rows: &state.risk_rows(),
                     by_alive: state.risk_by_alive,
+                    selected: scroll,
+                    focused,
+                    theme,
+                    text,
+                },
+                inner,
+            ),
+            Pane::Followups => buf.put(
+                Followups {
+                    view,
                     selected: scroll,
                     focused,
                     theme,
