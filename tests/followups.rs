@@ -363,3 +363,51 @@ fn the_alert_action_gets_the_alerts_and_no_shell() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("could not start"));
 }
+
+#[test]
+fn the_dashboard_runs_the_action_only_when_asked_and_once_per_alert_set() {
+    use holdfast::app::worker::{self, Reply, Watch};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let script = recorder(d, "");
+    let ds = dataset();
+    let engine = Engine::new(&ds);
+    let q = Query::new(Period::parse("2024-05").unwrap());
+    let mut rules = holdfast::metrics::alerts::AlertRules {
+        run: vec![script.to_str().unwrap().to_string()],
+        ..Default::default()
+    };
+    // An alert to send: a goal far off track.
+    let goals = holdfast::metrics::goals::parse(&toml::from_str("buyers = 1000").unwrap()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watch = |rules| Watch {
+        goals: goals.clone(),
+        rules,
+        ..Default::default()
+    };
+    let off = watch(rules.clone());
+    let view = worker::view(&engine, 0, &q, &off).unwrap();
+    assert!(!view.alerts.is_empty());
+    worker::run_alert_action(&tx, &view, &off);
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(500))
+            .is_err()
+    );
+    assert!(!d.join("stdin").exists(), "run without run_from_dashboard");
+    rules.run_from_dashboard = true;
+    let on = watch(rules);
+    worker::run_alert_action(&tx, &view, &on);
+    match rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap() {
+        Reply::Status(line) => assert!(line.contains("ran"), "{line}"),
+        _ => panic!("expected a status line"),
+    }
+    let sent: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("stdin")).unwrap()).unwrap();
+    assert_eq!(sent["alerts"][0]["rule"], "kpi_off_goal");
+    // The same alerts again: not sent twice.
+    worker::run_alert_action(&tx, &view, &on);
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(500))
+            .is_err()
+    );
+}

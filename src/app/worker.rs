@@ -356,7 +356,7 @@ fn handle(
 /// With `[alerts] run_from_dashboard = true`: runs the alert action on its
 /// own thread when a view brings alerts other than the last ones sent, and
 /// reports its outcome on the status line.
-fn run_alert_action(replies: &Sender<Reply>, view: &View, watch: &Watch) {
+pub fn run_alert_action(replies: &Sender<Reply>, view: &View, watch: &Watch) {
     let rules = &watch.rules;
     if !rules.run_from_dashboard || rules.run.is_empty() || view.alerts.is_empty() {
         return;
