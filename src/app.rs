@@ -147,21 +147,18 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
 
 fn on_key(state: &mut State, keymap: &Keymap, key: Key, requests: &mpsc::Sender<Request>) -> bool {
     state.status = None;
-    match keymap.resolve(&state.mode, key) {
-        Some(action) => match update::update(state, action) {
-            Some(effect) => apply(effect, state, requests),
-            None => true,
-        },
-        None => {
-            if state.mode.takes_text() {
-                match key.code {
-                    KeyCodeKey::Char(c) if !key.ctrl => update::type_char(state, Some(c)),
-                    KeyCodeKey::Backspace => update::type_char(state, None),
-                    _ => {}
-                }
-            }
-            true
+    // A bound key is an action; in a text box, other keys are typed.
+    let input = match (keymap.resolve(&state.mode, key), key.code) {
+        (Some(action), _) => update::Input::Action(action),
+        (None, KeyCodeKey::Char(c)) if !key.ctrl && state.mode.takes_text() => {
+            update::Input::Type(c)
         }
+        (None, KeyCodeKey::Backspace) if state.mode.takes_text() => update::Input::Erase,
+        (None, _) => return true,
+    };
+    match update::input(state, input) {
+        Some(effect) => apply(effect, state, requests),
+        None => true,
     }
 }
 

@@ -264,10 +264,19 @@ fn drive_the_dashboard_and_quit() {
     ];
     let first = wait_for_all(&s, &panes);
     assert!(first.contains("2026-03 (month)"), "{first}");
+    // The fit arrives after the view: the churn-risk line then counts the expected active.
+    wait_for_all(&s, &["Revenue retention", "NRR", "expected active"]);
     keys(&s, &["Right"]);
     wait_for(&s, "2026-04 (month)");
     keys(&s, &["h"]);
     wait_for(&s, "2026-03 (month)");
+    // The cohort table by revenue: Tab to it, `$` switches.
+    for _ in 0..6 {
+        keys(&s, &["Tab"]);
+    }
+    wait_for(&s, "cohort     size");
+    keys(&s, &["$"]);
+    wait_for(&s, "revenue       first");
     keys(&s, &["Q"]);
     wait_for(&s, "2026-Q1 (quarter)");
     keys(&s, &["?"]);

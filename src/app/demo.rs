@@ -3,6 +3,7 @@
 //! the panes the period steps back one (three times, then to the latest
 //! again). Pure functions of the state, driven by the event loop's clock.
 
+use super::action::Action;
 use super::state::{Effect, Pane, State};
 use crate::metrics::Period;
 use crate::metrics::definitions::DEFINITIONS;
@@ -56,27 +57,44 @@ pub fn caption(pane: Pane) -> String {
     format!("{} — {lead} {}", pane.title(), defs.join(" "))
 }
 
-/// Takes the next step: focus, caption, and every round a period change.
-pub fn step(state: &mut State) -> Option<Effect> {
+/// The actions of the next step: the next pane, and after every round of
+/// the panes one period back, or home again after `PERIODS_BACK` of them.
+/// Only the demo's own counter and caption change here.
+pub fn next_actions(state: &mut State) -> Vec<Action> {
     let current = state.query.period;
-    let demo = state.demo.as_mut()?;
+    let Some(demo) = state.demo.as_mut() else {
+        return Vec::new();
+    };
     let home = *demo.home.get_or_insert(current);
     demo.step += 1;
     let n = Pane::ALL.len();
-    let pane = Pane::ALL[demo.step % n];
-    demo.caption = caption(pane);
-    state.focus = pane;
-    state.compare = false;
-    if demo.step % n != 0 {
-        return None;
+    demo.caption = caption(Pane::ALL[demo.step % n]);
+    let mut actions = Vec::new();
+    if state.compare {
+        actions.push(Action::Compare);
     }
-    // A round is over: one period back, or home again after three.
-    let round = (demo.step / n) as i32 % (PERIODS_BACK + 1);
-    state.query.period = home.shift(-round);
-    state.scroll = [0; Pane::COUNT];
-    state.generation += 1;
-    state.computing = true;
-    Some(Effect::Recompute(state.generation, state.query.clone()))
+    actions.push(Action::FocusNext);
+    if demo.step % n == 0 {
+        if (demo.step / n) as i32 % (PERIODS_BACK + 1) == 0 {
+            let back = current.steps_to(&home).max(0) as usize;
+            actions.extend(std::iter::repeat_n(Action::NextPeriod, back));
+        } else {
+            actions.push(Action::PrevPeriod);
+        }
+    }
+    actions
+}
+
+/// Takes the next step through `update`, as keys would: the effect of the
+/// last action that has one (a period change's recompute).
+pub fn step(state: &mut State) -> Option<Effect> {
+    let mut effect = None;
+    for action in next_actions(state) {
+        if let Some(e) = super::update::update(state, action) {
+            effect = Some(e);
+        }
+    }
+    effect
 }
 
 /// Goals shown in the demo (the sample data has no config): a mix of

@@ -360,7 +360,31 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
 }
 
 /// Typing in the customer search.
-pub fn type_char(state: &mut State, c: Option<char>) {
+/// What reaches `update` from the keyboard: an action, or text typed into
+/// a text box (the find box).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Action(Action),
+    Type(char),
+    Erase,
+}
+
+/// Every state change from the keyboard goes through here.
+pub fn input(state: &mut State, input: Input) -> Option<Effect> {
+    match input {
+        Input::Action(a) => update(state, a),
+        Input::Type(c) => {
+            type_char(state, Some(c));
+            None
+        }
+        Input::Erase => {
+            type_char(state, None);
+            None
+        }
+    }
+}
+
+fn type_char(state: &mut State, c: Option<char>) {
     if let Mode::Find(text) = &mut state.mode {
         match c {
             Some(c) => text.push(c),
@@ -696,9 +720,9 @@ mod tests {
         let mut s = state();
         update(&mut s, Action::Find);
         for c in "C0042x".chars() {
-            type_char(&mut s, Some(c));
+            input(&mut s, Input::Type(c));
         }
-        type_char(&mut s, None);
+        input(&mut s, Input::Erase);
         assert_eq!(
             update(&mut s, Action::Enter),
             Some(Effect::OpenCustomer("C0042".into()))
