@@ -226,6 +226,7 @@ fn report_cmd(
         .map(Query::parse_segment)
         .transpose()
         .map_err(|e| e.to_string())?;
+    known_segment_value(&dataset, query.segment.as_ref())?;
     query.cohort = args
         .cohort
         .as_deref()
@@ -323,6 +324,31 @@ fn report_cmd(
     })
 }
 
+/// A segment filter whose value no order carries is a mistake (a typo, the
+/// wrong case): say so with the values there are, rather than print zeros.
+fn known_segment_value(
+    dataset: &data::Dataset,
+    segment: Option<&(String, String)>,
+) -> Result<(), String> {
+    let Some((column, value)) = segment else {
+        return Ok(());
+    };
+    let Some(seg) = dataset.index.segments.iter().find(|s| s.name == *column) else {
+        // An unknown column: the engine's error names the columns.
+        return Ok(());
+    };
+    if seg.values.iter().any(|v| v == value) {
+        return Ok(());
+    }
+    let mut values: Vec<&str> = seg.values.iter().map(String::as_str).take(20).collect();
+    values.sort_unstable();
+    let more = if seg.values.len() > 20 { ", …" } else { "" };
+    Err(format!(
+        "--segment {column}={value}: no order has {column} = {value}; its values are {}{more}",
+        values.join(", ")
+    ))
+}
+
 fn followups_cmd(
     args: &holdfast::cli::FollowupsArgs,
     flags: &Flags,
@@ -375,6 +401,7 @@ fn followups_cmd(
         .map(Query::parse_segment)
         .transpose()
         .map_err(|e| e.to_string())?;
+    known_segment_value(&dataset, query.segment.as_ref())?;
     query.cohort = args
         .cohort
         .as_deref()

@@ -392,3 +392,13 @@ fn periods_holding_the_last_day_are_counted_to_date() {
         stdout(&table)
     );
 }
+
+#[test]
+fn a_segment_value_no_order_has_is_an_error_naming_the_values() {
+    let o = holdfast(&["report", "--period", "2026-03", "--segment", "plan=gold"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "holdfast: --segment plan=gold: no order has plan = gold; its values are basic, plus, pro"
+    );
+}

@@ -495,3 +495,31 @@ fn the_data_quality_view_says_why_a_figure_is_undefined() {
         "{out}"
     );
 }
+
+#[test]
+fn find_matches_part_of_an_id_in_any_case_and_stays_open_on_a_miss() {
+    use holdfast::metrics::customer::find_customers;
+    assert_eq!(find_customers(&DATA, "C00145", 6), ["C00145"]);
+    assert_eq!(find_customers(&DATA, "c00145", 6), ["C00145"]);
+    let part = find_customers(&DATA, "c0014", 6);
+    assert_eq!(part.len(), 6);
+    assert!(part.iter().all(|id| id.starts_with("C0014")));
+    assert!(find_customers(&DATA, "nobody", 6).is_empty());
+    // A miss opens the box again with the text typed.
+    let mut s = state();
+    update(&mut s, Action::Find);
+    for c in "nobody".chars() {
+        holdfast::app::update::input(&mut s, holdfast::app::update::Input::Type(c));
+    }
+    update(&mut s, Action::Enter);
+    assert_eq!(s.mode, Mode::Dashboard);
+    holdfast::app::update::on_reply(
+        &mut s,
+        holdfast::app::worker::Reply::Customer(Err("no customer id contains \"nobody\"".into())),
+    );
+    assert_eq!(s.mode, Mode::Find("nobody".into()));
+    assert_eq!(
+        s.status.as_deref(),
+        Some("no customer id contains \"nobody\"")
+    );
+}

@@ -286,10 +286,16 @@ impl Keymap {
                 _ => None,
             };
         }
-        self.bindings
+        let action = self
+            .bindings
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, a)| *a)
+            .map(|(_, a)| *a)?;
+        // Over a picker or an overlay, the quit key closes it (Ctrl-C still quits).
+        if action == Action::Quit && !key.ctrl && !matches!(mode, Mode::Dashboard) {
+            return Some(Action::Back);
+        }
+        Some(action)
     }
 
     /// Keys bound to an action, in binding order.
@@ -431,6 +437,25 @@ mod tests {
         o.insert(Action::Help, vec!["h".to_string()]);
         let map = Keymap::with_overrides(&o).unwrap();
         assert_eq!(map.resolve(&Mode::Dashboard, c('h')), Some(Action::Help));
+    }
+
+    #[test]
+    fn q_closes_a_picker_or_overlay_and_quits_only_the_dashboard() {
+        let map = Keymap::default();
+        let picker = Mode::SegmentPicker(crate::app::state::Picker {
+            title: "segment".into(),
+            items: Vec::new(),
+            selected: 0,
+        });
+        assert_eq!(map.resolve(&picker, c('q')), Some(Action::Back));
+        assert_eq!(map.resolve(&Mode::Help, c('q')), Some(Action::Back));
+        assert_eq!(map.resolve(&Mode::Dashboard, c('q')), Some(Action::Quit));
+        let ctrl_c = Key {
+            code: KeyCodeKey::Char('c'),
+            ctrl: true,
+            alt: false,
+        };
+        assert_eq!(map.resolve(&picker, ctrl_c), Some(Action::Quit));
     }
 
     #[test]

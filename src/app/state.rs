@@ -193,6 +193,8 @@ pub struct State {
     /// Scroll offset (or selected row) per pane.
     pub scroll: [usize; Pane::COUNT],
     pub compare: bool,
+    /// The text of a find whose customer is being looked up (reopened on a miss).
+    pub pending_find: Option<String>,
     /// The cohort pane shows revenue retention instead of customer retention.
     pub revenue_cohorts: bool,
     /// The churn-risk list is ordered by P(alive) × revenue at stake.
@@ -227,6 +229,7 @@ impl State {
             focus: Pane::Trends,
             scroll: [0; Pane::COUNT],
             compare: false,
+            pending_find: None,
             revenue_cohorts: false,
             risk_by_alive: false,
             status: None,

@@ -193,6 +193,8 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     if id.is_empty() {
                         None
                     } else {
+                        // On a miss the box opens again with the text.
+                        state.pending_find = Some(id.clone());
                         open_customer(state, id)
                     }
                 }
@@ -527,10 +529,14 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::Customer(Ok(v)) => {
             state.status = None;
+            state.pending_find = None;
             state.mode = Mode::Customer(v);
             None
         }
         Reply::Customer(Err(e)) => {
+            if let Some(text) = state.pending_find.take() {
+                state.mode = Mode::Find(text);
+            }
             state.status = Some(e);
             None
         }

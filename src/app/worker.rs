@@ -343,11 +343,7 @@ fn handle(
                 Err(e) => Reply::Failed(generation, e),
             }
         }
-        Request::Customer(q, id) => Reply::Customer(match engine.customer_view(&q, &id) {
-            Ok(Some(v)) => Ok(Box::new(v)),
-            Ok(None) => Err(format!("no customer \"{id}\" in the orders")),
-            Err(e) => Err(e.to_string()),
-        }),
+        Request::Customer(q, id) => Reply::Customer(find_and_open(engine, &q, &id)),
         Request::Reload => return,
     };
     let _ = replies.send(reply);
@@ -382,4 +378,31 @@ pub fn run_alert_action(replies: &Sender<Reply>, view: &View, watch: &Watch) {
         let outcome = crate::actions::run(&argv, &json, limit);
         let _ = replies.send(Reply::Status(outcome.describe(&argv[0])));
     });
+}
+
+/// The customer view of an id, or of the one customer whose id contains the
+/// text (any case); a miss or several matches is a line for the status bar.
+fn find_and_open(engine: &Engine, q: &Query, text: &str) -> Result<Box<CustomerView>, String> {
+    let found = crate::metrics::customer::find_customers(engine.dataset(), text, 6);
+    match found.as_slice() {
+        [] => Err(format!("no customer id contains \"{text}\"")),
+        [one] => match engine.customer_view(q, one) {
+            Ok(Some(v)) => Ok(Box::new(v)),
+            Ok(None) => Err(format!("no customer \"{one}\" in the orders")),
+            Err(e) => Err(e.to_string()),
+        },
+        many => {
+            let shown: Vec<&str> = many.iter().take(5).copied().collect();
+            let count = if many.len() > 5 {
+                "more than 5 customers".to_string()
+            } else {
+                format!("{} customers", many.len())
+            };
+            let more = if many.len() > 5 { ", …" } else { "" };
+            Err(format!(
+                "{count} match \"{text}\": {}{more}; type more",
+                shown.join(", ")
+            ))
+        }
+    }
 }

@@ -190,6 +190,25 @@ pub fn customer_view(
     }))
 }
 
+/// The customer ids that contain `text`, without regard to case: an exact id
+/// alone when there is one. At most `limit`, in id order.
+pub fn find_customers<'d>(ds: &'d Dataset, text: &str, limit: usize) -> Vec<&'d str> {
+    let ix = &ds.index;
+    if let Some(c) = ix.customer_index(text) {
+        return vec![ix.customers[c as usize].as_str()];
+    }
+    let needle = text.to_lowercase();
+    let mut found: Vec<&str> = ix
+        .customers
+        .iter()
+        .filter(|id| id.to_lowercase().contains(&needle))
+        .map(String::as_str)
+        .collect();
+    found.sort_unstable();
+    found.truncate(limit);
+    found
+}
+
 impl super::Engine<'_> {
     /// The view of one customer with their P(alive) and expected purchases
     /// in the next period (the fit of the query's filters, fitted if needed).
