@@ -12,9 +12,9 @@
 pub mod action;
 pub mod demo;
 pub mod keymap;
+mod runtime;
 pub mod state;
 pub mod update;
 pub mod worker;
-mod runtime;
 
 pub use runtime::{Options, export, export_stem, run};

@@ -15,18 +15,48 @@ use holdfast::metrics::{self, Granularity, Period, Query};
 use holdfast::report;
 use holdfast::sources::{self, Flags};
 
+/// What ends a command: the library's typed errors, or a usage message.
+/// Printed as the error itself (`holdfast: <message>`), exit status 2.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Load(#[from] data::LoadError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
+    #[error(transparent)]
+    Config(#[from] holdfast::config::ConfigError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Keys(#[from] holdfast::app::keymap::KeymapError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        CliError::Usage(message)
+    }
+}
+
+impl From<&str> for CliError {
+    fn from(message: &str) -> Self {
+        CliError::Usage(message.to_string())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("holdfast: {}", holdfast::text::visible(&message));
+        Err(error) => {
+            eprintln!("holdfast: {}", holdfast::text::visible(&error.to_string()));
             ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, String> {
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let flags = Flags {
         orders: cli.orders.clone(),
         feedback: cli.feedback.clone(),
@@ -39,9 +69,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         None if cli.demo => return demo(&cli, 6),
         _ => {}
     }
-    let config = Config::load(cli.config.as_deref())
-        .map_err(|e| e.to_string())?
-        .config;
+    let config = Config::load(cli.config.as_deref())?.config;
     match &cli.command {
         Some(Command::Check(args)) => check_cmd(args, &flags, &config),
         Some(Command::Customer(args)) => customer_cmd(args, &flags, &config, cache_dir(&cli)),
@@ -51,7 +79,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCode, CliError> {
     let mut results = Vec::new();
     let mut specs = Vec::new();
     for arg in &args.files {
@@ -95,11 +123,11 @@ fn check_cmd(args: &CheckArgs, flags: &Flags, config: &Config) -> Result<ExitCod
     })
 }
 
-fn sample_cmd(args: &SampleArgs) -> Result<ExitCode, String> {
+fn sample_cmd(args: &SampleArgs) -> Result<ExitCode, CliError> {
     let end = match parse::parse_datetime(&args.end).and_then(|r| r.resolve(parse::DateOrder::Auto))
     {
         Some(s) => s.day,
-        None => return Err(format!("--end: not a date: {}", args.end)),
+        None => return Err(format!("--end: not a date: {}", args.end).into()),
     };
     if args.customers == 0 || args.years == 0 {
         return Err("--customers and --years must be at least 1".into());
@@ -118,7 +146,7 @@ fn sample_cmd(args: &SampleArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<ExitCode, String> {
+fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<ExitCode, CliError> {
     if args.print_default {
         print!("{}", config::DEFAULT_TOML);
         return Ok(ExitCode::SUCCESS);
@@ -141,7 +169,7 @@ fn config_cmd(args: &ConfigArgs, explicit: Option<&std::path::Path>) -> Result<E
                     holdfast::text::visible(&p.display().to_string())
                 );
                 if p.is_file() {
-                    Config::load(Some(&p)).map_err(|e| e.to_string())?;
+                    Config::load(Some(&p))?;
                     println!("valid");
                 }
             }
@@ -156,7 +184,7 @@ fn report_cmd(
     flags: &Flags,
     config: &Config,
     cache: Option<std::path::PathBuf>,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     if args.explain {
         for (key, name, def) in metrics::definitions::DEFINITIONS {
             println!("{name} ({key}): {def}");
@@ -166,9 +194,9 @@ fn report_cmd(
     let format = match args.format.as_str() {
         f @ ("json" | "table" | "markdown") => f,
         other => {
-            return Err(format!(
-                "--format: expected json, table or markdown, not \"{other}\""
-            ));
+            return Err(
+                format!("--format: expected json, table or markdown, not \"{other}\"").into(),
+            );
         }
     };
     let granularity = match &args.granularity {
@@ -179,8 +207,7 @@ fn report_cmd(
     };
     let sources = sources::resolve(flags, config)?;
     let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
-            .map_err(|e| e.to_string())?;
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
     let label = args.period.as_deref().unwrap_or("");
     let periods: Vec<Period> = if label == "all" {
         metrics::periods_over_data(&dataset, granularity.unwrap_or(Granularity::Month))
@@ -193,7 +220,7 @@ fn report_cmd(
             last,
         )]
     } else {
-        let p = Query::parse_period(label).map_err(|e| e.to_string())?;
+        let p = Query::parse_period(label)?;
         if let Some((first, last)) = metrics::data_bounds(&dataset) {
             let range = format!(
                 "the data runs from {} to {}",
@@ -204,13 +231,15 @@ fn report_cmd(
                 return Err(format!(
                     "{label} starts after the data's last day, {}: it holds no data ({range})",
                     parse::format_day(last)
-                ));
+                )
+                .into());
             }
             if p.end() <= first {
                 return Err(format!(
                     "{label} ends before the data's first day, {}: it holds no data ({range})",
                     parse::format_day(first)
-                ));
+                )
+                .into());
             }
         }
         vec![p]
@@ -224,8 +253,7 @@ fn report_cmd(
         .segment
         .as_deref()
         .map(Query::parse_segment)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+        .transpose()?;
     known_segment_value(&dataset, query.segment.as_ref())?;
     query.cohort = args
         .cohort
@@ -250,8 +278,7 @@ fn report_cmd(
             engine.compute(&query)
         } else {
             engine.compute_predicted(&query)
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         reports.push(metrics::Report::new(
             &engine,
             &query,
@@ -329,7 +356,7 @@ fn report_cmd(
 fn known_segment_value(
     dataset: &data::Dataset,
     segment: Option<&(String, String)>,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let Some((column, value)) = segment else {
         return Ok(());
     };
@@ -346,7 +373,8 @@ fn known_segment_value(
     Err(format!(
         "--segment {column}={value}: no order has {column} = {value}; its values are {}{more}",
         values.join(", ")
-    ))
+    )
+    .into())
 }
 
 fn followups_cmd(
@@ -354,7 +382,7 @@ fn followups_cmd(
     flags: &Flags,
     config: &Config,
     cache: Option<std::path::PathBuf>,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     if config.followups.is_empty() {
         return Err(
             "no follow-up lists in the config: add one, e.g. [[followups]] name = \"thank-you\" after_purchase_days = 7 (see docs/followups.md)"
@@ -375,17 +403,17 @@ fn followups_cmd(
                 return Err(format!(
                     "--rule {name}: no such list; the config has {}",
                     names.join(", ")
-                ));
+                )
+                .into());
             }
             found
         }
     };
     let sources = sources::resolve(flags, config)?;
     let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
-            .map_err(|e| e.to_string())?;
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
     let period = match &args.period {
-        Some(p) => Query::parse_period(p).map_err(|e| e.to_string())?,
+        Some(p) => Query::parse_period(p)?,
         None => Period::containing(
             Granularity::Month,
             dataset
@@ -399,8 +427,7 @@ fn followups_cmd(
         .segment
         .as_deref()
         .map(Query::parse_segment)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+        .transpose()?;
     known_segment_value(&dataset, query.segment.as_ref())?;
     query.cohort = args
         .cohort
@@ -412,10 +439,8 @@ fn followups_cmd(
     query.at_risk_threshold = config.metrics.at_risk_threshold;
     query.scales = config.scales();
     let engine = metrics::Engine::new(&dataset);
-    let snapshot = engine.compute(&query).map_err(|e| e.to_string())?;
-    let lists = engine
-        .followups(&query, &snapshot, &rules)
-        .map_err(|e| e.to_string())?;
+    let snapshot = engine.compute(&query)?;
+    let lists = engine.followups(&query, &snapshot, &rules)?;
     let rows: Vec<_> = lists.into_iter().flat_map(|l| l.customers).collect();
     match args.format {
         holdfast::cli::ListFormat::Json => {
@@ -433,13 +458,12 @@ fn customer_cmd(
     flags: &Flags,
     config: &Config,
     cache: Option<std::path::PathBuf>,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     let sources = sources::resolve(flags, config)?;
     let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})
-            .map_err(|e| e.to_string())?;
+        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
     let period = match &args.period {
-        Some(p) => Query::parse_period(p).map_err(|e| e.to_string())?,
+        Some(p) => Query::parse_period(p)?,
         None => Period::containing(
             Granularity::Month,
             dataset
@@ -451,8 +475,7 @@ fn customer_cmd(
     let mut query = Query::new(period);
     query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
     let view = metrics::Engine::new(&dataset)
-        .customer_view(&query, &args.id)
-        .map_err(|e| e.to_string())?
+        .customer_view(&query, &args.id)?
         .ok_or_else(|| format!("no customer \"{}\" in the orders", args.id))?;
     match args.format {
         OutputFormat::Json => println!("{}", holdfast::text::visible_json(&report::to_json(&view))),
@@ -463,7 +486,7 @@ fn customer_cmd(
 
 /// The dashboard on the bundled sample data with the default config (a
 /// broken or absent config file cannot spoil a demo), presenting itself.
-fn demo(cli: &Cli, interval: u64) -> Result<ExitCode, String> {
+fn demo(cli: &Cli, interval: u64) -> Result<ExitCode, CliError> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         return Err("the demo needs a terminal".into());
@@ -487,20 +510,14 @@ fn demo(cli: &Cli, interval: u64) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, String> {
+fn dashboard(cli: &Cli, flags: &Flags, config: &Config) -> Result<ExitCode, CliError> {
     use std::io::IsTerminal;
     let sources = sources::resolve(flags, config)?;
-    let keymap =
-        holdfast::app::keymap::Keymap::with_overrides(&config.keys).map_err(|e| e.to_string())?;
-    let period = cli
-        .period
-        .as_deref()
-        .map(Query::parse_period)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let keymap = holdfast::app::keymap::Keymap::with_overrides(&config.keys)?;
+    let period = cli.period.as_deref().map(Query::parse_period).transpose()?;
     if !std::io::stdout().is_terminal() {
         // Not a terminal (a pipe, a script): print the load report instead of drawing.
-        let dataset = data::load(&sources, config.scales()).map_err(|e| e.to_string())?;
+        let dataset = data::load(&sources, config.scales())?;
         let results: Vec<Checked> = dataset
             .reports
             .iter()

@@ -8,14 +8,14 @@ use std::sync::mpsc;
 
 use crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 
-use crate::data::{Scales, Sources};
-use crate::metrics::{Granularity, Period, Query};
-use crate::ui::{self, Theme};
 use super::action::Action;
 use super::keymap::{Key, KeyCodeKey, Keymap};
 use super::state::{Effect, Mode, State};
 use super::worker::{Reply, Request};
 use super::{demo, update, worker};
+use crate::data::{Scales, Sources};
+use crate::metrics::{Granularity, Period, Query};
+use crate::ui::{self, Theme};
 
 /// What the dashboard needs to start.
 pub struct Options {

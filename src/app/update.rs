@@ -482,7 +482,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             state.error = Some(if state.view.is_some() {
                 format!("reload failed, showing the last good data: {e}")
             } else {
-                e
+                e.to_string()
             });
             None
         }
@@ -524,7 +524,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             None
         }
         Reply::Failed(generation, e) => {
-            failed(state, generation, e);
+            failed(state, generation, e.to_string());
             None
         }
         Reply::Customer(Ok(v)) => {
@@ -623,8 +623,14 @@ mod tests {
         assert_eq!(s.period().label(), "2025-02");
         assert!(!s.open_on_suggested);
         // A failed load is shown, nothing is asked.
-        assert_eq!(on_reply(&mut s, Reply::LoadFailed("broken".into())), None);
-        assert_eq!(s.error.as_deref(), Some("broken"));
+        let broken = crate::data::LoadError::Empty {
+            file: "o.csv".into(),
+        };
+        assert_eq!(on_reply(&mut s, Reply::LoadFailed(broken)), None);
+        assert_eq!(
+            s.error.as_deref(),
+            Some("o.csv: the file is empty (not even a header line)")
+        );
     }
 
     #[test]

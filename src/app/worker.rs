@@ -31,7 +31,7 @@ pub enum Reply {
         reports: Vec<LoadReport>,
         took: Duration,
     },
-    LoadFailed(String),
+    LoadFailed(crate::data::LoadError),
     View(Box<View>),
     /// The BG/NBD fit of a view, done after it was shown: its totals and
     /// the churn-risk list with P(alive) and expected purchases.
@@ -40,7 +40,7 @@ pub enum Reply {
         predicted: Predicted,
         churn_risk: Arc<[AtRisk]>,
     },
-    Failed(u64, String),
+    Failed(u64, crate::metrics::MetricsError),
     Customer(Result<Box<CustomerView>, String>),
 }
 
@@ -82,16 +82,19 @@ pub struct Watch {
 
 /// The view of a query. Its prediction is filled in when the fit is
 /// already cached; otherwise `predicted` is `None` and the fitter sends it.
-pub fn view(engine: &Engine, generation: u64, q: &Query, watch: &Watch) -> Result<View, String> {
-    let mut snapshot = engine.compute(q).map_err(|e| e.to_string())?;
+pub fn view(
+    engine: &Engine,
+    generation: u64,
+    q: &Query,
+    watch: &Watch,
+) -> Result<View, crate::metrics::MetricsError> {
+    let mut snapshot = engine.compute(q)?;
     if let Some(p) = engine.cached_prediction(q) {
         snapshot = engine.with_prediction(snapshot, &p);
     }
-    let trend = engine.trend(q, 12).map_err(|e| e.to_string())?;
+    let trend = engine.trend(q, 12)?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
-    let followups = engine
-        .followups(q, &report.snapshot, &watch.followups)
-        .map_err(|e| e.to_string())?;
+    let followups = engine.followups(q, &report.snapshot, &watch.followups)?;
     Ok(View {
         generation,
         snapshot: report.snapshot,
@@ -155,7 +158,7 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
             }
             // A broken reload keeps the last good data on screen.
             Err(e) => {
-                let _ = replies.send(Reply::LoadFailed(e.to_string()));
+                let _ = replies.send(Reply::LoadFailed(e));
             }
         }
         let Some(ds) = current.clone() else {
