@@ -17,8 +17,8 @@
 use std::sync::LazyLock;
 
 use holdfast::app::{demo, worker};
+use holdfast::data::Dataset;
 use holdfast::data::sample::{self, SampleOptions};
-use holdfast::data::{Dataset, Scales};
 use holdfast::metrics::alerts::AlertRules;
 use holdfast::metrics::{Engine, Granularity, Period, Query, periods_over_data};
 
@@ -45,8 +45,8 @@ static LARGE: LazyLock<Option<Dataset>> =
 fn engine(ds: &'static Dataset) -> Engine<'static> {
     let t = std::time::Instant::now();
     let e = Engine::new(ds);
-    e.warm(None, 2.0, Scales::default());
-    e.warm_segments(Granularity::Month, None, Scales::default());
+    e.warm(None);
+    e.warm_segments(Granularity::Month, None);
     eprintln!(
         "timelines of all granularities built in {:.1?}",
         t.elapsed()

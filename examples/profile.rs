@@ -18,7 +18,6 @@
 use std::time::{Duration, Instant};
 
 use holdfast::app::{demo, worker};
-use holdfast::data::Scales;
 use holdfast::data::sample::{self, SampleOptions};
 use holdfast::metrics::alerts::AlertRules;
 use holdfast::metrics::{Engine, Granularity, Period, Query, periods_over_data};
@@ -41,7 +40,7 @@ fn main() {
     );
     let engine = Engine::new(&ds);
     let t = Instant::now();
-    engine.warm(None, 2.0, Scales::default());
+    engine.warm(None);
     eprintln!(
         "warm-up (timelines, unfiltered results): {:.1?}",
         t.elapsed()
@@ -89,7 +88,7 @@ fn main() {
     let first = queries.iter().map(view).max().unwrap_or_default();
     eprintln!("first view of each, nothing prepared for its filter: slowest {first:.1?}");
     let t = Instant::now();
-    engine.warm_segments(Granularity::Month, None, Scales::default());
+    engine.warm_segments(Granularity::Month, None);
     eprintln!("segment warm-up: {:.1?}", t.elapsed());
 
     let end = Instant::now() + Duration::from_secs(seconds);

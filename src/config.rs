@@ -92,6 +92,14 @@ pub struct Loaded {
 }
 
 impl Config {
+    /// The engine's settings: scales and the at-risk threshold.
+    pub fn settings(&self) -> crate::metrics::Settings {
+        crate::metrics::Settings {
+            scales: self.scales(),
+            at_risk_threshold: self.metrics.at_risk_threshold,
+        }
+    }
+
     pub fn scales(&self) -> Scales {
         Scales {
             csat: self.scales.csat,

@@ -265,10 +265,8 @@ fn report_cmd(
     if query.churn_window == Some(0) {
         return Err("--churn-window must be at least 1 day".into());
     }
-    query.at_risk_threshold = config.metrics.at_risk_threshold;
-    query.scales = config.scales();
     // One engine for every period: timelines and per-period results are built once.
-    let engine = metrics::Engine::new(&dataset);
+    let engine = metrics::Engine::with_settings(&dataset, config.settings());
     let goals = config.goals();
     let mut reports = Vec::with_capacity(periods.len());
     for p in &periods {
@@ -436,9 +434,7 @@ fn followups_cmd(
         .transpose()
         .map_err(|e| format!("--cohort: {e}"))?;
     query.churn_window = config.metrics.churn_window_days;
-    query.at_risk_threshold = config.metrics.at_risk_threshold;
-    query.scales = config.scales();
-    let engine = metrics::Engine::new(&dataset);
+    let engine = metrics::Engine::with_settings(&dataset, config.settings());
     let snapshot = engine.compute(&query)?;
     let lists = engine.followups(&query, &snapshot, &rules)?;
     let rows: Vec<_> = lists.into_iter().flat_map(|l| l.customers).collect();
@@ -474,7 +470,7 @@ fn customer_cmd(
     };
     let mut query = Query::new(period);
     query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
-    let view = metrics::Engine::new(&dataset)
+    let view = metrics::Engine::with_settings(&dataset, config.settings())
         .customer_view(&query, &args.id)?
         .ok_or_else(|| format!("no customer \"{}\" in the orders", args.id))?;
     match args.format {

@@ -63,7 +63,7 @@ use filter::*;
 pub use period::{Granularity, Period, PeriodJson};
 pub use predict::Prediction;
 use predict::PredictionKey;
-pub use query::{MetricsError, Query};
+pub use query::{MetricsError, Query, Settings};
 use risk::*;
 pub use snapshot::*;
 use tickets::*;

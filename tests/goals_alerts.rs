@@ -54,7 +54,17 @@ fn off() -> AlertRules {
 }
 
 fn report(ds: &Dataset, q: &Query, goals_toml: &str, rules: &AlertRules) -> Report {
-    let engine = Engine::new(ds);
+    report_with(ds, q, goals_toml, rules, Default::default())
+}
+
+fn report_with(
+    ds: &Dataset,
+    q: &Query,
+    goals_toml: &str,
+    rules: &AlertRules,
+    settings: holdfast::metrics::Settings,
+) -> Report {
+    let engine = Engine::with_settings(ds, settings);
     let goals = goals::parse(&toml::from_str(goals_toml).unwrap()).unwrap();
     let snapshot = engine.compute(q).unwrap();
     Report::new(&engine, q, snapshot, &goals, rules)
@@ -537,9 +547,12 @@ fn churn_rising_three_periods_in_a_row() {
 fn customer_newly_at_risk_with_revenue_at_stake() {
     let ds = load(spec(SourceKind::Orders, "metrics/orders.csv"), None, None);
     let mut q = query("2024-03", Some(30));
-    q.at_risk_threshold = 0.85;
+    let settings = holdfast::metrics::Settings {
+        at_risk_threshold: 0.85,
+        ..Default::default()
+    };
     let at = |threshold: f64| {
-        report(
+        report_with(
             &ds,
             &q,
             "",
@@ -547,6 +560,7 @@ fn customer_newly_at_risk_with_revenue_at_stake() {
                 at_risk_revenue: threshold,
                 ..off()
             },
+            settings,
         )
         .alerts
     };

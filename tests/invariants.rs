@@ -84,13 +84,16 @@ proptest! {
     ) {
         let ds = dataset(&rows, &scores);
         // One engine shares per-period results across queries; another scans every time.
-        let shared = Engine::new(&ds);
-        let mut scanning = Engine::new(&ds);
+        let settings = holdfast::metrics::Settings {
+            at_risk_threshold: threshold,
+            ..Default::default()
+        };
+        let shared = Engine::with_settings(&ds, settings);
+        let mut scanning = Engine::with_settings(&ds, settings);
         scanning.no_parts = true;
         for p in periods_over_data(&ds, g) {
             let mut q = Query::new(p);
             q.churn_window = w;
-            q.at_risk_threshold = threshold;
             let s = shared.compute(&q).unwrap();
             prop_assert_eq!(&s, &scanning.compute(&q).unwrap());
             let c = &s.kpis.customers;
@@ -145,7 +148,7 @@ proptest! {
             // Filtering never increases counts.
             let mut fq = q.clone();
             fq.segment = Some(("plan".into(), "pro".into()));
-            let f = compute(&ds, &fq).unwrap();
+            let f = Engine::with_settings(&ds, settings).compute(&fq).unwrap();
             // Filtered results are cached per filter too: the shared engine, asked
             // twice, agrees with scanning.
             let scanned = scanning.compute(&fq).unwrap();
@@ -159,7 +162,7 @@ proptest! {
             // plan=pro and plan=basic partition the buyers, orders and repeat buyers.
             let mut bq = q.clone();
             bq.segment = Some(("plan".into(), "basic".into()));
-            let b = compute(&ds, &bq).unwrap();
+            let b = Engine::with_settings(&ds, settings).compute(&bq).unwrap();
             prop_assert_eq!(f.kpis.buyers + b.kpis.buyers, s.kpis.buyers);
             prop_assert_eq!(f.kpis.orders + b.kpis.orders, s.kpis.orders);
             prop_assert_eq!(fc.end + b.kpis.customers.end, c.end);
@@ -209,7 +212,7 @@ proptest! {
             let mut expected: Vec<String> = (0..12)
                 .map(|c| format!("c{c}"))
                 .filter(|id| {
-                    customer_view(&ds, &q, id).unwrap().is_some_and(|v| v.standing.in_end && v.overdue.is_some_and(|o| o >= q.at_risk_threshold))
+                    customer_view(&ds, &q, id).unwrap().is_some_and(|v| v.standing.in_end && v.overdue.is_some_and(|o| o >= threshold))
                 })
                 .collect();
             let mut got: Vec<String> = s.churn_risk.iter().map(|r| r.customer_id.clone()).collect();

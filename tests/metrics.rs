@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use holdfast::data::{self, Dataset, Scales, SourceKind, SourceOptions, SourceSpec, Sources};
-use holdfast::metrics::{Granularity, Period, Query, Snapshot, compute};
+use holdfast::metrics::{Engine, Granularity, Period, Query, Settings, Snapshot, compute};
 
 fn spec(kind: SourceKind, file: &str) -> SourceSpec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,6 +33,18 @@ fn query(label: &str, w: Option<u32>) -> Query {
 
 fn run(ds: &Dataset, q: &Query) -> Snapshot {
     compute(ds, q).unwrap()
+}
+
+/// With the config's survey scales or at-risk threshold.
+fn run_with(ds: &Dataset, q: &Query, settings: Settings) -> Snapshot {
+    Engine::with_settings(ds, settings).compute(q).unwrap()
+}
+
+fn threshold(at_risk_threshold: f64) -> Settings {
+    Settings {
+        at_risk_threshold,
+        ..Settings::default()
+    }
 }
 
 fn close(a: Option<f64>, b: f64) -> bool {
@@ -262,9 +274,12 @@ fn csat_ces_and_loyalty() {
     assert_close!(l.detractor, 0.0);
     assert_eq!((l.passive, l.none), (None, None));
     // CSAT on a 1..10 scale counts scores ≥ 8: neither 5 nor 3.
-    let mut q = query("2024-03", Some(30));
-    q.scales = Scales { csat: 10, ces: 5 };
-    let s = run(&dataset(true, false), &q);
+    let q = query("2024-03", Some(30));
+    let scales = Settings {
+        scales: Scales { csat: 10, ces: 5 },
+        ..Settings::default()
+    };
+    let s = run_with(&dataset(true, false), &q, scales);
     assert_close!(s.kpis.csat.as_ref().unwrap().score, 0.0);
     // CES on 1..5: easy is ≥ 4: both 6 and 4.
     assert_close!(s.kpis.ces.as_ref().unwrap().easy_share, 100.0);
@@ -410,9 +425,8 @@ fn churn_risk_list() {
     let ds = dataset(true, true);
     let s = run(&ds, &query("2024-03", Some(30)));
     assert!(s.churn_risk.is_empty());
-    let mut q = query("2024-03", Some(30));
-    q.at_risk_threshold = 1.0;
-    let s = run(&ds, &q);
+    let q = query("2024-03", Some(30));
+    let s = run_with(&ds, &q, threshold(1.0));
     type Risk<'a> = (&'a str, f64, f64, Option<i64>, Option<u64>);
     let list: Vec<Risk> = s
         .churn_risk
@@ -428,8 +442,7 @@ fn churn_risk_list() {
         })
         .collect();
     assert_eq!(list, vec![("d", 1.0, 25.0, None, Some(0))]);
-    q.at_risk_threshold = 0.85;
-    let s = run(&ds, &q);
+    let s = run_with(&ds, &q, threshold(0.85));
     let list: Vec<(&str, f64, f64)> = s
         .churn_risk
         .iter()
@@ -437,11 +450,7 @@ fn churn_risk_list() {
         .collect();
     assert_eq!(list, vec![("a", 21.0 / 24.0, 90.0), ("d", 1.0, 25.0)]);
     // In April b's ticket t2 is still open, but b is not in the base.
-    let s = run(&ds, &{
-        let mut q = query("2024-04", Some(60));
-        q.at_risk_threshold = 1.0;
-        q
-    });
+    let s = run_with(&ds, &query("2024-04", Some(60)), threshold(1.0));
     assert!(s.churn_risk.iter().all(|r| r.customer_id != "b"));
 }
 
@@ -521,9 +530,8 @@ fn churn_risk_lists_each_customer_once() {
         None,
     );
     let ds = data::load(&sources, Scales::default()).unwrap();
-    let mut q = query("2024-02", Some(30));
-    q.at_risk_threshold = 0.01;
-    let s = run(&ds, &q);
+    let q = query("2024-02", Some(30));
+    let s = run_with(&ds, &q, threshold(0.01));
     let ids: Vec<&str> = s
         .churn_risk
         .iter()

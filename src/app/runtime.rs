@@ -249,8 +249,6 @@ pub fn run(opts: Options) -> Result<(), String> {
         number: 1,
     }));
     query.churn_window = churn_window;
-    query.at_risk_threshold = at_risk_threshold;
-    query.scales = scales;
     let mut state = State::new(query, Default::default(), None);
     state.computing = true;
     if demo.is_some() {

@@ -172,7 +172,13 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
             }
             continue;
         };
-        let engine = Engine::new(&ds);
+        let engine = Engine::with_settings(
+            &ds,
+            crate::metrics::Settings {
+                scales,
+                at_risk_threshold: threshold,
+            },
+        );
         let mut pending_fit = None;
         // The first view (asked for as soon as the load is announced) has the
         // machine to itself: the warm-up would share the cores with it.
@@ -191,8 +197,8 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         let stop = std::thread::scope(|scope| {
             // Precompute the other granularities while requests are answered.
             scope.spawn(|| {
-                engine.warm(window, threshold, scales);
-                engine.warm_segments(granularity, window, scales);
+                engine.warm(window);
+                engine.warm_segments(granularity, window);
                 data::trace("engine warmed");
             });
             serve(&engine, &requests, &replies, &watch, pending_fit.take())

@@ -101,13 +101,12 @@ pub(super) struct Parts {
     pub(super) tickets: Option<Tickets>,
 }
 
-/// Per filter, period and survey scales.
-pub(super) type PartsCache = Mutex<HashMap<(FilterKey, Period, Option<i32>, (u8, u8)), Arc<Parts>>>;
+/// Per filter, period and cut (the survey scales are the engine's).
+pub(super) type PartsCache = Mutex<HashMap<(FilterKey, Period, Option<i32>), Arc<Parts>>>;
 
-/// Per filter, period, churn window and survey scales: a view's trend, goals
-/// and alerts read the same dozen periods.
-pub(super) type KpisCache =
-    Mutex<HashMap<(FilterKey, Period, u32, Option<i32>, (u8, u8)), Arc<Kpis>>>;
+/// Per filter, period, churn window and cut: a view's trend, goals and
+/// alerts read the same dozen periods.
+pub(super) type KpisCache = Mutex<HashMap<(FilterKey, Period, u32, Option<i32>), Arc<Kpis>>>;
 
 /// Entries kept in the parts cache before it is emptied (each holds a few hundred bytes).
 pub(super) const PARTS_CACHE_LIMIT: usize = 100_000;
@@ -162,13 +161,7 @@ impl Ctx<'_> {
         let Some(cache) = self.kpis_cache else {
             return self.compute_kpis(p);
         };
-        let key = (
-            self.masks.key.clone(),
-            *p,
-            self.tl.window,
-            self.tl.cut,
-            (self.scales.csat, self.scales.ces),
-        );
+        let key = (self.masks.key.clone(), *p, self.tl.window, self.tl.cut);
         if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return (*hit).clone();
         }
@@ -185,12 +178,7 @@ impl Ctx<'_> {
     /// The feedback and ticket results of a period under this context's
     /// filter, computed once per engine.
     pub(super) fn parts_of(&self, p: &Period) -> Arc<Parts> {
-        let key = (
-            self.masks.key.clone(),
-            *p,
-            self.tl.cut,
-            (self.scales.csat, self.scales.ces),
-        );
+        let key = (self.masks.key.clone(), *p, self.tl.cut);
         if let Some(hit) = self.parts.and_then(|c| c.lock().ok()?.get(&key).cloned()) {
             return hit;
         }

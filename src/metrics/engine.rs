@@ -21,6 +21,8 @@ pub struct Engine<'d> {
     parts: PartsCache,
     kpis: KpisCache,
     pub(super) predictions: Mutex<HashMap<PredictionKey, Arc<Prediction>>>,
+    /// The config's scales and threshold, the same for every query.
+    pub(super) settings: Settings,
     /// Finds the tickets open at an instant, built on first use.
     open_index: std::sync::OnceLock<OpenIndex>,
     /// Tests: compute every period by scanning, as a filtered query would.
@@ -28,8 +30,15 @@ pub struct Engine<'d> {
 }
 
 impl<'d> Engine<'d> {
+    /// An engine with the default settings (5-point CSAT, 7-point CES, at
+    /// risk from 2 cycles overdue).
     pub fn new(ds: &'d Dataset) -> Self {
+        Self::with_settings(ds, Settings::default())
+    }
+
+    pub fn with_settings(ds: &'d Dataset, settings: Settings) -> Self {
         Engine {
+            settings,
             ds,
             timelines: Mutex::new(HashMap::new()),
             cohorts: Mutex::new(HashMap::new()),
@@ -92,7 +101,8 @@ impl<'d> Engine<'d> {
         cycle: Option<f64>,
         threshold: f64,
     ) -> Arc<RiskCache> {
-        let key = (tl.granularity, tl.window, threshold.to_bits());
+        // The threshold is the engine's: one list per timeline.
+        let key = (tl.granularity, tl.window);
         if let Some(r) = self.risk.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return r;
         }
@@ -113,7 +123,11 @@ impl<'d> Engine<'d> {
 
     /// Builds the timelines (and churn-risk candidates for `threshold`) of every
     /// granularity for a window, two at a time.
-    pub fn warm(&self, window: Option<u32>, threshold: f64, scales: Scales) {
+    pub fn warm(&self, window: Option<u32>) {
+        let Settings {
+            scales,
+            at_risk_threshold: threshold,
+        } = self.settings;
         let (cycle, w) = churn_window(&self.ds.index, window);
         std::thread::scope(|s| {
             for pair in Granularity::ALL.chunks(2) {
@@ -198,7 +212,7 @@ impl<'d> Engine<'d> {
     /// from columns of at most `WARM_SEGMENT_VALUES` values: their masks, cohort
     /// tables and every period's feedback and ticket results, so that the first
     /// switch to a segment is as quick as a return to it. Run after `warm`.
-    pub fn warm_segments(&self, g: Granularity, window: Option<u32>, scales: Scales) {
+    pub fn warm_segments(&self, g: Granularity, window: Option<u32>) {
         let ix = &self.ds.index;
         let Some(day) = ix.last_row_day else {
             return;
@@ -212,13 +226,12 @@ impl<'d> Engine<'d> {
                 let q = Query {
                     segment: Some((seg.name.clone(), value.clone())),
                     churn_window: window,
-                    scales,
                     ..Query::new(Period::containing(g, day))
                 };
                 let Ok(prepared) = self.prepare(&q, g) else {
                     continue;
                 };
-                let ctx = self.ctx(&prepared, scales);
+                let ctx = self.ctx(&prepared);
                 self.cohorts_of(&q, &ctx);
                 let tl = &prepared.tl;
                 for k in 0..tl.len as i32 {
@@ -234,7 +247,7 @@ impl<'d> Engine<'d> {
         let p = q.period;
         let prepared = self.prepare(q, p.granularity)?;
         let (cycle, w, tl) = (prepared.cycle, prepared.window, &prepared.tl);
-        let ctx = self.ctx(&prepared, q.scales);
+        let ctx = self.ctx(&prepared);
         let cycle_warning = cycle.and_then(|c| {
             let required = 3.0 * c;
             (f64::from(p.days()) < required).then(|| CycleWarning {
@@ -257,7 +270,7 @@ impl<'d> Engine<'d> {
             tl: cut,
             start_tl: tl,
             memo: RefCell::default(),
-            ..self.ctx(&prepared, q.scales)
+            ..self.ctx(&prepared)
         });
         let compare = cut_ctx.as_ref().unwrap_or(&ctx);
         let block = |p: Period| PeriodKpis {
@@ -292,8 +305,8 @@ impl<'d> Engine<'d> {
             churn_risk: ctx.churn_risk(
                 &p,
                 cycle,
-                q.at_risk_threshold,
-                &self.risk_candidates(tl, cycle, q.at_risk_threshold),
+                self.settings.at_risk_threshold,
+                &self.risk_candidates(tl, cycle, self.settings.at_risk_threshold),
             ),
             data_quality: self.ds.reports.clone(),
         })
@@ -321,7 +334,8 @@ impl Engine<'_> {
         })
     }
 
-    pub(super) fn ctx<'a>(&'a self, p: &'a Prepared, scales: Scales) -> Ctx<'a> {
+    pub(super) fn ctx<'a>(&'a self, p: &'a Prepared) -> Ctx<'a> {
+        let scales = self.settings.scales;
         Ctx {
             ix: &self.ds.index,
             tl: &p.tl,
@@ -337,9 +351,13 @@ impl Engine<'_> {
     /// The churn-risk list of another period than the query's, same filters.
     pub fn churn_risk_of(&self, q: &Query, p: &Period) -> Result<Arc<[AtRisk]>, MetricsError> {
         let prepared = self.prepare(q, p.granularity)?;
-        let ctx = self.ctx(&prepared, q.scales);
-        let cache = self.risk_candidates(&prepared.tl, prepared.cycle, q.at_risk_threshold);
-        Ok(ctx.churn_risk(p, prepared.cycle, q.at_risk_threshold, &cache))
+        let ctx = self.ctx(&prepared);
+        let cache = self.risk_candidates(
+            &prepared.tl,
+            prepared.cycle,
+            self.settings.at_risk_threshold,
+        );
+        Ok(ctx.churn_risk(p, prepared.cycle, self.settings.at_risk_threshold, &cache))
     }
 
     /// Whether the query's filters keep ticket `i` (index into `Index::tickets`).

@@ -100,7 +100,7 @@ impl Engine<'_> {
             return Ok(Vec::new());
         }
         let prepared = self.prepare(q, q.period.granularity)?;
-        let ctx = self.ctx(&prepared, q.scales);
+        let ctx = self.ctx(&prepared);
         let ix = &self.dataset().index;
         let p = q.period;
         let end = ctx.end_of(&p);
@@ -182,7 +182,7 @@ impl Engine<'_> {
                     // overdue = (R − last purchase) / cycle: the threshold was reached
                     // threshold × cycle days after the last purchase.
                     let cycle = f64::from(last - bought) / r.overdue;
-                    let due = bought + (q.at_risk_threshold * cycle).ceil() as i32;
+                    let due = bought + (self.settings.at_risk_threshold * cycle).ceil() as i32;
                     list.push(row(
                         &name,
                         c,

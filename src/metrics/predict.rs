@@ -76,7 +76,7 @@ impl Engine<'_> {
     pub fn predict(&self, q: &Query) -> Result<Arc<Prediction>, MetricsError> {
         let p = q.period;
         let prepared = self.prepare(q, p.granularity)?;
-        let ctx = self.ctx(&prepared, q.scales);
+        let ctx = self.ctx(&prepared);
         let end = ctx.end_of(&p) - 1;
         let key: PredictionKey = (prepared.masks.key.clone(), end, p.days());
         if let Some(hit) = self
@@ -127,7 +127,7 @@ impl Engine<'_> {
     /// The prediction of a query when it is already fitted.
     pub fn cached_prediction(&self, q: &Query) -> Option<Arc<Prediction>> {
         let prepared = self.prepare(q, q.period.granularity).ok()?;
-        let ctx = self.ctx(&prepared, q.scales);
+        let ctx = self.ctx(&prepared);
         let key: PredictionKey = (
             prepared.masks.key.clone(),
             ctx.end_of(&q.period) - 1,

@@ -25,8 +25,24 @@ pub struct Query {
     pub cohort: Option<Period>,
     /// Overrides the churn window W (days).
     pub churn_window: Option<u32>,
-    pub at_risk_threshold: f64,
+}
+
+/// What the config sets for every query of an engine: the survey scales
+/// and the churn-risk threshold (`Engine::with_settings`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
     pub scales: Scales,
+    /// Overdue ratio from which a customer is at risk (kpi-spec §4.9).
+    pub at_risk_threshold: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            scales: Scales::default(),
+            at_risk_threshold: 2.0,
+        }
+    }
 }
 
 impl Query {
@@ -36,8 +52,6 @@ impl Query {
             segment: None,
             cohort: None,
             churn_window: None,
-            at_risk_threshold: 2.0,
-            scales: Scales::default(),
         }
     }
 

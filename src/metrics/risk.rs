@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) type RiskKey = (Granularity, u32, u64);
+pub(super) type RiskKey = (Granularity, u32);
 
 /// Churn-risk candidates of each period, and each period's full list once computed.
 pub(super) struct RiskCache {

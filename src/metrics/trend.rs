@@ -37,7 +37,7 @@ impl Engine<'_> {
     /// The KPIs of the last `n` periods up to the query's, oldest first.
     pub fn history(&self, q: &Query, n: usize) -> Result<Vec<(Period, Kpis)>, MetricsError> {
         let prepared = self.prepare(q, q.period.granularity)?;
-        let ctx = self.ctx(&prepared, q.scales);
+        let ctx = self.ctx(&prepared);
         Ok((0..n as i32)
             .rev()
             .map(|k| {
