@@ -27,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod files;
+pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod metrics;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::format::plain::{csv_field, num, opt, points, relative};
 use crate::metrics::alerts::Alert;
 use crate::metrics::customer::CustomerView;
 use crate::metrics::goals::{Direction, GapTrend, GoalStatus};
@@ -11,29 +12,6 @@ use crate::metrics::{Kpis, PeriodJson, Report, Snapshot};
 /// The snapshot as pretty JSON; numbers unrounded, undefined as null.
 pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-}
-
-fn num(v: Option<f64>, decimals: usize, suffix: &str) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!("{x:.decimals$}{suffix}"),
-        _ => "–".into(),
-    }
-}
-
-/// Change in percentage points.
-fn points(now: Option<f64>, then: Option<f64>) -> String {
-    match (now, then) {
-        (Some(a), Some(b)) => format!("{:+.1} pp", a - b),
-        _ => "–".into(),
-    }
-}
-
-/// Relative change in percent.
-fn relative(now: Option<f64>, then: Option<f64>) -> String {
-    match (now, then) {
-        (Some(a), Some(b)) if b != 0.0 => format!("{:+.1} %", (a - b) / b.abs() * 100.0),
-        _ => "–".into(),
-    }
 }
 
 enum Kind {
@@ -545,20 +523,6 @@ pub fn customer_text(v: &CustomerView) -> String {
         }
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.filter(|x| x.is_finite())
-        .map(|x| x.to_string())
-        .unwrap_or_default()
 }
 
 /// The view as CSV: every KPI with its previous and year-ago values, then the focused pane's table.

@@ -1,0 +1,173 @@
+//! How numbers read, shared by the dashboard and `report`.
+//!
+//! The top level is the screen's form (thousands separators, arrows, `–`
+//! for undefined); `plain` is the form of `report --format table`, Markdown
+//! and CSV (no separators, a sign and a unit), unchanged since those are
+//! formats scripts read.
+
+pub const NONE: &str = "–";
+
+pub fn pct(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or(NONE.into(), |x| format!("{x:.1}%"))
+}
+
+pub fn num(v: Option<f64>, decimals: usize) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or(NONE.into(), |x| format!("{x:.decimals$}"))
+}
+
+pub fn count(v: u64) -> String {
+    group(&v.to_string())
+}
+
+/// Money with thousands separators and no currency (exports mix currencies).
+pub fn money(v: Option<f64>) -> String {
+    match v.filter(|x| x.is_finite()) {
+        None => NONE.into(),
+        Some(x) if x.abs() >= 100_000.0 => {
+            let sign = if x < 0.0 { "-" } else { "" };
+            format!("{sign}{}", group(&format!("{:.0}", x.abs())))
+        }
+        Some(x) => {
+            let sign = if x < 0.0 { "-" } else { "" };
+            let s = format!("{:.2}", x.abs());
+            let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+            format!("{sign}{}.{frac}", group(int))
+        }
+    }
+}
+
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// ▲ up, ▼ down, = unchanged.
+fn arrow(d: f64) -> &'static str {
+    if d > 0.0 {
+        "▲"
+    } else if d < 0.0 {
+        "▼"
+    } else {
+        "="
+    }
+}
+
+/// Change in percentage points: `+1.2pp`.
+pub fn points(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
+    match (now, then) {
+        (Some(a), Some(b)) => {
+            let d = a - b;
+            let arrow = arrow(d);
+            (format!("{arrow}{:+.1}pp", d), Some(d))
+        }
+        _ => (NONE.into(), None),
+    }
+}
+
+/// Relative change: `+12.5%`.
+pub fn relative(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
+    match (now, then) {
+        (Some(a), Some(b)) if b != 0.0 => {
+            let d = (a - b) / b.abs() * 100.0;
+            let arrow = arrow(d);
+            (format!("{arrow}{:+.1}%", d), Some(d))
+        }
+        _ => (NONE.into(), None),
+    }
+}
+
+/// The report's forms: table and Markdown cells, CSV fields.
+pub mod plain {
+    pub fn num(v: Option<f64>, decimals: usize, suffix: &str) -> String {
+        match v {
+            Some(x) if x.is_finite() => format!("{x:.decimals$}{suffix}"),
+            _ => "–".into(),
+        }
+    }
+
+    /// Change in percentage points.
+    pub fn points(now: Option<f64>, then: Option<f64>) -> String {
+        match (now, then) {
+            (Some(a), Some(b)) => format!("{:+.1} pp", a - b),
+            _ => "–".into(),
+        }
+    }
+
+    /// Relative change in percent.
+    pub fn relative(now: Option<f64>, then: Option<f64>) -> String {
+        match (now, then) {
+            (Some(a), Some(b)) if b != 0.0 => format!("{:+.1} %", (a - b) / b.abs() * 100.0),
+            _ => "–".into(),
+        }
+    }
+
+    pub fn csv_field(s: &str) -> String {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn opt(v: Option<f64>) -> String {
+        v.filter(|x| x.is_finite())
+            .map(|x| x.to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(pct(Some(94.814)), "94.8%");
+        assert_eq!(pct(None), "–");
+        assert_eq!(pct(Some(f64::NAN)), "–");
+        assert_eq!(money(Some(1234567.891)), "1,234,568");
+        assert_eq!(money(Some(-1234.5)), "-1,234.50");
+        assert_eq!(money(Some(12.0)), "12.00");
+        assert_eq!(count(1234), "1,234");
+        assert_eq!(points(Some(50.0), Some(47.5)).0, "▲+2.5pp");
+        assert_eq!(relative(Some(90.0), Some(100.0)).0, "▼-10.0%");
+        assert_eq!(relative(Some(1.0), Some(0.0)).0, "–");
+    }
+}
+
+/// `Sep 1–19`, or `Dec 29–Jan 2` across months, from two `YYYY-MM-DD` days.
+pub fn day_range(from: &str, to: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts = |d: &str| -> Option<(usize, u32)> {
+        let m: usize = d.get(5..7)?.parse().ok()?;
+        let day: u32 = d.get(8..10)?.parse().ok()?;
+        (1..=12).contains(&m).then_some((m - 1, day))
+    };
+    match (parts(from), parts(to)) {
+        (Some((m1, d1)), Some((m2, d2))) if m1 == m2 => format!("{} {d1}–{d2}", MONTHS[m1]),
+        (Some((m1, d1)), Some((m2, d2))) => {
+            format!("{} {d1}–{} {d2}", MONTHS[m1], MONTHS[m2])
+        }
+        _ => format!("{from}–{to}"),
+    }
+}
+
+#[cfg(test)]
+mod day_range_tests {
+    #[test]
+    fn day_ranges() {
+        assert_eq!(super::day_range("2026-10-01", "2026-10-19"), "Oct 1–19");
+        assert_eq!(super::day_range("2025-01-01", "2025-09-30"), "Jan 1–Sep 30");
+        assert_eq!(super::day_range("x", "y"), "x–y");
+    }
+}
