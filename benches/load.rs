@@ -130,7 +130,7 @@ fn full_frame(bencher: divan::Bencher) {
     let engine = Engine::new(&SAMPLE);
     let q = Query::new(Period::containing(
         Granularity::Month,
-        SAMPLE.index.last_row_day.expect("data"),
+        SAMPLE.last_row_day().expect("data"),
     ));
     let mut state = State::new(
         q.clone(),

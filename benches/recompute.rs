@@ -110,7 +110,7 @@ fn months(ds: &Dataset) -> Vec<Query> {
 }
 
 fn granularities(ds: &Dataset) -> Vec<Query> {
-    let last = ds.index.last_row_day.unwrap_or(0);
+    let last = ds.last_row_day().unwrap_or(0);
     Granularity::ALL
         .into_iter()
         .map(|g| Query::new(Period::containing(g, last)))

@@ -51,7 +51,7 @@ fn main() {
     let queries: Vec<Query> = match kind.as_str() {
         "period" => months.iter().map(|p| Query::new(*p)).collect(),
         "granularity" => {
-            let day = ds.index.last_row_day.unwrap_or(0);
+            let day = ds.last_row_day().unwrap_or(0);
             Granularity::ALL
                 .into_iter()
                 .map(|g| Query::new(Period::containing(g, day)))

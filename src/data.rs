@@ -738,8 +738,9 @@ pub struct Dataset {
     /// Order rows kept. The canonical tables themselves are dropped once
     /// indexed: everything downstream reads the compact index.
     order_count: usize,
-    /// Compact indices for the metrics engine, built once at load.
-    pub index: index::Index,
+    /// Compact indices for the metrics engine, built once at load; the
+    /// dashboard and the commands see only the methods below.
+    pub(crate) index: index::Index,
     pub reports: Vec<LoadReport>,
 }
 
@@ -1199,7 +1200,55 @@ impl Loaded {
 }
 
 impl Dataset {
+    /// The engine's index, for the crate's own tests of the on-disk store
+    /// and the ticket index (not part of the interface).
+    #[doc(hidden)]
+    pub fn index(&self) -> &index::Index {
+        &self.index
+    }
+
     pub fn order_count(&self) -> usize {
         self.order_count
+    }
+
+    /// The latest day of any order row (refunds included).
+    pub fn last_row_day(&self) -> Option<crate::calendar::Day> {
+        self.index.last_row_day
+    }
+
+    /// The last day of data L: the latest purchase day (kpi-spec §2).
+    pub fn last_purchase_day(&self) -> Option<crate::calendar::Day> {
+        self.index.last_purchase_day
+    }
+
+    /// Each segment column of the orders with its values and how many
+    /// customers have each (the value of their first purchase row), values
+    /// sorted; columns of more than `max_values` values left out.
+    pub fn segment_counts(&self, max_values: usize) -> Vec<(String, Vec<(String, u64)>)> {
+        self.index
+            .segments
+            .iter()
+            .filter(|s| !s.values.is_empty() && s.values.len() <= max_values)
+            .map(|s| {
+                let mut counts = vec![0u64; s.values.len()];
+                for code in s.of_customer.iter().flatten() {
+                    if let Some(n) = counts.get_mut(*code as usize) {
+                        *n += 1;
+                    }
+                }
+                let mut v: Vec<(String, u64)> = s.values.iter().cloned().zip(counts).collect();
+                v.sort();
+                (s.name.clone(), v)
+            })
+            .collect()
+    }
+
+    /// The values of a segment column, or `None` when the orders have no such column.
+    pub fn segment_values(&self, column: &str) -> Option<&[String]> {
+        self.index
+            .segments
+            .iter()
+            .find(|s| s.name == column)
+            .map(|s| s.values.as_slice())
     }
 }

@@ -358,16 +358,16 @@ fn known_segment_value(
     let Some((column, value)) = segment else {
         return Ok(());
     };
-    let Some(seg) = dataset.index.segments.iter().find(|s| s.name == *column) else {
+    let Some(known) = dataset.segment_values(column) else {
         // An unknown column: the engine's error names the columns.
         return Ok(());
     };
-    if seg.values.iter().any(|v| v == value) {
+    if known.iter().any(|v| v == value) {
         return Ok(());
     }
-    let mut values: Vec<&str> = seg.values.iter().map(String::as_str).take(20).collect();
+    let mut values: Vec<&str> = known.iter().map(String::as_str).take(20).collect();
     values.sort_unstable();
-    let more = if seg.values.len() > 20 { ", …" } else { "" };
+    let more = if known.len() > 20 { ", …" } else { "" };
     Err(format!(
         "--segment {column}={value}: no order has {column} = {value}; its values are {}{more}",
         values.join(", ")
@@ -415,8 +415,7 @@ fn followups_cmd(
         None => Period::containing(
             Granularity::Month,
             dataset
-                .index
-                .last_purchase_day
+                .last_purchase_day()
                 .ok_or("the orders file has no purchase")?,
         ),
     };
@@ -463,8 +462,7 @@ fn customer_cmd(
         None => Period::containing(
             Granularity::Month,
             dataset
-                .index
-                .last_row_day
+                .last_row_day()
                 .ok_or("the orders file has no rows")?,
         ),
     };

@@ -1,6 +1,7 @@
 //! The layers' one-way flow, checked on the sources: data → metrics → app → ui.
 //! The data layer names neither the metrics nor the screen; the metrics do not
-//! name the app or the ui; the app and the ui never name a polars type.
+//! name the app or the ui; the app and the ui never name a polars type nor
+//! reach into the dataset's index.
 
 #![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
 
@@ -68,4 +69,17 @@ fn data_flows_one_way() {
         Vec::<String>::new(),
         "app/ui name polars"
     );
+    // The dataset is opaque above the engine: its methods, never its index.
+    for needle in [
+        "ds.index",
+        "dataset.index",
+        "index::Index",
+        "dataset().index",
+    ] {
+        assert_eq!(
+            offenders(&screen, needle),
+            Vec::<String>::new(),
+            "app/ui reach into the dataset's index ({needle})"
+        );
+    }
 }

@@ -970,14 +970,14 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     // Reopened: no file is parsed, nothing is indexed, the index is identical.
     let (again, steps) = load_cached(&sources, &cache);
     assert_eq!(steps, ["reading the index cache", "indexed"]);
-    assert_eq!(comparable(&again.index), comparable(&fresh.index));
+    assert_eq!(comparable(again.index()), comparable(fresh.index()));
     assert_eq!(again.reports, fresh.reports);
     assert_eq!(again.order_count(), fresh.order_count());
-    assert!(again.index.has_feedback && again.index.has_tickets);
-    assert!(again.index.customer_index("C00625").is_some());
+    assert!(again.index().has_feedback && again.index().has_tickets);
+    assert!(again.index().customer_index("C00625").is_some());
     assert_eq!(
-        again.index.customer_index("C00625"),
-        fresh.index.customer_index("C00625")
+        again.index().customer_index("C00625"),
+        fresh.index().customer_index("C00625")
     );
 
     // Damaged entries are ignored (the files are read again) and rewritten.
@@ -995,7 +995,7 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
         std::fs::write(&snapshot, &damaged).unwrap();
         let (ds, steps) = load_cached(&sources, &cache);
         assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
-        assert_eq!(comparable(&ds.index), comparable(&fresh.index));
+        assert_eq!(comparable(ds.index()), comparable(fresh.index()));
         assert_eq!(std::fs::read(&snapshot).unwrap(), bytes, "rewritten whole");
     }
 
@@ -1006,11 +1006,11 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     std::fs::write(&tickets, kept.join("\n") + "\n").unwrap();
     let (changed, steps) = load_cached(&sources, &cache);
     assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
-    assert_eq!(changed.index.tickets.len(), 2);
+    assert_eq!(changed.index().tickets.len(), 2);
     assert_eq!(snapshots().len(), 1, "one entry per set of files");
     let (reopened, steps) = load_cached(&sources, &cache);
     assert_eq!(steps, ["reading the index cache", "indexed"]);
-    assert_eq!(reopened.index.tickets.len(), 2);
+    assert_eq!(reopened.index().tickets.len(), 2);
 }
 
 /// Refund amounts wait beside the rows that have one: rows with and without

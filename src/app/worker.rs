@@ -46,23 +46,7 @@ pub enum Reply {
 
 /// What the segment and cohort pickers offer.
 pub fn choices(ds: &Dataset, g: Granularity) -> Choices {
-    let ix = &ds.index;
-    let segments = ix
-        .segments
-        .iter()
-        .filter(|s| !s.values.is_empty() && s.values.len() <= 500)
-        .map(|s| {
-            let mut counts = vec![0u64; s.values.len()];
-            for code in s.of_customer.iter().flatten() {
-                if let Some(n) = counts.get_mut(*code as usize) {
-                    *n += 1;
-                }
-            }
-            let mut v: Vec<(String, u64)> = s.values.iter().cloned().zip(counts).collect();
-            v.sort();
-            (s.name.clone(), v)
-        })
-        .collect();
+    let segments = ds.segment_counts(500);
     let mut cohorts: Vec<String> = periods_over_data(ds, g).iter().map(|p| p.label()).collect();
     cohorts.reverse();
     Choices { segments, cohorts }
