@@ -106,14 +106,14 @@ pub struct Index {
     /// Customer ids, in order of first appearance in the orders.
     pub customers: Vec<String>,
     /// Customer index by id, built when first asked for (see `customer_index`).
-    pub customer_of: std::sync::OnceLock<HashMap<String, u32, FastHash>>,
+    pub(super) customer_of: std::sync::OnceLock<HashMap<String, u32, FastHash>>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
-    pub pday_start: Vec<u32>,
+    pub(super) pday_start: Vec<u32>,
     pub pdays: Vec<Day>,
     /// Orders of purchase rows per customer: (day, order key), one entry per order and day, by day.
-    pub ord_start: Vec<u32>,
-    pub ord_days: Vec<Day>,
-    pub ord_keys: Vec<u32>,
+    pub(super) ord_start: Vec<u32>,
+    pub(super) ord_days: Vec<Day>,
+    pub(super) ord_keys: Vec<u32>,
     /// Whether a customer has an order whose purchase rows fall on several days.
     pub multi_day: Vec<bool>,
     /// All rows (refunds included) per customer by day, with running sums of amounts.
@@ -142,12 +142,12 @@ pub struct Index {
     pub response_score: Vec<f64>,
     pub response_survey: Vec<Survey>,
     /// Comment words of each response (lower case, letters only, 3+ letters, no stop words).
-    pub word_start: Vec<u32>,
+    pub(super) word_start: Vec<u32>,
     pub words: Vec<u32>,
     pub vocabulary: Vec<String>,
     /// Per customer, their NPS answers (day, score) by day (CSR over customers).
-    pub nps_start: Vec<u32>,
-    pub nps_answers: Vec<(Day, f64)>,
+    pub(super) nps_start: Vec<u32>,
+    pub(super) nps_answers: Vec<(Day, f64)>,
     pub response_segments: RowSegments,
     pub has_feedback: bool,
     /// Tickets sorted by creation.
@@ -157,8 +157,8 @@ pub struct Index {
     /// Indices of solved tickets, sorted by their solved day.
     pub solved_order: Vec<u32>,
     /// Per customer, the indices of their tickets (CSR over customers).
-    pub ticket_start: Vec<u32>,
-    pub customer_tickets: Vec<u32>,
+    pub(super) ticket_start: Vec<u32>,
+    pub(super) customer_tickets: Vec<u32>,
     pub ticket_segments: RowSegments,
     pub has_tickets: bool,
 }
