@@ -206,8 +206,7 @@ fn report_cmd(
         None => None,
     };
     let sources = sources::resolve(flags, config)?;
-    let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
+    let dataset = load_quietly(&sources, config, cache.as_deref())?;
     let label = args.period.as_deref().unwrap_or("");
     let periods: Vec<Period> = if label == "all" {
         metrics::periods_over_data(&dataset, granularity.unwrap_or(Granularity::Month))
@@ -249,18 +248,12 @@ fn report_cmd(
         year: 1970,
         number: 1,
     }));
-    query.segment = args
-        .segment
-        .as_deref()
-        .map(Query::parse_segment)
-        .transpose()?;
-    known_segment_value(&dataset, query.segment.as_ref())?;
-    query.cohort = args
-        .cohort
-        .as_deref()
-        .map(Query::parse_period)
-        .transpose()
-        .map_err(|e| format!("--cohort: {e}"))?;
+    filter(
+        &mut query,
+        &dataset,
+        args.segment.as_deref(),
+        args.cohort.as_deref(),
+    )?;
     query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
     if query.churn_window == Some(0) {
         return Err("--churn-window must be at least 1 day".into());
@@ -349,6 +342,37 @@ fn report_cmd(
     })
 }
 
+/// Loads the sources for a command (no progress lines: stdout is the output).
+fn load_quietly(
+    sources: &data::Sources,
+    config: &Config,
+    cache: Option<&std::path::Path>,
+) -> Result<data::Dataset, CliError> {
+    Ok(data::load_with_progress(
+        sources,
+        config.scales(),
+        cache,
+        &mut |_| {},
+    )?)
+}
+
+/// `--segment COLUMN=VALUE` and `--cohort LABEL` onto a query: parsed, and the
+/// segment value checked against the orders.
+fn filter(
+    query: &mut Query,
+    dataset: &data::Dataset,
+    segment: Option<&str>,
+    cohort: Option<&str>,
+) -> Result<(), CliError> {
+    query.segment = segment.map(Query::parse_segment).transpose()?;
+    known_segment_value(dataset, query.segment.as_ref())?;
+    query.cohort = cohort
+        .map(Query::parse_period)
+        .transpose()
+        .map_err(|e| format!("--cohort: {e}"))?;
+    Ok(())
+}
+
 /// A segment filter whose value no order carries is a mistake (a typo, the
 /// wrong case): say so with the values there are, rather than print zeros.
 fn known_segment_value(
@@ -408,8 +432,7 @@ fn followups_cmd(
         }
     };
     let sources = sources::resolve(flags, config)?;
-    let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
+    let dataset = load_quietly(&sources, config, cache.as_deref())?;
     let period = match &args.period {
         Some(p) => Query::parse_period(p)?,
         None => Period::containing(
@@ -420,18 +443,12 @@ fn followups_cmd(
         ),
     };
     let mut query = Query::new(period);
-    query.segment = args
-        .segment
-        .as_deref()
-        .map(Query::parse_segment)
-        .transpose()?;
-    known_segment_value(&dataset, query.segment.as_ref())?;
-    query.cohort = args
-        .cohort
-        .as_deref()
-        .map(Query::parse_period)
-        .transpose()
-        .map_err(|e| format!("--cohort: {e}"))?;
+    filter(
+        &mut query,
+        &dataset,
+        args.segment.as_deref(),
+        args.cohort.as_deref(),
+    )?;
     query.churn_window = config.metrics.churn_window_days;
     let engine = metrics::Engine::with_settings(&dataset, config.settings());
     let snapshot = engine.compute(&query)?;
@@ -455,8 +472,7 @@ fn customer_cmd(
     cache: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, CliError> {
     let sources = sources::resolve(flags, config)?;
-    let dataset =
-        data::load_with_progress(&sources, config.scales(), cache.as_deref(), &mut |_| {})?;
+    let dataset = load_quietly(&sources, config, cache.as_deref())?;
     let period = match &args.period {
         Some(p) => Query::parse_period(p)?,
         None => Period::containing(

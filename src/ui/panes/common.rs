@@ -41,6 +41,21 @@ pub(super) fn blocks(values: &[Option<f64>]) -> String {
 }
 
 /// Rows shown from `selected` so that it stays visible.
+/// The style of row `i` of a list: the selection's when the pane has the focus.
+pub(super) fn row_style(
+    i: usize,
+    selected: usize,
+    focused: bool,
+    theme: &Theme,
+    text: Style,
+) -> Style {
+    if focused && i == selected {
+        theme.selected()
+    } else {
+        text
+    }
+}
+
 pub(super) fn window(selected: usize, visible: usize) -> usize {
     selected.saturating_sub(visible.saturating_sub(1))
 }

@@ -64,11 +64,7 @@ impl Widget for Followups<'_> {
                     Cell::from(f.due.clone()),
                     Cell::from(f.reason.clone()),
                 ]);
-                if focused && i == selected {
-                    row.style(theme.selected())
-                } else {
-                    row.style(text)
-                }
+                row.style(row_style(i, selected, focused, theme, text))
             })
             .collect();
         let widths = [

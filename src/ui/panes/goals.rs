@@ -73,11 +73,7 @@ impl Widget for Goals<'_> {
                         }
                     )),
                 ]);
-                if focused && i == selected {
-                    row.style(theme.selected())
-                } else {
-                    row.style(text)
-                }
+                row.style(row_style(i, selected, focused, theme, text))
             })
             .collect();
         let widths = [

@@ -99,11 +99,7 @@ impl Widget for Risk<'_> {
                             .right_aligned(),
                     ),
                 ]);
-                if focused && i == selected {
-                    row.style(theme.selected())
-                } else {
-                    row.style(text)
-                }
+                row.style(row_style(i, selected, focused, theme, text))
             })
             .collect();
         let widths = [
