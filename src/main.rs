@@ -342,6 +342,19 @@ fn report_cmd(
     })
 }
 
+/// The period a label names, or the month holding the last day of data L.
+fn period_or_latest(label: Option<&str>, dataset: &data::Dataset) -> Result<Period, CliError> {
+    Ok(match label {
+        Some(p) => Query::parse_period(p)?,
+        None => Period::containing(
+            Granularity::Month,
+            dataset
+                .last_purchase_day()
+                .ok_or("the orders file has no purchase")?,
+        ),
+    })
+}
+
 /// Loads the sources for a command (no progress lines: stdout is the output).
 fn load_quietly(
     sources: &data::Sources,
@@ -433,15 +446,7 @@ fn followups_cmd(
     };
     let sources = sources::resolve(flags, config)?;
     let dataset = load_quietly(&sources, config, cache.as_deref())?;
-    let period = match &args.period {
-        Some(p) => Query::parse_period(p)?,
-        None => Period::containing(
-            Granularity::Month,
-            dataset
-                .last_purchase_day()
-                .ok_or("the orders file has no purchase")?,
-        ),
-    };
+    let period = period_or_latest(args.period.as_deref(), &dataset)?;
     let mut query = Query::new(period);
     filter(
         &mut query,
@@ -473,15 +478,7 @@ fn customer_cmd(
 ) -> Result<ExitCode, CliError> {
     let sources = sources::resolve(flags, config)?;
     let dataset = load_quietly(&sources, config, cache.as_deref())?;
-    let period = match &args.period {
-        Some(p) => Query::parse_period(p)?,
-        None => Period::containing(
-            Granularity::Month,
-            dataset
-                .last_row_day()
-                .ok_or("the orders file has no rows")?,
-        ),
-    };
+    let period = period_or_latest(args.period.as_deref(), &dataset)?;
     let mut query = Query::new(period);
     query.churn_window = args.churn_window.or(config.metrics.churn_window_days);
     let view = metrics::Engine::with_settings(&dataset, config.settings())
