@@ -25,6 +25,8 @@ pub struct Engine<'d> {
     pub(super) settings: Settings,
     /// Finds the tickets open at an instant, built on first use.
     open_index: std::sync::OnceLock<OpenIndex>,
+    /// The customers buying on each day, built on first use (follow-ups).
+    pub(super) buyers_by_day: std::sync::OnceLock<super::followups::BuyersByDay>,
     /// Tests: compute every period by scanning, as a filtered query would.
     pub no_parts: bool,
 }
@@ -48,6 +50,7 @@ impl<'d> Engine<'d> {
             kpis: Mutex::new(HashMap::new()),
             predictions: Mutex::new(HashMap::new()),
             open_index: std::sync::OnceLock::new(),
+            buyers_by_day: std::sync::OnceLock::new(),
             no_parts: false,
         }
     }

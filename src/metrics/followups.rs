@@ -81,6 +81,63 @@ pub struct FollowupList {
     pub customers: Vec<Followup>,
 }
 
+/// The customers with a purchase on each day, from the first purchase day
+/// on: a counting sort of every customer's purchase days, built once.
+pub struct BuyersByDay {
+    first: Day,
+    /// `customers[offsets[d]..offsets[d + 1]]` bought on day `first + d`.
+    offsets: Vec<u32>,
+    customers: Vec<u32>,
+}
+
+impl BuyersByDay {
+    fn build(ix: &Index) -> Self {
+        let (Some(first), Some(last)) = (ix.first_day.iter().flatten().min(), ix.last_purchase_day)
+        else {
+            return BuyersByDay {
+                first: 0,
+                offsets: vec![0],
+                customers: Vec::new(),
+            };
+        };
+        let first = *first;
+        let span = (last - first + 1).max(0) as usize;
+        let mut offsets = vec![0u32; span + 1];
+        for c in 0..ix.customer_count() {
+            for &d in ix.pdays(c) {
+                offsets[(d - first) as usize + 1] += 1;
+            }
+        }
+        for k in 1..offsets.len() {
+            offsets[k] += offsets[k - 1];
+        }
+        let mut fill = offsets.clone();
+        let mut customers = vec![0u32; offsets[span] as usize];
+        for c in 0..ix.customer_count() {
+            for &d in ix.pdays(c) {
+                let k = (d - first) as usize;
+                customers[fill[k] as usize] = c as u32;
+                fill[k] += 1;
+            }
+        }
+        BuyersByDay {
+            first,
+            offsets,
+            customers,
+        }
+    }
+
+    /// The customers who bought on `day`, in customer order.
+    fn on(&self, day: Day) -> &[u32] {
+        let k = day - self.first;
+        if k < 0 || k as usize + 1 >= self.offsets.len() {
+            return &[];
+        }
+        let k = k as usize;
+        &self.customers[self.offsets[k] as usize..self.offsets[k + 1] as usize]
+    }
+}
+
 fn email_of(id: &str) -> Option<String> {
     let (user, domain) = id.split_once('@')?;
     (!user.is_empty() && domain.contains('.') && !id.contains(char::is_whitespace))
@@ -118,20 +175,25 @@ impl Engine<'_> {
             let mut list = Vec::new();
             if let Some(n) = rule.after_purchase_days {
                 let day = last - n as i32;
-                // Each customer's latest response (any survey) up to R.
-                let mut answered: Vec<Option<Day>> = vec![None; ix.customer_count()];
-                let upto = ix.response_day.partition_point(|&d| d <= last);
-                for r in &ix.responses[..upto] {
-                    if let Some(c) = r.customer {
-                        answered[c as usize] = Some(r.day);
-                    }
-                }
-                for c in (0..ix.customer_count()).filter(|&c| ctx.customer(c)) {
-                    let pd = ix.pdays(c);
-                    if pd.binary_search(&day).is_ok() && answered[c].is_none_or(|a| a < day) {
+                // Who answered any survey from that day to R.
+                let (lo, hi) = (
+                    ix.response_day.partition_point(|&d| d < day),
+                    ix.response_day.partition_point(|&d| d <= last),
+                );
+                let mut answered: Vec<u32> = ix.responses[lo..hi]
+                    .iter()
+                    .filter_map(|r| r.customer)
+                    .collect();
+                answered.sort_unstable();
+                let buyers = self
+                    .buyers_by_day
+                    .get_or_init(|| BuyersByDay::build(ix))
+                    .on(day);
+                for &c in buyers {
+                    if ctx.customer(c as usize) && answered.binary_search(&c).is_err() {
                         list.push(row(
                             &name,
-                            c,
+                            c as usize,
                             last,
                             format!("bought on {}, no survey answer since", format_day(day)),
                         ));
@@ -139,32 +201,38 @@ impl Engine<'_> {
                 }
             }
             if rule.detractor_no_ticket {
-                // The latest NPS answer in the period, per customer.
-                let mut latest: Vec<Option<(Day, f64)>> = vec![None; ix.customer_count()];
+                // Each customer's latest NPS answer in the period.
                 let (lo, hi) = (
                     ix.response_day.partition_point(|&d| d < p.start()),
                     ix.response_day.partition_point(|&d| d <= last),
                 );
-                for r in &ix.responses[lo..hi] {
-                    if let (Some(c), crate::data::schema::Survey::Nps) = (r.customer, r.survey) {
-                        latest[c as usize] = Some((r.day, r.score));
+                let mut latest: Vec<(u32, Day, f64)> = ix.responses[lo..hi]
+                    .iter()
+                    .filter(|r| r.survey == crate::data::schema::Survey::Nps)
+                    .filter_map(|r| Some((r.customer?, r.day, r.score)))
+                    .collect();
+                // In day order already: the last of each customer's run is the latest.
+                latest.sort_by_key(|&(c, _, _)| c);
+                let mut at = 0;
+                while at < latest.len() {
+                    let c = latest[at].0;
+                    let mut end = at;
+                    while end + 1 < latest.len() && latest[end + 1].0 == c {
+                        end += 1;
                     }
-                }
-                for (c, answer) in latest.iter().enumerate() {
-                    let Some((day, score)) = *answer else {
-                        continue;
-                    };
-                    if score > 6.0 || !ctx.customer(c) {
+                    let (_, day, score) = latest[end];
+                    at = end + 1;
+                    if score > 6.0 || !ctx.customer(c as usize) {
                         continue;
                     }
-                    let ticket_after = ix.tickets_of(c).iter().any(|&t| {
+                    let ticket_after = ix.tickets_of(c as usize).iter().any(|&t| {
                         let t = &ix.tickets[t as usize];
                         t.created_day >= day && t.created_day <= last
                     });
                     if !ticket_after {
                         list.push(row(
                             &name,
-                            c,
+                            c as usize,
                             day,
                             format!("NPS {score:.0} on {}, no ticket since", format_day(day)),
                         ));
