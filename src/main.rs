@@ -457,7 +457,7 @@ fn followups_cmd(
     query.churn_window = config.metrics.churn_window_days;
     let engine = metrics::Engine::with_settings(&dataset, config.settings());
     let snapshot = engine.compute(&query)?;
-    let lists = engine.followups(&query, &snapshot, &rules)?;
+    let lists = engine.followups(&query, &snapshot.churn_risk, &rules)?;
     let rows: Vec<_> = lists.into_iter().flat_map(|l| l.customers).collect();
     match args.format {
         holdfast::cli::ListFormat::Json => {

@@ -54,7 +54,7 @@ fn rules() -> Vec<FollowupRule> {
 fn lists(ds: &Dataset, q: &Query) -> Vec<FollowupList> {
     let engine = Engine::new(ds);
     let s = engine.compute(q).unwrap();
-    engine.followups(q, &s, &rules()).unwrap()
+    engine.followups(q, &s.churn_risk, &rules()).unwrap()
 }
 
 fn ids(l: &FollowupList) -> Vec<&str> {

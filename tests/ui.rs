@@ -40,6 +40,13 @@ fn state_for(label: &str) -> State {
     // The BG/NBD columns, as the worker's fitter sends them after the view.
     let prediction = ENGINE.predict(&q).unwrap();
     view.snapshot = ENGINE.with_prediction(view.snapshot, &prediction);
+    // And the follow-up lists, which it sends too.
+    assert!(view.followups.is_none(), "listed after the view");
+    view.followups = Some(
+        ENGINE
+            .followups(&q, &view.snapshot.churn_risk, &watch.followups)
+            .unwrap(),
+    );
     s.view = Some(Arc::new(view));
     s
 }
@@ -522,4 +529,44 @@ fn find_matches_part_of_an_id_in_any_case_and_stays_open_on_a_miss() {
         s.status.as_deref(),
         Some("no customer id contains \"nobody\"")
     );
+}
+
+#[test]
+fn the_follow_up_lists_arrive_after_the_view() {
+    let q = Query::new(Period::parse("2026-03").unwrap());
+    let watch = holdfast::app::worker::Watch {
+        followups: holdfast::app::demo::followups(),
+        ..Default::default()
+    };
+    let mut s = state();
+    let mut view = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
+    assert!(view.followups.is_none());
+    view.generation = s.generation;
+    s.view = Some(Arc::new(view));
+    s.focus = Pane::Followups;
+    assert!(draw(&s, 120, 40).contains("listing…"));
+    let lists = ENGINE
+        .followups(&q, &s.snapshot().unwrap().churn_risk, &watch.followups)
+        .unwrap();
+    let generation = s.generation;
+    holdfast::app::update::on_reply(
+        &mut s,
+        holdfast::app::worker::Reply::Followups {
+            generation: generation.wrapping_sub(1),
+            lists: lists.clone(),
+        },
+    );
+    assert!(
+        s.view.as_ref().unwrap().followups.is_none(),
+        "an older view's lists are dropped"
+    );
+    holdfast::app::update::on_reply(
+        &mut s,
+        holdfast::app::worker::Reply::Followups { generation, lists },
+    );
+    assert!(draw(&s, 120, 40).contains("thank-you 30 · detractors 9 · at-risk 97"));
+    // Without [[followups]] there is nothing to wait for.
+    let none = holdfast::app::worker::Watch::default();
+    let v = holdfast::app::worker::view(&ENGINE, 0, &q, &none).unwrap();
+    assert_eq!(v.followups, Some(Vec::new()));
 }

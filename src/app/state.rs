@@ -18,7 +18,9 @@ pub struct View {
     pub trend: Trend,
     pub goals: Vec<GoalStatus>,
     pub alerts: Vec<Alert>,
-    pub followups: Vec<crate::metrics::followups::FollowupList>,
+    /// The follow-up lists, sent after the view (`None` until then; empty
+    /// without `[[followups]]` in the config).
+    pub followups: Option<Vec<crate::metrics::followups::FollowupList>>,
 }
 
 listed_enum! {
@@ -269,7 +271,8 @@ impl State {
     pub fn followup_rows(&self) -> Vec<&crate::metrics::followups::Followup> {
         self.view
             .as_deref()
-            .map(|v| v.followups.iter().flat_map(|l| &l.customers).collect())
+            .and_then(|v| v.followups.as_ref())
+            .map(|lists| lists.iter().flat_map(|l| &l.customers).collect())
             .unwrap_or_default()
     }
 

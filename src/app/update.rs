@@ -77,7 +77,12 @@ fn rows_in_focus(state: &State) -> usize {
         Pane::Goals => v.goals.len(),
         Pane::Alerts => v.alerts.len(),
         Pane::Risk => s.churn_risk.len(),
-        Pane::Followups => v.followups.iter().map(|l| l.customers.len()).sum(),
+        Pane::Followups => v
+            .followups
+            .iter()
+            .flatten()
+            .map(|l| l.customers.len())
+            .sum(),
         Pane::Cohorts => s.cohorts.rows.len(),
         Pane::Nps => s.kpis.nps.as_ref().map_or(0, |n| n.detractor_themes.len()),
         Pane::Tickets => s
@@ -523,6 +528,14 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             }
             None
         }
+        Reply::Followups { generation, lists } => {
+            if let Some(view) = state.view.as_mut()
+                && view.generation == generation
+            {
+                Arc::make_mut(view).followups = Some(lists);
+            }
+            None
+        }
         Reply::Failed(generation, e) => {
             failed(state, generation, e.to_string());
             None
@@ -753,7 +766,7 @@ mod tests {
             trend: Trend::default(),
             goals: Vec::new(),
             alerts: Vec::new(),
-            followups: Vec::new(),
+            followups: None,
         };
         assert!(!receive(&mut s, snap(1)));
         assert!(s.view.is_none() && s.computing);
@@ -824,7 +837,7 @@ mod tests {
                 alert(Jump::Goals, None, Some("churn_rate")),
                 alert(Jump::Trends, None, Some("churn_rate")),
             ],
-            followups: Vec::new(),
+            followups: None,
         }));
         s.compare = true;
         update(&mut s, Action::Goals);

@@ -10,6 +10,7 @@ use super::state::{Choices, View};
 use crate::data::{self, Dataset, LoadReport, Scales, Sources};
 use crate::metrics::alerts::AlertRules;
 use crate::metrics::customer::CustomerView;
+use crate::metrics::followups::FollowupRule;
 use crate::metrics::goals::Goal;
 use crate::metrics::{AtRisk, Engine, Granularity, Predicted, Query, periods_over_data};
 
@@ -33,6 +34,11 @@ pub enum Reply {
     },
     LoadFailed(crate::data::LoadError),
     View(Box<View>),
+    /// A view's follow-up lists, done after it was shown.
+    Followups {
+        generation: u64,
+        lists: Vec<crate::metrics::followups::FollowupList>,
+    },
     /// The BG/NBD fit of a view, done after it was shown: its totals and
     /// the churn-risk list with P(alive) and expected purchases.
     Predicted {
@@ -78,7 +84,8 @@ pub fn view(
     }
     let trend = engine.trend(q, 12)?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
-    let followups = engine.followups(q, &report.snapshot, &watch.followups)?;
+    // The lists come after the view, from the fitter (none configured: none to wait for).
+    let followups = watch.followups.is_empty().then(Vec::new);
     Ok(View {
         generation,
         snapshot: report.snapshot,
@@ -218,7 +225,7 @@ impl Fits {
     /// Fits the newest asked view, one at a time, until stopped: a fit takes
     /// up to a second or two on a million customers, and the keyboard never
     /// waits for it.
-    fn run(&self, engine: &Engine, replies: &Sender<Reply>) {
+    fn run(&self, engine: &Engine, replies: &Sender<Reply>, rules: &[FollowupRule]) {
         loop {
             let job = {
                 let Ok(mut next) = self.next.lock() else {
@@ -252,6 +259,11 @@ impl Fits {
             let Some(predicted) = done.predicted else {
                 continue;
             };
+            if !rules.is_empty()
+                && let Ok(lists) = engine.followups(&q, &done.churn_risk, rules)
+            {
+                let _ = replies.send(Reply::Followups { generation, lists });
+            }
             let _ = replies.send(Reply::Predicted {
                 generation,
                 predicted,
@@ -275,7 +287,7 @@ fn serve(
         fits.ask(generation, &q);
     }
     std::thread::scope(|scope| {
-        scope.spawn(|| fits.run(engine, replies));
+        scope.spawn(|| fits.run(engine, replies, &watch.followups));
         let stop = answer(engine, requests, replies, watch, &fits);
         fits.stop();
         stop
@@ -326,7 +338,7 @@ fn handle(
             match view(engine, generation, &q, watch).inspect(|_| data::trace("view computed")) {
                 Ok(v) => {
                     run_alert_action(replies, &v, watch);
-                    if v.snapshot.predicted.is_none()
+                    if (v.snapshot.predicted.is_none() || v.followups.is_none())
                         && let Some(fits) = fits
                     {
                         fits.ask(generation, &q);

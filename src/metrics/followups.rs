@@ -150,7 +150,7 @@ impl Engine<'_> {
     pub fn followups(
         &self,
         q: &Query,
-        snapshot: &Snapshot,
+        churn_risk: &[AtRisk],
         rules: &[FollowupRule],
     ) -> Result<Vec<FollowupList>, MetricsError> {
         if rules.is_empty() {
@@ -240,7 +240,7 @@ impl Engine<'_> {
                 }
             }
             if rule.at_risk {
-                for r in snapshot.churn_risk.iter() {
+                for r in churn_risk {
                     let c = r.customer as usize;
                     let pd = ix.pdays(c);
                     let k = pd.partition_point(|&d| d < end);

@@ -22,7 +22,11 @@ impl Widget for Followups<'_> {
             theme,
             text,
         } = self;
-        if view.followups.is_empty() {
+        let Some(lists) = &view.followups else {
+            buf.put(Paragraph::new(Span::styled("listing…", theme.dim())), area);
+            return;
+        };
+        if lists.is_empty() {
             buf.put(
                 Paragraph::new(Span::styled(
                     "no follow-up lists: add [[followups]] to the config (after_purchase_days = 7, detractor_no_ticket = true, at_risk = true)",
@@ -33,8 +37,7 @@ impl Widget for Followups<'_> {
             );
             return;
         }
-        let counts: Vec<String> = view
-            .followups
+        let counts: Vec<String> = lists
             .iter()
             .map(|l| format!("{} {}", l.rule, format::count(l.customers.len() as u64)))
             .collect();
@@ -48,7 +51,7 @@ impl Widget for Followups<'_> {
             ..area
         };
         let rows: Vec<&crate::metrics::followups::Followup> =
-            view.followups.iter().flat_map(|l| &l.customers).collect();
+            lists.iter().flat_map(|l| &l.customers).collect();
         let visible = area.height.saturating_sub(1) as usize;
         let offset = window(selected, visible);
         let header = Row::new(["list", "customer", "due", "why"]).style(theme.dim());
