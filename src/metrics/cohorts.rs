@@ -37,7 +37,8 @@ impl Ctx<'_> {
                     continue;
                 }
                 // (A refund dated before the first purchase belongs to no cell.)
-                if let Some(k) = tl.first_period[a.customer as usize].filter(|&k| k as usize <= i) {
+                let k = a.first;
+                if k != super::timeline::NO_FIRST && k as usize <= i {
                     let (k, age) = (k as usize, i - k as usize);
                     if revenue[k].len() <= age {
                         revenue[k].resize(age + 1, 0);

@@ -69,39 +69,39 @@ impl Movements {
 
 /// The order of activity lists: by first period (refund-only customers,
 /// with none, first), then customer.
-pub fn order_key(first_period: &[Option<u32>], c: u32) -> (i64, u32) {
-    (first_period[c as usize].map_or(-1, i64::from), c)
+pub fn order_key(e: &Entry) -> (i64, u32) {
+    let first = if e.first == super::timeline::NO_FIRST {
+        -1
+    } else {
+        i64::from(e.first)
+    };
+    (first, e.customer)
 }
 
-/// Calls `f(customer, r₀, r₁)` for each customer in either list (both in
-/// `order_key` order), with 0 for a missing side.
-pub fn merge(
-    before: &[Entry],
-    now: &[Entry],
-    first_period: &[Option<u32>],
-    mut f: impl FnMut(u32, i64, i64),
-) {
-    let key = |e: &Entry| order_key(first_period, e.customer);
+/// Calls `f(customer, first period, r₀, r₁)` for each customer in either
+/// list (both in `order_key` order), with 0 for a missing side.
+pub fn merge(before: &[Entry], now: &[Entry], mut f: impl FnMut(u32, u32, i64, i64)) {
     let (mut a, mut b) = (0, 0);
     while a < before.len() && b < now.len() {
-        let (ka, kb) = (key(&before[a]), key(&now[b]));
+        let (x, y) = (&before[a], &now[b]);
+        let (ka, kb) = (order_key(x), order_key(y));
         if ka == kb {
-            f(now[b].customer, before[a].revenue, now[b].revenue);
+            f(y.customer, y.first, x.revenue, y.revenue);
             a += 1;
             b += 1;
         } else if ka < kb {
-            f(before[a].customer, before[a].revenue, 0);
+            f(x.customer, x.first, x.revenue, 0);
             a += 1;
         } else {
-            f(now[b].customer, 0, now[b].revenue);
+            f(y.customer, y.first, 0, y.revenue);
             b += 1;
         }
     }
     for e in &before[a..] {
-        f(e.customer, e.revenue, 0);
+        f(e.customer, e.first, e.revenue, 0);
     }
     for e in &now[b..] {
-        f(e.customer, 0, e.revenue);
+        f(e.customer, e.first, 0, e.revenue);
     }
 }
 
@@ -113,8 +113,7 @@ impl Ctx<'_> {
         let Some((from, to)) = self.masks.cohort_stretch(self.tl) else {
             return list;
         };
-        let fp = &self.tl.first_period;
-        let at = |k: i64| list.partition_point(|e| order_key(fp, e.customer).0 < k);
+        let at = |k: i64| list.partition_point(|e| order_key(e).0 < k);
         &list[at(from)..at(to + 1)]
     }
 
@@ -143,9 +142,9 @@ impl Ctx<'_> {
         let before = self.cohort_stretch(if i > 0 { &tl.activity[i - 1] } else { &empty });
         let now = self.cohort_stretch(&tl.activity[i]);
         let mut m = Movements::default();
-        merge(before, now, &tl.first_period, |c, r0, r1| {
+        merge(before, now, |c, first, r0, r1| {
             if self.customer(c as usize) {
-                m.add(r0, r1, tl.first_period[c as usize] == Some(i as u32));
+                m.add(r0, r1, first == i as u32);
             }
         });
         m.finish()

@@ -184,7 +184,14 @@ pub struct Entry {
     pub buyer: bool,
     /// Has 2+ distinct orders dated before the period's end.
     pub repeat: bool,
+    /// The period of the customer's first purchase (`NO_FIRST`: refunds
+    /// only), kept here so that ordering and merging the lists read no
+    /// other array (it fits in the entry's padding).
+    pub first: u32,
 }
+
+/// `Entry::first` of a customer with refunds only.
+pub const NO_FIRST: u32 = u32::MAX;
 
 /// What `Timeline::scan_customers` finds for a range of customers.
 struct CustomerScan {
@@ -426,12 +433,11 @@ impl Timeline {
     /// Orders each activity list by first period, then customer (a counting
     /// sort: the lists come in customer order).
     fn order_activity(&mut self) {
-        let fp = &self.first_period;
         for list in &mut self.activity {
             // Buckets: refund-only customers (no first period), then periods 0..len.
             let mut counts = vec![0usize; self.len + 2];
             for e in list.iter() {
-                counts[(order_key(fp, e.customer).0 + 1) as usize + 1] += 1;
+                counts[(order_key(e).0 + 1) as usize + 1] += 1;
             }
             for k in 1..counts.len() {
                 counts[k] += counts[k - 1];
@@ -443,11 +449,12 @@ impl Timeline {
                     orders: 0,
                     buyer: false,
                     repeat: false,
+                    first: NO_FIRST,
                 };
                 list.len()
             ];
             for e in list.iter() {
-                let b = (order_key(fp, e.customer).0 + 1) as usize;
+                let b = (order_key(e).0 + 1) as usize;
                 sorted[counts[b]] = *e;
                 counts[b] += 1;
             }
@@ -474,10 +481,9 @@ impl Timeline {
         let empty = Vec::new();
         for i in 0..self.len {
             let before = if i > 0 { &self.activity[i - 1] } else { &empty };
-            let fp = &self.first_period;
             let m = &mut moves[i];
-            merge(before, &self.activity[i], fp, |c, r0, r1| {
-                let new = fp[c as usize] == Some(i as u32);
+            merge(before, &self.activity[i], |c, first, r0, r1| {
+                let new = first == i as u32;
                 m.add(r0, r1, new);
                 for &(k, of_customer, _) in &columns {
                     if let (Some(v), Some(Some(table))) =
@@ -632,6 +638,7 @@ impl Timeline {
                     orders,
                     buyer: orders > 0,
                     repeat: i >= repeat_from,
+                    first: t.first_period[c - range.start].unwrap_or(NO_FIRST),
                 });
                 r = r_end;
                 o = o_end;
