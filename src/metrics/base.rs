@@ -94,7 +94,7 @@ impl Ctx<'_> {
         };
         let has_fb = self.ix.has_feedback;
         // The period's results for this filter, shared across queries (tests: scan every time).
-        let (nps, csat, ces, tickets) = if self.parts.is_some() {
+        let (nps, csat, ces, tickets, revenue_retention) = if self.parts.is_some() {
             let parts = self.parts_of(p);
             let mut nps = parts.nps.clone();
             nps.change_significant = significant(&nps, &self.parts_of(&p.previous()).nps);
@@ -103,6 +103,7 @@ impl Ctx<'_> {
                 parts.csat.clone(),
                 parts.ces.clone(),
                 parts.tickets.clone(),
+                parts.revenue.clone(),
             )
         } else {
             let (csat, ces) = if has_fb {
@@ -115,7 +116,13 @@ impl Ctx<'_> {
             } else {
                 Nps::default()
             };
-            (nps, csat, ces, self.ix.has_tickets.then(|| self.tickets(p)))
+            (
+                nps,
+                csat,
+                ces,
+                self.ix.has_tickets.then(|| self.tickets(p)),
+                self.revenue_retention(p),
+            )
         };
         Kpis {
             retention_rate,
@@ -138,7 +145,7 @@ impl Ctx<'_> {
             loyalty_retention: has_fb.then(|| loyalty(base.as_ref())),
             tickets,
             customers: cu,
-            revenue_retention: self.revenue_retention(p),
+            revenue_retention,
         }
     }
 }

@@ -99,6 +99,9 @@ pub(super) struct Parts {
     pub(super) csat: Csat,
     pub(super) ces: Ces,
     pub(super) tickets: Option<Tickets>,
+    /// The revenue movements from the previous period (they do not depend
+    /// on the churn window either).
+    pub(super) revenue: RevenueRetention,
 }
 
 /// Per filter, period and cut (the survey scales are the engine's).
@@ -188,6 +191,7 @@ impl Ctx<'_> {
             csat,
             ces,
             tickets: self.ix.has_tickets.then(|| self.tickets(p)),
+            revenue: self.revenue_retention(p),
         });
         if let Some(Ok(mut cache)) = self.parts.map(|c| c.lock()) {
             if cache.len() >= PARTS_CACHE_LIMIT {
