@@ -570,3 +570,24 @@ fn the_follow_up_lists_arrive_after_the_view() {
     let v = holdfast::app::worker::view(&ENGINE, 0, &q, &none).unwrap();
     assert_eq!(v.followups, Some(Vec::new()));
 }
+
+#[test]
+fn after_a_load_the_status_line_keeps_the_key_hints_and_the_load_time_is_in_data_quality() {
+    let mut s = state();
+    s.requested_period = Some(Period::parse("2026-03").unwrap());
+    holdfast::app::update::on_reply(
+        &mut s,
+        holdfast::app::worker::Reply::Loaded {
+            choices: Default::default(),
+            data_range: holdfast::metrics::data_range(&DATA),
+            bounds: holdfast::metrics::data_bounds(&DATA),
+            reports: Vec::new(),
+            took: std::time::Duration::from_millis(32),
+        },
+    );
+    assert_eq!(s.status, None);
+    let out = draw(&s, 120, 40);
+    assert!(out.lines().last().unwrap().contains("? help"), "{out}");
+    update(&mut s, Action::DataQuality);
+    assert!(draw(&s, 120, 40).contains("loaded in 32.0ms"));
+}

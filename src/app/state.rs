@@ -195,6 +195,8 @@ pub struct State {
     /// Scroll offset (or selected row) per pane.
     pub scroll: [usize; Pane::COUNT],
     pub compare: bool,
+    /// How long the last load took (shown in the data-quality view).
+    pub load_time: Option<std::time::Duration>,
     /// The text of a find whose customer is being looked up (reopened on a miss).
     pub pending_find: Option<String>,
     /// The cohort pane shows revenue retention instead of customer retention.
@@ -232,6 +234,7 @@ impl State {
             scroll: [0; Pane::COUNT],
             compare: false,
             pending_find: None,
+            load_time: None,
             revenue_cohorts: false,
             risk_by_alive: false,
             status: None,

@@ -450,7 +450,9 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             let last_day = bounds.map(|(_, l)| l);
             state.loading = None;
             state.error = None;
-            state.status = Some(format!("loaded in {:.1?}", took));
+            // The key hints stay on the status line; the load time is in the data-quality view.
+            state.load_time = Some(took);
+            state.status = None;
             // The first load picks the period (the latest whole month, or the
             // month to date once it is half over); a reload keeps the one on screen.
             let from_flag = state.requested_period.take();
@@ -462,8 +464,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                     let latest = Period::containing(Granularity::Month, last);
                     if p != latest {
                         state.status = Some(format!(
-                            "loaded in {:.1?}; showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",
-                            took,
+                            "showing {}, the latest whole month ({} holds only the first days of data: → shows it to date)",
                             p.label(),
                             latest.label()
                         ));

@@ -97,6 +97,12 @@ fn defs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines = Vec::new();
     let Some(s) = state.snapshot() else { return };
+    if let Some(took) = state.load_time {
+        lines.push(Line::from(Span::styled(
+            format!("loaded in {took:.1?}"),
+            theme.dim(),
+        )));
+    }
     for r in &s.data_quality {
         lines.push(Line::from(vec![
             Span::styled(r.file.clone(), theme.title()),
