@@ -60,15 +60,25 @@ pub(super) fn window(selected: usize, visible: usize) -> usize {
     selected.saturating_sub(visible.saturating_sub(1))
 }
 
+/// Values as sparkline heights over their own range (the lowest the
+/// smallest bar, the highest the full one): a five-point drop in a rate near
+/// 90 % shows, instead of a row of full bars.
 pub(super) fn scaled(values: &[Option<f64>]) -> Vec<Option<u64>> {
-    let lo = values
-        .iter()
-        .flatten()
-        .copied()
-        .fold(f64::INFINITY, f64::min);
+    let known = values.iter().flatten().copied().filter(|x| x.is_finite());
+    let (lo, hi) = known.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
     values
         .iter()
-        .map(|v| v.map(|x| ((x - lo.min(0.0)) * 100.0).round().max(0.0) as u64))
+        .map(|v| {
+            v.filter(|x| x.is_finite()).map(|x| {
+                if hi > lo {
+                    (13.0 + (x - lo) / (hi - lo) * 87.0).round() as u64
+                } else {
+                    50
+                }
+            })
+        })
         .collect()
 }
 
@@ -110,4 +120,20 @@ pub(super) fn share_bar(width: usize, parts: &[(u64, Style)], theme: &Theme) -> 
         spans.push(Span::styled(symbol.repeat(w), *style));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scaled;
+
+    #[test]
+    fn sparklines_use_their_own_range() {
+        // 88–93 %: the lowest is the smallest bar, the highest the full one.
+        assert_eq!(
+            scaled(&[Some(93.0), Some(88.0), None, Some(90.5)]),
+            vec![Some(100), Some(13), None, Some(57)]
+        );
+        assert_eq!(scaled(&[Some(5.0), Some(5.0)]), vec![Some(50), Some(50)]);
+        assert_eq!(scaled(&[None, Some(f64::NAN)]), vec![None, None]);
+    }
 }
