@@ -591,3 +591,33 @@ fn after_a_load_the_status_line_keeps_the_key_hints_and_the_load_time_is_in_data
     update(&mut s, Action::DataQuality);
     assert!(draw(&s, 120, 40).contains("loaded in 32.0ms"));
 }
+
+#[test]
+fn help_scrolls_to_its_last_key_and_back() {
+    let mut s = state();
+    update(&mut s, Action::Help);
+    let top = draw(&s, 60, 18);
+    assert!(top.contains("previous period"), "{top}");
+    assert!(!top.contains("quit"), "the last keys are below: {top}");
+    assert!(
+        top.contains("scroll"),
+        "the footer says there is more: {top}"
+    );
+    for _ in 0..6 {
+        update(&mut s, Action::PageDown);
+    }
+    let bottom = draw(&s, 60, 18);
+    assert!(bottom.contains("quit"), "{bottom}");
+    assert!(!bottom.contains("previous period"), "{bottom}");
+    // Back at the top: as many Up as it takes, never below 0.
+    for _ in 0..100 {
+        update(&mut s, Action::Up);
+    }
+    assert_eq!(s.overlay_scroll, 0);
+    assert!(draw(&s, 60, 18).contains("previous period"));
+    // Another overlay opens at its top.
+    update(&mut s, Action::PageDown);
+    update(&mut s, Action::Back);
+    update(&mut s, Action::DataQuality);
+    assert_eq!(s.overlay_scroll, 0);
+}

@@ -195,6 +195,9 @@ pub struct State {
     /// Scroll offset (or selected row) per pane.
     pub scroll: [usize; Pane::COUNT],
     pub compare: bool,
+    /// Lines scrolled in the open overlay (help, definitions, data quality,
+    /// customer); 0 when one opens.
+    pub overlay_scroll: usize,
     /// How long the last load took (shown in the data-quality view).
     pub load_time: Option<std::time::Duration>,
     /// The text of a find whose customer is being looked up (reopened on a miss).
@@ -235,6 +238,7 @@ impl State {
             compare: false,
             pending_find: None,
             load_time: None,
+            overlay_scroll: 0,
             revenue_cohorts: false,
             risk_by_alive: false,
             status: None,

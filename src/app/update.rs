@@ -68,6 +68,27 @@ fn regranulate(state: &mut State, g: Granularity) -> Option<Effect> {
     recompute(state)
 }
 
+/// About how many lines the open overlay holds (the renderer stops the text
+/// at its real end; this keeps Down from counting far past it).
+fn overlay_lines(state: &State) -> usize {
+    match &state.mode {
+        Mode::Help => Action::ALL.len(),
+        Mode::Definitions => state.focus.definition_keys().len() * 3,
+        Mode::DataQuality => state.snapshot().map_or(0, |s| {
+            s.data_quality
+                .iter()
+                .map(|r| 8 + r.rejected.len() + r.warnings.len())
+                .sum::<usize>()
+                + 4
+        }),
+        Mode::Customer(v) => {
+            12 + v.responses.as_ref().map_or(0, |r| r.len() * 2)
+                + v.tickets.as_ref().map_or(0, |t| t.len() * 2)
+        }
+        _ => 0,
+    }
+}
+
 fn rows_in_focus(state: &State) -> usize {
     let Some(v) = state.view.as_deref() else {
         return 0;
@@ -207,6 +228,21 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             };
         }
         Mode::Help | Mode::Definitions | Mode::DataQuality | Mode::Customer(_) => {
+            // An overlay scrolls its own text (the renderer stops at its end).
+            let lines = match action {
+                Action::Up => Some(-1),
+                Action::Down => Some(1),
+                Action::PageUp => Some(-(PAGE as isize)),
+                Action::PageDown => Some(PAGE as isize),
+                _ => None,
+            };
+            if let Some(d) = lines {
+                state.overlay_scroll = state
+                    .overlay_scroll
+                    .saturating_add_signed(d)
+                    .min(overlay_lines(state));
+                return None;
+            }
             if matches!(action, Action::Back | Action::Enter)
                 || (action == Action::Help && state.mode == Mode::Help)
                 || (action == Action::Definitions && state.mode == Mode::Definitions)
@@ -342,14 +378,17 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         }
         Action::Definitions => {
             state.mode = Mode::Definitions;
+            state.overlay_scroll = 0;
             None
         }
         Action::DataQuality => {
             state.mode = Mode::DataQuality;
+            state.overlay_scroll = 0;
             None
         }
         Action::Help => {
             state.mode = Mode::Help;
+            state.overlay_scroll = 0;
             None
         }
         Action::Export => Some(Effect::Export),
@@ -545,6 +584,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             state.status = None;
             state.pending_find = None;
             state.mode = Mode::Customer(v);
+            state.overlay_scroll = 0;
             None
         }
         Reply::Customer(Err(e)) => {

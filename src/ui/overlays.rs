@@ -26,17 +26,49 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: &Theme, w: u16) {
-    let h = (lines.len() as u16).saturating_add(2);
-    let rect = centered(area, w, h);
+    popup_scrolled(frame, area, title, lines, theme, w, 0);
+}
+
+/// A popup whose text starts `scroll` lines down (clamped so that the last
+/// line stays at the bottom); the footer says when there is more to scroll.
+fn popup_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    theme: &Theme,
+    w: u16,
+    scroll: usize,
+) {
+    // Lines as wrapped in the box: its height, and how far there is to scroll.
+    let inner_w = w.min(area.width).saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let rect = centered(area, w, (rows.min(u16::MAX as usize - 2) as u16) + 2);
+    let shown = rect.height.saturating_sub(2) as usize;
+    let max = rows.saturating_sub(shown);
+    let offset = scroll.min(max);
+    let footer = if max == 0 {
+        " Esc close ".to_string()
+    } else {
+        format!(
+            " ↑↓ PgUp PgDn scroll ({}/{}) · Esc close ",
+            offset + shown.min(rows),
+            rows
+        )
+    };
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), theme.title()))
-        .title_bottom(Span::styled(" Esc close ", theme.dim()))
+        .title_bottom(Span::styled(footer, theme.dim()))
         .border_style(theme.border(true));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((offset.min(u16::MAX as usize) as u16, 0)),
         rect,
     );
 }
@@ -44,7 +76,7 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: &T
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
     match &state.mode {
         Mode::Dashboard => {}
-        Mode::Help => help(frame, area, theme, keymap),
+        Mode::Help => help(frame, area, theme, keymap, state.overlay_scroll),
         Mode::Definitions => defs(frame, area, state, theme),
         Mode::DataQuality => quality(frame, area, state, theme),
         Mode::SegmentPicker(p) | Mode::CohortPicker(p) => picker(frame, area, p, theme),
@@ -56,11 +88,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
             ])];
             popup(frame, area, "Find a customer", lines, theme, 50);
         }
-        Mode::Customer(v) => customer(frame, area, v, theme),
+        Mode::Customer(v) => customer(frame, area, v, theme, state.overlay_scroll),
     }
 }
 
-fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap) {
+fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, scroll: usize) {
     let lines: Vec<Line> = keymap
         .help()
         .into_iter()
@@ -71,7 +103,7 @@ fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap) {
             ])
         })
         .collect();
-    popup(frame, area, "Keys", lines, theme, 76);
+    popup_scrolled(frame, area, "Keys", lines, theme, 76, scroll);
 }
 
 fn defs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -84,13 +116,14 @@ fn defs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ]));
         }
     }
-    popup(
+    popup_scrolled(
         frame,
         area,
         &format!("Definitions: {}", state.focus.title()),
         lines,
         theme,
         100,
+        state.overlay_scroll,
     );
 }
 
@@ -213,7 +246,15 @@ fn quality(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::from(Span::styled(format!("  – {m}"), theme.dim())));
         }
     }
-    popup(frame, area, "Data quality", lines, theme, 100);
+    popup_scrolled(
+        frame,
+        area,
+        "Data quality",
+        lines,
+        theme,
+        100,
+        state.overlay_scroll,
+    );
 }
 
 fn picker(frame: &mut Frame, area: Rect, p: &Picker, theme: &Theme) {
@@ -244,7 +285,7 @@ fn picker(frame: &mut Frame, area: Rect, p: &Picker, theme: &Theme) {
     );
 }
 
-fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme) {
+fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme, scroll: usize) {
     let st = &v.standing;
     let standing = st.label();
     let mut lines = vec![
@@ -340,12 +381,13 @@ fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme) {
             )));
         }
     }
-    popup(
+    popup_scrolled(
         frame,
         area,
         &format!("Customer {}", v.customer_id),
         lines,
         theme,
         96,
+        scroll,
     );
 }
