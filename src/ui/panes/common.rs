@@ -56,6 +56,17 @@ pub(super) fn row_style(
     }
 }
 
+/// `s` cut to `width` characters, its last one `…` when it is longer.
+pub(super) fn ellipsis(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 pub(super) fn window(selected: usize, visible: usize) -> usize {
     selected.saturating_sub(visible.saturating_sub(1))
 }
@@ -124,7 +135,13 @@ pub(super) fn share_bar(width: usize, parts: &[(u64, Style)], theme: &Theme) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::scaled;
+    use super::{ellipsis, scaled};
+
+    #[test]
+    fn long_ids_end_in_an_ellipsis() {
+        assert_eq!(ellipsis("C00042", 8), "C00042");
+        assert_eq!(ellipsis("someone.long@example.com", 12), "someone.lon…");
+    }
 
     #[test]
     fn sparklines_use_their_own_range() {

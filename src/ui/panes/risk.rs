@@ -68,6 +68,15 @@ impl Widget for Risk<'_> {
         };
         let visible = area.height.saturating_sub(1) as usize;
         let offset = window(selected, visible);
+        // The id column as wide as the ids shown, 8 to 24 characters (longer ids end in …).
+        let id_width = list
+            .iter()
+            .skip(offset)
+            .take(visible)
+            .map(|r| r.customer_id.chars().count())
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 24);
         let header = Row::new([
             "customer", "overdue", "at stake", "alive", "exp.", "NPS", "open",
         ])
@@ -79,7 +88,7 @@ impl Widget for Risk<'_> {
             .take(visible)
             .map(|(i, r)| {
                 let row = Row::new(vec![
-                    Cell::from(r.customer_id.clone()),
+                    Cell::from(ellipsis(&r.customer_id, id_width)),
                     Cell::from(Line::from(format!("{:.1}×", r.overdue)).right_aligned()),
                     Cell::from(Line::from(format::money(Some(r.revenue_at_stake))).right_aligned()),
                     Cell::from(
@@ -103,7 +112,7 @@ impl Widget for Risk<'_> {
             })
             .collect();
         let widths = [
-            Constraint::Min(10),
+            Constraint::Length(id_width as u16),
             Constraint::Length(8),
             Constraint::Length(11),
             Constraint::Length(5),
