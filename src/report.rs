@@ -30,14 +30,18 @@ impl Kind {
             Kind::Percent => num(v, 1, " %"),
             Kind::Score => num(v, 1, ""),
             Kind::Count => num(v, 0, ""),
-            Kind::Money | Kind::Ratio => num(v, 2, ""),
+            // Amounts with thousands separators, as on screen.
+            Kind::Money => crate::format::money(v),
+            Kind::Ratio => num(v, 2, ""),
         }
     }
 
     /// A change: points for percentages and scores, relative otherwise.
     fn delta(&self, now: Option<f64>, then: Option<f64>) -> String {
         match self {
-            Kind::Percent | Kind::Score => points(now, then),
+            Kind::Percent => points(now, then),
+            // NPS moves in points of its scale, not percentage points.
+            Kind::Score => points(now, then).replace(" pp", " pts"),
             _ => relative(now, then),
         }
     }

@@ -402,3 +402,23 @@ fn a_segment_value_no_order_has_is_an_error_naming_the_values() {
         "holdfast: --segment plan=gold: no order has plan = gold; its values are basic, plus, pro"
     );
 }
+
+#[test]
+fn the_table_reads_like_the_screen_amounts_grouped_and_nps_in_points() {
+    let o = holdfast(&["report", "--period", "2026-03", "--format", "table"]);
+    let out = stdout(&o);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("Revenue  ").contains("48,534.33"),
+        "{}",
+        line("Revenue  ")
+    );
+    assert!(line("MRR").contains("72,438.22"));
+    assert!(line("NPS").contains(" pts"), "{}", line("NPS"));
+    assert!(line("CRR").contains(" pp"));
+}
