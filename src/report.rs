@@ -462,11 +462,28 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
     if r.alerts.is_empty() {
         let _ = writeln!(out, "None.");
     }
-    for a in &r.alerts {
+    // The summary to paste into a chat shows the first five (critical
+    // first, as the rules list them); `--alerts-only` lists every one.
+    let shown = if alerts_only {
+        r.alerts.len()
+    } else {
+        SUMMARY_ALERTS
+    };
+    for a in r.alerts.iter().take(shown) {
         let _ = writeln!(out, "- **{}** {}", severity(a), md(&a.message));
+    }
+    if r.alerts.len() > shown {
+        let _ = writeln!(
+            out,
+            "- … and {} more (`holdfast report --alerts-only`)",
+            r.alerts.len() - shown
+        );
     }
     out
 }
+
+/// Alerts listed in the Markdown summary; the rest are counted.
+const SUMMARY_ALERTS: usize = 5;
 
 /// The customer view as text.
 pub fn customer_text(v: &CustomerView) -> String {

@@ -422,3 +422,25 @@ fn the_table_reads_like_the_screen_amounts_grouped_and_nps_in_points() {
     assert!(line("NPS").contains(" pts"), "{}", line("NPS"));
     assert!(line("CRR").contains(" pp"));
 }
+
+#[test]
+fn the_markdown_summary_lists_five_alerts_and_counts_the_rest() {
+    let summary = stdout(&holdfast(&[
+        "report", "--period", "2026-03", "--format", "markdown",
+    ]));
+    let bullets = summary.lines().filter(|l| l.starts_with("- **")).count();
+    assert_eq!(bullets, 5, "{summary}");
+    assert!(
+        summary.contains("- … and 23 more (`holdfast report --alerts-only`)"),
+        "{summary}"
+    );
+    let all = stdout(&holdfast(&[
+        "report",
+        "--period",
+        "2026-03",
+        "--format",
+        "markdown",
+        "--alerts-only",
+    ]));
+    assert_eq!(all.lines().filter(|l| l.starts_with("- **")).count(), 28);
+}
