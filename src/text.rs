@@ -26,6 +26,18 @@ pub fn is_hidden(c: char) -> bool {
 /// Text from a file made safe to print: every hidden character (see
 /// `is_hidden`) written as a visible escape, `\u{1b}`.
 pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_hidden(s, |c| format!("\\u{{{:x}}}", c as u32))
+}
+
+/// JSON made safe to print: the hidden characters JSON writers leave raw
+/// (DEL, C1, bidi overrides) as `\u009b` escapes, which keep it valid JSON.
+pub fn visible_json(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_hidden(s, |c| format!("\\u{:04x}", c as u32))
+}
+
+/// `s` with each hidden character replaced by `escape(c)`; borrowed when
+/// there is none.
+fn escape_hidden(s: &str, escape: impl Fn(char) -> String) -> std::borrow::Cow<'_, str> {
     // Fast path: control bytes, DEL, and the lead bytes of C1 (C2) and of the
     // bidi controls (E2) are the only ways in.
     if !s
@@ -38,31 +50,12 @@ pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_hidden(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            out.push_str(&escape(c));
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// JSON made safe to print: the hidden characters JSON writers leave raw
-/// (DEL, C1, bidi overrides) as `\u009b` escapes, which keep it valid JSON.
-pub fn visible_json(s: &str) -> std::borrow::Cow<'_, str> {
-    match visible(s) {
-        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b),
-        std::borrow::Cow::Owned(_) => std::borrow::Cow::Owned(
-            s.chars()
-                .map(|c| {
-                    if is_hidden(c) {
-                        format!("\\u{:04x}", c as u32)
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect(),
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -206,6 +206,9 @@ pub struct State {
     pub revenue_cohorts: bool,
     /// The churn-risk list is ordered by P(alive) × revenue at stake.
     pub risk_by_alive: bool,
+    /// The churn-risk rows' positions by P(alive) × revenue at stake, sorted
+    /// once when the rows arrive.
+    pub risk_alive_order: Vec<u32>,
     pub status: Option<String>,
     pub error: Option<String>,
     pub choices: Choices,
@@ -241,6 +244,7 @@ impl State {
             overlay_scroll: 0,
             revenue_cohorts: false,
             risk_by_alive: false,
+            risk_alive_order: Vec::new(),
             status: None,
             error: None,
             choices,
@@ -261,17 +265,17 @@ impl State {
         let Some(s) = self.snapshot() else {
             return Vec::new();
         };
-        let mut rows: Vec<&crate::metrics::AtRisk> = s.churn_risk.iter().collect();
-        if self.risk_by_alive {
-            let key = |r: &crate::metrics::AtRisk| r.p_alive.map(|p| p * r.revenue_at_stake);
-            rows.sort_by(|a, b| match (key(a), key(b)) {
-                (Some(x), Some(y)) => y.total_cmp(&x),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            });
+        let rows = &s.churn_risk;
+        if !self.risk_by_alive {
+            return rows.iter().collect();
         }
-        rows
+        // The order is sorted when the rows arrive (`update::sort_risk`), not per frame.
+        let order = if self.risk_alive_order.len() == rows.len() {
+            std::borrow::Cow::Borrowed(&self.risk_alive_order)
+        } else {
+            std::borrow::Cow::Owned(alive_order(rows))
+        };
+        order.iter().map(|&i| &rows[i as usize]).collect()
     }
 
     /// Every follow-up of the view, list after list (the pane's rows).
@@ -307,4 +311,20 @@ impl State {
     pub fn period(&self) -> Period {
         self.query.period
     }
+}
+
+/// Positions of churn-risk rows by P(alive) × revenue at stake, highest
+/// first; rows without a P(alive) last, in their own order.
+pub fn alive_order(rows: &[crate::metrics::AtRisk]) -> Vec<u32> {
+    let key = |r: &crate::metrics::AtRisk| r.p_alive.map(|p| p * r.revenue_at_stake);
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_by(
+        |&a, &b| match (key(&rows[a as usize]), key(&rows[b as usize])) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        },
+    );
+    order
 }

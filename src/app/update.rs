@@ -373,6 +373,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         }
         Action::RiskOrder => {
             state.risk_by_alive = !state.risk_by_alive;
+            sort_risk(state);
             state.scroll[Pane::Risk.index()] = 0;
             None
         }
@@ -449,7 +450,17 @@ pub fn receive(state: &mut State, view: View) -> bool {
     state.computing = false;
     state.error = None;
     state.view = Some(Arc::new(view));
+    sort_risk(state);
     true
+}
+
+/// Sorts the churn-risk rows by P(alive) × revenue at stake once, as they
+/// arrive (the list can hold tens of thousands of rows: not per frame).
+fn sort_risk(state: &mut State) {
+    state.risk_alive_order = state
+        .snapshot()
+        .map(|s| super::state::alive_order(&s.churn_risk))
+        .unwrap_or_default();
 }
 
 /// A recompute failed: the last good view stays on screen.
@@ -565,6 +576,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 let view = Arc::make_mut(view);
                 view.snapshot.predicted = Some(predicted);
                 view.snapshot.churn_risk = churn_risk;
+                sort_risk(state);
             }
             None
         }

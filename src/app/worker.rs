@@ -251,23 +251,16 @@ impl Fits {
                 continue;
             };
             data::trace("prediction fitted");
-            let snapshot = crate::metrics::Snapshot {
-                churn_risk: risk,
-                ..crate::metrics::Snapshot::empty(&q.period)
-            };
-            let done = engine.with_prediction(snapshot, &prediction);
-            let Some(predicted) = done.predicted else {
-                continue;
-            };
+            let churn_risk = engine.predicted_rows(&risk, &prediction);
             if !rules.is_empty()
-                && let Ok(lists) = engine.followups(&q, &done.churn_risk, rules)
+                && let Ok(lists) = engine.followups(&q, &churn_risk, rules)
             {
                 let _ = replies.send(Reply::Followups { generation, lists });
             }
             let _ = replies.send(Reply::Predicted {
                 generation,
-                predicted,
-                churn_risk: done.churn_risk,
+                predicted: prediction.json(),
+                churn_risk,
             });
         }
     }

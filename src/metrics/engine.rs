@@ -284,11 +284,7 @@ impl<'d> Engine<'d> {
         let mut kpis = ctx.kpis(&p);
         // A period to date: its revenue movements start from the cut previous period.
         if cut_ctx.is_some() {
-            kpis.revenue_retention = if compare.parts.is_some() {
-                compare.parts_of(&p).revenue.clone()
-            } else {
-                compare.revenue_retention(&p)
-            };
+            kpis.revenue_retention = compare.revenue_of(&p);
         }
         // NPS significance against the previous block as shown (like for like).
         if let (Some(now), Some(before)) = (kpis.nps.as_mut(), previous.kpis.nps.as_ref()) {

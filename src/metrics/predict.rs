@@ -20,6 +20,12 @@ pub struct Prediction {
 
 pub(super) type PredictionKey = (FilterKey, Day, i32);
 
+/// A prediction's cache key: the filter, the period's last counted day and
+/// the period's length (the horizon).
+fn prediction_key(prepared: &super::engine::Prepared, ctx: &Ctx, p: &Period) -> PredictionKey {
+    (prepared.masks.key.clone(), ctx.end_of(p) - 1, p.days())
+}
+
 /// A customer's history at `end`: `None` before their first purchase.
 pub(super) fn history(ix: &Index, c: usize, end: Day) -> Option<History> {
     let pd = ix.pdays(c);
@@ -77,8 +83,8 @@ impl Engine<'_> {
         let p = q.period;
         let prepared = self.prepare(q, p.granularity)?;
         let ctx = self.ctx(&prepared);
-        let end = ctx.end_of(&p) - 1;
-        let key: PredictionKey = (prepared.masks.key.clone(), end, p.days());
+        let key = prediction_key(&prepared, &ctx, &p);
+        let end = key.1;
         if let Some(hit) = self
             .predictions
             .lock()
@@ -127,23 +133,22 @@ impl Engine<'_> {
     /// The prediction of a query when it is already fitted.
     pub fn cached_prediction(&self, q: &Query) -> Option<Arc<Prediction>> {
         let prepared = self.prepare(q, q.period.granularity).ok()?;
-        let ctx = self.ctx(&prepared);
-        let key: PredictionKey = (
-            prepared.masks.key.clone(),
-            ctx.end_of(&q.period) - 1,
-            q.period.days(),
-        );
+        let key = prediction_key(&prepared, &self.ctx(&prepared), &q.period);
         self.predictions.lock().ok()?.get(&key).cloned()
     }
 
     /// The snapshot with its prediction: the totals, and each churn-risk row's
     /// P(alive) and expected purchases.
     pub fn with_prediction(&self, mut s: Snapshot, prediction: &Prediction) -> Snapshot {
-        let ix = &self.dataset().index;
         s.predicted = Some(prediction.json());
-        s.churn_risk = s
-            .churn_risk
-            .iter()
+        s.churn_risk = self.predicted_rows(&s.churn_risk, prediction);
+        s
+    }
+
+    /// Churn-risk rows with their P(alive) and expected purchases.
+    pub fn predicted_rows(&self, rows: &[AtRisk], prediction: &Prediction) -> Arc<[AtRisk]> {
+        let ix = &self.dataset().index;
+        rows.iter()
             .map(|row| {
                 let mut row = row.clone();
                 if let Some((alive, expected)) = prediction.of(ix, row.customer as usize) {
@@ -152,8 +157,7 @@ impl Engine<'_> {
                 }
                 row
             })
-            .collect();
-        s
+            .collect()
     }
 
     /// `compute` and `predict` together (`report`, scripts, tests).

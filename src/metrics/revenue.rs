@@ -117,6 +117,16 @@ impl Ctx<'_> {
         &list[at(from)..at(to + 1)]
     }
 
+    /// The revenue movements of `p`, from the engine's per-filter results
+    /// when this context shares them (else computed).
+    pub(super) fn revenue_of(&self, p: &Period) -> RevenueRetention {
+        if self.parts.is_some() {
+            self.parts_of(p).revenue.clone()
+        } else {
+            self.revenue_retention(p)
+        }
+    }
+
     /// The revenue movements from the previous period to `p`, both counted
     /// over this context's days (for a period to date, the cut context's
     /// previous period and `p`'s days to date). Unfiltered and segment

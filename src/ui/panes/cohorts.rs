@@ -19,7 +19,6 @@ impl Widget for Cohorts<'_> {
             theme,
             revenue,
         } = self;
-        let rows = &s.cohorts.rows;
         if revenue {
             return RevenueCohorts {
                 snapshot: s,
@@ -28,6 +27,53 @@ impl Widget for Cohorts<'_> {
             }
             .render(area, buf);
         }
+        let grid = Grid {
+            head: ("cohort", "size", 6),
+            scroll,
+            theme,
+        };
+        grid.draw(
+            area,
+            buf,
+            &s.cohorts.rows,
+            |r| {
+                (
+                    &r.cohort,
+                    format::count(r.size),
+                    r.partial_from,
+                    r.retention.len(),
+                )
+            },
+            |r, k| {
+                (
+                    format!("{:>4.0}", r.retention[k]),
+                    theme.heat(r.retention[k]),
+                )
+            },
+        );
+    }
+}
+
+/// A cohort table: a label column, a second column (size or first-period
+/// revenue), then one 5-character cell per age, partial cells marked `~` in
+/// italics; the rows from `scroll` that fit.
+struct Grid<'a> {
+    /// The two first columns' headings and the second one's width.
+    head: (&'a str, &'a str, usize),
+    scroll: usize,
+    theme: &'a Theme,
+}
+
+impl Grid<'_> {
+    fn draw<R>(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        rows: &[R],
+        row: impl Fn(&R) -> (&str, String, Option<usize>, usize),
+        cell: impl Fn(&R, usize) -> (String, Style),
+    ) {
+        let (theme, (first, second, second_w)) = (self.theme, self.head);
         if rows.is_empty() {
             buf.put(
                 Paragraph::new(Span::styled("no cohorts", theme.dim())),
@@ -35,12 +81,11 @@ impl Widget for Cohorts<'_> {
             );
             return;
         }
-        let label_w = 9u16;
-        let cell_w = 5u16;
-        let ages = ((area.width.saturating_sub(label_w + 6)) / cell_w) as usize;
+        let (label_w, cell_w) = (9u16, 5u16);
+        let ages = ((area.width.saturating_sub(label_w + second_w as u16)) / cell_w) as usize;
         let mut lines = vec![Line::from(
             std::iter::once(Span::styled(
-                format!("{:<9}{:>6}", "cohort", "size"),
+                format!("{first:<9}{second:>second_w$}"),
                 theme.dim(),
             ))
             .chain((0..ages).map(|k| Span::styled(format!("{:>5}", format!("+{k}")), theme.dim())))
@@ -48,21 +93,24 @@ impl Widget for Cohorts<'_> {
         )];
         for r in rows
             .iter()
-            .skip(scroll)
+            .skip(self.scroll)
             .take(area.height.saturating_sub(1) as usize)
         {
+            let (label, value, partial_from, len) = row(r);
             let mut spans = vec![Span::styled(
-                format!("{:<9}{:>6}", r.cohort, format::count(r.size)),
+                format!("{label:<9}{value:>second_w$}"),
                 theme.text(),
             )];
-            for (k, v) in r.retention.iter().enumerate().take(ages) {
-                let partial = r.partial_from.is_some_and(|p| k >= p);
-                let mark = if partial { "~" } else { " " };
-                let mut style = theme.heat(*v);
+            for k in 0..len.min(ages) {
+                let partial = partial_from.is_some_and(|p| k >= p);
+                let (text, mut style) = cell(r, k);
                 if partial {
                     style = style.add_modifier(Modifier::ITALIC);
                 }
-                spans.push(Span::styled(format!("{:>4.0}{mark}", v), style));
+                spans.push(Span::styled(
+                    format!("{text}{}", if partial { "~" } else { " " }),
+                    style,
+                ));
             }
             lines.push(Line::from(spans));
         }
@@ -85,50 +133,25 @@ impl Widget for RevenueCohorts<'_> {
             scroll,
             theme,
         } = self;
-        let rows = &s.revenue_cohorts.rows;
-        if rows.is_empty() {
-            buf.put(
-                Paragraph::new(Span::styled("no cohorts", theme.dim())),
-                area,
-            );
-            return;
-        }
-        let (label_w, base_w, cell_w) = (9u16, 10u16, 5u16);
-        let ages = ((area.width.saturating_sub(label_w + base_w)) / cell_w) as usize;
-        let mut lines = vec![Line::from(
-            std::iter::once(Span::styled(
-                format!("{:<9}{:>10}", "revenue", "first"),
-                theme.dim(),
-            ))
-            .chain((0..ages).map(|k| Span::styled(format!("{:>5}", format!("+{k}")), theme.dim())))
-            .collect::<Vec<_>>(),
-        )];
-        for r in rows
-            .iter()
-            .skip(scroll)
-            .take(area.height.saturating_sub(1) as usize)
-        {
-            let mut spans = vec![Span::styled(
-                format!("{:<9}{:>10}", r.cohort, format::money(Some(r.revenue))),
-                theme.text(),
-            )];
-            for (k, v) in r.retention.iter().enumerate().take(ages) {
-                let partial = r.partial_from.is_some_and(|p| k >= p);
-                let mark = if partial { "~" } else { " " };
+        let grid = Grid {
+            head: ("revenue", "first", 10),
+            scroll,
+            theme,
+        };
+        grid.draw(
+            area,
+            buf,
+            &s.revenue_cohorts.rows,
+            |r| {
+                let first = format::money(Some(r.revenue));
+                (&r.cohort, first, r.partial_from, r.retention.len())
+            },
+            |r, k| match r.retention[k] {
                 // 100 % sits in the middle of the scale; 200 % and more at its top.
-                let mut style = v.map_or(theme.dim(), |v| theme.heat(v / 2.0));
-                if partial {
-                    style = style.add_modifier(Modifier::ITALIC);
-                }
-                let cell = match v {
-                    Some(v) if v.abs() >= 999.5 => format!("{:>4}{mark}", ">999"),
-                    Some(v) => format!("{:>4.0}{mark}", v),
-                    None => format!("{:>4}{mark}", NONE),
-                };
-                spans.push(Span::styled(cell, style));
-            }
-            lines.push(Line::from(spans));
-        }
-        buf.put(Paragraph::new(lines), area);
+                Some(v) if v.abs() >= 999.5 => (format!("{:>4}", ">999"), theme.heat(v / 2.0)),
+                Some(v) => (format!("{v:>4.0}"), theme.heat(v / 2.0)),
+                None => (format!("{NONE:>4}"), theme.dim()),
+            },
+        );
     }
 }
