@@ -494,7 +494,8 @@ impl Sum {
         let mut blocks = bytes.chunks_exact(32);
         for b in &mut blocks {
             for (lane, word) in self.lanes.iter_mut().zip(b.chunks_exact(8)) {
-                let w = u64::from_le_bytes(std::array::from_fn(|i| word[i]));
+                // `chunks_exact(8)`: always 8 bytes.
+                let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
                 *lane = (*lane ^ w).wrapping_mul(Self::K).rotate_left(29);
             }
         }
@@ -502,7 +503,7 @@ impl Sum {
         let rest = blocks.remainder();
         tail[..rest.len()].copy_from_slice(rest);
         for (lane, word) in self.lanes.iter_mut().zip(tail.chunks_exact(8)) {
-            let w = u64::from_le_bytes(std::array::from_fn(|i| word[i]));
+            let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
             *lane = (*lane ^ w).wrapping_mul(Self::K).rotate_left(29);
         }
         self.len = self.len.wrapping_add(bytes.len() as u64);
@@ -609,7 +610,8 @@ macro_rules! read_column {
                 out.extend(
                     bytes
                         .chunks_exact(SIZE)
-                        .map(|c| $from(std::array::from_fn(|i| c[i]))),
+                        // `chunks_exact(SIZE)`: always SIZE bytes.
+                        .map(|c| $from(c.try_into().unwrap_or_default())),
                 );
             }
             Some(out)
