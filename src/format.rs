@@ -5,6 +5,8 @@
 //! and CSV (no separators, a sign and a unit), unchanged since those are
 //! formats scripts read.
 
+use crate::metrics::kpi::Unit;
+
 pub const NONE: &str = "–";
 
 pub fn pct(v: Option<f64>) -> String {
@@ -84,8 +86,58 @@ pub fn relative(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
     }
 }
 
+/// A KPI's value on screen, in its unit.
+pub fn value(unit: Unit, v: Option<f64>) -> String {
+    match unit {
+        Unit::Percent => pct(v),
+        Unit::Score => num(v, 1),
+        Unit::Count => v
+            .filter(|x| x.is_finite())
+            .map_or(NONE.into(), |x| count(x.round().max(0.0) as u64)),
+        Unit::Money => money(v),
+        Unit::Ratio => num(v, 2),
+    }
+}
+
+/// A KPI's change on screen: points for percentages and scores (NPS and CES
+/// move in points of their scale), relative otherwise.
+pub fn change(unit: Unit, now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
+    match unit {
+        Unit::Percent => points(now, then),
+        Unit::Score => {
+            let (text, d) = points(now, then);
+            (text.replace("pp", "pts"), d)
+        }
+        _ => relative(now, then),
+    }
+}
+
 /// The report's forms: table and Markdown cells, CSV fields.
 pub mod plain {
+    use super::Unit;
+
+    /// A KPI's value in the report, in its unit.
+    pub fn value(unit: Unit, v: Option<f64>) -> String {
+        match unit {
+            Unit::Percent => num(v, 1, " %"),
+            Unit::Score => num(v, 1, ""),
+            Unit::Count => num(v, 0, ""),
+            // Amounts with thousands separators, as on screen.
+            Unit::Money => super::money(v),
+            Unit::Ratio => num(v, 2, ""),
+        }
+    }
+
+    /// A KPI's change in the report: points for percentages and scores,
+    /// relative otherwise.
+    pub fn change(unit: Unit, now: Option<f64>, then: Option<f64>) -> String {
+        match unit {
+            Unit::Percent => points(now, then),
+            Unit::Score => points(now, then).replace(" pp", " pts"),
+            _ => relative(now, then),
+        }
+    }
+
     pub fn num(v: Option<f64>, decimals: usize, suffix: &str) -> String {
         match v {
             Some(x) if x.is_finite() => format!("{x:.decimals$}{suffix}"),

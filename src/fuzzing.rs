@@ -28,7 +28,7 @@ pub fn source_csv(bytes: &[u8]) {
         let sources = data::Sources::new(spec, None, None);
         if let Ok(ds) = data::load(&sources, Default::default()) {
             use crate::metrics::period::{Granularity, Period};
-            if let Some(last) = ds.index.last_purchase_day {
+            if let Some(last) = ds.index.last_purchase_day() {
                 let period = Period::containing(Granularity::Month, last);
                 let q = crate::metrics::Query::new(period);
                 let _ = crate::metrics::Engine::new(&ds).compute(&q);

@@ -29,6 +29,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Keys(#[from] holdfast::app::keymap::KeymapError),
+    #[error(transparent)]
+    Sources(#[from] sources::SourceError),
     #[error("{0}")]
     Usage(String),
 }

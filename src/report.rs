@@ -3,65 +3,21 @@
 
 use std::fmt::Write as _;
 
-use crate::format::plain::{csv_field, num, opt, points, relative};
+use crate::format::plain::{change, csv_field, num, opt, value};
 use crate::metrics::alerts::Alert;
 use crate::metrics::customer::CustomerView;
 use crate::metrics::goals::{Direction, GapTrend, GoalStatus};
-use crate::metrics::{Kpis, PeriodJson, Report, Snapshot};
+use crate::metrics::kpi::Kpi;
+use crate::metrics::{PeriodJson, Report, Snapshot};
 
 /// The snapshot as pretty JSON; numbers unrounded, undefined as null.
 pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-enum Kind {
-    Percent,
-    /// A score on a fixed scale (NPS): deltas in points.
-    Score,
-    Count,
-    Money,
-    Ratio,
-}
-
-impl Kind {
-    /// A value in its unit.
-    fn show(&self, v: Option<f64>) -> String {
-        match self {
-            Kind::Percent => num(v, 1, " %"),
-            Kind::Score => num(v, 1, ""),
-            Kind::Count => num(v, 0, ""),
-            // Amounts with thousands separators, as on screen.
-            Kind::Money => crate::format::money(v),
-            Kind::Ratio => num(v, 2, ""),
-        }
-    }
-
-    /// A change: points for percentages and scores, relative otherwise.
-    fn delta(&self, now: Option<f64>, then: Option<f64>) -> String {
-        match self {
-            Kind::Percent => points(now, then),
-            // NPS moves in points of its scale, not percentage points.
-            Kind::Score => points(now, then).replace(" pp", " pts"),
-            _ => relative(now, then),
-        }
-    }
-}
-
-type Getter = fn(&Kpis) -> Option<f64>;
-
 /// The report's rows: the KPI registry, in its order.
-fn rows() -> impl Iterator<Item = (&'static str, Kind, Getter)> {
-    use crate::metrics::kpi::{KPIS, Unit};
-    KPIS.iter().map(|k| {
-        let kind = match k.unit {
-            Unit::Percent => Kind::Percent,
-            Unit::Score => Kind::Score,
-            Unit::Count => Kind::Count,
-            Unit::Money => Kind::Money,
-            Unit::Ratio => Kind::Ratio,
-        };
-        (k.label, kind, k.get)
-    })
+fn rows() -> impl Iterator<Item = &'static Kpi> {
+    crate::metrics::kpi::KPIS.iter().copied()
 }
 
 fn filters_text(s: &Snapshot) -> String {
@@ -155,12 +111,13 @@ pub fn to_table(r: &Report) -> String {
         ago.map(|p| p.period.label.as_str()).unwrap_or("year ago"),
         "Δ"
     );
-    for (name, kind, get) in rows() {
+    for k in rows() {
+        let (name, get) = (k.label, k.get);
         let now = get(&s.kpis);
         let p = prev.and_then(|b| get(&b.kpis));
         let a = ago.and_then(|b| get(&b.kpis));
-        let show = |v| kind.show(v);
-        let delta = |then| kind.delta(now, then);
+        let show = |v| value(k.unit, v);
+        let delta = |then| change(k.unit, now, then);
         let _ = writeln!(
             out,
             "{name:<28}{:>14}{:>14}{:>11}{:>14}{:>11}",
@@ -390,7 +347,8 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             ago.map_or("year ago", |p| p.period.label.as_str())
         );
         let _ = writeln!(out, "|---|---:|---:|---:|");
-        for (name, kind, get) in rows() {
+        for k in rows() {
+            let (name, get) = (k.label, k.get);
             let now = get(&s.kpis);
             let p = prev.and_then(|b| get(&b.kpis));
             let a = ago.and_then(|b| get(&b.kpis));
@@ -400,9 +358,9 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             let _ = writeln!(
                 out,
                 "| {name} | {} | {} | {} |",
-                kind.show(now),
-                kind.delta(now, p),
-                kind.delta(now, a)
+                value(k.unit, now),
+                change(k.unit, now, p),
+                change(k.unit, now, a)
             );
         }
         if let Some(n) = &s.kpis.nps {
@@ -551,7 +509,8 @@ pub fn to_csv(s: &Snapshot, focus: &str) -> String {
     let mut out = String::from("kpi,value,previous,year_ago\n");
     let prev = s.previous.as_ref();
     let ago = s.year_ago.as_ref();
-    for (name, _, get) in rows() {
+    for k in rows() {
+        let (name, get) = (k.label, k.get);
         let _ = writeln!(
             out,
             "{},{},{},{}",

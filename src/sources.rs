@@ -105,35 +105,64 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why the files named cannot be opened as sources.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: cannot read the folder: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: the folder holds no file holdfast reads ({})", SUPPORTED.join(", "))]
+    EmptyFolder { path: String },
+    #[error("{pattern}: not a valid pattern: {message}")]
+    Pattern { pattern: String, message: String },
+    #[error("{pattern}: no file matches this pattern")]
+    NoMatch { pattern: String },
+    #[error("`-` (standard input) can stand for one file only")]
+    StdinTwice,
+    #[error(transparent)]
+    Stdin(#[from] crate::data::LoadError),
+    #[error(
+        "no orders file: pass --orders FILE or set `path` under [orders] in the config file (orders are required)"
+    )]
+    NoOrders,
+}
+
 /// What a path stands for: itself, the supported files in a folder, the
 /// matches of a glob, or standard input (`-`).
-pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, SourceError> {
     let text = path.to_string_lossy();
     if text == "-" {
         return Ok(vec![path.to_path_buf()]);
     }
     if path.is_dir() {
         let mut out = Vec::new();
-        walk(path, &mut out)
-            .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?;
+        walk(path, &mut out).map_err(|source| SourceError::Folder {
+            path: path.display().to_string(),
+            source,
+        })?;
         if out.is_empty() {
-            return Err(format!(
-                "{}: the folder holds no file holdfast reads ({})",
-                path.display(),
-                SUPPORTED.join(", ")
-            ));
+            return Err(SourceError::EmptyFolder {
+                path: path.display().to_string(),
+            });
         }
         return Ok(out);
     }
     if !path.exists() && text.contains(['*', '?', '[']) {
         let mut out: Vec<PathBuf> = glob::glob(&text)
-            .map_err(|e| format!("{text}: not a valid pattern: {e}"))?
+            .map_err(|e| SourceError::Pattern {
+                pattern: text.to_string(),
+                message: e.to_string(),
+            })?
             .filter_map(Result::ok)
             .filter(|p| p.is_file() && supported(p))
             .collect();
         out.sort();
         if out.is_empty() {
-            return Err(format!("{text}: no file matches this pattern"));
+            return Err(SourceError::NoMatch {
+                pattern: text.to_string(),
+            });
         }
         return Ok(out);
     }
@@ -141,18 +170,17 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Reads standard input once (a later `-` gets an error).
-fn stdin_spec(kind: SourceKind, options: SourceOptions) -> Result<SourceSpec, String> {
+fn stdin_spec(kind: SourceKind, options: SourceOptions) -> Result<SourceSpec, SourceError> {
     static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        return Err("`-` (standard input) can stand for one file only".into());
+        return Err(SourceError::StdinTwice);
     }
     let bytes = crate::data::source::read_bounded(
         "-",
         "standard input",
         "cannot read standard input",
         std::io::stdin().lock(),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(SourceSpec {
         kind,
         name: "-".into(),
@@ -166,7 +194,7 @@ pub fn specs_for(
     kind: SourceKind,
     paths: &[PathBuf],
     config: &Config,
-) -> Result<Vec<SourceSpec>, String> {
+) -> Result<Vec<SourceSpec>, SourceError> {
     let mut out = Vec::new();
     for p in paths {
         for file in expand(p)? {
@@ -194,7 +222,7 @@ fn paths_of(flags: &Flags, config: &Config, kind: SourceKind) -> Vec<PathBuf> {
 }
 
 /// The specs named by flags, else by the config file (empty when neither names any).
-pub fn named(flags: &Flags, config: &Config) -> Result<Vec<SourceSpec>, String> {
+pub fn named(flags: &Flags, config: &Config) -> Result<Vec<SourceSpec>, SourceError> {
     let mut out = Vec::new();
     for kind in [
         SourceKind::Orders,
@@ -208,7 +236,7 @@ pub fn named(flags: &Flags, config: &Config) -> Result<Vec<SourceSpec>, String> 
 
 /// The dataset to open: flags, then config, then the sample data. Orders are
 /// required once any source is named.
-pub fn resolve(flags: &Flags, config: &Config) -> Result<Sources, String> {
+pub fn resolve(flags: &Flags, config: &Config) -> Result<Sources, SourceError> {
     let specs = named(flags, config)?;
     if specs.is_empty() {
         return Ok(sample());
@@ -222,7 +250,7 @@ pub fn resolve(flags: &Flags, config: &Config) -> Result<Sources, String> {
         }
     }
     if sources.orders.is_empty() {
-        return Err("no orders file: pass --orders FILE or set `path` under [orders] in the config file (orders are required)".to_string());
+        return Err(SourceError::NoOrders);
     }
     Ok(sources)
 }
@@ -262,12 +290,14 @@ mod tests {
         assert!(
             expand(&none)
                 .unwrap_err()
+                .to_string()
                 .ends_with("no file matches this pattern")
         );
         let empty = tempfile::tempdir().unwrap();
         assert!(
             expand(empty.path())
                 .unwrap_err()
+                .to_string()
                 .contains("the folder holds no file holdfast reads")
         );
         assert_eq!(expand(Path::new("-")).unwrap(), vec![PathBuf::from("-")]);

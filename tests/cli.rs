@@ -420,6 +420,8 @@ fn the_table_reads_like_the_screen_amounts_grouped_and_nps_in_points() {
     );
     assert!(line("MRR").contains("72,438.22"));
     assert!(line("NPS").contains(" pts"), "{}", line("NPS"));
+    // CES is a mean on its scale: it moves in points too, as on screen.
+    assert!(line("CES").contains(" pts"), "{}", line("CES"));
     assert!(line("CRR").contains(" pp"));
 }
 

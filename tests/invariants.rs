@@ -258,9 +258,9 @@ proptest! {
             for now in [epoch + day * 86_400, epoch + day * 86_400 + secs] {
                 let mut got: Vec<usize> = engine.open_tickets_at(now).collect();
                 got.sort();
-                let want: Vec<usize> = (0..ds.index().tickets.len())
+                let want: Vec<usize> = (0..ds.index().tickets().len())
                     .filter(|&i| {
-                        let t = &ds.index().tickets[i];
+                        let t = &ds.index().tickets()[i];
                         t.created <= now && t.solved.is_none_or(|s| s > now)
                     })
                     .collect();

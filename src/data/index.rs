@@ -104,63 +104,63 @@ impl RowSegment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// Customer ids, in order of first appearance in the orders.
-    pub customers: Vec<String>,
+    pub(super) customers: Vec<String>,
     /// Customer index by id, built when first asked for (see `customer_index`).
     pub(super) customer_of: std::sync::OnceLock<HashMap<String, u32, FastHash>>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
     pub(super) pday_start: Vec<u32>,
-    pub pdays: Vec<Day>,
+    pub(super) pdays: Vec<Day>,
     /// Orders of purchase rows per customer: (day, order key), one entry per order and day, by day.
     pub(super) ord_start: Vec<u32>,
     pub(super) ord_days: Vec<Day>,
     pub(super) ord_keys: Vec<u32>,
     /// Whether a customer has an order whose purchase rows fall on several days.
-    pub multi_day: Vec<bool>,
+    pub(super) multi_day: Vec<bool>,
     /// All rows (refunds included) per customer by day, with running sums of amounts.
-    pub row_start: Vec<u32>,
-    pub row_days: Vec<Day>,
+    pub(super) row_start: Vec<u32>,
+    pub(super) row_days: Vec<Day>,
     /// `row_cum[i]` = sum of amounts of the customer's rows up to and including `i`.
-    pub row_cum: Vec<i64>,
+    pub(super) row_cum: Vec<i64>,
     /// First purchase day; `None` for customers with refunds only.
-    pub first_day: Vec<Option<Day>>,
-    pub segments: Vec<Segment>,
+    pub(super) first_day: Vec<Option<Day>>,
+    pub(super) segments: Vec<Segment>,
     /// The latest purchase date in all loaded orders.
-    pub last_purchase_day: Option<Day>,
-    pub first_row_day: Option<Day>,
-    pub last_row_day: Option<Day>,
+    pub(super) last_purchase_day: Option<Day>,
+    pub(super) first_row_day: Option<Day>,
+    pub(super) last_row_day: Option<Day>,
     /// The latest instant (seconds since the epoch) any loaded file holds: ticket
     /// events, and the end of the last order or response day.
-    pub last_instant: Option<i64>,
+    pub(super) last_instant: Option<i64>,
     /// Day gaps between consecutive distinct purchase dates, pooled over customers, sorted.
-    pub gaps: Vec<i32>,
+    pub(super) gaps: Vec<i32>,
     /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
     /// of the customer's first k gaps (meaningful for k ≥ 2).
-    pub own_median: Vec<f64>,
-    pub responses: Vec<Response>,
+    pub(super) own_median: Vec<f64>,
+    pub(super) responses: Vec<Response>,
     /// The same responses' day, score and survey as compact columns, for scans.
-    pub response_day: Vec<Day>,
-    pub response_score: Vec<f64>,
-    pub response_survey: Vec<Survey>,
+    pub(super) response_day: Vec<Day>,
+    pub(super) response_score: Vec<f64>,
+    pub(super) response_survey: Vec<Survey>,
     /// Comment words of each response (lower case, letters only, 3+ letters, no stop words).
     pub(super) word_start: Vec<u32>,
-    pub words: Vec<u32>,
-    pub vocabulary: Vec<String>,
+    pub(super) words: Vec<u32>,
+    pub(super) vocabulary: Vec<String>,
     /// Per customer, their NPS answers (day, score) by day (CSR over customers).
     pub(super) nps_start: Vec<u32>,
     pub(super) nps_answers: Vec<(Day, f64)>,
-    pub response_segments: RowSegments,
-    pub has_feedback: bool,
+    pub(super) response_segments: RowSegments,
+    pub(super) has_feedback: bool,
     /// Tickets sorted by creation.
-    pub tickets: Vec<Ticket>,
+    pub(super) tickets: Vec<Ticket>,
     /// Ticket categories (topics, tags, forms).
-    pub categories: Vec<String>,
+    pub(super) categories: Vec<String>,
     /// Indices of solved tickets, sorted by their solved day.
-    pub solved_order: Vec<u32>,
+    pub(super) solved_order: Vec<u32>,
     /// Per customer, the indices of their tickets (CSR over customers).
     pub(super) ticket_start: Vec<u32>,
     pub(super) customer_tickets: Vec<u32>,
-    pub ticket_segments: RowSegments,
-    pub has_tickets: bool,
+    pub(super) ticket_segments: RowSegments,
+    pub(super) has_tickets: bool,
 }
 
 fn err(e: PolarsError) -> LoadError {
@@ -254,6 +254,123 @@ impl Index {
             })
             .get(id)
             .copied()
+    }
+
+    // Read access for the engine: the fields stay the data layer's own.
+
+    pub fn customers(&self) -> &[String] {
+        &self.customers
+    }
+
+    pub fn multi_day(&self) -> &[bool] {
+        &self.multi_day
+    }
+
+    pub fn row_start(&self) -> &[u32] {
+        &self.row_start
+    }
+
+    pub fn row_days(&self) -> &[Day] {
+        &self.row_days
+    }
+
+    pub fn row_cum(&self) -> &[i64] {
+        &self.row_cum
+    }
+
+    pub fn first_day(&self) -> &[Option<Day>] {
+        &self.first_day
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    pub fn last_purchase_day(&self) -> Option<Day> {
+        self.last_purchase_day
+    }
+
+    pub fn first_row_day(&self) -> Option<Day> {
+        self.first_row_day
+    }
+
+    pub fn last_row_day(&self) -> Option<Day> {
+        self.last_row_day
+    }
+
+    pub fn last_instant(&self) -> Option<i64> {
+        self.last_instant
+    }
+
+    pub fn gaps(&self) -> &[i32] {
+        &self.gaps
+    }
+
+    pub fn responses(&self) -> &[Response] {
+        &self.responses
+    }
+
+    pub fn response_day(&self) -> &[Day] {
+        &self.response_day
+    }
+
+    pub fn response_score(&self) -> &[f64] {
+        &self.response_score
+    }
+
+    pub fn response_survey(&self) -> &[Survey] {
+        &self.response_survey
+    }
+
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+
+    pub fn vocabulary(&self) -> &[String] {
+        &self.vocabulary
+    }
+
+    pub fn response_segments(&self) -> &RowSegments {
+        &self.response_segments
+    }
+
+    pub fn has_feedback(&self) -> bool {
+        self.has_feedback
+    }
+
+    pub fn tickets(&self) -> &[Ticket] {
+        &self.tickets
+    }
+
+    pub fn categories(&self) -> &[String] {
+        &self.categories
+    }
+
+    pub fn solved_order(&self) -> &[u32] {
+        &self.solved_order
+    }
+
+    pub fn ticket_segments(&self) -> &RowSegments {
+        &self.ticket_segments
+    }
+
+    pub fn has_tickets(&self) -> bool {
+        self.has_tickets
+    }
+
+    /// The index with what may legitimately differ between a fresh build and a
+    /// reopened store made equal (tests compare the two): the lazily built id
+    /// map is built, and NaN (no median yet) reads as -1.
+    #[doc(hidden)]
+    pub fn comparable(&self) -> Index {
+        let mut ix = self.clone();
+        ix.customer_index("");
+        for m in &mut ix.own_median {
+            if m.is_nan() {
+                *m = -1.0;
+            }
+        }
+        ix
     }
 
     pub fn customer_count(&self) -> usize {

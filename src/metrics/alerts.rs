@@ -155,7 +155,7 @@ fn number(v: f64) -> String {
 /// instant the data holds when that comes first.
 pub fn as_of(engine: &Engine, q: &Query) -> Option<i64> {
     let end = i64::from(q.period.end()) * 86_400;
-    engine.dataset().index.last_instant.map(|l| l.min(end))
+    engine.dataset().index.last_instant().map(|l| l.min(end))
 }
 
 /// Checks every rule for the query's period.
@@ -185,13 +185,13 @@ pub fn evaluate(
         let limit = rules.ticket_open_hours * 3600.0;
         let mut open: Vec<usize> = engine
             .open_tickets_at(now)
-            .filter(|&i| (now - ix.tickets[i].created) as f64 > limit && kept(i))
+            .filter(|&i| (now - ix.tickets()[i].created) as f64 > limit && kept(i))
             .collect();
-        open.sort_by_key(|&i| (ix.tickets[i].created, i));
+        open.sort_by_key(|&i| (ix.tickets()[i].created, i));
         for &i in open.iter().take(MAX_TICKET_ALERTS) {
-            let t = &ix.tickets[i];
+            let t = &ix.tickets()[i];
             let age = (now - t.created) as f64 / 3600.0;
-            let customer = t.customer.map(|c| ix.customers[c as usize].clone());
+            let customer = t.customer.map(|c| ix.customers()[c as usize].clone());
             let mut a = alert(
                 Rule::TicketOpen,
                 if age > 2.0 * rules.ticket_open_hours {

@@ -7,10 +7,10 @@ pub const DAYS_PER_MONTH: f64 = 30.436875;
 
 /// The typical purchase cycle (median pooled gap) and the churn window W.
 pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
-    let cycle = nearest_rank(&ix.gaps, 1, 2).map(f64::from);
+    let cycle = nearest_rank(ix.gaps(), 1, 2).map(f64::from);
     let w = match (fixed, cycle) {
         (Some(w), _) => w,
-        (None, Some(c)) if ix.gaps.len() >= 30 => (3.0 * c).round().clamp(7.0, 730.0) as u32,
+        (None, Some(c)) if ix.gaps().len() >= 30 => (3.0 * c).round().clamp(7.0, 730.0) as u32,
         _ => 90,
     };
     (cycle, w)
@@ -92,7 +92,7 @@ impl Ctx<'_> {
             (Some(v), Some(f), Some(ch)) if ch != 0.0 => Some(v * f / (ch / 100.0)),
             _ => None,
         };
-        let has_fb = self.ix.has_feedback;
+        let has_fb = self.ix.has_feedback();
         // The period's results for this filter, shared across queries (tests: scan every time).
         let (nps, csat, ces, tickets, revenue_retention) = if self.parts.is_some() {
             let parts = self.parts_of(p);
@@ -120,7 +120,7 @@ impl Ctx<'_> {
                 nps,
                 csat,
                 ces,
-                self.ix.has_tickets.then(|| self.tickets(p)),
+                self.ix.has_tickets().then(|| self.tickets(p)),
                 self.revenue_retention(p),
             )
         };

@@ -12,7 +12,7 @@ impl Ctx<'_> {
     pub(super) fn cohorts(&self) -> CohortTables {
         let (ix, tl) = (self.ix, self.tl);
         let g = tl.granularity;
-        let Some(last) = ix.last_purchase_day else {
+        let Some(last) = ix.last_purchase_day() else {
             return CohortTables {
                 customers: Cohorts {
                     granularity: g,

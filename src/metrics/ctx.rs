@@ -147,7 +147,7 @@ impl Ctx<'_> {
 
     /// Calls `f` with the index of each kept response dated in [from, to).
     pub(super) fn for_responses(&self, from: Day, to: Day, f: impl FnMut(usize)) {
-        let days = &self.ix.response_day;
+        let days = self.ix.response_day();
         let lo = days.partition_point(|&d| d < from);
         let hi = days.partition_point(|&d| d < to);
         self.for_kept(&self.masks.responses, lo..hi, f);
@@ -155,7 +155,7 @@ impl Ctx<'_> {
 
     /// Range of tickets created in [s, e) (creation order).
     pub(super) fn created_range(&self, s: Day, e: Day) -> std::ops::Range<usize> {
-        let t = &self.ix.tickets;
+        let t = self.ix.tickets();
         t.partition_point(|x| x.created_day < s)..t.partition_point(|x| x.created_day < e)
     }
 
@@ -190,7 +190,7 @@ impl Ctx<'_> {
             nps: self.nps(p, true, false),
             csat,
             ces,
-            tickets: self.ix.has_tickets.then(|| self.tickets(p)),
+            tickets: self.ix.has_tickets().then(|| self.tickets(p)),
             revenue: self.revenue_retention(p),
         });
         if let Some(Ok(mut cache)) = self.parts.map(|c| c.lock()) {

@@ -97,7 +97,7 @@ pub fn customer_view(
     let (cycle, w) = churn_window(ix, q.churn_window);
     // The period holding the last day of data L is counted to date (kpi-spec §2).
     let s = q.period.start();
-    let e = match ix.last_purchase_day {
+    let e = match ix.last_purchase_day() {
         Some(l) if s <= l => q.period.end().min(l + 1),
         _ => q.period.end(),
     };
@@ -123,9 +123,9 @@ pub fn customer_view(
     k.dedup();
     let in_start = in_base(pd, s - 1, w);
     let in_end = in_base(pd, e - 1, w);
-    let new = ix.first_day[c].is_some_and(|d| d >= s && d < e);
-    let responses = ix.has_feedback.then(|| {
-        ix.responses
+    let new = ix.first_day()[c].is_some_and(|d| d >= s && d < e);
+    let responses = ix.has_feedback().then(|| {
+        ix.responses()
             .iter()
             .filter(|r| r.customer == Some(c32))
             .map(|r| ResponseView {
@@ -136,8 +136,8 @@ pub fn customer_view(
             })
             .collect()
     });
-    let tickets = ix.has_tickets.then(|| {
-        ix.tickets
+    let tickets = ix.has_tickets().then(|| {
+        ix.tickets()
             .iter()
             .filter(|t| t.customer == Some(c32))
             .map(|t| TicketView {
@@ -145,7 +145,7 @@ pub fn customer_view(
                 created: instant(t.created),
                 first_response_hours: t.first_response.map(|r| (r - t.created) as f64 / 3600.0),
                 resolution_hours: t.solved.map(|r| (r - t.created) as f64 / 3600.0),
-                category: t.category.map(|k| ix.categories[k as usize].clone()),
+                category: t.category.map(|k| ix.categories()[k as usize].clone()),
                 satisfaction: t.rating.map(|r| match r {
                     Rating::Good => "good".to_string(),
                     Rating::Bad => "bad".to_string(),
@@ -158,7 +158,7 @@ pub fn customer_view(
     Ok(Some(CustomerView {
         customer_id: id.to_string(),
         segments: ix
-            .segments
+            .segments()
             .iter()
             .map(|sg| {
                 (
@@ -167,7 +167,7 @@ pub fn customer_view(
                 )
             })
             .collect(),
-        first_order: ix.first_day[c].map(format_day),
+        first_order: ix.first_day()[c].map(format_day),
         last_order: pd.last().copied().map(format_day),
         orders: k.len() as u64,
         revenue: amount_to_f64(ix.revenue(c, i32::MIN, i32::MAX)),
@@ -195,11 +195,11 @@ pub fn customer_view(
 pub fn find_customers<'d>(ds: &'d Dataset, text: &str, limit: usize) -> Vec<&'d str> {
     let ix = &ds.index;
     if let Some(c) = ix.customer_index(text) {
-        return vec![ix.customers[c as usize].as_str()];
+        return vec![ix.customers()[c as usize].as_str()];
     }
     let needle = text.to_lowercase();
     let mut found: Vec<&str> = ix
-        .customers
+        .customers()
         .iter()
         .filter(|id| id.to_lowercase().contains(&needle))
         .map(String::as_str)

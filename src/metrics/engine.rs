@@ -138,7 +138,7 @@ impl<'d> Engine<'d> {
                     for g in pair {
                         let tl = self.timeline(*g, w);
                         // The period to date compares with its cut neighbours: their timeline too.
-                        if let Some(last) = self.ds.index.last_purchase_day {
+                        if let Some(last) = self.ds.index.last_purchase_day() {
                             let latest = Period::containing(*g, last);
                             if let Some(i) = tl.index_of(&latest)
                                 && tl.end_of(i) < latest.end()
@@ -166,7 +166,7 @@ impl<'d> Engine<'d> {
                         }
                         // The at-risk lists of the latest period and the one before,
                         // which the first view shows and its alerts compare.
-                        if let Some(day) = self.ds.index.last_row_day {
+                        if let Some(day) = self.ds.index.last_row_day() {
                             let latest = Period::containing(*g, day);
                             for p in [latest, latest.previous()] {
                                 ctx.churn_risk(&p, cycle, threshold, &risk);
@@ -217,11 +217,11 @@ impl<'d> Engine<'d> {
     /// switch to a segment is as quick as a return to it. Run after `warm`.
     pub fn warm_segments(&self, g: Granularity, window: Option<u32>) {
         let ix = &self.ds.index;
-        let Some(day) = ix.last_row_day else {
+        let Some(day) = ix.last_row_day() else {
             return;
         };
         for seg in ix
-            .segments
+            .segments()
             .iter()
             .filter(|s| s.values.len() <= WARM_SEGMENT_VALUES)
         {
@@ -378,7 +378,7 @@ impl Engine<'_> {
         // offset): two days of slack, the instants decide.
         let day = (now.div_euclid(86_400).saturating_add(2)).clamp(Day::MIN.into(), Day::MAX.into())
             as Day;
-        let created = ix.tickets.partition_point(|t| t.created_day <= day);
+        let created = ix.tickets().partition_point(|t| t.created_day <= day);
         let never = open.never.partition_point(|&i| (i as usize) < created);
         let solved_later = open
             .latest_solved
@@ -387,12 +387,12 @@ impl Engine<'_> {
             .take(created.div_ceil(OPEN_BLOCK))
             .filter(move |(_, m)| **m > now)
             .flat_map(move |(b, _)| b * OPEN_BLOCK..((b + 1) * OPEN_BLOCK).min(created))
-            .filter(move |&i| ix.tickets[i].solved.is_some_and(|s| s > now));
+            .filter(move |&i| ix.tickets()[i].solved.is_some_and(|s| s > now));
         open.never[..never]
             .iter()
             .map(|&i| i as usize)
             .chain(solved_later)
-            .filter(move |&i| ix.tickets[i].created <= now)
+            .filter(move |&i| ix.tickets()[i].created <= now)
     }
 }
 
@@ -447,13 +447,13 @@ pub fn periods_over_data(ds: &Dataset, g: Granularity) -> Vec<Period> {
 /// day of data L (the latest purchase date; kpi-spec §2).
 pub fn data_bounds(ds: &Dataset) -> Option<(Day, Day)> {
     let ix = &ds.index;
-    Some((ix.first_row_day?, ix.last_purchase_day?))
+    Some((ix.first_row_day()?, ix.last_purchase_day()?))
 }
 
 /// `YYYY-MM-DD` of the data's first and last order rows.
 pub fn data_range(ds: &Dataset) -> Option<(String, String)> {
     Some((
-        format_day(ds.index.first_row_day?),
-        format_day(ds.index.last_row_day?),
+        format_day(ds.index.first_row_day()?),
+        format_day(ds.index.last_row_day()?),
     ))
 }

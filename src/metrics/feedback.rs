@@ -27,7 +27,7 @@ impl Ctx<'_> {
             return hit.clone();
         }
         let ix = self.ix;
-        let vocab = ix.vocabulary.len();
+        let vocab = ix.vocabulary().len();
         let mut f = FeedbackScan {
             detractor_words: vec![0; vocab],
             promoter_words: vec![0; vocab],
@@ -36,8 +36,8 @@ impl Ctx<'_> {
         let csat_good = if self.scales.csat == 10 { 8.0 } else { 4.0 };
         let ces_easy = if self.scales.ces == 5 { 4.0 } else { 5.0 };
         self.for_responses(p.start(), self.end_of(p), |i| {
-            let score = ix.response_score[i];
-            match ix.response_survey[i] {
+            let score = ix.response_score()[i];
+            match ix.response_survey()[i] {
                 Survey::Nps => {
                     let words = if score >= 9.0 {
                         f.promoters += 1;
@@ -90,7 +90,7 @@ impl Ctx<'_> {
             }
         }
         if full {
-            n.detractor_themes = top_five(&f.detractor_words, &self.ix.vocabulary)
+            n.detractor_themes = top_five(&f.detractor_words, self.ix.vocabulary())
                 .map(|(word, count, id)| Theme {
                     word: word.to_string(),
                     count,

@@ -42,24 +42,24 @@ pub(super) fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> 
             active: false,
             segment_only: None,
             customers: Bits::ones(n),
-            responses: Bits::ones(ix.responses.len()),
-            tickets: Bits::ones(ix.tickets.len()),
-            solved: Bits::ones(ix.solved_order.len()),
+            responses: Bits::ones(ix.responses().len()),
+            tickets: Bits::ones(ix.tickets().len()),
+            solved: Bits::ones(ix.solved_order().len()),
         });
     }
     let code = match &q.segment {
         None => None,
         Some((col, value)) => {
             let seg = ix
-                .segments
+                .segments()
                 .iter()
                 .position(|s| s.name == *col)
                 .ok_or_else(|| MetricsError::UnknownSegment {
                     column: col.clone(),
-                    known: if ix.segments.is_empty() {
+                    known: if ix.segments().is_empty() {
                         "(none)".into()
                     } else {
-                        ix.segments
+                        ix.segments()
                             .iter()
                             .map(|s| s.name.as_str())
                             .collect::<Vec<_>>()
@@ -68,7 +68,7 @@ pub(super) fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> 
                 })?;
             Some((
                 seg,
-                ix.segments[seg]
+                ix.segments()[seg]
                     .values
                     .iter()
                     .position(|v| v == value)
@@ -80,12 +80,12 @@ pub(super) fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> 
     let mut customers = Bits::zeros(n);
     for c in 0..n {
         // Customers with refunds only belong to no segment and no cohort.
-        let Some(first) = ix.first_day[c] else {
+        let Some(first) = ix.first_day()[c] else {
             continue;
         };
         let seg_ok = match code {
             None => true,
-            Some((seg, value)) => value.is_some() && ix.segments[seg].of_customer[c] == value,
+            Some((seg, value)) => value.is_some() && ix.segments()[seg].of_customer[c] == value,
         };
         if seg_ok && cohort.is_none_or(|(s, e)| first >= s && first < e) {
             customers.set(c);
@@ -110,22 +110,22 @@ pub(super) fn build_masks(ix: &Index, q: &Query) -> Result<Masks, MetricsError> 
         let col = segs.columns.get(name)?;
         Some((&col.codes, col.code_of(value)?))
     }
-    let mut responses = Bits::zeros(ix.responses.len());
-    let rcol = seg_col(&ix.response_segments, q);
-    for (i, r) in ix.responses.iter().enumerate() {
+    let mut responses = Bits::zeros(ix.responses().len());
+    let rcol = seg_col(ix.response_segments(), q);
+    for (i, r) in ix.responses().iter().enumerate() {
         if row_kept(r.customer, r.has_customer_id, rcol, i) {
             responses.set(i);
         }
     }
-    let mut tickets = Bits::zeros(ix.tickets.len());
-    let tcol = seg_col(&ix.ticket_segments, q);
-    for (i, t) in ix.tickets.iter().enumerate() {
+    let mut tickets = Bits::zeros(ix.tickets().len());
+    let tcol = seg_col(ix.ticket_segments(), q);
+    for (i, t) in ix.tickets().iter().enumerate() {
         if row_kept(t.customer, t.has_customer_id, tcol, i) {
             tickets.set(i);
         }
     }
-    let mut solved = Bits::zeros(ix.solved_order.len());
-    for (k, &i) in ix.solved_order.iter().enumerate() {
+    let mut solved = Bits::zeros(ix.solved_order().len());
+    for (k, &i) in ix.solved_order().iter().enumerate() {
         if tickets.get(i as usize) {
             solved.set(k);
         }

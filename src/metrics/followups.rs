@@ -92,8 +92,10 @@ pub struct BuyersByDay {
 
 impl BuyersByDay {
     fn build(ix: &Index) -> Self {
-        let (Some(first), Some(last)) = (ix.first_day.iter().flatten().min(), ix.last_purchase_day)
-        else {
+        let (Some(first), Some(last)) = (
+            ix.first_day().iter().flatten().min(),
+            ix.last_purchase_day(),
+        ) else {
             return BuyersByDay {
                 first: 0,
                 offsets: vec![0],
@@ -164,8 +166,8 @@ impl Engine<'_> {
         let last = end - 1;
         let row = |rule: &str, c: usize, due: Day, reason: String| Followup {
             rule: rule.to_string(),
-            customer_id: ix.customers[c].clone(),
-            email: email_of(&ix.customers[c]),
+            customer_id: ix.customers()[c].clone(),
+            email: email_of(&ix.customers()[c]),
             due: format_day(due),
             reason,
         };
@@ -177,10 +179,10 @@ impl Engine<'_> {
                 let day = last - n as i32;
                 // Who answered any survey from that day to R.
                 let (lo, hi) = (
-                    ix.response_day.partition_point(|&d| d < day),
-                    ix.response_day.partition_point(|&d| d <= last),
+                    ix.response_day().partition_point(|&d| d < day),
+                    ix.response_day().partition_point(|&d| d <= last),
                 );
-                let mut answered: Vec<u32> = ix.responses[lo..hi]
+                let mut answered: Vec<u32> = ix.responses()[lo..hi]
                     .iter()
                     .filter_map(|r| r.customer)
                     .collect();
@@ -203,10 +205,10 @@ impl Engine<'_> {
             if rule.detractor_no_ticket {
                 // Each customer's latest NPS answer in the period.
                 let (lo, hi) = (
-                    ix.response_day.partition_point(|&d| d < p.start()),
-                    ix.response_day.partition_point(|&d| d <= last),
+                    ix.response_day().partition_point(|&d| d < p.start()),
+                    ix.response_day().partition_point(|&d| d <= last),
                 );
-                let mut latest: Vec<(u32, Day, f64)> = ix.responses[lo..hi]
+                let mut latest: Vec<(u32, Day, f64)> = ix.responses()[lo..hi]
                     .iter()
                     .filter(|r| r.survey == crate::data::schema::Survey::Nps)
                     .filter_map(|r| Some((r.customer?, r.day, r.score)))
@@ -226,7 +228,7 @@ impl Engine<'_> {
                         continue;
                     }
                     let ticket_after = ix.tickets_of(c as usize).iter().any(|&t| {
-                        let t = &ix.tickets[t as usize];
+                        let t = &ix.tickets()[t as usize];
                         t.created_day >= day && t.created_day <= last
                     });
                     if !ticket_after {

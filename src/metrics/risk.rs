@@ -113,17 +113,17 @@ impl Ctx<'_> {
                 .tickets_of(c)
                 .iter()
                 .filter(|&&t| {
-                    let t = &ix.tickets[t as usize];
+                    let t = &ix.tickets()[t as usize];
                     t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
                 })
                 .count() as u64;
             out.push(AtRisk {
                 customer: c as u32,
-                customer_id: ix.customers[c].clone(),
+                customer_id: ix.customers()[c].clone(),
                 overdue,
                 revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
-                last_nps: if ix.has_feedback { last_nps } else { None },
-                open_tickets: ix.has_tickets.then_some(open),
+                last_nps: if ix.has_feedback() { last_nps } else { None },
+                open_tickets: ix.has_tickets().then_some(open),
                 p_alive: None,
                 expected_purchases: None,
             });

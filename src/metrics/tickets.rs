@@ -29,11 +29,11 @@ pub(super) struct OpenIndex {
 impl OpenIndex {
     pub(super) fn build(ix: &Index) -> Self {
         OpenIndex {
-            never: (0..ix.tickets.len() as u32)
-                .filter(|&i| ix.tickets[i as usize].solved.is_none())
+            never: (0..ix.tickets().len() as u32)
+                .filter(|&i| ix.tickets()[i as usize].solved.is_none())
                 .collect(),
             latest_solved: ix
-                .tickets
+                .tickets()
                 .chunks(OPEN_BLOCK)
                 .map(|b| b.iter().filter_map(|t| t.solved).max().unwrap_or(i64::MIN))
                 .collect(),
@@ -50,13 +50,13 @@ impl Ctx<'_> {
         }
         let ix = self.ix;
         let mut c = CreatedScan {
-            categories: vec![0; ix.categories.len()],
+            categories: vec![0; ix.categories().len()],
             ..CreatedScan::default()
         };
         let mut first = Vec::new();
         let range = self.created_range(p.start(), self.end_of(p));
         let visit = |i: usize| {
-            let t = &ix.tickets[i];
+            let t = &ix.tickets()[i];
             c.count += 1;
             if let Some(r) = t.first_response {
                 first.push((r - t.created) as f64 / 3600.0);
@@ -87,19 +87,19 @@ impl Ctx<'_> {
             ..Tickets::default()
         };
         // Solved in the period, whatever the creation date.
-        let so = &ix.solved_order;
+        let so = &ix.solved_order();
         let solved_before = |day: Day| {
-            so.partition_point(|&i| ix.tickets[i as usize].solved_day.unwrap_or(Day::MAX) < day)
+            so.partition_point(|&i| ix.tickets()[i as usize].solved_day.unwrap_or(Day::MAX) < day)
         };
         let (slo, shi) = (solved_before(s), solved_before(e));
         let mut resolution = Vec::with_capacity(shi.saturating_sub(slo));
         let visit = |k: usize| {
-            let t = &ix.tickets[so[k] as usize];
+            let t = &ix.tickets()[so[k] as usize];
             resolution.push((t.solved.unwrap_or(t.created) - t.created) as f64 / 3600.0);
         };
         self.for_kept(&self.masks.solved, slo..shi, visit);
         // Backlog: created before e minus solved before e (a solved ticket was created first).
-        let created_before = ix.tickets.partition_point(|x| x.created_day < e);
+        let created_before = ix.tickets().partition_point(|x| x.created_day < e);
         let (made, done) = if self.masks.active {
             (
                 self.masks.tickets.count_range(0, created_before),
@@ -111,7 +111,7 @@ impl Ctx<'_> {
         out.backlog = made.saturating_sub(done);
         out.resolution_hours = median_p90(&mut resolution);
         let before = self.created_scan(&p.previous());
-        out.top_categories = top_five(&created.categories, &ix.categories)
+        out.top_categories = top_five(&created.categories, ix.categories())
             .map(|(name, count, c)| CategoryCount {
                 category: name.to_string(),
                 count,

@@ -290,7 +290,7 @@ impl Timeline {
 
     pub fn build(ix: &Index, granularity: Granularity, window: u32, cut: Option<i32>) -> Timeline {
         let n = ix.customer_count();
-        let (Some(first_day), Some(last_day)) = (ix.first_row_day, ix.last_row_day) else {
+        let (Some(first_day), Some(last_day)) = (ix.first_row_day(), ix.last_row_day()) else {
             let first = Period::containing(granularity, 0);
             return Timeline {
                 granularity,
@@ -331,7 +331,7 @@ impl Timeline {
         starts.push(p.start());
         // The period holding L is counted to date; with a cut, every period
         // is counted for its first n days only.
-        let to_date = ix.last_purchase_day.map(|l| l + 1);
+        let to_date = ix.last_purchase_day().map(|l| l + 1);
         let ends: Vec<Day> = (0..len)
             .map(|i| {
                 let mut e = starts[i + 1];
@@ -410,7 +410,7 @@ impl Timeline {
             })
             .collect();
         t.segment_totals = ix
-            .segments
+            .segments()
             .iter()
             .map(|seg| {
                 (seg.values.len() <= 500).then(|| {
@@ -466,7 +466,7 @@ impl Timeline {
     /// segment value: one merge of each pair of neighbouring periods.
     fn sum_moves(&mut self, ix: &Index) {
         let columns: Vec<(usize, &[Option<u32>], usize)> = ix
-            .segments
+            .segments()
             .iter()
             .enumerate()
             .filter(|(k, _)| matches!(self.segment_totals.get(*k), Some(Some(_))))
@@ -474,7 +474,7 @@ impl Timeline {
             .collect();
         let mut moves = vec![Movements::default(); self.len];
         let mut segment_moves: Vec<Option<Vec<Vec<Movements>>>> =
-            (0..ix.segments.len()).map(|_| None).collect();
+            (0..ix.segments().len()).map(|_| None).collect();
         for &(k, _, values) in &columns {
             segment_moves[k] = Some(vec![vec![Movements::default(); self.len]; values]);
         }
@@ -551,9 +551,9 @@ impl Timeline {
         let (starts, ends) = (&self.starts, &self.ends);
         // A period has at most one activity entry per row dated in it:
         // reserving that bound up front saves the regrowing (and its copies).
-        let rows = ix.row_start[range.start] as usize..ix.row_start[range.end] as usize;
+        let rows = ix.row_start()[range.start] as usize..ix.row_start()[range.end] as usize;
         let mut rows_in = vec![0usize; len];
-        for &d in &ix.row_days[rows] {
+        for &d in &ix.row_days()[rows] {
             if let Some(i) = self.pidx(d).filter(|&i| i < len) {
                 rows_in[i] += 1;
             }
@@ -579,7 +579,7 @@ impl Timeline {
                 }
                 k += 1;
             }
-            if let Some(f) = ix.first_day[c]
+            if let Some(f) = ix.first_day()[c]
                 && let Some(i) = self.pidx(f).filter(|&i| i < len)
             {
                 // New in a period only when the first purchase is among its counted days.
@@ -596,26 +596,26 @@ impl Timeline {
                 .position(|key| Some(key) != ok.first())
                 .map_or(usize::MAX, |k| self.close_idx(od[k]).unwrap_or(0));
             // Activity per period: revenue from the rows, orders and buyer from the order entries.
-            let (ra, rb) = (ix.row_start[c] as usize, ix.row_start[c + 1] as usize);
+            let (ra, rb) = (ix.row_start()[c] as usize, ix.row_start()[c + 1] as usize);
             let mut r = ra;
             let mut o = 0;
             while r < rb {
-                let Some(i) = self.pidx(ix.row_days[r]).filter(|&i| i < len) else {
+                let Some(i) = self.pidx(ix.row_days()[r]).filter(|&i| i < len) else {
                     r += 1;
                     continue;
                 };
                 let (ps, pe) = (starts[i], ends[i]);
-                if ix.row_days[r] >= pe {
+                if ix.row_days()[r] >= pe {
                     // After the period's counted days (a cut, or after L).
                     r += 1;
                     continue;
                 }
-                let before = if r == ra { 0 } else { ix.row_cum[r - 1] };
+                let before = if r == ra { 0 } else { ix.row_cum()[r - 1] };
                 let mut r_end = r;
-                while r_end < rb && ix.row_days[r_end] < pe {
+                while r_end < rb && ix.row_days()[r_end] < pe {
                     r_end += 1;
                 }
-                let revenue = ix.row_cum[r_end - 1] - before;
+                let revenue = ix.row_cum()[r_end - 1] - before;
                 while o < od.len() && od[o] < ps {
                     o += 1;
                 }
@@ -623,7 +623,7 @@ impl Timeline {
                 while o_end < od.len() && od[o_end] < pe {
                     o_end += 1;
                 }
-                let orders = if ix.multi_day[c] {
+                let orders = if ix.multi_day()[c] {
                     keys.clear();
                     keys.extend_from_slice(&ok[o..o_end]);
                     keys.sort_unstable();
@@ -652,7 +652,7 @@ impl Timeline {
         let mut classes: Vec<[Bits; 3]> = (0..self.len)
             .map(|_| [Bits::zeros(n), Bits::zeros(n), Bits::zeros(n)])
             .collect();
-        if !ix.has_feedback {
+        if !ix.has_feedback() {
             return classes;
         }
         let per: Vec<&[(Day, f64)]> = (0..n).map(|c| ix.nps_of(c)).collect();

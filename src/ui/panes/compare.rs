@@ -2,8 +2,7 @@
 
 use super::*;
 
-type Count = fn(&Kpis) -> u64;
-type Value = fn(&Kpis) -> Option<f64>;
+use crate::metrics::kpi::{self, Kpi};
 
 /// One KPI line for the customers pane and compare mode.
 pub struct KpiRow {
@@ -16,154 +15,80 @@ pub struct KpiRow {
 }
 
 impl KpiRow {
-    fn new(
-        name: &'static str,
-        now: String,
-        then: String,
-        (change, delta): (String, Option<f64>),
-        up_is_good: bool,
-    ) -> Self {
+    /// A registry KPI now and in the previous period.
+    fn of(kpi: &Kpi, now: &Kpis, then: Option<&Kpis>) -> Self {
+        let (v, w) = ((kpi.get)(now), then.and_then(kpi.get));
+        let (change, delta) = format::change(kpi.unit, v, w);
         KpiRow {
-            name,
-            now,
-            then,
+            name: kpi.screen,
+            now: format::value(kpi.unit, v),
+            then: format::value(kpi.unit, w),
             change,
             delta,
-            up_is_good,
+            up_is_good: kpi.higher_is_better,
         }
     }
 }
 
-pub fn kpi_rows(s: &Snapshot) -> Vec<KpiRow> {
+/// The KPIs of the compare view, in its order (the Customers pane shows
+/// those not already in a tile or another pane).
+pub const COMPARED: &[&Kpi] = &[
+    &kpi::CUSTOMERS_START,
+    &kpi::CUSTOMERS_END,
+    &kpi::CUSTOMERS_NEW,
+    &kpi::CUSTOMERS_RETAINED,
+    &kpi::CUSTOMERS_WON_BACK,
+    &kpi::CUSTOMERS_LOST,
+    &kpi::ORDERS,
+    &kpi::BUYERS,
+    &kpi::REVENUE,
+    &kpi::APV,
+    &kpi::ARPC,
+    &kpi::MRR,
+    &kpi::CLV,
+    &kpi::APF,
+    &kpi::LOST_PER_NEW,
+    &kpi::RETAINED_RATE,
+    &kpi::RETENTION_RATE,
+    &kpi::CHURN_RATE,
+    &kpi::REPEAT_PURCHASE_RATE,
+    &kpi::REVENUE_RETENTION_NRR,
+    &kpi::REVENUE_RETENTION_GRR,
+    &kpi::NPS,
+    &kpi::CSAT,
+    &kpi::CES,
+    &kpi::TICKETS_COUNT,
+];
+
+/// The rows of `kpis` that the snapshot's files hold, against the previous
+/// period; beside E, the customers the BG/NBD model expects to be active.
+pub fn kpi_rows(s: &Snapshot, kpis: &[&Kpi]) -> Vec<KpiRow> {
     let prev = s.previous.as_ref().map(|p| &p.kpis);
-    let k = &s.kpis;
     let mut rows = Vec::new();
-    let counts: [(&str, Count, bool); 8] = [
-        ("Customers at start", |k| k.customers.start, true),
-        ("Customers at end", |k| k.customers.end, true),
-        ("New", |k| k.customers.new, true),
-        ("Retained", |k| k.customers.retained, true),
-        ("Won back", |k| k.customers.won_back, true),
-        ("Lost", |k| k.customers.lost, false),
-        ("Orders", |k| k.orders, true),
-        ("Buyers", |k| k.buyers, true),
-    ];
-    for (name, f, up) in counts {
-        let then = prev.map(f);
-        rows.push(KpiRow::new(
-            name,
-            format::count(f(k)),
-            then.map_or(NONE.into(), format::count),
-            format::relative(Some(f(k) as f64), then.map(|x| x as f64)),
-            up,
-        ));
+    for kpi in kpis.iter().filter(|k| k.applies(&s.kpis)) {
+        rows.push(KpiRow::of(kpi, &s.kpis, prev));
+        if kpi.key == kpi::CUSTOMERS_END.key {
+            rows.push(expected_active(s));
+        }
     }
-    // Beside E: the customers the BG/NBD model expects to be active.
-    let expected = match &s.predicted {
+    rows
+}
+
+fn expected_active(s: &Snapshot) -> KpiRow {
+    let now = match &s.predicted {
         None => "fitting…".to_string(),
         Some(p) => p
             .expected_active
             .map_or(NONE.into(), |a| format::count(a.round() as u64)),
     };
-    rows.insert(
-        2,
-        KpiRow::new(
-            "Expected active",
-            expected,
-            NONE.into(),
-            (String::new(), None),
-            true,
-        ),
-    );
-    let money: [(&str, Value); 5] = [
-        ("Revenue", |k| Some(k.revenue)),
-        ("Avg purchase value", |k| k.apv),
-        ("Revenue per buyer", |k| k.arpc),
-        ("MRR", |k| k.mrr),
-        ("Lifetime value", |k| k.clv),
-    ];
-    for (name, f) in money {
-        let then = prev.and_then(f);
-        rows.push(KpiRow::new(
-            name,
-            format::money(f(k)),
-            format::money(then),
-            format::relative(f(k), then),
-            true,
-        ));
+    KpiRow {
+        name: "Expected active",
+        now,
+        then: NONE.into(),
+        change: String::new(),
+        delta: None,
+        up_is_good: true,
     }
-    let ratios: [(&str, Value, bool); 2] = [
-        ("Purchase frequency", |k| k.apf, true),
-        ("Lost per new", |k| k.lost_per_new, false),
-    ];
-    for (name, f, up) in ratios {
-        let then = prev.and_then(f);
-        rows.push(KpiRow::new(
-            name,
-            format::num(f(k), 2),
-            format::num(then, 2),
-            format::relative(f(k), then),
-            up,
-        ));
-    }
-    let shares: [(&str, Value, bool); 6] = [
-        ("Retention (retained)", |k| k.retained_rate, true),
-        ("CRR", |k| k.retention_rate, true),
-        ("Churn rate", |k| k.churn_rate, false),
-        ("Repeat purchase rate", |k| k.repeat_purchase_rate, true),
-        ("Net revenue retention", |k| k.revenue_retention.nrr, true),
-        ("Gross revenue retention", |k| k.revenue_retention.grr, true),
-    ];
-    for (name, f, up) in shares {
-        let then = prev.and_then(f);
-        rows.push(KpiRow::new(
-            name,
-            format::pct(f(k)),
-            format::pct(then),
-            format::points(f(k), then),
-            up,
-        ));
-    }
-    if k.nps.is_some() {
-        let scores: [(&str, Value, bool); 3] = [
-            ("NPS", |k| k.nps.as_ref().and_then(|n| n.score), false),
-            ("CSAT", |k| k.csat.as_ref().and_then(|n| n.score), true),
-            ("CES", |k| k.ces.as_ref().and_then(|n| n.mean), false),
-        ];
-        for (name, f, percent) in scores {
-            let show = |x: Option<f64>| {
-                if percent {
-                    format::pct(x)
-                } else {
-                    format::num(x, 1)
-                }
-            };
-            let then = prev.and_then(f);
-            let (mut change, delta) = format::points(f(k), then);
-            if !percent {
-                // NPS and CES move in points of their scale.
-                change = change.replace("pp", "pts");
-            }
-            rows.push(KpiRow::new(
-                name,
-                show(f(k)),
-                show(then),
-                (change, delta),
-                true,
-            ));
-        }
-    }
-    if let Some(t) = &k.tickets {
-        let then = prev.and_then(|p| p.tickets.as_ref()).map(|p| p.count);
-        rows.push(KpiRow::new(
-            "Tickets",
-            format::count(t.count),
-            then.map_or(NONE.into(), format::count),
-            format::relative(Some(t.count as f64), then.map(|x| x as f64)),
-            false,
-        ));
-    }
-    rows
 }
 
 /// The comparison view.
@@ -189,7 +114,7 @@ impl Widget for Compare<'_> {
             Cell::from(Line::from("change").right_aligned()),
         ])
         .style(theme.dim());
-        let rows: Vec<Row> = kpi_rows(s)
+        let rows: Vec<Row> = kpi_rows(s, COMPARED)
             .into_iter()
             .map(|r| {
                 Row::new(vec![

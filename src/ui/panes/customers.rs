@@ -1,6 +1,29 @@
 //! The Customers pane: S, E, new, retained, lost, won back.
 
 use super::*;
+use crate::metrics::kpi::{self, Kpi};
+
+/// The compare view's KPIs less those in the tiles (retention, churn, NPS,
+/// CSAT, CES), the Revenue retention pane (NRR, GRR) and the Tickets pane;
+/// orders and buyers are shown, purchase frequency left for CRR's room.
+const SHOWN: &[&Kpi] = &[
+    &kpi::CUSTOMERS_START,
+    &kpi::CUSTOMERS_END,
+    &kpi::CUSTOMERS_NEW,
+    &kpi::CUSTOMERS_RETAINED,
+    &kpi::CUSTOMERS_WON_BACK,
+    &kpi::CUSTOMERS_LOST,
+    &kpi::ORDERS,
+    &kpi::BUYERS,
+    &kpi::REVENUE,
+    &kpi::APV,
+    &kpi::ARPC,
+    &kpi::MRR,
+    &kpi::CLV,
+    &kpi::LOST_PER_NEW,
+    &kpi::RETENTION_RATE,
+    &kpi::REPEAT_PURCHASE_RATE,
+];
 
 /// The Customers pane.
 pub struct Customers<'a> {
@@ -16,22 +39,9 @@ impl Widget for Customers<'_> {
             theme,
             text,
         } = self;
-        let rows = kpi_rows(s);
-        // In the tiles, or orders / buyers shown here: room for CRR beside the counts.
-        let skip = [
-            "Retention (retained)",
-            "Purchase frequency",
-            "Churn rate",
-            "NPS",
-            "CSAT",
-            "CES",
-            "Tickets",
-            "Net revenue retention",
-            "Gross revenue retention",
-        ];
+        let rows = kpi_rows(s, SHOWN);
         let table_rows: Vec<Row> = rows
             .iter()
-            .filter(|r| !skip.contains(&r.name))
             .map(|r| {
                 Row::new(vec![
                     Cell::from(Span::styled(short(r.name), theme.dim())),
