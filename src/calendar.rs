@@ -48,3 +48,16 @@ pub fn days_in_month(y: i32, m: u32) -> u32 {
         _ => 0,
     }
 }
+
+/// An instant (seconds since the epoch) as `2024-03-01 10:15:00`.
+pub fn format_instant(secs: i64) -> String {
+    let day = secs.div_euclid(86_400) as Day;
+    let tod = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        format_day(day),
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60
+    )
+}

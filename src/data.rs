@@ -1103,18 +1103,6 @@ pub struct TicketRow {
     pub segments: Vec<(String, Option<String>)>,
 }
 
-fn format_instant(secs: i64) -> String {
-    let day = secs.div_euclid(86_400) as Day;
-    let tod = secs.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        parse::format_day(day),
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60
-    )
-}
-
 fn str_at(df: &DataFrame, col: &str, i: usize) -> Option<String> {
     df.column(col).ok()?.str().ok()?.get(i).map(String::from)
 }
@@ -1175,9 +1163,12 @@ pub fn ticket_rows(df: &DataFrame) -> Vec<TicketRow> {
     (0..df.height())
         .map(|i| TicketRow {
             ticket_id: str_at(df, schema::TICKET_ID, i).unwrap_or_default(),
-            created_at: format_instant(i64_at(df, schema::CREATED_AT, i).unwrap_or(0)),
-            first_response_at: i64_at(df, schema::FIRST_RESPONSE_AT, i).map(format_instant),
-            solved_at: i64_at(df, schema::SOLVED_AT, i).map(format_instant),
+            created_at: crate::calendar::format_instant(
+                i64_at(df, schema::CREATED_AT, i).unwrap_or(0),
+            ),
+            first_response_at: i64_at(df, schema::FIRST_RESPONSE_AT, i)
+                .map(crate::calendar::format_instant),
+            solved_at: i64_at(df, schema::SOLVED_AT, i).map(crate::calendar::format_instant),
             customer_id: str_at(df, schema::CUSTOMER_ID, i),
             category: str_at(df, schema::CATEGORY, i),
             satisfaction: str_at(df, schema::SATISFACTION, i),

@@ -58,7 +58,51 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, CliError> {
+/// `--period` and `--demo` before a command are the dashboard's flags:
+/// `holdfast --period 2024-02 report` means the report's period (it would
+/// otherwise be ignored without a word); where a command has no use for them
+/// they are an error that says so.
+fn dashboard_flags_to_command(cli: &mut Cli) -> Result<(), CliError> {
+    let Some(command) = cli.command.as_mut() else {
+        return Ok(());
+    };
+    let name = match command {
+        Command::Check(_) => "check",
+        Command::Report(_) => "report",
+        Command::Customer(_) => "customer",
+        Command::Followups(_) => "followups",
+        Command::Sample(_) => "sample",
+        Command::Config(_) => "config",
+        Command::Demo(_) => "demo",
+    };
+    if cli.demo {
+        return Err(
+            format!("--demo opens the dashboard; leave it out with `holdfast {name}`").into(),
+        );
+    }
+    let Some(period) = cli.period.take() else {
+        return Ok(());
+    };
+    let own = match command {
+        Command::Report(a) => &mut a.period,
+        Command::Customer(a) => &mut a.period,
+        Command::Followups(a) => &mut a.period,
+        _ => return Err(format!("--period does nothing with `holdfast {name}`").into()),
+    };
+    match own {
+        Some(p) if *p != period => Err(format!(
+            "two periods given: --period {period} before `{name}` and --period {p} after it"
+        )
+        .into()),
+        _ => {
+            *own = Some(period);
+            Ok(())
+        }
+    }
+}
+
+fn run(mut cli: Cli) -> Result<ExitCode, CliError> {
+    dashboard_flags_to_command(&mut cli)?;
     let flags = Flags {
         orders: cli.orders.clone(),
         feedback: cli.feedback.clone(),

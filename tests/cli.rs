@@ -446,3 +446,25 @@ fn the_markdown_summary_lists_five_alerts_and_counts_the_rest() {
     ]));
     assert_eq!(all.lines().filter(|l| l.starts_with("- **")).count(), 28);
 }
+
+#[test]
+fn the_dashboards_period_before_a_command_is_that_commands_period() {
+    let before = holdfast(&["--period", "2026-03", "report", "--format", "json"]);
+    let after = holdfast(&["report", "--period", "2026-03", "--format", "json"]);
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert_eq!(stdout(&before), stdout(&after));
+    assert!(stdout(&before).contains("\"label\": \"2026-03\""));
+    let two = holdfast(&["--period", "2026-03", "report", "--period", "2026-04"]);
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        stderr(&two).contains("two periods given"),
+        "{}",
+        stderr(&two)
+    );
+    let sample = holdfast(&["--period", "2026-03", "sample", "--out", "/nonexistent"]);
+    assert_eq!(sample.status.code(), Some(2));
+    assert!(stderr(&sample).contains("--period does nothing with `holdfast sample`"));
+    let demo = holdfast(&["--demo", "report"]);
+    assert_eq!(demo.status.code(), Some(2));
+    assert!(stderr(&demo).contains("--demo opens the dashboard"));
+}

@@ -1,0 +1,273 @@
+//! Typed Parquet files and Parquet datasets (Hive-style partition folders),
+//! as DuckDB writes them (`tests/fixtures/parquet/`, see its README) and as
+//! polars writes them: dates, timestamps with a zone, decimals and integers
+//! read as themselves, partition folders as columns, columns of types
+//! holdfast does not read left out instead of failing the file.
+
+#![allow(clippy::unwrap_used)] // tests, benches and examples unwrap freely
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use holdfast::data::{self, Loaded, Scales, SourceKind, SourceOptions, SourceSpec};
+use polars::prelude::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parquet")
+        .join(name)
+}
+
+fn load(path: &Path) -> Loaded {
+    let spec = SourceSpec {
+        kind: SourceKind::Orders,
+        name: path.display().to_string(),
+        origin: data::Origin::Path(path.to_path_buf()),
+        options: SourceOptions::default(),
+    };
+    data::load_source(&spec, Scales::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (customer, date, amount, order id, row, segments) of each kept row.
+type Row = (
+    String,
+    String,
+    f64,
+    String,
+    u64,
+    Vec<(String, Option<String>)>,
+);
+
+fn rows(l: &Loaded) -> Vec<Row> {
+    l.order_rows()
+        .into_iter()
+        .map(|r| {
+            let mut segs = r.segments;
+            segs.sort();
+            (
+                r.customer_id,
+                r.order_date,
+                r.amount,
+                r.order_id.unwrap_or_default(),
+                r.line,
+                segs,
+            )
+        })
+        .collect()
+}
+
+fn seg(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+    let mut v: Vec<_> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.map(String::from)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `holdfast --no-cache --orders ORDERS report --format json ARGS…`
+fn report(orders: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .arg("--no-cache")
+        .arg("--orders")
+        .arg(orders)
+        .args(["report", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn typed_parquet_dates_decimals_and_integers_read_as_themselves() {
+    // DATE order_date, DECIMAL(10,2) amount, BIGINT quantity, TIMESTAMPTZ
+    // paid_at (one null), a null region.
+    let l = load(&fixture("typed.parquet"));
+    assert_eq!(l.report.rejected_total(), 0);
+    let got: Vec<(String, String, f64)> = rows(&l).into_iter().map(|r| (r.0, r.1, r.2)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("C1@example.com".into(), "2024-01-05".into(), 12.5),
+            ("C2@example.com".into(), "2024-01-20".into(), 40.0),
+            ("C1@example.com".into(), "2024-02-03".into(), 7.25),
+            ("C3@example.com".into(), "2024-03-11".into(), 99.99),
+            ("C2@example.com".into(), "2024-03-31".into(), 0.01),
+        ]
+    );
+    // Rows are numbered from 1; the null region is no value.
+    assert_eq!(rows(&l)[3].4, 4);
+    assert_eq!(
+        rows(&l)[3].5,
+        seg(&[("plan", Some("basic")), ("region", None)])
+    );
+}
+
+#[test]
+fn timestamps_with_a_zone_give_the_utc_day_and_unread_types_are_left_out() {
+    // created_at TIMESTAMPTZ (23:30 and 23:59:59 UTC stay on their UTC day),
+    // a DOUBLE total, and LIST, STRUCT, TIME and INTERVAL columns beside them.
+    let l = load(&fixture("timestamps.parquet"));
+    let got: Vec<(String, String, f64, String)> =
+        rows(&l).into_iter().map(|r| (r.0, r.1, r.2, r.3)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "C1@example.com".into(),
+                "2024-01-05".into(),
+                12.5,
+                "O1".into()
+            ),
+            (
+                "C2@example.com".into(),
+                "2024-01-20".into(),
+                40.0,
+                "O2".into()
+            ),
+            (
+                "C1@example.com".into(),
+                "2024-02-03".into(),
+                7.25,
+                "O3".into()
+            ),
+            (
+                "C2@example.com".into(),
+                "2024-03-31".into(),
+                0.01,
+                "O5".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_dataset_partitioned_by_region_has_region_as_a_segment() {
+    // by_region/region=EU/, region=US/, region=__HIVE_DEFAULT_PARTITION__/
+    // (the null region): the folder names are the column.
+    let dir = fixture("by_region");
+    let eu = load(&dir.join("region=EU/data_0.parquet"));
+    assert_eq!(
+        rows(&eu)
+            .iter()
+            .map(|r| (r.3.as_str(), r.5.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("O1", seg(&[("plan", Some("pro")), ("region", Some("EU"))])),
+            ("O3", seg(&[("plan", Some("pro")), ("region", Some("EU"))])),
+        ]
+    );
+    // The null region's file alone has no region values: no segment there.
+    let none = load(&dir.join("region=__HIVE_DEFAULT_PARTITION__/data_0.parquet"));
+    assert_eq!(rows(&none)[0].5, seg(&[("plan", Some("basic"))]));
+    let all = report(&dir, &["--period", "2024-03"]);
+    assert_eq!(all["revenue"], 100.0);
+    assert_eq!(all["orders"], 2);
+    let eu = report(&dir, &["--period", "2024-01", "--segment", "region=EU"]);
+    assert_eq!(eu["revenue"], 12.5);
+    assert_eq!(eu["orders"], 1);
+    // O4 (no region) is in neither region.
+    let us = report(&dir, &["--period", "2024-03", "--segment", "region=US"]);
+    assert_eq!(us["revenue"], 0.01);
+}
+
+#[test]
+fn a_dataset_partitioned_by_year_and_month_reads_like_one_file() {
+    let one = report(&fixture("typed.parquet"), &["--period", "all"]);
+    let parts = report(&fixture("by_month"), &["--period", "all"]);
+    let key = |v: &serde_json::Value| -> Vec<(String, f64, u64, u64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["period"]["label"].as_str().unwrap().to_string(),
+                    p["revenue"].as_f64().unwrap(),
+                    p["orders"].as_u64().unwrap(),
+                    p["customers"]["end"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&parts), key(&one));
+    assert_eq!(
+        key(&parts),
+        vec![
+            ("2024-01".into(), 52.5, 2, 2),
+            ("2024-02".into(), 7.25, 1, 2),
+            ("2024-03".into(), 100.0, 2, 3),
+        ]
+    );
+    // year and month are numbers: partition columns, not segments.
+    let l = load(&fixture("by_month/year=2024/month=1/data_0.parquet"));
+    assert!(
+        l.report
+            .segments
+            .iter()
+            .all(|s| s != "year" && s != "month")
+    );
+}
+
+#[test]
+fn a_dataset_polars_writes_with_escaped_partition_values() {
+    // The way a Spark or polars job writes a dataset: one folder per
+    // partition value, %-escaped (`channel=paid%2Fsocial`).
+    let dir = tempfile::tempdir().unwrap();
+    let parts = [
+        (
+            "channel=organic",
+            ["C1", "C2"],
+            ["2024-05-01", "2024-05-02"],
+            [10.0, 20.0],
+        ),
+        (
+            "channel=paid%2Fsocial",
+            ["C3", "C1"],
+            ["2024-05-03", "2024-06-01"],
+            [5.5, 1.25],
+        ),
+    ];
+    for (folder, customers, dates, amounts) in parts {
+        let days: Vec<i32> = dates
+            .iter()
+            .map(|d| {
+                let (y, rest) = d.split_at(4);
+                let m: u32 = rest[1..3].parse().unwrap();
+                let dd: u32 = rest[4..6].parse().unwrap();
+                holdfast::calendar::days_from_civil(y.parse().unwrap(), m, dd)
+                    - holdfast::calendar::days_from_civil(1970, 1, 1)
+            })
+            .collect();
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("customer_id".into(), customers.to_vec()),
+                Column::new("order_date".into(), days)
+                    .cast(&DataType::Date)
+                    .unwrap(),
+                Column::new("amount".into(), amounts.to_vec()),
+            ],
+        )
+        .unwrap();
+        let path = dir.path().join(folder);
+        std::fs::create_dir_all(&path).unwrap();
+        let file = std::fs::File::create(path.join("part-00000.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+    // A Spark job's marker files beside the parts are not data.
+    std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
+    std::fs::write(dir.path().join(".part-00000.parquet.crc"), "x").unwrap();
+    let may = report(dir.path(), &["--period", "2024-05"]);
+    assert_eq!(may["revenue"], 35.5);
+    let social = report(
+        dir.path(),
+        &["--period", "2024-05", "--segment", "channel=paid/social"],
+    );
+    assert_eq!(social["revenue"], 5.5);
+    assert_eq!(social["customers"]["new"], 1);
+}
