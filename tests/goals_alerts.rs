@@ -253,20 +253,21 @@ fn ticket_open_longer_than_48_hours() {
     assert_eq!(
         summary(&r.alerts),
         vec![
-            (
-                Rule::TicketOpen,
-                Severity::Critical,
-                "Ticket T4 unsolved for 7 days (limit 48 h)".to_string()
-            ),
+            // The most recent first.
             (
                 Rule::TicketOpen,
                 Severity::Warning,
                 "Ticket T1 unsolved for 49 h (limit 48 h), customer c1".to_string()
             ),
+            (
+                Rule::TicketOpen,
+                Severity::Critical,
+                "Ticket T4 unsolved for 7 days (limit 48 h)".to_string()
+            ),
         ]
     );
-    assert_eq!(r.alerts[1].ticket_id.as_deref(), Some("T1"));
-    assert_eq!(r.alerts[1].customer_id.as_deref(), Some("c1"));
+    assert_eq!(r.alerts[0].ticket_id.as_deref(), Some("T1"));
+    assert_eq!(r.alerts[0].customer_id.as_deref(), Some("c1"));
     // 50 hours: T1 (49 h) no longer fires.
     let r = report(
         &ds,
@@ -646,12 +647,13 @@ fn alerts_only_with_exit_code() {
         .iter()
         .map(|a| a["rule"].as_str().unwrap())
         .collect();
-    // T4 and T1, then churn 50 % off ≤ 5 % and retention 50 % off ≥ 85 % (no NPS: no data).
+    // Churn 50 % off ≤ 5 % and retention 50 % off ≥ 85 % (no NPS: no data),
+    // then the tickets T1 and T4.
     assert_eq!(
         rules,
-        vec!["ticket_open", "ticket_open", "kpi_off_goal", "kpi_off_goal"]
+        vec!["kpi_off_goal", "kpi_off_goal", "ticket_open", "ticket_open"]
     );
-    assert_eq!(json["alerts"][1]["ticket_id"], "T1");
+    assert_eq!(json["alerts"][2]["ticket_id"], "T1");
     // Without --exit-code the same alerts exit 0.
     assert_eq!(
         run("tests/fixtures/alerts/config.toml", &["--alerts-only"])
@@ -757,7 +759,7 @@ fn markdown_summary() {
     assert!(md.contains("| Churn | ≤ 5 % |"), "{md}");
     assert!(md.contains("| off track |"), "{md}");
     assert!(
-        md.contains("### Alerts\n\n- **critical** Ticket T4 unsolved for 7 days (limit 48 h)\n"),
+        md.contains("### Alerts\n\n- **warning** Churn is 50 %, off its goal of ≤ 5 %\n"),
         "{md}"
     );
     // Every table row has the same number of cells as its header.
@@ -768,4 +770,58 @@ fn markdown_summary() {
             "{block}"
         );
     }
+}
+
+/// On the bundled sample (tickets left open for years): the KPI and customer
+/// alerts come first, at-risk customers by revenue at stake; then tickets
+/// unsolved past the limit, newest first; tickets open more than 90 days are
+/// one line with their count and the oldest.
+#[test]
+fn alerts_rank_recent_and_costly_first_and_group_stale_tickets() {
+    let o = holdfast(&["report", "--alerts-only", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let alerts = json["alerts"].as_array().unwrap();
+    let rules: Vec<&str> = alerts.iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    let first_ticket = rules.iter().position(|r| *r == "ticket_open").unwrap();
+    assert!(
+        rules[first_ticket..].iter().all(|r| *r == "ticket_open"),
+        "{rules:?}"
+    );
+    let at_stake: Vec<f64> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "at_risk_customer")
+        .map(|a| {
+            let m = a["message"].as_str().unwrap();
+            m.rsplit("with ")
+                .next()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(!at_stake.is_empty());
+    assert!(at_stake.windows(2).all(|w| w[0] >= w[1]), "{at_stake:?}");
+    // Ticket ages in days (hours under 4 days), rising: newest first.
+    let ages: Vec<f64> = alerts[first_ticket..alerts.len() - 1]
+        .iter()
+        .map(|a| {
+            let m = a["message"].as_str().unwrap();
+            let after = m.split("unsolved for ").nth(1).unwrap();
+            let mut it = after.split(' ');
+            let n: f64 = it.next().unwrap().parse().unwrap();
+            if it.next() == Some("h") { n / 24.0 } else { n }
+        })
+        .collect();
+    assert!(ages.windows(2).all(|w| w[0] <= w[1]), "{ages:?}");
+    assert!(ages.iter().all(|&d| d <= 90.0), "{ages:?}");
+    let last = alerts.last().unwrap()["message"].as_str().unwrap();
+    assert!(
+        last.ends_with("tickets open more than 90 days (the oldest, T6323, for 1004 days)"),
+        "{last}"
+    );
+    let stale: usize = last.split(' ').next().unwrap().parse().unwrap();
+    assert!(stale > 20, "{last}");
 }

@@ -131,8 +131,12 @@ pub struct Alert {
     pub kpi: Option<&'static str>,
 }
 
-/// Ticket alerts listed one by one, oldest first; the rest are summed up in one.
+/// Ticket alerts listed one by one, newest first; the rest are summed up in one.
 pub const MAX_TICKET_ALERTS: usize = 20;
+
+/// Tickets open longer than this are stale: one alert counts them all,
+/// after the recent ones, instead of a line each.
+pub const STALE_TICKET_DAYS: i64 = 90;
 
 fn hours(h: f64) -> String {
     if h >= 96.0 {
@@ -177,18 +181,24 @@ pub fn evaluate(
         kpi: None,
     };
 
-    // Tickets unsolved too long.
+    // Tickets unsolved too long: listed after the KPI and customer alerts,
+    // recent ones first, stale ones in one line.
+    let mut ticket_alerts = Vec::new();
     if rules.ticket_open_hours > 0.0
         && let (Some(now), Ok(kept)) = (as_of(engine, q), engine.ticket_kept(q))
     {
         let ix = &engine.dataset().index;
         let limit = rules.ticket_open_hours * 3600.0;
-        let mut open: Vec<usize> = engine
+        let open: Vec<usize> = engine
             .open_tickets_at(now)
             .filter(|&i| (now - ix.tickets()[i].created) as f64 > limit && kept(i))
             .collect();
-        open.sort_by_key(|&i| (ix.tickets()[i].created, i));
-        for &i in open.iter().take(MAX_TICKET_ALERTS) {
+        let stale_after = STALE_TICKET_DAYS * 86_400;
+        let (mut stale, mut recent): (Vec<usize>, Vec<usize>) = open
+            .into_iter()
+            .partition(|&i| now - ix.tickets()[i].created > stale_after);
+        recent.sort_by_key(|&i| (std::cmp::Reverse(ix.tickets()[i].created), i));
+        for &i in recent.iter().take(MAX_TICKET_ALERTS) {
             let t = &ix.tickets()[i];
             let age = (now - t.created) as f64 / 3600.0;
             let customer = t.customer.map(|c| ix.customers()[c as usize].clone());
@@ -213,19 +223,43 @@ pub fn evaluate(
             );
             a.ticket_id = Some(t.id.clone());
             a.customer_id = customer;
-            out.push(a);
+            ticket_alerts.push(a);
         }
-        if open.len() > MAX_TICKET_ALERTS {
-            out.push(alert(
+        if recent.len() > MAX_TICKET_ALERTS {
+            ticket_alerts.push(alert(
                 Rule::TicketOpen,
                 Severity::Warning,
                 format!(
                     "{} more tickets unsolved for over {}",
-                    open.len() - MAX_TICKET_ALERTS,
+                    recent.len() - MAX_TICKET_ALERTS,
                     hours(rules.ticket_open_hours)
                 ),
                 Jump::Tickets,
             ));
+        }
+        stale.sort_by_key(|&i| (ix.tickets()[i].created, i));
+        if let Some(&oldest) = stale.first() {
+            let t = &ix.tickets()[oldest];
+            let mut a = alert(
+                Rule::TicketOpen,
+                Severity::Warning,
+                format!(
+                    "{} {} open more than {STALE_TICKET_DAYS} days (the oldest, {}, for {})",
+                    stale.len(),
+                    if stale.len() == 1 {
+                        "ticket"
+                    } else {
+                        "tickets"
+                    },
+                    t.id,
+                    hours((now - t.created) as f64 / 3600.0)
+                ),
+                Jump::Tickets,
+            );
+            if stale.len() == 1 {
+                a.ticket_id = Some(t.id.clone());
+            }
+            ticket_alerts.push(a);
         }
     }
 
@@ -361,5 +395,6 @@ pub fn evaluate(
             out.push(a);
         }
     }
+    out.extend(ticket_alerts);
     out
 }
