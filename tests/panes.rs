@@ -188,3 +188,47 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
         );
     }
 }
+
+#[test]
+fn tiles_mark_rates_from_small_samples_and_show_revenue_with_nrr() {
+    use holdfast::app::state::{Choices, State};
+    use holdfast::metrics::Query;
+    let mut s = snapshot();
+    s.kpis.retained_rate = Some(75.0);
+    s.kpis.churn_rate = Some(25.0);
+    s.kpis.revenue = 48_534.33;
+    s.kpis.revenue_retention.nrr = Some(103.4);
+    let state = State::new(
+        Query::new(Period::parse("2026-03").unwrap()),
+        Choices::default(),
+        None,
+    );
+    let theme = Theme::DARK;
+    let draw = |s: &Snapshot, w| {
+        text(
+            panes::Tiles {
+                snapshot: s,
+                state: &state,
+                theme: &theme,
+            },
+            w,
+            4,
+        )
+    };
+    // S = 40 and 20 NPS responses: only NPS is from fewer than 30.
+    let out = draw(&s, 160);
+    assert!(out.contains("n=20"), "{out}");
+    assert!(!out.contains("n=40"), "{out}");
+    assert!(out.contains("48,534.33"), "{out}");
+    assert!(out.contains("NRR 103%"), "{out}");
+    // Nine customers at the start: retention and churn say so.
+    s.kpis.customers.start = 9;
+    let out = draw(&s, 160);
+    assert_eq!(out.matches("n=9").count(), 2, "{out}");
+    // Under 100 columns: four tiles, revenue kept, CSAT left to the NPS pane.
+    let out = draw(&s, 80);
+    assert!(out.contains("Revenue") && !out.contains("CSAT"), "{out}");
+    // No rate, no mark.
+    s.kpis.nps = None;
+    assert!(!draw(&s, 160).contains("n=20"));
+}

@@ -76,10 +76,22 @@ fn draw(state: &State, w: u16, h: u16) -> String {
 fn header_and_tiles() {
     let out = draw(&state(), 120, 40);
     assert!(
-        out.contains("holdfast   2026-03 (month)  filters: none  data 2023-10-01 .. 2026-09-30"),
+        out.contains(
+            "holdfast   2026-03 (month)  filters: none  ⚠ 16 alerts  data 2023-10-01 .. 2026-09-30"
+        ),
         "{out}"
     );
-    for t in ["Retention", "Churn", "NPS", "CSAT"] {
+    // At 80 columns the alerts stay whole; the data range is what is cut.
+    let narrow = draw(&state(), 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("⚠ 16 alerts"),
+        "{narrow}"
+    );
+    for t in ["Retention", "Churn", "NPS", "CSAT", "Revenue"] {
         assert!(out.contains(&format!("┌ {t} ")), "{t}");
     }
     assert!(out.contains("shorter than 3 purchase cycles"));

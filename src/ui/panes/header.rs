@@ -59,9 +59,6 @@ impl Widget for Header<'_> {
                 theme.fg(theme.warn)
             },
         ));
-        if let Some((a, b)) = &state.data_range {
-            first.push(Span::styled(format!("  data {a} .. {b}"), theme.dim()));
-        }
         if let Some(v) = state.view.as_deref() {
             let n = v.alerts.len();
             if n > 0 {
@@ -74,6 +71,10 @@ impl Widget for Header<'_> {
         }
         if state.stale() {
             first.push(Span::styled("  ⟳ computing", theme.fg(theme.warn)));
+        }
+        // Last: on a narrow screen the data range is what gets cut, not the alerts.
+        if let Some((a, b)) = &state.data_range {
+            first.push(Span::styled(format!("  data {a} .. {b}"), theme.dim()));
         }
         // Amounts in several currencies: until one is picked, say so first.
         let mixed = state.snapshot().and_then(|s| {

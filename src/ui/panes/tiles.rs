@@ -2,9 +2,18 @@
 
 use super::*;
 
+/// Rates from fewer observations than this carry their count (`n=9`).
+pub const SMALL_SAMPLE: u64 = 30;
+
 pub(super) struct Tile<'a> {
     name: &'static str,
     value: Option<f64>,
+    /// Money (revenue): the amount, relative changes, no gauge.
+    money: bool,
+    /// How many observations the rate is from (S, responses).
+    n: Option<u64>,
+    /// A second figure beside the value (the revenue tile's NRR).
+    aside: Option<String>,
     /// (low, high) of the gauge.
     range: (f64, f64),
     up_is_good: bool,
@@ -39,6 +48,36 @@ impl Widget for TileView<'_> {
         }
         let [top, bottom] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+        if t.money {
+            let text = if dim {
+                theme.dim()
+            } else {
+                theme.fg(theme.text)
+            };
+            let mut spans = vec![Span::styled(format::money(t.value), text.bold())];
+            if let Some(a) = &t.aside {
+                spans.push(Span::styled(format!("  {a}"), theme.dim()));
+            }
+            buf.put(Paragraph::new(Line::from(spans)), top);
+            let (dp, vp) = format::relative(t.value, t.previous);
+            let (dy, vy) = format::relative(t.value, t.year_ago);
+            let room =
+                (bottom.width as usize).saturating_sub(dp.chars().count() + dy.chars().count());
+            let wide = room >= 9;
+            let prev_word = match compared {
+                Some(c) if room >= c.chars().count() + 8 => format!("{c} "),
+                _ if wide => "prev ".to_string(),
+                _ => String::new(),
+            };
+            let spans = vec![
+                Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
+                Span::styled(prev_word, theme.dim()),
+                Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
+                Span::styled(if wide { "yr" } else { "" }, theme.dim()),
+            ];
+            buf.put(Paragraph::new(Line::from(spans)), bottom);
+            return;
+        }
         let value = match t.value {
             Some(v) if t.range.0 < 0.0 => format!("{v:+.1}"),
             v => format::pct(v),
@@ -109,6 +148,10 @@ impl Widget for TileView<'_> {
         if let Some(n) = t.note {
             spans.push(Span::styled(format!(" {n}"), theme.fg(theme.warn)));
         }
+        // A rate from few observations says how few.
+        if let Some(n) = t.n.filter(|&n| n < SMALL_SAMPLE && t.value.is_some()) {
+            spans.push(Span::styled(format!(" n={n}"), theme.fg(theme.warn)));
+        }
         if let Some((g, style)) = goal {
             spans.push(Span::styled(g, style));
         }
@@ -153,49 +196,73 @@ impl Widget for Tiles<'_> {
                     .find(|g| g.goal.kpi == k && g.segment.is_none())
             })
         };
-        let tiles = [
-            Tile {
-                name: "Retention",
-                value: r,
-                range: (0.0, 100.0),
-                up_is_good: true,
-                previous: rp,
-                year_ago: ry,
-                note: None,
-                goal: goal(GoalKpi::RetainedRate).or_else(|| goal(GoalKpi::RetentionRate)),
-            },
-            Tile {
-                name: "Churn",
-                value: c,
-                range: (0.0, 100.0),
-                up_is_good: false,
-                previous: cp,
-                year_ago: cy,
-                note: None,
-                goal: goal(GoalKpi::ChurnRate),
-            },
-            Tile {
-                name: "NPS",
-                value: n,
-                range: (-100.0, 100.0),
-                up_is_good: true,
-                previous: np,
-                year_ago: ny,
-                note: significant.then_some("significant"),
-                goal: goal(GoalKpi::Nps),
-            },
-            Tile {
-                name: "CSAT (surveys)",
-                value: x,
-                range: (0.0, 100.0),
-                up_is_good: true,
-                previous: xp,
-                year_ago: xy,
-                note: None,
-                goal: goal(GoalKpi::Csat),
-            },
+        let rate = |name, value, up_is_good, (previous, year_ago), n, goal| Tile {
+            name,
+            value,
+            money: false,
+            n,
+            aside: None,
+            range: (0.0, 100.0),
+            up_is_good,
+            previous,
+            year_ago,
+            note: None,
+            goal,
+        };
+        let k = &s.kpis;
+        let start = Some(k.customers.start);
+        let (v, vp, vy) = get(|k| Some(k.revenue));
+        let nrr = k.revenue_retention.nrr;
+        let revenue = Tile {
+            name: "Revenue",
+            value: v,
+            money: true,
+            n: None,
+            aside: nrr.map(|x| format!("NRR {x:.0}%")),
+            range: (0.0, 1.0),
+            up_is_good: true,
+            previous: vp,
+            year_ago: vy,
+            note: None,
+            goal: None,
+        };
+        let mut nps_tile = rate(
+            "NPS",
+            n,
+            true,
+            (np, ny),
+            k.nps.as_ref().map(|x| x.responses),
+            goal(GoalKpi::Nps),
+        );
+        nps_tile.range = (-100.0, 100.0);
+        nps_tile.note = significant.then_some("significant");
+        let mut tiles = vec![
+            rate(
+                "Retention",
+                r,
+                true,
+                (rp, ry),
+                start,
+                goal(GoalKpi::RetainedRate).or_else(|| goal(GoalKpi::RetentionRate)),
+            ),
+            rate("Churn", c, false, (cp, cy), start, goal(GoalKpi::ChurnRate)),
+            nps_tile,
+            rate(
+                "CSAT (surveys)",
+                x,
+                true,
+                (xp, xy),
+                k.csat.as_ref().map(|x| x.responses),
+                goal(GoalKpi::Csat),
+            ),
+            revenue,
         ];
-        let cols = Layout::horizontal([Constraint::Ratio(1, 4); 4]).split(area);
+        // Under 100 columns four tiles fit: CSAT stays in the NPS pane.
+        if area.width < 100 {
+            tiles.remove(3);
+        }
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, tiles.len() as u32); tiles.len()])
+            .split(area);
         for (t, rect) in tiles.iter().zip(cols.iter()) {
             buf.put(
                 TileView {
