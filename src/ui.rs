@@ -25,7 +25,7 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
     let Some(body) = body_area(area) else {
         return Vec::new();
     };
-    if state.compare {
+    if state.compare.is_some() {
         return Vec::new();
     }
     if body.width >= 100 && body.height >= 24 {
@@ -123,8 +123,15 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
                 },
                 tiles,
             );
-            if state.compare {
-                frame.render_widget(panes::Compare { snapshot: s, theme }, body);
+            if let Some(against) = state.compare {
+                frame.render_widget(
+                    panes::Compare {
+                        snapshot: s,
+                        against,
+                        theme,
+                    },
+                    body,
+                );
             } else {
                 for (pane, rect) in pane_areas(area, state) {
                     frame.render_widget(panes::PaneView { pane, state, theme }, rect);

@@ -3,7 +3,8 @@
 //! the figures it is given are the figures it draws, and an empty snapshot
 //! draws dashes, never a panic.
 
-use holdfast::metrics::{AtRisk, Customers, Kpis, Nps, Period, Snapshot};
+use holdfast::app::state::Against;
+use holdfast::metrics::{AtRisk, Customers, Kpis, Nps, Period, PeriodJson, PeriodKpis, Snapshot};
 use holdfast::ui::Theme;
 use holdfast::ui::panes;
 use ratatui::buffer::Buffer;
@@ -181,6 +182,7 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
         text(
             panes::Compare {
                 snapshot: &s,
+                against: Against::Previous,
                 theme: &theme,
             },
             w,
@@ -231,4 +233,64 @@ fn tiles_mark_rates_from_small_samples_and_show_revenue_with_nrr() {
     // No rate, no mark.
     s.kpis.nps = None;
     assert!(!draw(&s, 160).contains("n=20"));
+}
+
+#[test]
+fn compare_sets_the_period_against_the_previous_one_or_a_year_ago_tickets_included() {
+    let mut s = snapshot();
+    let block = |label: &str, start: u64, backlog: u64| PeriodKpis {
+        period: PeriodJson::from(&Period::parse(label).unwrap()),
+        kpis: Kpis {
+            customers: Customers {
+                start,
+                ..Customers::default()
+            },
+            tickets: Some(holdfast::metrics::Tickets {
+                backlog,
+                ..Default::default()
+            }),
+            ..Kpis::default()
+        },
+    };
+    s.previous = Some(block("2026-02", 31, 7));
+    s.year_ago = Some(block("2025-03", 23, 11));
+    s.kpis.tickets = Some(holdfast::metrics::Tickets {
+        backlog: 5,
+        ..Default::default()
+    });
+    let theme = Theme::DARK;
+    let draw = |against| {
+        text(
+            panes::Compare {
+                snapshot: &s,
+                against,
+                theme: &theme,
+            },
+            160,
+            40,
+        )
+    };
+    let line = |out: &str, name: &str| -> String {
+        out.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{out}"))
+            .to_string()
+    };
+    let prev = draw(Against::Previous);
+    assert!(prev.contains("Compare with previous period"), "{prev}");
+    assert!(prev.contains("2026-02"), "{prev}");
+    assert!(line(&prev, "Customers at start").contains("31"), "{prev}");
+    assert!(line(&prev, "Backlog").contains('7'), "{prev}");
+    let ago = draw(Against::YearAgo);
+    assert!(ago.contains("Compare with a year ago"), "{ago}");
+    assert!(ago.contains("2025-03"), "{ago}");
+    assert!(line(&ago, "Customers at start").contains("23"), "{ago}");
+    assert!(line(&ago, "Backlog").contains("11"), "{ago}");
+    for name in ["First response", "Resolution"] {
+        line(&ago, name);
+    }
+    // The values sit beside their names, not at the far side of a wide screen.
+    let row = line(&ago, "Customers at start");
+    let at = row.find("40").unwrap();
+    assert!(at < 60, "{row}");
 }

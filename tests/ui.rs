@@ -233,6 +233,11 @@ fn snap_modes() -> Vec<(&'static str, State)> {
         ("customer", customer),
         ("data_quality", with(Action::DataQuality)),
         ("compare", with(Action::Compare)),
+        ("compare_year_ago", {
+            let mut s = with(Action::Compare);
+            update(&mut s, Action::Compare);
+            s
+        }),
         ("definitions", with(Action::Definitions)),
         ("risk_focus", risk),
         ("revenue_focus", revenue),

@@ -103,7 +103,9 @@ impl Action {
             Action::PageDown => "page down in the pane",
             Action::Enter => "open the selected customer / choose",
             Action::Find => "find a customer by id",
-            Action::Compare => "compare with the previous period side by side",
+            Action::Compare => {
+                "compare side by side: with the previous period, again with a year ago, again to close"
+            }
             Action::CohortRevenue => "cohort table: customers or revenue retained",
             Action::RiskOrder => "churn risk: order by revenue at stake or by P(alive) × revenue",
             Action::Goals => "show the goals pane (targets from [goals] in the config)",

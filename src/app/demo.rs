@@ -70,8 +70,13 @@ pub fn next_actions(state: &mut State) -> Vec<Action> {
     let n = Pane::ALL.len();
     demo.caption = caption(Pane::ALL[demo.step % n]);
     let mut actions = Vec::new();
-    if state.compare {
-        actions.push(Action::Compare);
+    // Leave the compare view (v steps through its two columns, then off).
+    match state.compare {
+        Some(crate::app::state::Against::Previous) => {
+            actions.extend([Action::Compare, Action::Compare])
+        }
+        Some(crate::app::state::Against::YearAgo) => actions.push(Action::Compare),
+        None => {}
     }
     actions.push(Action::FocusNext);
     if demo.step % n == 0 {

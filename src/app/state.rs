@@ -182,6 +182,15 @@ pub struct Choices {
     pub cohorts: Vec<String>,
 }
 
+/// What the compare view sets the period against (`v` steps through them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    /// The period before (cut to the same days when counted to date).
+    Previous,
+    /// The same period a year earlier.
+    YearAgo,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub query: Query,
@@ -194,7 +203,8 @@ pub struct State {
     pub focus: Pane,
     /// Scroll offset (or selected row) per pane.
     pub scroll: [usize; Pane::COUNT],
-    pub compare: bool,
+    /// The compare view, and what it sets the period against.
+    pub compare: Option<Against>,
     /// Lines scrolled in the open overlay (help, definitions, data quality,
     /// customer); 0 when one opens.
     pub overlay_scroll: usize,
@@ -238,7 +248,7 @@ impl State {
             mode: Mode::Dashboard,
             focus: Pane::Trends,
             scroll: [0; Pane::COUNT],
-            compare: false,
+            compare: None,
             pending_find: None,
             load_time: None,
             overlay_scroll: 0,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::action::Action;
-use super::state::{Effect, Mode, Pane, Picker, State, View};
+use super::state::{Against, Effect, Mode, Pane, Picker, State, View};
 use super::worker::Reply;
 use crate::calendar::format_day;
 use crate::metrics::{Granularity, Period};
@@ -351,12 +351,12 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         },
         Action::Goals => {
             state.focus = Pane::Goals;
-            state.compare = false;
+            state.compare = None;
             None
         }
         Action::Alerts => {
             state.focus = Pane::Alerts;
-            state.compare = false;
+            state.compare = None;
             None
         }
         Action::Find => {
@@ -364,7 +364,12 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             None
         }
         Action::Compare => {
-            state.compare = !state.compare;
+            // Off, against the previous period, against a year ago, off.
+            state.compare = match state.compare {
+                None => Some(Against::Previous),
+                Some(Against::Previous) => Some(Against::YearAgo),
+                Some(Against::YearAgo) => None,
+            };
             None
         }
         Action::CohortRevenue => {
@@ -840,7 +845,12 @@ mod tests {
         update(&mut s, Action::FocusPrev);
         assert_eq!(s.focus, Pane::Followups);
         update(&mut s, Action::Compare);
-        assert!(s.compare);
+        assert_eq!(s.compare, Some(Against::Previous));
+        update(&mut s, Action::Compare);
+        assert_eq!(s.compare, Some(Against::YearAgo));
+        update(&mut s, Action::Compare);
+        assert_eq!(s.compare, None);
+        update(&mut s, Action::Compare);
         assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
         assert_eq!(update(&mut s, Action::Reload), Some(Effect::Reload));
     }
@@ -892,9 +902,9 @@ mod tests {
             ],
             followups: None,
         }));
-        s.compare = true;
+        s.compare = Some(Against::YearAgo);
         update(&mut s, Action::Goals);
-        assert_eq!((s.focus, s.compare), (Pane::Goals, false));
+        assert_eq!((s.focus, s.compare), (Pane::Goals, None));
         update(&mut s, Action::Alerts);
         assert_eq!(s.focus, Pane::Alerts);
         // A ticket alert with a customer opens the customer.

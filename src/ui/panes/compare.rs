@@ -2,6 +2,7 @@
 
 use super::*;
 
+use crate::app::state::Against;
 use crate::metrics::kpi::{self, Kpi};
 
 /// One KPI line for the customers pane and compare mode.
@@ -15,7 +16,7 @@ pub struct KpiRow {
 }
 
 impl KpiRow {
-    /// A registry KPI now and in the previous period.
+    /// A registry KPI now and in the period compared.
     fn of(kpi: &Kpi, now: &Kpis, then: Option<&Kpis>) -> Self {
         let (v, w) = ((kpi.get)(now), then.and_then(kpi.get));
         let (change, delta) = format::change(kpi.unit, v, w);
@@ -58,12 +59,24 @@ pub const COMPARED: &[&Kpi] = &[
     &kpi::CSAT,
     &kpi::CES,
     &kpi::TICKETS_COUNT,
+    &kpi::TICKETS_FIRST_RESPONSE_HOURS,
+    &kpi::TICKETS_RESOLUTION_HOURS,
+    &kpi::TICKETS_BACKLOG,
 ];
 
 /// The rows of `kpis` that the snapshot's files hold, against the previous
 /// period; beside E, the customers the BG/NBD model expects to be active.
 pub fn kpi_rows(s: &Snapshot, kpis: &[&Kpi]) -> Vec<KpiRow> {
-    let prev = s.previous.as_ref().map(|p| &p.kpis);
+    kpi_rows_against(s, kpis, Against::Previous)
+}
+
+/// The same rows against the period `against` names.
+pub fn kpi_rows_against(s: &Snapshot, kpis: &[&Kpi], against: Against) -> Vec<KpiRow> {
+    let prev = match against {
+        Against::Previous => s.previous.as_ref(),
+        Against::YearAgo => s.year_ago.as_ref(),
+    }
+    .map(|p| &p.kpis);
     let mut rows = Vec::new();
     for kpi in kpis.iter().filter(|k| k.applies(&s.kpis)) {
         rows.push(KpiRow::of(kpi, &s.kpis, prev));
@@ -94,17 +107,30 @@ fn expected_active(s: &Snapshot) -> KpiRow {
 /// The comparison view.
 pub struct Compare<'a> {
     pub snapshot: &'a Snapshot,
+    pub against: Against,
     pub theme: &'a Theme,
 }
 
 impl Widget for Compare<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Compare { snapshot: s, theme } = self;
-        let prev_label = s
-            .previous
-            .as_ref()
-            .map_or("previous".to_string(), |p| p.period.label.clone());
-        let b = block("Compare", true, theme);
+        let Compare {
+            snapshot: s,
+            against,
+            theme,
+        } = self;
+        let (then, word) = match against {
+            Against::Previous => (s.previous.as_ref(), "previous period"),
+            Against::YearAgo => (s.year_ago.as_ref(), "a year ago"),
+        };
+        let prev_label = then.map_or(word.to_string(), |p| p.period.label.clone());
+        let title = format!(
+            "Compare with {word} (v: {})",
+            match against {
+                Against::Previous => "a year ago",
+                Against::YearAgo => "close",
+            }
+        );
+        let b = block(&title, true, theme);
         let inner = b.inner(area);
         buf.put(b, area);
         let header = Row::new(vec![
@@ -114,7 +140,7 @@ impl Widget for Compare<'_> {
             Cell::from(Line::from("change").right_aligned()),
         ])
         .style(theme.dim());
-        let rows: Vec<Row> = kpi_rows(s, COMPARED)
+        let rows: Vec<Row> = kpi_rows_against(s, COMPARED, against)
             .into_iter()
             .map(|r| {
                 Row::new(vec![
@@ -128,8 +154,15 @@ impl Widget for Compare<'_> {
                 ])
             })
             .collect();
+        // The label column as wide as the longest name: values sit beside
+        // their names on a wide screen, not 120 columns away.
+        let names: Vec<usize> = kpi_rows_against(s, COMPARED, against)
+            .iter()
+            .map(|r| r.name.chars().count())
+            .collect();
+        let label = names.into_iter().max().unwrap_or(20).max(20) as u16 + 2;
         let widths = [
-            Constraint::Min(20),
+            Constraint::Length(label),
             Constraint::Length(14),
             Constraint::Length(14),
             Constraint::Length(12),
