@@ -85,6 +85,15 @@ fn body_area(area: Rect) -> Option<Rect> {
 
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     let area = frame.area();
+    // A theme with its own background (light) paints it under everything.
+    if theme.background != ratatui::style::Color::Reset {
+        frame.buffer_mut().set_style(
+            area,
+            ratatui::style::Style::default()
+                .bg(theme.background)
+                .fg(theme.text),
+        );
+    }
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
             "holdfast needs {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}",

@@ -95,7 +95,10 @@ impl Widget for TileView<'_> {
             Gauge::default()
                 .ratio(ratio)
                 .label(value)
-                .gauge_style(style)
+                // The value over the filled part is drawn in the background
+                // colour on the bar's: a theme that paints its background
+                // (light) keeps it readable.
+                .gauge_style(style.bg(theme.background))
                 .use_unicode(true),
             top,
         );
