@@ -149,7 +149,14 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
         }
     }
     if let Some(d) = &state.demo {
-        demo_caption(frame, body, &d.caption, theme);
+        let text = crate::app::demo::caption(d.pane, state.snapshot());
+        // Over the bottom of the body, or its top when the pane the caption
+        // talks about is down there.
+        let focused = pane_areas(area, state)
+            .into_iter()
+            .find(|(p, _)| *p == d.pane)
+            .map(|(_, r)| r);
+        demo_caption(frame, body, focused, &text, theme);
     }
     status_line(frame, status, state, theme, keymap);
     overlays::render(frame, area, state, theme, keymap);
@@ -172,17 +179,22 @@ pub fn defuse(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-/// The demo's caption, boxed over the bottom of the body.
-fn demo_caption(frame: &mut Frame, body: Rect, caption: &str, theme: &Theme) {
+/// The demo's caption, boxed over the bottom of the body, or over its top
+/// when the bottom would cover the pane it is about.
+fn demo_caption(frame: &mut Frame, body: Rect, about: Option<Rect>, caption: &str, theme: &Theme) {
     use ratatui::widgets::{Block, Clear, Wrap};
     let height = body.height.min(5);
     if height < 3 {
         return;
     }
-    let area = Rect {
+    let bottom = Rect {
         y: body.y + body.height - height,
         height,
         ..body
+    };
+    let area = match about {
+        Some(r) if r.intersects(bottom) && r.y > body.y => Rect { height, ..body },
+        _ => bottom,
     };
     frame.render_widget(Clear, area);
     frame.render_widget(

@@ -379,16 +379,22 @@ fn the_demo_presents_itself_and_any_key_hands_over() {
         "cd /tmp && HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} demo --interval 1; echo HOLDFAST_EXIT=$?"
     );
     keys(&s, &[&cmd, "Enter"]);
-    let first = wait_for(&s, "demo · any key takes over");
-    assert!(first.contains("Retention"), "{first}");
-    // It moves on by itself: the Customers pane's caption follows the Trends one.
-    let later = wait_for(&s, "Customers & revenue — Who stayed");
+    wait_for(&s, "demo · any key takes over");
+    let first = wait_for(&s, "┌ Retention");
+    assert!(first.contains("Trends — "), "{first}");
+    // It moves on by itself: the Customers pane's caption follows the Trends
+    // one, in a plain sentence with the figures on screen.
+    let later = wait_for(&s, "Customers & revenue — Of the");
+    assert!(
+        later.contains("customers active at the start of"),
+        "{later}"
+    );
     assert!(
         later.contains("⚠"),
         "the demo's alerts are counted:\n{later}"
     );
     // Goals come with the demo (no config needed) and show on the tiles.
-    wait_for(&s, "Goals — Targets from the config");
+    wait_for(&s, "Goals — the targets set in the config");
     keys(&s, &["Space"]);
     wait_for(&s, "demo stopped: the dashboard is yours");
     let caption_seen_after = {
