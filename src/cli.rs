@@ -118,6 +118,11 @@ pub struct ReportArgs {
     /// Print the definition of every KPI and exit.
     #[arg(long)]
     pub explain: bool,
+    /// Print the customers behind a count instead of the KPIs: start, end,
+    /// new, retained, won_back, lost, detractors, at_risk, open_tickets
+    /// (with --format csv or json).
+    #[arg(long, value_name = "SET")]
+    pub list: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -237,12 +237,26 @@ fn report_cmd(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let format = match args.format.as_str() {
-        f @ ("json" | "table" | "markdown") => f,
-        other => {
+    let list = match args.list.as_deref() {
+        None => None,
+        Some(name) => Some(metrics::lists::CustomerSet::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = metrics::lists::CustomerSet::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect();
+            format!("--list: no set \"{name}\"; one of {}", names.join(", "))
+        })?),
+    };
+    let format = match (args.format.as_str(), list) {
+        (f @ ("json" | "table" | "markdown"), None) => f,
+        (f @ ("json" | "csv"), Some(_)) => f,
+        (other, None) => {
             return Err(
                 format!("--format: expected json, table or markdown, not \"{other}\"").into(),
             );
+        }
+        (other, Some(_)) => {
+            return Err(format!("--list prints csv or json, not \"{other}\"").into());
         }
     };
     let granularity = match &args.granularity {
@@ -306,6 +320,17 @@ fn report_cmd(
     }
     // One engine for every period: timelines and per-period results are built once.
     let engine = metrics::Engine::with_settings(&dataset, config.settings());
+    if let Some(set) = list {
+        if periods.len() != 1 {
+            return Err("--list takes one period, not --period all".into());
+        }
+        let rows = engine.customer_list(&query, set)?;
+        match format {
+            "csv" => print!("{}", holdfast::text::visible(&report::customers_csv(&rows))),
+            _ => println!("{}", holdfast::text::visible_json(&report::to_json(&rows))),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let goals = config.goals();
     let mut reports = Vec::with_capacity(periods.len());
     for p in &periods {

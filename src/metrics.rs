@@ -20,6 +20,7 @@ pub mod definitions;
 pub mod followups;
 pub mod goals;
 pub mod kpi;
+pub mod lists;
 pub mod period;
 pub mod query;
 pub mod snapshot;

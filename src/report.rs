@@ -590,3 +590,24 @@ pub fn followups_csv(rows: &[crate::metrics::followups::Followup]) -> String {
     }
     out
 }
+
+/// A drill-down list as CSV: one row per customer, amounts as numbers.
+pub fn customers_csv(rows: &[crate::metrics::lists::ListedCustomer]) -> String {
+    let mut out = String::from(
+        "customer_id,first_order,last_order,revenue,lifetime_revenue,last_nps,open_tickets\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{:.2},{:.2},{},{}",
+            csv_field(&r.customer_id),
+            r.first_order.as_deref().unwrap_or(""),
+            r.last_order.as_deref().unwrap_or(""),
+            r.revenue,
+            r.lifetime_revenue,
+            r.last_nps.map(|v| format!("{v}")).unwrap_or_default(),
+            r.open_tickets
+        );
+    }
+    out
+}

@@ -468,3 +468,127 @@ fn the_dashboards_period_before_a_command_is_that_commands_period() {
     assert_eq!(demo.status.code(), Some(2));
     assert!(stderr(&demo).contains("--demo opens the dashboard"));
 }
+
+/// `report --list SET`: the customers behind each count, as CSV and JSON.
+/// Worked by hand with a 60-day churn window for March 2024: S (active on
+/// Feb 29) = c1, c2; E (active on Mar 31) = c1, c3, c4; c3 is new; c4 lapsed
+/// in 2023 and came back.
+#[test]
+fn report_lists_the_customers_behind_each_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        "customer_id,order_date,amount\n\
+         c1,2024-01-10,10.00\nc1,2024-03-05,25.50\n\
+         c2,2024-01-20,40.00\n\
+         c3,2024-03-10,7.25\n\
+         c4,2023-06-01,100.00\nc4,2024-03-20,12.00\n",
+    )
+    .unwrap();
+    let orders = orders.to_string_lossy().into_owned();
+    let list = |set: &str| -> Vec<String> {
+        let o = holdfast(&[
+            "--no-cache",
+            "--orders",
+            &orders,
+            "report",
+            "--period",
+            "2024-03",
+            "--churn-window",
+            "60",
+            "--list",
+            set,
+            "--format",
+            "csv",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().skip(1).map(String::from).collect()
+    };
+    let ids = |set: &str| -> Vec<String> {
+        list(set)
+            .iter()
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    // By revenue in the period, highest first.
+    assert_eq!(ids("start"), ["c1", "c2"]);
+    assert_eq!(ids("end"), ["c1", "c4", "c3"]);
+    assert_eq!(ids("new"), ["c3"]);
+    assert_eq!(ids("retained"), ["c1"]);
+    assert_eq!(ids("lost"), ["c2"]);
+    assert_eq!(ids("won_back"), ["c4"]);
+    assert!(ids("detractors").is_empty());
+    assert_eq!(
+        list("won_back"),
+        ["c4,2023-06-01,2024-03-20,12.00,112.00,,0"]
+    );
+    assert_eq!(list("lost"), ["c2,2024-01-20,2024-01-20,0.00,40.00,,0"]);
+    // JSON carries the same rows.
+    let o = holdfast(&[
+        "--no-cache",
+        "--orders",
+        &orders,
+        "report",
+        "--period",
+        "2024-03",
+        "--churn-window",
+        "60",
+        "--list",
+        "end",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[0]["customer_id"], "c1");
+    assert_eq!(json[0]["revenue"], 25.5);
+    assert_eq!(json[0]["lifetime_revenue"], 35.5);
+    assert_eq!(json[2]["first_order"], "2024-03-10");
+    // A set that does not exist, or a table, is an error naming the choices.
+    let bad = holdfast(&["report", "--list", "gone", "--format", "csv"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("one of start, end, new"),
+        "{}",
+        stderr(&bad)
+    );
+    let table = holdfast(&["report", "--list", "lost", "--format", "table"]);
+    assert_eq!(table.status.code(), Some(2));
+}
+
+/// On the bundled sample, with and without filters: every list is as long as
+/// the count the report gives for it.
+#[test]
+fn every_list_is_as_long_as_its_count() {
+    for filters in [
+        &[][..],
+        &["--segment", "plan=pro"],
+        &["--cohort", "2025-01"],
+    ] {
+        let mut args = vec!["report", "--period", "2026-03", "--format", "json"];
+        args.extend_from_slice(filters);
+        let report: serde_json::Value = serde_json::from_slice(&holdfast(&args).stdout).unwrap();
+        let customers = &report["customers"];
+        for (set, want) in [
+            ("start", customers["start"].as_u64().unwrap()),
+            ("end", customers["end"].as_u64().unwrap()),
+            ("new", customers["new"].as_u64().unwrap()),
+            ("retained", customers["retained"].as_u64().unwrap()),
+            ("won_back", customers["won_back"].as_u64().unwrap()),
+            ("lost", customers["lost"].as_u64().unwrap()),
+            (
+                "at_risk",
+                report["churn_risk"].as_array().unwrap().len() as u64,
+            ),
+        ] {
+            let mut list = args.clone();
+            list.extend(["--list", set]);
+            let rows: serde_json::Value = serde_json::from_slice(&holdfast(&list).stdout).unwrap();
+            assert_eq!(
+                rows.as_array().unwrap().len() as u64,
+                want,
+                "{set} with {filters:?}"
+            );
+        }
+    }
+}
