@@ -233,6 +233,18 @@ fn snap_modes() -> Vec<(&'static str, State)> {
         ("customer", customer),
         ("data_quality", with(Action::DataQuality)),
         ("compare", with(Action::Compare)),
+        ("drill_down_lost", {
+            let mut s = base.clone();
+            let rows = ENGINE
+                .customer_list(&s.query, holdfast::metrics::lists::CustomerSet::Lost)
+                .unwrap();
+            s.mode = Mode::List(Box::new(holdfast::app::state::CustomerList {
+                set: holdfast::metrics::lists::CustomerSet::Lost,
+                rows,
+                selected: 3,
+            }));
+            s
+        }),
         ("compare_year_ago", {
             let mut s = with(Action::Compare);
             update(&mut s, Action::Compare);

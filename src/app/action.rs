@@ -101,7 +101,9 @@ impl Action {
             Action::Down => "move down in the pane",
             Action::PageUp => "page up in the pane",
             Action::PageDown => "page down in the pane",
-            Action::Enter => "open the selected customer / choose",
+            Action::Enter => {
+                "open the selected customer / choose; on the Customers pane, list the customers behind a count"
+            }
             Action::Find => "find a customer by id",
             Action::Compare => {
                 "compare side by side: with the previous period, again with a year ago, again to close"

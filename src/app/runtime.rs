@@ -64,6 +64,25 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
             .unwrap_or_default(),
     };
     let stem = export_stem(s);
+    // A drill-down list on screen: the list, as CSV and JSON.
+    if let crate::app::state::Mode::List(list) = &state.mode {
+        let stem = format!("{stem}-{}", list.set.name());
+        let files = [
+            ("csv", crate::report::customers_csv(&list.rows)),
+            ("json", crate::report::to_json(&list.rows) + "\n"),
+        ];
+        let mut written = Vec::new();
+        for (ext, text) in files {
+            let safe = if ext == "json" {
+                crate::text::visible_json(&text)
+            } else {
+                crate::text::visible(&text)
+            };
+            let path = crate::files::write_export(dir, &stem, ext, safe.as_bytes())?;
+            written.push(path.display().to_string());
+        }
+        return Ok(format!("exported {}", written.join(", ")));
+    }
     // The focused table as CSV; on the Follow-ups pane, the follow-up list.
     let csv = if state.focus == crate::app::state::Pane::Followups {
         let rows: Vec<_> = state.followup_rows().into_iter().cloned().collect();
@@ -124,6 +143,9 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
         }
         Effect::OpenCustomer(id) => {
             let _ = requests.send(Request::Customer(state.query.clone(), id));
+        }
+        Effect::List(set) => {
+            let _ = requests.send(Request::List(state.query.clone(), set));
         }
         Effect::Export => {
             state.status = Some(match export(state, Path::new(".")) {

@@ -153,6 +153,18 @@ pub enum Mode {
     /// Typing a customer id.
     Find(String),
     Customer(Box<CustomerView>),
+    /// Choosing which customers to list (Enter on the Customers pane).
+    ListPicker(Picker),
+    /// The customers behind a count.
+    List(Box<CustomerList>),
+}
+
+/// A drill-down list on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerList {
+    pub set: crate::metrics::lists::CustomerSet,
+    pub rows: Vec<crate::metrics::lists::ListedCustomer>,
+    pub selected: usize,
 }
 
 impl Mode {
@@ -168,6 +180,8 @@ pub enum Effect {
     Recompute(u64, Query),
     /// Look a customer up for the customer view.
     OpenCustomer(String),
+    /// List the customers of a set for the query on screen.
+    List(crate::metrics::lists::CustomerSet),
     Export,
     Reload,
     Quit,

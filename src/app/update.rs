@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use super::action::Action;
-use super::state::{Against, Effect, Mode, Pane, Picker, State, View};
+use super::state::{Against, CustomerList, Effect, Mode, Pane, Picker, State, View};
 use super::worker::Reply;
 use crate::calendar::format_day;
+use crate::metrics::lists::CustomerSet;
 use crate::metrics::{Granularity, Period};
 
 const PAGE: usize = 10;
@@ -171,6 +172,51 @@ fn cohort_picker(state: &State) -> Picker {
     }
 }
 
+/// The sets Enter on the Customers pane offers, with the view's counts.
+fn list_picker(state: &State) -> Picker {
+    let s = state.snapshot();
+    let k = s.map(|s| &s.kpis);
+    let count = |set: CustomerSet| -> Option<u64> {
+        let c = &k?.customers;
+        Some(match set {
+            CustomerSet::Start => c.start,
+            CustomerSet::End => c.end,
+            CustomerSet::New => c.new,
+            CustomerSet::Retained => c.retained,
+            CustomerSet::WonBack => c.won_back,
+            CustomerSet::Lost => c.lost,
+            CustomerSet::Detractors => return None,
+            CustomerSet::AtRisk => s?.churn_risk.len() as u64,
+            CustomerSet::OpenTickets => return None,
+        })
+    };
+    let items = [
+        CustomerSet::Lost,
+        CustomerSet::WonBack,
+        CustomerSet::New,
+        CustomerSet::Retained,
+        CustomerSet::Start,
+        CustomerSet::End,
+        CustomerSet::AtRisk,
+        CustomerSet::Detractors,
+        CustomerSet::OpenTickets,
+    ]
+    .into_iter()
+    .map(|set| {
+        let label = match count(set) {
+            Some(n) => format!("{} ({})", set.title(), crate::format::count(n)),
+            None => set.title().to_string(),
+        };
+        (label, Some(set.name().to_string()))
+    })
+    .collect();
+    Picker {
+        title: "List the customers".into(),
+        items,
+        selected: 0,
+    }
+}
+
 /// Applies an action. Returns what the event loop must do, if anything.
 pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     if action == Action::Quit {
@@ -180,6 +226,42 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     // Overlays first.
     let is_segment = matches!(state.mode, Mode::SegmentPicker(_));
     match &mut state.mode {
+        Mode::ListPicker(p) => {
+            match action {
+                Action::Up => p.selected = p.selected.saturating_sub(1),
+                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
+                Action::Back => state.mode = Mode::Dashboard,
+                Action::Enter => {
+                    let set = p
+                        .items
+                        .get(p.selected)
+                        .and_then(|(_, v)| v.as_deref())
+                        .and_then(CustomerSet::from_name)?;
+                    state.mode = Mode::Dashboard;
+                    state.status = Some(format!("listing {}…", set.title().to_lowercase()));
+                    return Some(Effect::List(set));
+                }
+                _ => {}
+            }
+            return None;
+        }
+        Mode::List(list) => {
+            let last = list.rows.len().saturating_sub(1);
+            match action {
+                Action::Up => list.selected = list.selected.saturating_sub(1),
+                Action::Down => list.selected = (list.selected + 1).min(last),
+                Action::PageUp => list.selected = list.selected.saturating_sub(PAGE),
+                Action::PageDown => list.selected = (list.selected + PAGE).min(last),
+                Action::Back => state.mode = Mode::Dashboard,
+                Action::Enter => {
+                    let id = list.rows.get(list.selected)?.customer_id.clone();
+                    return open_customer(state, id);
+                }
+                Action::Export => return Some(Effect::Export),
+                _ => {}
+            }
+            return None;
+        }
         Mode::SegmentPicker(p) | Mode::CohortPicker(p) => {
             match action {
                 Action::Up => p.selected = p.selected.saturating_sub(1),
@@ -317,6 +399,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             None
         }
         Action::Enter => match state.focus {
+            Pane::Customers => {
+                state.mode = Mode::ListPicker(list_picker(state));
+                None
+            }
             Pane::Followups => {
                 let row = state.scroll_of(Pane::Followups);
                 let id = state.followup_rows().get(row)?.customer_id.clone();
@@ -602,6 +688,19 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             state.pending_find = None;
             state.mode = Mode::Customer(v);
             state.overlay_scroll = 0;
+            None
+        }
+        Reply::List(set, Ok(rows)) => {
+            state.status = None;
+            state.mode = Mode::List(Box::new(CustomerList {
+                set,
+                rows,
+                selected: 0,
+            }));
+            None
+        }
+        Reply::List(_, Err(e)) => {
+            state.status = Some(e.to_string());
             None
         }
         Reply::Customer(Err(e)) => {
@@ -923,5 +1022,75 @@ mod tests {
         assert_eq!(s.scroll_of(Pane::Alerts), 2);
         update(&mut s, Action::Enter);
         assert_eq!(s.focus, Pane::Trends);
+    }
+
+    #[test]
+    fn enter_on_the_customers_pane_lists_the_customers_behind_a_count() {
+        use crate::metrics::lists::ListedCustomer;
+        let mut s = state();
+        let mut snapshot = crate::metrics::Snapshot::empty(&s.period());
+        snapshot.kpis.customers.lost = 2;
+        snapshot.kpis.customers.won_back = 1;
+        s.view = Some(Arc::new(View {
+            generation: 0,
+            snapshot,
+            trend: Trend::default(),
+            goals: vec![],
+            alerts: vec![],
+            followups: None,
+        }));
+        s.focus = Pane::Customers;
+        assert_eq!(update(&mut s, Action::Enter), None);
+        let Mode::ListPicker(p) = &s.mode else {
+            panic!("{:?}", s.mode)
+        };
+        assert_eq!(p.items[0].0, "Lost customers (2)");
+        assert_eq!(p.items[1].0, "Won back (1)");
+        // q closes it; Enter again, down to "Won back", Enter: the list is asked for.
+        update(&mut s, Action::Back);
+        assert_eq!(s.mode, Mode::Dashboard);
+        update(&mut s, Action::Enter);
+        update(&mut s, Action::Down);
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            Some(Effect::List(CustomerSet::WonBack))
+        );
+        let row = |id: &str| ListedCustomer {
+            customer_id: id.into(),
+            first_order: None,
+            last_order: None,
+            revenue: 0.0,
+            lifetime_revenue: 0.0,
+            last_nps: None,
+            open_tickets: 0,
+        };
+        on_reply(
+            &mut s,
+            Reply::List(CustomerSet::WonBack, Ok(vec![row("C1"), row("C2")])),
+        );
+        let Mode::List(l) = &s.mode else {
+            panic!("{:?}", s.mode)
+        };
+        assert_eq!(
+            (l.set, l.rows.len(), l.selected),
+            (CustomerSet::WonBack, 2, 0)
+        );
+        // Down stops at the last row; Enter opens that customer; e exports the list.
+        update(&mut s, Action::Down);
+        update(&mut s, Action::Down);
+        assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            Some(Effect::OpenCustomer("C2".into()))
+        );
+        // Esc closes a list.
+        s.mode = Mode::List(Box::new(CustomerList {
+            set: CustomerSet::Lost,
+            rows: vec![],
+            selected: 0,
+        }));
+        assert_eq!(update(&mut s, Action::Enter), None);
+        update(&mut s, Action::Back);
+        assert_eq!(s.mode, Mode::Dashboard);
     }
 }

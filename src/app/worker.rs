@@ -17,6 +17,7 @@ use crate::metrics::{AtRisk, Engine, Granularity, Predicted, Query, periods_over
 pub enum Request {
     Compute(u64, Query),
     Customer(Query, String),
+    List(Query, crate::metrics::lists::CustomerSet),
     Reload,
 }
 
@@ -48,6 +49,11 @@ pub enum Reply {
     },
     Failed(u64, crate::metrics::MetricsError),
     Customer(Result<Box<CustomerView>, String>),
+    /// A drill-down list.
+    List(
+        crate::metrics::lists::CustomerSet,
+        Result<Vec<crate::metrics::lists::ListedCustomer>, crate::metrics::MetricsError>,
+    ),
 }
 
 /// What the segment and cohort pickers offer.
@@ -342,6 +348,7 @@ fn handle(
             }
         }
         Request::Customer(q, id) => Reply::Customer(find_and_open(engine, &q, &id)),
+        Request::List(q, set) => Reply::List(set, engine.customer_list(&q, set)),
         Request::Reload => return,
     };
     let _ = replies.send(reply);

@@ -92,7 +92,8 @@ pub struct ListedCustomer {
 
 impl Engine<'_> {
     /// The customers behind one count of the query's view, by revenue in
-    /// the period (highest first), then id. A period outside the data: none.
+    /// the period (highest first), then in all, then id. A period outside
+    /// the data: none.
     pub fn customer_list(
         &self,
         q: &Query,
@@ -206,9 +207,12 @@ impl Engine<'_> {
                 }
             })
             .collect();
+        // Most revenue in the period first; among equals (the lost spent
+        // nothing), most revenue in all.
         rows.sort_by(|a, b| {
             b.revenue
                 .total_cmp(&a.revenue)
+                .then_with(|| b.lifetime_revenue.total_cmp(&a.lifetime_revenue))
                 .then_with(|| a.customer_id.cmp(&b.customer_id))
         });
         Ok(rows)

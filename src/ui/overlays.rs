@@ -89,7 +89,84 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
             popup(frame, area, "Find a customer", lines, theme, 50);
         }
         Mode::Customer(v) => customer(frame, area, v, theme, state.overlay_scroll),
+        Mode::ListPicker(p) => picker(frame, area, p, theme),
+        Mode::List(list) => customer_list(frame, area, state, list, theme),
     }
+}
+
+/// A drill-down list: one line per customer, the selected one highlighted
+/// and kept in view.
+fn customer_list(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    list: &crate::app::state::CustomerList,
+    theme: &Theme,
+) {
+    let id_width = list
+        .rows
+        .iter()
+        .map(|r| r.customer_id.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 24);
+    let row = |id: &str, first: &str, last: &str, rev: &str, life: &str, nps: &str, open: &str| {
+        format!(
+            " {:<id_width$}  {:<10}  {:<10}  {:>12}  {:>12}  {:>3}  {:>4} ",
+            crate::ui::panes::ellipsis(id, id_width),
+            first,
+            last,
+            rev,
+            life,
+            nps,
+            open
+        )
+    };
+    let visible = area.height.saturating_sub(6).max(1) as usize;
+    let offset = list.selected.saturating_sub(visible.saturating_sub(1));
+    let mut lines = vec![Line::from(Span::styled(
+        row(
+            "customer",
+            "first",
+            "last order",
+            "revenue",
+            "lifetime",
+            "NPS",
+            "open",
+        ),
+        theme.dim(),
+    ))];
+    if list.rows.is_empty() {
+        lines.push(Line::from(Span::styled(" no customers", theme.dim())));
+    }
+    for (i, r) in list.rows.iter().enumerate().skip(offset).take(visible) {
+        let text = row(
+            &r.customer_id,
+            r.first_order.as_deref().unwrap_or(NONE),
+            r.last_order.as_deref().unwrap_or(NONE),
+            &format::money(Some(r.revenue)),
+            &format::money(Some(r.lifetime_revenue)),
+            &r.last_nps.map_or(NONE.to_string(), |v| format!("{v:.0}")),
+            &r.open_tickets.to_string(),
+        );
+        let style = if i == list.selected {
+            theme.selected()
+        } else {
+            theme.text()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    let period = state
+        .snapshot()
+        .map(|s| s.period.label.clone())
+        .unwrap_or_default();
+    let title = format!(
+        "{} in {period}: {} (Enter opens, e exports, Esc closes)",
+        list.set.title(),
+        format::count(list.rows.len() as u64)
+    );
+    let width = (id_width + 66).max(title.chars().count() + 4) as u16;
+    popup(frame, area, &title, lines, theme, width);
 }
 
 fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, scroll: usize) {

@@ -36,6 +36,7 @@ use crate::metrics::goals::{GapTrend, GoalKpi, GoalState, GoalStatus};
 use crate::metrics::{AtRisk, Kpis, Snapshot};
 pub use alerts::Alerts;
 pub use cohorts::Cohorts;
+pub(crate) use common::ellipsis;
 pub use common::goal_style;
 use common::*;
 pub use compare::{Compare, KpiRow, kpi_rows};

@@ -57,7 +57,7 @@ pub(super) fn row_style(
 }
 
 /// `s` cut to `width` characters, its last one `…` when it is longer.
-pub(super) fn ellipsis(s: &str, width: usize) -> String {
+pub(crate) fn ellipsis(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
     } else {
