@@ -445,3 +445,62 @@ fn an_export_ending_mid_month_opens_to_date_and_goes_no_further() {
     let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
     assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
 }
+
+/// A manager's walk: open, compare with a year ago, drill into the lost
+/// customers, export that list, open one of them, quit.
+#[test]
+fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
+    if !ready(
+        "compare_a_year_ago_drill_into_lost_export_and_open_a_customer",
+        &[TMUX],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = start("hf-e2e-drill");
+    let bin = env!("CARGO_BIN_EXE_holdfast");
+    let cmd = format!(
+        "cd {} && HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent {bin} --period 2026-03; echo HOLDFAST_EXIT=$?",
+        dir.path().display()
+    );
+    keys(&s, &[&cmd, "Enter"]);
+    wait_for_all(&s, &["Retention", "Customers & revenue"]);
+    keys(&s, &["v"]);
+    wait_for(&s, "Compare with previous period");
+    keys(&s, &["v"]);
+    let ago = wait_for(&s, "Compare with a year ago");
+    assert!(ago.contains("2025-03"), "{ago}");
+    keys(&s, &["v"]);
+    wait_for(&s, "Customers & revenue");
+    // The Customers pane: Enter lists the sets with their counts.
+    keys(&s, &["Tab", "Enter"]);
+    wait_for(&s, "Lost customers (73)");
+    keys(&s, &["Enter"]);
+    let list = wait_for(&s, "Lost customers in 2026-03: 73");
+    keys(&s, &["e"]);
+    wait_for(&s, "exported");
+    let csv = std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 74, "{csv}");
+    // The first row's customer opens with Enter.
+    let first = list
+        .lines()
+        .skip_while(|l| !l.contains("customer  first"))
+        .nth(1)
+        .and_then(|l| l.split('│').nth(1))
+        .and_then(|c| c.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with(&first),
+        "{first}\n{csv}"
+    );
+    keys(&s, &["Enter"]);
+    wait_for(&s, &format!("Customer {first}"));
+    // Escape then q as two presses (together they read as Alt-q).
+    keys(&s, &["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    keys(&s, &["q"]);
+    let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
+    assert_restored(&s);
+}
