@@ -472,6 +472,13 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     assert!(ago.contains("2025-03"), "{ago}");
     keys(&s, &["v"]);
     wait_for(&s, "Customers & revenue");
+    // Y copies the summary through OSC 52: tmux (set-clipboard on) keeps it
+    // in its paste buffer, as a terminal would put it on the clipboard.
+    tmux(&["set-option", "-s", "set-clipboard", "on"]);
+    keys(&s, &["Y"]);
+    wait_for(&s, "copied the summary to the clipboard");
+    let copied = tmux(&["show-buffer"]);
+    assert!(copied.starts_with("## holdfast: 2026-03"), "{copied}");
     // The Customers pane: Enter lists the sets with their counts.
     keys(&s, &["Tab", "Enter"]);
     wait_for(&s, "Lost customers (73)");

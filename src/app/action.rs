@@ -33,6 +33,7 @@ listed_enum! {
         Definitions,
         DataQuality,
         Export,
+        Yank,
         Reload,
         Help,
         Back,
@@ -71,6 +72,7 @@ impl Action {
             Action::Definitions => "definitions",
             Action::DataQuality => "data_quality",
             Action::Export => "export",
+            Action::Yank => "yank",
             Action::Reload => "reload",
             Action::Help => "help",
             Action::Back => "back",
@@ -115,6 +117,9 @@ impl Action {
             Action::Definitions => "show the definitions of the focused pane's KPIs",
             Action::DataQuality => "show what was loaded and rejected",
             Action::Export => "export the view to CSV, JSON and Markdown in the current folder",
+            Action::Yank => {
+                "copy the summary (or the list on screen) to the clipboard (OSC 52: works over SSH)"
+            }
             Action::Reload => "reload the source files",
             Action::Help => "show this help",
             Action::Back => "close the overlay (quit on the dashboard)",

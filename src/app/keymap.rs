@@ -225,6 +225,7 @@ impl Default for Keymap {
                 (c('d'), Action::Definitions),
                 (c('i'), Action::DataQuality),
                 (c('e'), Action::Export),
+                (c('Y'), Action::Yank),
                 (c('r'), Action::Reload),
                 (c('?'), Action::Help),
                 (Key::plain(K::Esc), Action::Back),

@@ -2,7 +2,7 @@
 //! watcher and the terminal — the only place with channels and I/O. The
 //! model (`state`, `action`, `keymap`, `update`) is pure.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::path::Path;
 use std::sync::mpsc;
 
@@ -110,6 +110,58 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
     Ok(format!("exported {}", written.join(", ")))
 }
 
+/// What `Y` copies: the list on screen as CSV, else the Markdown summary.
+pub fn yank_text(state: &State) -> Option<(&'static str, String)> {
+    if let crate::app::state::Mode::List(list) = &state.mode {
+        let csv = crate::report::customers_csv(&list.rows);
+        return Some(("the list", crate::text::visible(&csv).into_owned()));
+    }
+    let s = state.snapshot()?;
+    let report = crate::metrics::Report {
+        snapshot: s.clone(),
+        goals: state
+            .view
+            .as_deref()
+            .map(|v| v.goals.clone())
+            .unwrap_or_default(),
+        alerts: state
+            .view
+            .as_deref()
+            .map(|v| v.alerts.clone())
+            .unwrap_or_default(),
+    };
+    Some((
+        "the summary",
+        crate::text::visible(&crate::report::to_markdown(&report, false)).into_owned(),
+    ))
+}
+
+/// The OSC 52 sequence that puts `text` on the system clipboard: terminals
+/// (and tmux with `set-clipboard on`) pass it on, over SSH too.
+pub fn osc52(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4 + 8);
+    out.push_str("\x1b]52;c;");
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.push('\x07');
+    out
+}
+
 /// `holdfast-<period>[-<column>-<value>][-cohort-<label>]`, in characters
 /// safe in any file name: exports of different filters never share a name.
 pub fn export_stem(s: &crate::metrics::Snapshot) -> String {
@@ -155,6 +207,23 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
         }
         Effect::Reload => {
             let _ = requests.send(Request::Reload);
+        }
+        Effect::Yank => {
+            state.status = Some(match yank_text(state) {
+                None => "nothing to copy yet".into(),
+                Some((what, text)) => {
+                    let mut out = io::stdout();
+                    match out
+                        .write_all(osc52(&text).as_bytes())
+                        .and_then(|()| out.flush())
+                    {
+                        Ok(()) => format!(
+                            "copied {what} to the clipboard (OSC 52; if nothing arrives, the terminal does not allow it: use e to export)"
+                        ),
+                        Err(e) => format!("copy failed: {e}"),
+                    }
+                }
+            });
         }
     }
     true
@@ -469,5 +538,20 @@ mod tests {
         assert_eq!(default_period(d(2026, 11, 14)).label(), "2026-10");
         assert_eq!(default_period(d(2026, 2, 13)).label(), "2026-01");
         assert_eq!(default_period(d(2026, 2, 14)).label(), "2026-02");
+    }
+}
+
+#[cfg(test)]
+mod yank_tests {
+    use super::osc52;
+
+    #[test]
+    fn osc52_carries_the_text_in_base64() {
+        assert_eq!(osc52(""), "\x1b]52;c;\x07");
+        assert_eq!(osc52("a"), "\x1b]52;c;YQ==\x07");
+        assert_eq!(osc52("ab"), "\x1b]52;c;YWI=\x07");
+        assert_eq!(osc52("abc"), "\x1b]52;c;YWJj\x07");
+        assert_eq!(osc52("hello"), "\x1b]52;c;aGVsbG8=\x07");
+        assert_eq!(osc52("NPS ±"), "\x1b]52;c;TlBTIMKx\x07");
     }
 }

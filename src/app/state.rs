@@ -183,6 +183,8 @@ pub enum Effect {
     /// List the customers of a set for the query on screen.
     List(crate::metrics::lists::CustomerSet),
     Export,
+    /// Copy the summary (or the list on screen) to the clipboard.
+    Yank,
     Reload,
     Quit,
 }

@@ -258,6 +258,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                     return open_customer(state, id);
                 }
                 Action::Export => return Some(Effect::Export),
+                Action::Yank => return Some(Effect::Yank),
                 _ => {}
             }
             return None;
@@ -484,6 +485,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             None
         }
         Action::Export => Some(Effect::Export),
+        Action::Yank => Some(Effect::Yank),
         Action::Reload => {
             state.status = Some("reloading…".into());
             state.computing = true;
