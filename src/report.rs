@@ -15,6 +15,25 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// The Markdown summary's KPIs: the headline ones.
+const SUMMARY: &[&Kpi] = {
+    use crate::metrics::kpi::*;
+    &[
+        &RETAINED_RATE,
+        &CHURN_RATE,
+        &CUSTOMERS_END,
+        &CUSTOMERS_NEW,
+        &CUSTOMERS_LOST,
+        &REVENUE,
+        &MRR,
+        &REVENUE_RETENTION_NRR,
+        &NPS,
+        &CSAT,
+        &TICKETS_FIRST_RESPONSE_HOURS,
+        &TICKETS_BACKLOG,
+    ]
+};
+
 /// The report's rows: the KPI registry, in its order.
 fn rows() -> impl Iterator<Item = &'static Kpi> {
     crate::metrics::kpi::KPIS.iter().copied()
@@ -347,7 +366,9 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             ago.map_or("year ago", |p| p.period.label.as_str())
         );
         let _ = writeln!(out, "|---|---:|---:|---:|");
-        for k in rows() {
+        // The headline KPIs only: a summary to paste fits in about 25 lines
+        // (every KPI: `report --format table`).
+        for k in SUMMARY.iter().filter(|k| k.applies(&s.kpis)) {
             let (name, get) = (k.label, k.get);
             let now = get(&s.kpis);
             let p = prev.and_then(|b| get(&b.kpis));
@@ -395,7 +416,7 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
                     .iter()
                     .map(|t| format!("{} ({})", md(&t.word), t.count))
                     .collect();
-                let _ = writeln!(out, "\nDetractor themes: {}", themes.join(", "));
+                let _ = writeln!(out, "Detractor themes: {}", themes.join(", "));
             }
         }
         if !r.goals.is_empty() {

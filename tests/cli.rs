@@ -432,6 +432,31 @@ fn the_markdown_summary_lists_five_alerts_and_counts_the_rest() {
     ]));
     let bullets = summary.lines().filter(|l| l.starts_with("- **")).count();
     assert_eq!(bullets, 5, "{summary}");
+    // Short enough to paste into a chat: the headline KPIs with their changes
+    // lead, every KPI is in `--format table`.
+    assert!(summary.lines().count() <= 30, "{summary}");
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| KPI"))
+        .map(|l| l.split(" | ").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "| Retention (retained share)",
+            "| Churn rate",
+            "| Customers at end",
+            "| New customers",
+            "| Lost",
+            "| Revenue",
+            "| MRR",
+            "| Net revenue retention",
+            "| NPS",
+            "| CSAT",
+            "| First response (h, median)",
+            "| Backlog"
+        ]
+    );
     assert!(
         summary.contains("- … and 11 more (`holdfast report --alerts-only`)"),
         "{summary}"
