@@ -29,43 +29,86 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
         return Vec::new();
     }
     if body.width >= 100 && body.height >= 24 {
-        // Rows of two panes; the cohort table has a row to itself (its ages
-        // use the width). As many rows as fit, nine lines each at least, from
-        // the top, or down to the row of the focused pane.
-        const ROWS: [(Pane, Option<Pane>); 6] = [
-            (Pane::Trends, Some(Pane::Customers)),
-            (Pane::Revenue, Some(Pane::Risk)),
-            (Pane::Nps, Some(Pane::Tickets)),
-            (Pane::Cohorts, None),
-            (Pane::Goals, Some(Pane::Alerts)),
-            (Pane::Followups, None),
+        // Rows of two panes (three from 180 columns); the cohort table has a
+        // row to itself (its ages use the width). As many rows as fit, nine
+        // lines each at least, from the top, or down to the row of the
+        // focused pane.
+        const TWO: [&[Pane]; 6] = [
+            &[Pane::Trends, Pane::Customers],
+            &[Pane::Revenue, Pane::Risk],
+            &[Pane::Nps, Pane::Tickets],
+            &[Pane::Cohorts],
+            &[Pane::Goals, Pane::Alerts],
+            &[Pane::Followups],
         ];
-        let n = (body.height as usize / 9).clamp(3, ROWS.len());
-        let focused = ROWS
+        const THREE: [&[Pane]; 4] = [
+            &[Pane::Trends, Pane::Customers, Pane::Revenue],
+            &[Pane::Nps, Pane::Tickets, Pane::Risk],
+            &[Pane::Cohorts],
+            &[Pane::Goals, Pane::Alerts, Pane::Followups],
+        ];
+        let layout: &[&[Pane]] = if body.width >= WIDE { &THREE } else { &TWO };
+        let n = (body.height as usize / 9).clamp(3, layout.len());
+        let focused = layout
             .iter()
-            .position(|(a, b)| *a == state.focus || *b == Some(state.focus))
+            .position(|row| row.contains(&state.focus))
             .unwrap_or(0);
         let first = (focused + 1).saturating_sub(n);
-        let shown = &ROWS[first..first + n];
+        let shown = &layout[first..first + n];
         let rows = Layout::vertical(vec![Constraint::Ratio(1, n as u32); n]).split(body);
         let mut out = Vec::new();
-        for (row, &(a, b)) in rows.iter().zip(shown) {
-            match b {
-                Some(b) => {
-                    let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(*row);
-                    out.push((a, cols[0]));
-                    out.push((b, cols[1]));
-                }
-                None => out.push((a, *row)),
-            }
+        for (row, panes) in rows.iter().zip(shown) {
+            let k = panes.len() as u32;
+            let cols = Layout::horizontal(vec![Constraint::Ratio(1, k); panes.len()]).split(*row);
+            out.extend(panes.iter().copied().zip(cols.iter().copied()));
         }
         out
     } else if body.width >= 100 {
         let cols = Layout::horizontal([Constraint::Percentage(50); 2]).split(body);
         vec![(state.focus, cols[0]), (state.focus.next(), cols[1])]
     } else {
-        vec![(state.focus, body)]
+        // One pane at a time: a line of tabs above it says which, of how many.
+        let pane = Rect {
+            y: body.y + 1,
+            height: body.height.saturating_sub(1),
+            ..body
+        };
+        vec![(state.focus, pane)]
     }
+}
+
+/// From this many columns the panes sit three to a row.
+pub const WIDE: u16 = 180;
+
+/// The tabs above a lone pane: "3/10" and the pane names, the focused one
+/// marked, scrolled so that it shows.
+fn pane_tabs(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
+    let at = state.focus.index();
+    let mut spans = vec![Span::styled(
+        format!(" pane {}/{} ", at + 1, Pane::ALL.len()),
+        theme.dim(),
+    )];
+    let mut width = spans[0].width();
+    // From the focused pane on, then those before it if room is left.
+    for (i, p) in Pane::ALL.iter().enumerate().skip(at) {
+        let label = format!(" {} ", p.title());
+        if width + label.chars().count() + 1 > body.width as usize && i != at {
+            break;
+        }
+        width += label.chars().count() + 1;
+        let style = if i == at {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw("│"));
+    }
+    spans.pop();
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect { height: 1, ..body },
+    );
 }
 
 /// The area under the header and tiles and above the status line.
@@ -142,7 +185,11 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
                     body,
                 );
             } else {
-                for (pane, rect) in pane_areas(area, state) {
+                let areas = pane_areas(area, state);
+                if body.width < 100 {
+                    pane_tabs(frame, body, state, theme);
+                }
+                for (pane, rect) in areas {
                     frame.render_widget(panes::PaneView { pane, state, theme }, rect);
                 }
             }

@@ -267,6 +267,46 @@ fn screens() {
         }
     }
     insta::assert_snapshot!("tiny_30x10", draw(&state(), 30, 10));
+    // The widest size for the screens a manager meets first.
+    for (name, s) in snap_modes() {
+        if ["dashboard", "compare_year_ago", "drill_down_lost", "help"].contains(&name) {
+            insta::assert_snapshot!(format!("{name}_200x60"), draw(&s, 200, 60));
+        }
+    }
+}
+
+/// Every size used: three panes to a row from 180 columns, two from 100,
+/// and under 100 one pane with tabs saying which of how many.
+#[test]
+fn wide_screens_use_three_columns_and_narrow_ones_show_tabs() {
+    let s = state();
+    let wide = draw(&s, 200, 60);
+    let row = wide
+        .lines()
+        .find(|l| l.contains("┌ Trends"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("┌ Customers & revenue") && row.contains("┌ Revenue retention"),
+        "{wide}"
+    );
+    let mid = draw(&s, 160, 48);
+    let row = mid
+        .lines()
+        .find(|l| l.contains("┌ Trends"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("┌ Customers") && !row.contains("┌ Revenue retention"),
+        "{mid}"
+    );
+    let narrow = draw(&s, 80, 24);
+    assert!(
+        narrow.contains(" pane 1/10  Trends │ Customers & revenue"),
+        "{narrow}"
+    );
+    let mut third = s.clone();
+    update(&mut third, Action::FocusNext);
+    update(&mut third, Action::FocusNext);
+    assert!(draw(&third, 80, 24).contains(" pane 3/10  Revenue retention │"));
 }
 
 #[test]
