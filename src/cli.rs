@@ -91,9 +91,6 @@ pub struct ReportArgs {
     /// Period label: 2024-W09, 2024-03, 2024-Q1, 2024, or `all`.
     #[arg(long)]
     pub period: Option<String>,
-    /// Present the dashboard on the bundled sample data (same as `holdfast demo`).
-    #[arg(long)]
-    pub demo: bool,
     /// Granularity for `--period all`: week, month, quarter, year.
     #[arg(long)]
     pub granularity: Option<String>,
@@ -157,9 +154,6 @@ pub struct CustomerArgs {
     /// The period whose standing to show (default: the latest month of the data).
     #[arg(long)]
     pub period: Option<String>,
-    /// Present the dashboard on the bundled sample data (same as `holdfast demo`).
-    #[arg(long)]
-    pub demo: bool,
     /// Churn window in days.
     #[arg(long, value_name = "DAYS")]
     pub churn_window: Option<u32>,

@@ -80,6 +80,20 @@ fn dashboard_flags_to_command(cli: &mut Cli) -> Result<(), CliError> {
             format!("--demo opens the dashboard; leave it out with `holdfast {name}`").into(),
         );
     }
+    // Sample and config read no sources: a source flag there is a mistake.
+    if matches!(command, Command::Sample(_) | Command::Config(_)) {
+        let flag = [
+            (!cli.orders.is_empty(), "--orders"),
+            (!cli.feedback.is_empty(), "--feedback"),
+            (!cli.tickets.is_empty(), "--tickets"),
+            (cli.no_cache, "--no-cache"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag));
+        if let Some(flag) = flag {
+            return Err(format!("{flag} does nothing with `holdfast {name}`").into());
+        }
+    }
     let Some(period) = cli.period.take() else {
         return Ok(());
     };

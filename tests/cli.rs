@@ -486,9 +486,17 @@ fn the_dashboards_period_before_a_command_is_that_commands_period() {
         "{}",
         stderr(&two)
     );
-    let sample = holdfast(&["--period", "2026-03", "sample", "--out", "/nonexistent"]);
+    // (Into a temporary folder, should the check ever let them through.)
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_string_lossy().into_owned();
+    let sample = holdfast(&["--period", "2026-03", "sample", "--out", &out]);
     assert_eq!(sample.status.code(), Some(2));
     assert!(stderr(&sample).contains("--period does nothing with `holdfast sample`"));
+    let orders = holdfast(&["sample", "--orders", "x.csv", "--out", &out]);
+    assert_eq!(orders.status.code(), Some(2));
+    assert!(stderr(&orders).contains("--orders does nothing with `holdfast sample`"));
+    // report --help no longer offers --demo (it did nothing there).
+    assert!(!stdout(&holdfast(&["report", "--help"])).contains("--demo"));
     let demo = holdfast(&["--demo", "report"]);
     assert_eq!(demo.status.code(), Some(2));
     assert!(stderr(&demo).contains("--demo opens the dashboard"));
