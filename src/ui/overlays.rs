@@ -170,17 +170,47 @@ fn customer_list(
 }
 
 fn help(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, scroll: usize) {
-    let lines: Vec<Line> = keymap
-        .help()
-        .into_iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.title()),
-                Span::styled(what, theme.text()),
-            ])
-        })
-        .collect();
+    const KEYS: usize = 16;
+    // Descriptions wrap under their own column, not under the keys.
+    let room = (76.min(area.width) as usize)
+        .saturating_sub(2 + KEYS + 2)
+        .max(10);
+    let mut lines: Vec<Line> = Vec::new();
+    for (keys, what) in keymap.help() {
+        for (i, part) in wrap_words(what, room).into_iter().enumerate() {
+            let lead = if i == 0 {
+                format!("{keys:>KEYS$}  ")
+            } else {
+                " ".repeat(KEYS + 2)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(lead, theme.title()),
+                Span::styled(part, theme.text()),
+            ]));
+        }
+    }
     popup_scrolled(frame, area, "Keys", lines, theme, 76, scroll);
+}
+
+/// Words of `text` in lines of at most `width` characters (a longer word
+/// gets a line of its own).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 fn defs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -467,4 +497,17 @@ fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme, scro
         96,
         scroll,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_wrap_within_their_width() {
+        assert_eq!(
+            super::wrap_words("a bb ccc dddd", 6),
+            ["a bb", "ccc", "dddd"]
+        );
+        assert_eq!(super::wrap_words("", 6), [""]);
+        assert_eq!(super::wrap_words("abcdefgh ij", 4), ["abcdefgh", "ij"]);
+    }
 }
