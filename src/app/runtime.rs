@@ -47,22 +47,10 @@ enum Msg {
 
 /// Writes the current view to `holdfast-<period>.json` and `.csv` in `dir`.
 pub fn export(state: &State, dir: &Path) -> io::Result<String> {
-    let Some(s) = state.snapshot() else {
+    let Some(report) = view_report(state) else {
         return Err(io::Error::other("nothing to export yet"));
     };
-    let report = crate::metrics::Report {
-        snapshot: s.clone(),
-        goals: state
-            .view
-            .as_deref()
-            .map(|v| v.goals.clone())
-            .unwrap_or_default(),
-        alerts: state
-            .view
-            .as_deref()
-            .map(|v| v.alerts.clone())
-            .unwrap_or_default(),
-    };
+    let s = &report.snapshot;
     let stem = export_stem(s);
     // A drill-down list on screen: the list, as CSV and JSON.
     if let crate::app::state::Mode::List(list) = &state.mode {
@@ -110,26 +98,23 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
     Ok(format!("exported {}", written.join(", ")))
 }
 
+/// The view on screen as `report` prints it: snapshot, goals, alerts.
+fn view_report(state: &State) -> Option<crate::metrics::Report> {
+    let view = state.view.as_deref();
+    Some(crate::metrics::Report {
+        snapshot: state.snapshot()?.clone(),
+        goals: view.map(|v| v.goals.clone()).unwrap_or_default(),
+        alerts: view.map(|v| v.alerts.clone()).unwrap_or_default(),
+    })
+}
+
 /// What `Y` copies: the list on screen as CSV, else the Markdown summary.
 pub fn yank_text(state: &State) -> Option<(&'static str, String)> {
     if let crate::app::state::Mode::List(list) = &state.mode {
         let csv = crate::report::customers_csv(&list.rows);
         return Some(("the list", crate::text::visible(&csv).into_owned()));
     }
-    let s = state.snapshot()?;
-    let report = crate::metrics::Report {
-        snapshot: s.clone(),
-        goals: state
-            .view
-            .as_deref()
-            .map(|v| v.goals.clone())
-            .unwrap_or_default(),
-        alerts: state
-            .view
-            .as_deref()
-            .map(|v| v.alerts.clone())
-            .unwrap_or_default(),
-    };
+    let report = view_report(state)?;
     Some((
         "the summary",
         crate::text::visible(&crate::report::to_markdown(&report, false)).into_owned(),

@@ -160,16 +160,7 @@ fn seasonal_weight(day: Day) -> f64 {
 }
 
 fn datetime(day: Day, secs: i64) -> String {
-    let total = day as i64 * 86_400 + secs;
-    let d = total.div_euclid(86_400) as Day;
-    let t = total.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        format_day(d),
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
+    crate::calendar::format_instant(day as i64 * 86_400 + secs)
 }
 
 fn money(cents: i64) -> String {

@@ -3,26 +3,19 @@
 use super::*;
 use crate::metrics::kpi::{self, Kpi};
 
-/// The compare view's KPIs less those in the tiles (retention, churn, NPS,
-/// CSAT, CES), the Revenue retention pane (NRR, GRR) and the Tickets pane;
-/// orders and buyers are shown, purchase frequency left for CRR's room.
-const SHOWN: &[&Kpi] = &[
-    &kpi::CUSTOMERS_START,
-    &kpi::CUSTOMERS_END,
-    &kpi::CUSTOMERS_NEW,
-    &kpi::CUSTOMERS_RETAINED,
-    &kpi::CUSTOMERS_WON_BACK,
-    &kpi::CUSTOMERS_LOST,
-    &kpi::ORDERS,
-    &kpi::BUYERS,
-    &kpi::REVENUE,
-    &kpi::APV,
-    &kpi::ARPC,
-    &kpi::MRR,
-    &kpi::CLV,
-    &kpi::LOST_PER_NEW,
-    &kpi::RETENTION_RATE,
-    &kpi::REPEAT_PURCHASE_RATE,
+/// The compare view's KPIs less those shown elsewhere: in the tiles
+/// (retention, churn, NPS, CSAT), the NPS pane (CES), the Revenue retention
+/// pane (NRR, GRR) and the Tickets pane; purchase frequency leaves its room
+/// to CRR.
+const ELSEWHERE: &[&Kpi] = &[
+    &kpi::RETAINED_RATE,
+    &kpi::APF,
+    &kpi::CHURN_RATE,
+    &kpi::NPS,
+    &kpi::CSAT,
+    &kpi::CES,
+    &kpi::REVENUE_RETENTION_NRR,
+    &kpi::REVENUE_RETENTION_GRR,
 ];
 
 /// The Customers pane.
@@ -39,7 +32,14 @@ impl Widget for Customers<'_> {
             theme,
             text,
         } = self;
-        let rows = kpi_rows(s, SHOWN);
+        let shown: Vec<&Kpi> = super::compare::COMPARED
+            .iter()
+            .copied()
+            .filter(|k| {
+                k.family() == kpi::Family::Orders && !ELSEWHERE.iter().any(|o| o.key == k.key)
+            })
+            .collect();
+        let rows = kpi_rows(s, &shown);
         let table_rows: Vec<Row> = rows
             .iter()
             .map(|r| {
