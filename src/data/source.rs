@@ -1178,6 +1178,15 @@ fn parquet_text(
 ) -> polars::prelude::PolarsResult<polars::prelude::StringChunked> {
     use polars::prelude::*;
     let text = match col.dtype() {
+        // Days since the epoch, formatted without a date library per cell.
+        DataType::Date => {
+            let physical = col.to_physical_repr();
+            physical
+                .i32()?
+                .iter()
+                .map(|v| v.map(crate::calendar::format_day))
+                .collect::<StringChunked>()
+        }
         DataType::Datetime(unit, tz) => {
             let physical = col.to_physical_repr();
             let ca = physical.i64()?;
