@@ -180,6 +180,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
                     panes::Compare {
                         snapshot: s,
                         against,
+                        other: state.compare_with.as_ref().and_then(|(_, o)| o.as_deref()),
                         theme,
                     },
                     body,

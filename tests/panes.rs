@@ -183,6 +183,7 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
             panes::Compare {
                 snapshot: &s,
                 against: Against::Previous,
+                other: None,
                 theme: &theme,
             },
             w,
@@ -259,11 +260,15 @@ fn compare_sets_the_period_against_the_previous_one_or_a_year_ago_tickets_includ
         ..Default::default()
     });
     let theme = Theme::DARK;
+    let mut pro = snapshot();
+    pro.filters.segment = Some("plan=pro".into());
+    pro.kpis.customers.start = 17;
     let draw = |against| {
         text(
             panes::Compare {
                 snapshot: &s,
                 against,
+                other: Some(&pro),
                 theme: &theme,
             },
             160,
@@ -277,7 +282,7 @@ fn compare_sets_the_period_against_the_previous_one_or_a_year_ago_tickets_includ
             .to_string()
     };
     let prev = draw(Against::Previous);
-    assert!(prev.contains("Compare with previous period"), "{prev}");
+    assert!(prev.contains("Compare with the previous period"), "{prev}");
     assert!(prev.contains("2026-02"), "{prev}");
     assert!(line(&prev, "Customers at start").contains("31"), "{prev}");
     assert!(line(&prev, "Backlog").contains('7'), "{prev}");
@@ -289,6 +294,14 @@ fn compare_sets_the_period_against_the_previous_one_or_a_year_ago_tickets_includ
     for name in ["First response", "Resolution"] {
         line(&ago, name);
     }
+    // Two segment values side by side for the same period.
+    let seg = draw(Against::Segment);
+    assert!(
+        seg.contains("Compare all customers with plan=pro in 2026-03"),
+        "{seg}"
+    );
+    let start = line(&seg, "Customers at start");
+    assert!(start.contains("40") && start.contains("17"), "{seg}");
     // The values sit beside their names, not at the far side of a wide screen.
     let row = line(&ago, "Customers at start");
     let at = row.find("40").unwrap();

@@ -466,7 +466,7 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     keys(&s, &[&cmd, "Enter"]);
     wait_for_all(&s, &["Retention", "Customers & revenue"]);
     keys(&s, &["v"]);
-    wait_for(&s, "Compare with previous period");
+    wait_for(&s, "Compare with the previous period");
     keys(&s, &["v"]);
     let ago = wait_for(&s, "Compare with a year ago");
     assert!(ago.contains("2025-03"), "{ago}");

@@ -184,6 +184,9 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
         Effect::List(set) => {
             let _ = requests.send(Request::List(state.query.clone(), set));
         }
+        Effect::CompareWith(q) => {
+            let _ = requests.send(Request::CompareWith(q));
+        }
         Effect::Export => {
             state.status = Some(match export(state, Path::new(".")) {
                 Ok(msg) => msg,

@@ -155,6 +155,8 @@ pub enum Mode {
     Customer(Box<CustomerView>),
     /// Choosing which customers to list (Enter on the Customers pane).
     ListPicker(Picker),
+    /// Choosing the segment value of the compare view's other column.
+    ComparePicker(Picker),
     /// The customers behind a count.
     List(Box<CustomerList>),
 }
@@ -182,6 +184,8 @@ pub enum Effect {
     OpenCustomer(String),
     /// List the customers of a set for the query on screen.
     List(crate::metrics::lists::CustomerSet),
+    /// Compute the compare view's other column.
+    CompareWith(Query),
     Export,
     /// Copy the summary (or the list on screen) to the clipboard.
     Yank,
@@ -205,6 +209,9 @@ pub enum Against {
     Previous,
     /// The same period a year earlier.
     YearAgo,
+    /// The same period under another filter (`s` in the compare view:
+    /// plan=basic against plan=pro); its snapshot is `compare_with`.
+    Segment,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -221,6 +228,9 @@ pub struct State {
     pub scroll: [usize; Pane::COUNT],
     /// The compare view, and what it sets the period against.
     pub compare: Option<Against>,
+    /// The other column of a segment comparison: its query, and its
+    /// snapshot once computed (dropped when it no longer matches the period).
+    pub compare_with: Option<(Query, Option<std::sync::Arc<crate::metrics::Snapshot>>)>,
     /// Lines scrolled in the open overlay (help, definitions, data quality,
     /// customer); 0 when one opens.
     pub overlay_scroll: usize,
@@ -265,6 +275,7 @@ impl State {
             focus: Pane::Trends,
             scroll: [0; Pane::COUNT],
             compare: None,
+            compare_with: None,
             pending_find: None,
             load_time: None,
             overlay_scroll: 0,

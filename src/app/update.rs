@@ -7,7 +7,7 @@ use super::state::{Against, CustomerList, Effect, Mode, Pane, Picker, State, Vie
 use super::worker::Reply;
 use crate::calendar::format_day;
 use crate::metrics::lists::CustomerSet;
-use crate::metrics::{Granularity, Period};
+use crate::metrics::{Granularity, Period, Query};
 
 const PAGE: usize = 10;
 
@@ -245,6 +245,35 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             }
             return None;
         }
+        Mode::ComparePicker(p) => {
+            match action {
+                Action::Up => p.selected = p.selected.saturating_sub(1),
+                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
+                Action::PageUp => p.selected = p.selected.saturating_sub(PAGE),
+                Action::PageDown => {
+                    p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1))
+                }
+                Action::Back => state.mode = Mode::Dashboard,
+                Action::Enter => {
+                    let segment = p
+                        .items
+                        .get(p.selected)
+                        .and_then(|(_, v)| v.as_deref())
+                        .and_then(|v| v.split_once('='))
+                        .map(|(c, v)| (c.to_string(), v.to_string()));
+                    state.mode = Mode::Dashboard;
+                    let q = Query {
+                        segment,
+                        ..state.query.clone()
+                    };
+                    state.compare = Some(Against::Segment);
+                    state.compare_with = Some((q.clone(), None));
+                    return Some(Effect::CompareWith(q));
+                }
+                _ => {}
+            }
+            return None;
+        }
         Mode::List(list) => {
             let last = list.rows.len().saturating_sub(1);
             match action {
@@ -359,6 +388,21 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Month => regranulate(state, Granularity::Month),
         Action::Quarter => regranulate(state, Granularity::Quarter),
         Action::Year => regranulate(state, Granularity::Year),
+        // In the compare view, `s` picks the other column's segment value.
+        Action::SegmentPicker if state.compare.is_some() => {
+            let mut p = segment_picker(state);
+            p.title = format!(
+                "Compare {} with",
+                state
+                    .query
+                    .segment
+                    .as_ref()
+                    .map_or("all customers".to_string(), |(c, v)| format!("{c}={v}"))
+            );
+            p.selected = 0;
+            state.mode = Mode::ComparePicker(p);
+            None
+        }
         Action::SegmentPicker => {
             state.mode = Mode::SegmentPicker(segment_picker(state));
             None
@@ -455,8 +499,11 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.compare = match state.compare {
                 None => Some(Against::Previous),
                 Some(Against::Previous) => Some(Against::YearAgo),
-                Some(Against::YearAgo) => None,
+                Some(Against::YearAgo) | Some(Against::Segment) => None,
             };
+            if state.compare.is_none() {
+                state.compare_with = None;
+            }
             None
         }
         Action::CohortRevenue => {
@@ -637,6 +684,20 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::View(v) => {
             receive(state, *v);
+            // A segment comparison follows the period and filter on screen.
+            if state.compare == Some(Against::Segment)
+                && let Some((want, _)) = &state.compare_with
+                && (want.period != state.query.period
+                    || want.cohort != state.query.cohort
+                    || want.churn_window != state.query.churn_window)
+            {
+                let q = Query {
+                    segment: want.segment.clone(),
+                    ..state.query.clone()
+                };
+                state.compare_with = Some((q.clone(), None));
+                return Some(Effect::CompareWith(q));
+            }
             // The default view (no --period) moves to the granularity the cycle
             // warning suggests: months shorter than 3 purchase cycles are noise.
             let suggested = state
@@ -690,6 +751,18 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             state.pending_find = None;
             state.mode = Mode::Customer(v);
             state.overlay_scroll = 0;
+            None
+        }
+        Reply::Compared(q, result) => {
+            // Only the column still asked for (the period may have moved on).
+            if let Some((want, slot)) = state.compare_with.as_mut()
+                && *want == q
+            {
+                match result {
+                    Ok(snapshot) => *slot = Some(Arc::new(*snapshot)),
+                    Err(e) => state.status = Some(e.to_string()),
+                }
+            }
             None
         }
         Reply::List(set, Ok(rows)) => {
@@ -1094,5 +1167,58 @@ mod tests {
         assert_eq!(update(&mut s, Action::Enter), None);
         update(&mut s, Action::Back);
         assert_eq!(s.mode, Mode::Dashboard);
+    }
+
+    #[test]
+    fn compare_sets_two_segment_values_side_by_side_and_follows_the_period() {
+        let mut s = state();
+        s.choices.segments = vec![("plan".into(), vec![("basic".into(), 3), ("pro".into(), 2)])];
+        update(&mut s, Action::Compare);
+        update(&mut s, Action::SegmentPicker);
+        let Mode::ComparePicker(p) = &s.mode else {
+            panic!("{:?}", s.mode)
+        };
+        assert_eq!(p.title, "Compare all customers with");
+        // (all customers), plan=basic, plan=pro: down twice.
+        update(&mut s, Action::Down);
+        update(&mut s, Action::Down);
+        let Some(Effect::CompareWith(q)) = update(&mut s, Action::Enter) else {
+            panic!("no comparison asked for")
+        };
+        assert_eq!(q.segment, Some(("plan".into(), "pro".into())));
+        assert_eq!(
+            (q.period, s.compare),
+            (s.query.period, Some(Against::Segment))
+        );
+        let snap = crate::metrics::Snapshot::empty(&s.period());
+        on_reply(&mut s, Reply::Compared(q.clone(), Ok(Box::new(snap))));
+        assert!(s.compare_with.as_ref().is_some_and(|(_, o)| o.is_some()));
+        // A reply for a column no longer asked for is dropped.
+        let mut old = q.clone();
+        old.segment = Some(("plan".into(), "basic".into()));
+        let stale = crate::metrics::Snapshot::empty(&s.period());
+        on_reply(&mut s, Reply::Compared(old, Ok(Box::new(stale))));
+        assert_eq!(s.compare_with.as_ref().map(|(w, _)| w), Some(&q));
+        // The period moves: when its view arrives, the other column follows.
+        let e = update(&mut s, Action::PrevPeriod);
+        let Some(Effect::Recompute(generation, _)) = e else {
+            panic!("{e:?}")
+        };
+        let view = View {
+            generation,
+            snapshot: crate::metrics::Snapshot::empty(&s.period()),
+            trend: Trend::default(),
+            goals: vec![],
+            alerts: vec![],
+            followups: None,
+        };
+        let Some(Effect::CompareWith(q2)) = on_reply(&mut s, Reply::View(Box::new(view))) else {
+            panic!("the other column does not follow the period")
+        };
+        assert_eq!(q2.period, s.query.period);
+        assert_eq!(q2.segment, Some(("plan".into(), "pro".into())));
+        // v closes the comparison and forgets the other column.
+        update(&mut s, Action::Compare);
+        assert_eq!((s.compare, s.compare_with.is_none()), (None, true));
     }
 }

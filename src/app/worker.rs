@@ -18,6 +18,8 @@ pub enum Request {
     Compute(u64, Query),
     Customer(Query, String),
     List(Query, crate::metrics::lists::CustomerSet),
+    /// The compare view's other column (another segment value).
+    CompareWith(Query),
     Reload,
 }
 
@@ -49,6 +51,11 @@ pub enum Reply {
     },
     Failed(u64, crate::metrics::MetricsError),
     Customer(Result<Box<CustomerView>, String>),
+    /// The compare view's other column, for its query.
+    Compared(
+        Query,
+        Result<Box<crate::metrics::Snapshot>, crate::metrics::MetricsError>,
+    ),
     /// A drill-down list.
     List(
         crate::metrics::lists::CustomerSet,
@@ -349,6 +356,10 @@ fn handle(
         }
         Request::Customer(q, id) => Reply::Customer(find_and_open(engine, &q, &id)),
         Request::List(q, set) => Reply::List(set, engine.customer_list(&q, set)),
+        Request::CompareWith(q) => {
+            let result = engine.compute(&q).map(Box::new);
+            Reply::Compared(q, result)
+        }
         Request::Reload => return,
     };
     let _ = replies.send(reply);

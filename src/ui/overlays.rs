@@ -89,7 +89,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
             popup(frame, area, "Find a customer", lines, theme, 50);
         }
         Mode::Customer(v) => customer(frame, area, v, theme, state.overlay_scroll),
-        Mode::ListPicker(p) => picker(frame, area, p, theme),
+        Mode::ListPicker(p) | Mode::ComparePicker(p) => picker(frame, area, p, theme),
         Mode::List(list) => customer_list(frame, area, state, list, theme),
     }
 }

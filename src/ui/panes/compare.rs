@@ -67,16 +67,11 @@ pub const COMPARED: &[&Kpi] = &[
 /// The rows of `kpis` that the snapshot's files hold, against the previous
 /// period; beside E, the customers the BG/NBD model expects to be active.
 pub fn kpi_rows(s: &Snapshot, kpis: &[&Kpi]) -> Vec<KpiRow> {
-    kpi_rows_against(s, kpis, Against::Previous)
+    kpi_rows_against(s, kpis, s.previous.as_ref().map(|p| &p.kpis))
 }
 
-/// The same rows against the period `against` names.
-pub fn kpi_rows_against(s: &Snapshot, kpis: &[&Kpi], against: Against) -> Vec<KpiRow> {
-    let prev = match against {
-        Against::Previous => s.previous.as_ref(),
-        Against::YearAgo => s.year_ago.as_ref(),
-    }
-    .map(|p| &p.kpis);
+/// The same rows against other figures (a year ago, another segment).
+pub fn kpi_rows_against(s: &Snapshot, kpis: &[&Kpi], prev: Option<&Kpis>) -> Vec<KpiRow> {
     let mut rows = Vec::new();
     for kpi in kpis.iter().filter(|k| k.applies(&s.kpis)) {
         rows.push(KpiRow::of(kpi, &s.kpis, prev));
@@ -108,6 +103,8 @@ fn expected_active(s: &Snapshot) -> KpiRow {
 pub struct Compare<'a> {
     pub snapshot: &'a Snapshot,
     pub against: Against,
+    /// The other column of a segment comparison (None while it computes).
+    pub other: Option<&'a Snapshot>,
     pub theme: &'a Theme,
 }
 
@@ -116,31 +113,58 @@ impl Widget for Compare<'_> {
         let Compare {
             snapshot: s,
             against,
+            other,
             theme,
         } = self;
-        let (then, word) = match against {
-            Against::Previous => (s.previous.as_ref(), "previous period"),
-            Against::YearAgo => (s.year_ago.as_ref(), "a year ago"),
+        let filter = |s: &Snapshot| {
+            s.filters
+                .segment
+                .clone()
+                .unwrap_or_else(|| "all customers".to_string())
         };
-        let prev_label = then.map_or(word.to_string(), |p| p.period.label.clone());
-        let title = format!(
-            "Compare with {word} (v: {})",
-            match against {
-                Against::Previous => "a year ago",
-                Against::YearAgo => "close",
-            }
-        );
+        let (then, now_label, then_label, title) = match against {
+            Against::Previous => (
+                s.previous.as_ref().map(|p| &p.kpis),
+                s.period.label.clone(),
+                s.previous
+                    .as_ref()
+                    .map_or("previous".into(), |p| p.period.label.clone()),
+                "Compare with the previous period (v: a year ago, s: a segment)".to_string(),
+            ),
+            Against::YearAgo => (
+                s.year_ago.as_ref().map(|p| &p.kpis),
+                s.period.label.clone(),
+                s.year_ago
+                    .as_ref()
+                    .map_or("a year ago".into(), |p| p.period.label.clone()),
+                "Compare with a year ago (v: close, s: a segment)".to_string(),
+            ),
+            Against::Segment => (
+                other.map(|o| &o.kpis),
+                filter(s),
+                other.map_or("computing…".into(), filter),
+                format!(
+                    "Compare {} in {} (s: another, v: close)",
+                    other.map_or("segments".into(), |o| format!(
+                        "{} with {}",
+                        filter(s),
+                        filter(o)
+                    )),
+                    s.period.label
+                ),
+            ),
+        };
         let b = block(&title, true, theme);
         let inner = b.inner(area);
         buf.put(b, area);
         let header = Row::new(vec![
             Cell::from("KPI"),
-            Cell::from(Line::from(s.period.label.clone()).right_aligned()),
-            Cell::from(Line::from(prev_label).right_aligned()),
+            Cell::from(Line::from(now_label).right_aligned()),
+            Cell::from(Line::from(then_label).right_aligned()),
             Cell::from(Line::from("change").right_aligned()),
         ])
         .style(theme.dim());
-        let rows: Vec<Row> = kpi_rows_against(s, COMPARED, against)
+        let rows: Vec<Row> = kpi_rows_against(s, COMPARED, then)
             .into_iter()
             .map(|r| {
                 Row::new(vec![
@@ -156,7 +180,7 @@ impl Widget for Compare<'_> {
             .collect();
         // The label column as wide as the longest name: values sit beside
         // their names on a wide screen, not 120 columns away.
-        let names: Vec<usize> = kpi_rows_against(s, COMPARED, against)
+        let names: Vec<usize> = kpi_rows_against(s, COMPARED, then)
             .iter()
             .map(|r| r.name.chars().count())
             .collect();
