@@ -59,17 +59,7 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
             ("csv", crate::report::customers_csv(&list.rows)),
             ("json", crate::report::to_json(&list.rows) + "\n"),
         ];
-        let mut written = Vec::new();
-        for (ext, text) in files {
-            let safe = if ext == "json" {
-                crate::text::visible_json(&text)
-            } else {
-                crate::text::visible(&text)
-            };
-            let path = crate::files::write_export(dir, &stem, ext, safe.as_bytes())?;
-            written.push(path.display().to_string());
-        }
-        return Ok(format!("exported {}", written.join(", ")));
+        return write_files(dir, &stem, files);
     }
     // The focused table as CSV; on the Follow-ups pane, the follow-up list.
     let csv = if state.focus == crate::app::state::Pane::Followups {
@@ -83,16 +73,25 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
         ("json", crate::report::to_json(&report) + "\n"),
         ("md", crate::report::to_markdown(&report, false)),
     ];
+    write_files(dir, &stem, files)
+}
+
+/// Writes `stem.ext` for each (ext, text), never over an existing file, and
+/// says what was written. Text from files is escaped in the CSV and Markdown
+/// (read in terminals and chats) and in JSON (as JSON escapes).
+fn write_files<const N: usize>(
+    dir: &Path,
+    stem: &str,
+    files: [(&str, String); N],
+) -> io::Result<String> {
     let mut written = Vec::new();
     for (ext, text) in files {
-        // Text from files is escaped in the CSV and Markdown (read in terminals
-        // and chats) and in JSON (as JSON escapes).
         let safe = if ext == "json" {
             crate::text::visible_json(&text)
         } else {
             crate::text::visible(&text)
         };
-        let path = crate::files::write_export(dir, &stem, ext, safe.as_bytes())?;
+        let path = crate::files::write_export(dir, stem, ext, safe.as_bytes())?;
         written.push(path.display().to_string());
     }
     Ok(format!("exported {}", written.join(", ")))

@@ -217,6 +217,20 @@ fn list_picker(state: &State) -> Picker {
     }
 }
 
+/// Moves a picker's selection for Up/Down/PageUp/PageDown (stopping at its
+/// ends); false for any other action.
+fn move_in(p: &mut Picker, action: Action) -> bool {
+    let last = p.items.len().saturating_sub(1);
+    p.selected = match action {
+        Action::Up => p.selected.saturating_sub(1),
+        Action::Down => (p.selected + 1).min(last),
+        Action::PageUp => p.selected.saturating_sub(PAGE),
+        Action::PageDown => (p.selected + PAGE).min(last),
+        _ => return false,
+    };
+    true
+}
+
 /// Applies an action. Returns what the event loop must do, if anything.
 pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     if action == Action::Quit {
@@ -227,9 +241,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
     let is_segment = matches!(state.mode, Mode::SegmentPicker(_));
     match &mut state.mode {
         Mode::ListPicker(p) => {
+            if move_in(p, action) {
+                return None;
+            }
             match action {
-                Action::Up => p.selected = p.selected.saturating_sub(1),
-                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
                 Action::Back => state.mode = Mode::Dashboard,
                 Action::Enter => {
                     let set = p
@@ -246,13 +261,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             return None;
         }
         Mode::ComparePicker(p) => {
+            if move_in(p, action) {
+                return None;
+            }
             match action {
-                Action::Up => p.selected = p.selected.saturating_sub(1),
-                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
-                Action::PageUp => p.selected = p.selected.saturating_sub(PAGE),
-                Action::PageDown => {
-                    p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1))
-                }
                 Action::Back => state.mode = Mode::Dashboard,
                 Action::Enter => {
                     let segment = p
@@ -293,13 +305,10 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             return None;
         }
         Mode::SegmentPicker(p) | Mode::CohortPicker(p) => {
+            if move_in(p, action) {
+                return None;
+            }
             match action {
-                Action::Up => p.selected = p.selected.saturating_sub(1),
-                Action::Down => p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1)),
-                Action::PageUp => p.selected = p.selected.saturating_sub(PAGE),
-                Action::PageDown => {
-                    p.selected = (p.selected + PAGE).min(p.items.len().saturating_sub(1))
-                }
                 Action::Back => state.mode = Mode::Dashboard,
                 Action::Enter => {
                     let value = p.items.get(p.selected).and_then(|(_, v)| v.clone());
