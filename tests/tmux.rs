@@ -479,6 +479,17 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     wait_for(&s, "copied the summary to the clipboard");
     let copied = tmux(&["show-buffer"]);
     assert!(copied.starts_with("## holdfast: 2026-03"), "{copied}");
+    // Find shows the matches as the id is typed.
+    keys(&s, &["/"]);
+    wait_for(&s, "Find a customer");
+    keys(&s, &["c0140"]);
+    let found = wait_for(&s, "C01407");
+    assert!(
+        found.contains("C01400") && found.contains("… more"),
+        "{found}"
+    );
+    keys(&s, &["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
     // The Customers pane: Enter lists the sets with their counts.
     keys(&s, &["Tab", "Enter"]);
     wait_for(&s, "Lost customers (73)");

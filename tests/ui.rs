@@ -233,6 +233,13 @@ fn snap_modes() -> Vec<(&'static str, State)> {
         ("customer", customer),
         ("data_quality", with(Action::DataQuality)),
         ("compare", with(Action::Compare)),
+        ("find_as_you_type", {
+            let mut s = base.clone();
+            s.mode = Mode::Find("c014".into());
+            let ids = holdfast::metrics::customer::find_customers(&DATA, "c014", 9);
+            s.find_matches = Some(("c014".into(), ids.into_iter().map(String::from).collect()));
+            s
+        }),
         ("drill_down_lost", {
             let mut s = base.clone();
             let rows = ENGINE

@@ -186,6 +186,9 @@ fn apply(effect: Effect, state: &mut State, requests: &mpsc::Sender<Request>) ->
         Effect::CompareWith(q) => {
             let _ = requests.send(Request::CompareWith(q));
         }
+        Effect::FindMatches(text) => {
+            let _ = requests.send(Request::Matches(text));
+        }
         Effect::Export => {
             state.status = Some(match export(state, Path::new(".")) {
                 Ok(msg) => msg,

@@ -161,6 +161,9 @@ pub enum Mode {
     List(Box<CustomerList>),
 }
 
+/// Matches shown under the find box as you type.
+pub const FIND_SHOWN: usize = 8;
+
 /// A drill-down list on screen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomerList {
@@ -186,6 +189,8 @@ pub enum Effect {
     List(crate::metrics::lists::CustomerSet),
     /// Compute the compare view's other column.
     CompareWith(Query),
+    /// The customers whose id holds the text typed so far.
+    FindMatches(String),
     Export,
     /// Copy the summary (or the list on screen) to the clipboard.
     Yank,
@@ -231,6 +236,9 @@ pub struct State {
     /// The other column of a segment comparison: its query, and its
     /// snapshot once computed (dropped when it no longer matches the period).
     pub compare_with: Option<(Query, Option<std::sync::Arc<crate::metrics::Snapshot>>)>,
+    /// The find box's matches so far: the text they answer, and up to
+    /// `FIND_SHOWN + 1` ids (one more than shown says there are more).
+    pub find_matches: Option<(String, Vec<String>)>,
     /// Lines scrolled in the open overlay (help, definitions, data quality,
     /// customer); 0 when one opens.
     pub overlay_scroll: usize,
@@ -276,6 +284,7 @@ impl State {
             scroll: [0; Pane::COUNT],
             compare: None,
             compare_with: None,
+            find_matches: None,
             pending_find: None,
             load_time: None,
             overlay_scroll: 0,

@@ -569,26 +569,29 @@ pub enum Input {
 pub fn input(state: &mut State, input: Input) -> Option<Effect> {
     match input {
         Input::Action(a) => update(state, a),
-        Input::Type(c) => {
-            type_char(state, Some(c));
-            None
-        }
-        Input::Erase => {
-            type_char(state, None);
-            None
-        }
+        Input::Type(c) => type_char(state, Some(c)),
+        Input::Erase => type_char(state, None),
     }
 }
 
-fn type_char(state: &mut State, c: Option<char>) {
-    if let Mode::Find(text) = &mut state.mode {
-        match c {
-            Some(c) => text.push(c),
-            None => {
-                text.pop();
-            }
+/// A character typed (or erased) in the find box; the matches so far are
+/// asked for as the text changes.
+fn type_char(state: &mut State, c: Option<char>) -> Option<Effect> {
+    let Mode::Find(text) = &mut state.mode else {
+        return None;
+    };
+    match c {
+        Some(c) => text.push(c),
+        None => {
+            text.pop();
         }
     }
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        state.find_matches = None;
+        return None;
+    }
+    Some(Effect::FindMatches(text))
 }
 
 /// A computed view arrived: keep it unless a newer request is pending.
@@ -760,6 +763,13 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             state.pending_find = None;
             state.mode = Mode::Customer(v);
             state.overlay_scroll = 0;
+            None
+        }
+        Reply::Matches(text, ids) => {
+            // Only for the text still in the box.
+            if matches!(&state.mode, Mode::Find(t) if t.trim() == text) {
+                state.find_matches = Some((text, ids));
+            }
             None
         }
         Reply::Compared(q, result) => {
@@ -1229,5 +1239,34 @@ mod tests {
         // v closes the comparison and forgets the other column.
         update(&mut s, Action::Compare);
         assert_eq!((s.compare, s.compare_with.is_none()), (None, true));
+    }
+
+    #[test]
+    fn find_asks_for_matches_as_you_type_and_keeps_only_the_current_ones() {
+        let mut s = state();
+        update(&mut s, Action::Find);
+        assert_eq!(
+            input(&mut s, Input::Type('c')),
+            Some(Effect::FindMatches("c".into()))
+        );
+        assert_eq!(
+            input(&mut s, Input::Type('0')),
+            Some(Effect::FindMatches("c0".into()))
+        );
+        // The answer for "c" arrives late: dropped; the one for "c0" is kept.
+        on_reply(&mut s, Reply::Matches("c".into(), vec!["C1".into()]));
+        assert_eq!(s.find_matches, None);
+        on_reply(
+            &mut s,
+            Reply::Matches("c0".into(), vec!["C01".into(), "C02".into()]),
+        );
+        assert_eq!(
+            s.find_matches,
+            Some(("c0".into(), vec!["C01".into(), "C02".into()]))
+        );
+        // Erasing everything asks for nothing and forgets the matches.
+        input(&mut s, Input::Erase);
+        assert_eq!(input(&mut s, Input::Erase), None);
+        assert_eq!(s.find_matches, None);
     }
 }

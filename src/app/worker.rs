@@ -20,6 +20,8 @@ pub enum Request {
     List(Query, crate::metrics::lists::CustomerSet),
     /// The compare view's other column (another segment value).
     CompareWith(Query),
+    /// Customer ids holding a text (the find box, as you type).
+    Matches(String),
     Reload,
 }
 
@@ -51,6 +53,8 @@ pub enum Reply {
     },
     Failed(u64, crate::metrics::MetricsError),
     Customer(Result<Box<CustomerView>, String>),
+    /// The ids holding a text, for the find box.
+    Matches(String, Vec<String>),
     /// The compare view's other column, for its query.
     Compared(
         Query,
@@ -356,6 +360,14 @@ fn handle(
         }
         Request::Customer(q, id) => Reply::Customer(find_and_open(engine, &q, &id)),
         Request::List(q, set) => Reply::List(set, engine.customer_list(&q, set)),
+        Request::Matches(text) => {
+            let ids = crate::metrics::customer::find_customers(
+                engine.dataset(),
+                &text,
+                crate::app::state::FIND_SHOWN + 1,
+            );
+            Reply::Matches(text, ids.into_iter().map(String::from).collect())
+        }
         Request::CompareWith(q) => {
             let result = engine.compute(&q).map(Box::new);
             Reply::Compared(q, result)

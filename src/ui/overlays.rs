@@ -81,11 +81,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
         Mode::DataQuality => quality(frame, area, state, theme),
         Mode::SegmentPicker(p) | Mode::CohortPicker(p) => picker(frame, area, p, theme),
         Mode::Find(text) => {
-            let lines = vec![Line::from(vec![
+            let mut lines = vec![Line::from(vec![
                 Span::styled("customer id: ", theme.dim()),
                 Span::styled(text.clone(), theme.text().add_modifier(Modifier::BOLD)),
                 Span::styled("▏", theme.fg(theme.accent)),
             ])];
+            // The matches so far, for the text in the box.
+            if let Some((for_text, ids)) = &state.find_matches
+                && for_text == text.trim()
+            {
+                let shown = crate::app::state::FIND_SHOWN;
+                if ids.is_empty() {
+                    lines.push(Line::from(Span::styled("  no id holds this", theme.dim())));
+                }
+                for id in ids.iter().take(shown) {
+                    lines.push(Line::from(Span::styled(format!("  {id}"), theme.text())));
+                }
+                if ids.len() > shown {
+                    lines.push(Line::from(Span::styled("  … more: type more", theme.dim())));
+                }
+            }
             popup(frame, area, "Find a customer", lines, theme, 50);
         }
         Mode::Customer(v) => customer(frame, area, v, theme, state.overlay_scroll),
