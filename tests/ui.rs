@@ -249,6 +249,7 @@ fn snap_modes() -> Vec<(&'static str, State)> {
                 set: holdfast::metrics::lists::CustomerSet::Lost,
                 rows,
                 selected: 3,
+                order: Default::default(),
             }));
             s
         }),

@@ -170,6 +170,70 @@ pub struct CustomerList {
     pub set: crate::metrics::lists::CustomerSet,
     pub rows: Vec<crate::metrics::lists::ListedCustomer>,
     pub selected: usize,
+    /// The order of the rows (`o` steps through them).
+    pub order: ListOrder,
+}
+
+/// How a drill-down list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Revenue in the period, then in all (as the engine gives them).
+    #[default]
+    Revenue,
+    /// Revenue in all, highest first.
+    Lifetime,
+    /// Latest order first.
+    LastOrder,
+    /// By id.
+    Id,
+}
+
+impl ListOrder {
+    pub fn next(self) -> ListOrder {
+        match self {
+            ListOrder::Revenue => ListOrder::Lifetime,
+            ListOrder::Lifetime => ListOrder::LastOrder,
+            ListOrder::LastOrder => ListOrder::Id,
+            ListOrder::Id => ListOrder::Revenue,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ListOrder::Revenue => "by revenue",
+            ListOrder::Lifetime => "by lifetime revenue",
+            ListOrder::LastOrder => "by last order",
+            ListOrder::Id => "by id",
+        }
+    }
+}
+
+impl CustomerList {
+    /// Orders the rows (ties by id, so every order is total).
+    pub fn sort(&mut self, order: ListOrder) {
+        self.order = order;
+        match order {
+            ListOrder::Revenue => self.rows.sort_by(|a, b| {
+                b.revenue
+                    .total_cmp(&a.revenue)
+                    .then_with(|| b.lifetime_revenue.total_cmp(&a.lifetime_revenue))
+                    .then_with(|| a.customer_id.cmp(&b.customer_id))
+            }),
+            ListOrder::Lifetime => self.rows.sort_by(|a, b| {
+                b.lifetime_revenue
+                    .total_cmp(&a.lifetime_revenue)
+                    .then_with(|| a.customer_id.cmp(&b.customer_id))
+            }),
+            // ISO dates order as text; no order at all comes last.
+            ListOrder::LastOrder => self.rows.sort_by(|a, b| {
+                b.last_order
+                    .cmp(&a.last_order)
+                    .then_with(|| a.customer_id.cmp(&b.customer_id))
+            }),
+            ListOrder::Id => self.rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id)),
+        }
+        self.selected = 0;
+    }
 }
 
 impl Mode {

@@ -300,6 +300,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
                 }
                 Action::Export => return Some(Effect::Export),
                 Action::Yank => return Some(Effect::Yank),
+                Action::RiskOrder => list.sort(list.order.next()),
                 _ => {}
             }
             return None;
@@ -790,6 +791,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
                 set,
                 rows,
                 selected: 0,
+                order: Default::default(),
             }));
             None
         }
@@ -1169,19 +1171,42 @@ mod tests {
             (l.set, l.rows.len(), l.selected),
             (CustomerSet::WonBack, 2, 0)
         );
+        // o orders by lifetime revenue, last order, id, then revenue again.
+        if let Mode::List(l) = &mut s.mode {
+            l.rows[0].lifetime_revenue = 5.0;
+            l.rows[1].lifetime_revenue = 9.0;
+            l.rows[0].last_order = Some("2024-03-02".into());
+            l.rows[1].last_order = Some("2024-01-02".into());
+        }
+        let ids = |s: &State| match &s.mode {
+            Mode::List(l) => l
+                .rows
+                .iter()
+                .map(|r| r.customer_id.clone())
+                .collect::<Vec<_>>(),
+            _ => vec![],
+        };
+        update(&mut s, Action::RiskOrder);
+        assert_eq!(ids(&s), ["C2", "C1"]);
+        update(&mut s, Action::RiskOrder);
+        assert_eq!(ids(&s), ["C1", "C2"]);
+        update(&mut s, Action::RiskOrder);
+        update(&mut s, Action::RiskOrder);
+        assert_eq!(ids(&s), ["C2", "C1"]);
         // Down stops at the last row; Enter opens that customer; e exports the list.
         update(&mut s, Action::Down);
         update(&mut s, Action::Down);
         assert_eq!(update(&mut s, Action::Export), Some(Effect::Export));
         assert_eq!(
             update(&mut s, Action::Enter),
-            Some(Effect::OpenCustomer("C2".into()))
+            Some(Effect::OpenCustomer("C1".into()))
         );
         // Esc closes a list.
         s.mode = Mode::List(Box::new(CustomerList {
             set: CustomerSet::Lost,
             rows: vec![],
             selected: 0,
+            order: Default::default(),
         }));
         assert_eq!(update(&mut s, Action::Enter), None);
         update(&mut s, Action::Back);

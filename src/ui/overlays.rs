@@ -176,9 +176,10 @@ fn customer_list(
         .map(|s| s.period.label.clone())
         .unwrap_or_default();
     let title = format!(
-        "{} in {period}: {} (Enter opens, e exports, Esc closes)",
+        "{} in {period}: {}, {} (o orders, Enter opens, e exports, Esc closes)",
         list.set.title(),
-        format::count(list.rows.len() as u64)
+        format::count(list.rows.len() as u64),
+        list.order.label()
     );
     let width = (id_width + 66).max(title.chars().count() + 4) as u16;
     popup(frame, area, &title, lines, theme, width);
