@@ -500,14 +500,25 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     let csv = std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost.csv")).unwrap();
     assert_eq!(csv.lines().count(), 74, "{csv}");
     // The first row's customer opens with Enter.
-    let first = list
-        .lines()
-        .skip_while(|l| !l.contains("customer  first"))
-        .nth(1)
-        .and_then(|l| l.split('│').nth(1))
-        .and_then(|c| c.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    // The id under the header's "customer", on the line after it.
+    let lines: Vec<&str> = list.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("customer  first"))
+        .unwrap();
+    let col = lines[at].chars().count()
+        - lines[at]
+            .split("customer  first")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .count()
+        - "customer  first".len();
+    let first: String = lines[at + 1]
+        .chars()
+        .skip(col)
+        .take_while(|c| !c.is_whitespace())
+        .collect();
     assert!(
         csv.lines().nth(1).unwrap().starts_with(&first),
         "{first}\n{csv}"
