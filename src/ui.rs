@@ -47,8 +47,34 @@ pub fn pane_areas(area: Rect, state: &State) -> Vec<(Pane, Rect)> {
             &[Pane::Cohorts],
             &[Pane::Goals, Pane::Alerts, Pane::Followups],
         ];
-        let layout: &[&[Pane]] = if body.width >= WIDE { &THREE } else { &TWO };
-        let n = (body.height as usize / 9).clamp(3, layout.len());
+        let (layout, per_row): (&[&[Pane]], usize) = if body.width >= WIDE {
+            (&THREE, 3)
+        } else {
+            (&TWO, 2)
+        };
+        // An empty Goals pane (no goals in the config) gives its place to
+        // the panes after it, unless it has the focus.
+        let empty = |p: Pane| {
+            p == Pane::Goals
+                && p != state.focus
+                && state.view.as_deref().is_some_and(|v| v.goals.is_empty())
+        };
+        let mut rows_of: Vec<Vec<Pane>> = Vec::new();
+        for row in layout {
+            let kept: Vec<Pane> = row.iter().copied().filter(|p| !empty(*p)).collect();
+            let joins = kept.len() == 1
+                && kept[0] != Pane::Cohorts
+                && rows_of
+                    .last()
+                    .is_some_and(|r| r.len() < per_row && !r.contains(&Pane::Cohorts));
+            match rows_of.last_mut() {
+                Some(last) if joins => last.extend(kept),
+                _ if kept.is_empty() => {}
+                _ => rows_of.push(kept),
+            }
+        }
+        let layout = rows_of;
+        let n = (body.height as usize / 9).max(3).min(layout.len());
         let focused = layout
             .iter()
             .position(|row| row.contains(&state.focus))

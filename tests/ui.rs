@@ -698,3 +698,23 @@ fn help_scrolls_to_its_last_key_and_back() {
     update(&mut s, Action::DataQuality);
     assert_eq!(s.overlay_scroll, 0);
 }
+
+/// Without goals in the config the Goals pane gives its place: the Alerts
+/// and Follow-ups panes share its row; with the focus on it, it shows.
+#[test]
+fn an_empty_goals_pane_gives_its_place_to_the_panes_after_it() {
+    let mut s = state();
+    if let Some(v) = s.view.as_mut() {
+        Arc::make_mut(v).goals.clear();
+    }
+    s.focus = Pane::Alerts;
+    let out = draw(&s, 120, 40);
+    let row = out
+        .lines()
+        .find(|l| l.contains("┌ Alerts"))
+        .unwrap_or_default();
+    assert!(row.contains("┌ Follow-ups"), "{out}");
+    assert!(!out.contains("┌ Goals"), "{out}");
+    s.focus = Pane::Goals;
+    assert!(draw(&s, 120, 40).contains("┌ Goals"));
+}
