@@ -302,6 +302,25 @@ fn compare_sets_the_period_against_the_previous_one_or_a_year_ago_tickets_includ
     );
     let start = line(&seg, "Customers at start");
     assert!(start.contains("40") && start.contains("17"), "{seg}");
+    // Any other period: the other column is that period's snapshot.
+    let mut jan = snapshot();
+    jan.period = holdfast::metrics::PeriodJson::from(&Period::parse("2026-01").unwrap());
+    jan.kpis.customers.start = 12;
+    let period = text(
+        panes::Compare {
+            snapshot: &s,
+            against: Against::Period,
+            other: Some(&jan),
+            theme: &theme,
+        },
+        160,
+        40,
+    );
+    assert!(period.contains("Compare 2026-03 with 2026-01"), "{period}");
+    assert!(
+        line(&period, "Customers at start").contains("12"),
+        "{period}"
+    );
     // The values sit beside their names, not at the far side of a wide screen.
     let row = line(&ago, "Customers at start");
     let at = row.find("40").unwrap();

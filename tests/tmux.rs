@@ -281,7 +281,10 @@ fn drive_the_dashboard_and_quit() {
     wait_for(&s, "2026-Q1 (quarter)");
     keys(&s, &["?"]);
     let help = wait_for(&s, "previous period");
-    assert!(help.contains("quit"));
+    assert!(help.contains("next period"), "{help}");
+    // The help scrolls down to its last keys.
+    keys(&s, &["PgDn", "PgDn", "PgDn"]);
+    wait_for(&s, "quit");
     keys(&s, &["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(!screen(&s).contains("previous period"), "help closed");
@@ -470,6 +473,9 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     keys(&s, &["v"]);
     let ago = wait_for(&s, "Compare with a year ago");
     assert!(ago.contains("2025-03"), "{ago}");
+    // [ sets it against any earlier period: February 2025.
+    keys(&s, &["["]);
+    wait_for(&s, "Compare 2026-03 with 2025-02");
     keys(&s, &["v"]);
     wait_for(&s, "Customers & revenue");
     // Y copies the summary through OSC 52: tmux (set-clipboard on) keeps it

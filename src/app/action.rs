@@ -26,6 +26,8 @@ listed_enum! {
         Enter,
         Find,
         Compare,
+        CompareEarlier,
+        CompareLater,
         CohortRevenue,
         RiskOrder,
         Goals,
@@ -65,6 +67,8 @@ impl Action {
             Action::Enter => "enter",
             Action::Find => "find",
             Action::Compare => "compare",
+            Action::CompareEarlier => "compare_earlier",
+            Action::CompareLater => "compare_later",
             Action::CohortRevenue => "cohort_revenue",
             Action::RiskOrder => "risk_order",
             Action::Goals => "goals",
@@ -110,6 +114,8 @@ impl Action {
             Action::Compare => {
                 "compare side by side: with the previous period, again with a year ago, again to close"
             }
+            Action::CompareEarlier => "compare view: set the period against an earlier one",
+            Action::CompareLater => "compare view: set the period against a later one",
             Action::CohortRevenue => "cohort table: customers or revenue retained",
             Action::RiskOrder => "churn risk: order by revenue at stake or by P(alive) × revenue",
             Action::Goals => "show the goals pane (targets from [goals] in the config)",

@@ -169,9 +169,11 @@ pub fn next_actions(state: &mut State) -> Vec<Action> {
         Some(crate::app::state::Against::Previous) => {
             actions.extend([Action::Compare, Action::Compare])
         }
-        Some(crate::app::state::Against::YearAgo | crate::app::state::Against::Segment) => {
-            actions.push(Action::Compare)
-        }
+        Some(
+            crate::app::state::Against::YearAgo
+            | crate::app::state::Against::Segment
+            | crate::app::state::Against::Period,
+        ) => actions.push(Action::Compare),
         None => {}
     }
     actions.push(Action::FocusNext);

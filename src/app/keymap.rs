@@ -218,6 +218,8 @@ impl Default for Keymap {
                 (Key::plain(K::Enter), Action::Enter),
                 (c('/'), Action::Find),
                 (c('v'), Action::Compare),
+                (c('['), Action::CompareEarlier),
+                (c(']'), Action::CompareLater),
                 (c('$'), Action::CohortRevenue),
                 (c('o'), Action::RiskOrder),
                 (c('g'), Action::Goals),

@@ -281,6 +281,9 @@ pub enum Against {
     /// The same period under another filter (`s` in the compare view:
     /// plan=basic against plan=pro); its snapshot is `compare_with`.
     Segment,
+    /// Any other period, same filters (`[` and `]` in the compare view);
+    /// its snapshot is `compare_with`.
+    Period,
 }
 
 #[derive(Clone, Debug, PartialEq)]

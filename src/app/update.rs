@@ -398,6 +398,30 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
         Action::Month => regranulate(state, Granularity::Month),
         Action::Quarter => regranulate(state, Granularity::Quarter),
         Action::Year => regranulate(state, Granularity::Year),
+        // In the compare view, `[` and `]` set the period against an earlier
+        // or a later one.
+        Action::CompareEarlier | Action::CompareLater => {
+            let against = state.compare?;
+            let now = state.query.period;
+            let from = match against {
+                Against::Previous => now.previous(),
+                Against::YearAgo => now.year_ago().unwrap_or_else(|| now.previous()),
+                Against::Segment => now,
+                Against::Period => state.compare_with.as_ref().map_or(now, |(q, _)| q.period),
+            };
+            let to = if action == Action::CompareEarlier {
+                from.previous()
+            } else {
+                from.next()
+            };
+            let q = Query {
+                period: to,
+                ..state.query.clone()
+            };
+            state.compare = Some(Against::Period);
+            state.compare_with = Some((q.clone(), None));
+            Some(Effect::CompareWith(q))
+        }
         // In the compare view, `s` picks the other column's segment value.
         Action::SegmentPicker if state.compare.is_some() => {
             let mut p = segment_picker(state);
@@ -509,7 +533,7 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.compare = match state.compare {
                 None => Some(Against::Previous),
                 Some(Against::Previous) => Some(Against::YearAgo),
-                Some(Against::YearAgo) | Some(Against::Segment) => None,
+                Some(Against::YearAgo | Against::Segment | Against::Period) => None,
             };
             if state.compare.is_none() {
                 state.compare_with = None;
@@ -697,19 +721,25 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::View(v) => {
             receive(state, *v);
-            // A segment comparison follows the period and filter on screen.
-            if state.compare == Some(Against::Segment)
-                && let Some((want, _)) = &state.compare_with
-                && (want.period != state.query.period
-                    || want.cohort != state.query.cohort
-                    || want.churn_window != state.query.churn_window)
+            // A segment comparison follows the period and filters on screen;
+            // a period comparison keeps its period and follows the filters.
+            if let (Some(against @ (Against::Segment | Against::Period)), Some((want, _))) =
+                (state.compare, &state.compare_with)
             {
-                let q = Query {
-                    segment: want.segment.clone(),
-                    ..state.query.clone()
+                let q = match against {
+                    Against::Segment => Query {
+                        segment: want.segment.clone(),
+                        ..state.query.clone()
+                    },
+                    _ => Query {
+                        period: want.period,
+                        ..state.query.clone()
+                    },
                 };
-                state.compare_with = Some((q.clone(), None));
-                return Some(Effect::CompareWith(q));
+                if q != *want {
+                    state.compare_with = Some((q.clone(), None));
+                    return Some(Effect::CompareWith(q));
+                }
             }
             // The default view (no --period) moves to the granularity the cycle
             // warning suggests: months shorter than 3 purchase cycles are noise.
@@ -1293,5 +1323,45 @@ mod tests {
         input(&mut s, Input::Erase);
         assert_eq!(input(&mut s, Input::Erase), None);
         assert_eq!(s.find_matches, None);
+    }
+
+    #[test]
+    fn compare_sets_the_period_against_any_other_with_brackets() {
+        let mut s = state();
+        // Outside the compare view the brackets do nothing.
+        assert_eq!(update(&mut s, Action::CompareEarlier), None);
+        update(&mut s, Action::Compare); // against the previous period
+        let now = s.query.period;
+        let Some(Effect::CompareWith(q)) = update(&mut s, Action::CompareEarlier) else {
+            panic!("no comparison asked for")
+        };
+        // [ from the previous period: two periods back, same filters.
+        assert_eq!(q.period, now.previous().previous());
+        assert_eq!(s.compare, Some(Against::Period));
+        let Some(Effect::CompareWith(q2)) = update(&mut s, Action::CompareEarlier) else {
+            panic!()
+        };
+        assert_eq!(q2.period, now.previous().previous().previous());
+        let Some(Effect::CompareWith(q3)) = update(&mut s, Action::CompareLater) else {
+            panic!()
+        };
+        assert_eq!(q3.period, q.period);
+        // The filter changes: the compared column keeps its period and takes the filter.
+        s.query.segment = Some(("plan".into(), "pro".into()));
+        let view = View {
+            generation: s.generation,
+            snapshot: crate::metrics::Snapshot::empty(&s.period()),
+            trend: Trend::default(),
+            goals: vec![],
+            alerts: vec![],
+            followups: None,
+        };
+        let Some(Effect::CompareWith(q4)) = on_reply(&mut s, Reply::View(Box::new(view))) else {
+            panic!("the compared column does not follow the filter")
+        };
+        assert_eq!(
+            (q4.period, q4.segment.clone()),
+            (q.period, s.query.segment.clone())
+        );
     }
 }

@@ -139,6 +139,16 @@ impl Widget for Compare<'_> {
                     .map_or("a year ago".into(), |p| p.period.label.clone()),
                 "Compare with a year ago (v: close, s: a segment)".to_string(),
             ),
+            Against::Period => (
+                other.map(|o| &o.kpis),
+                s.period.label.clone(),
+                other.map_or("computing…".into(), |o| o.period.label.clone()),
+                format!(
+                    "Compare {} with {} ([ ]: another period, v: close)",
+                    s.period.label,
+                    other.map_or("…".into(), |o| o.period.label.clone())
+                ),
+            ),
             Against::Segment => (
                 other.map(|o| &o.kpis),
                 filter(s),
