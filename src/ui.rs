@@ -184,6 +184,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
     ])
     .areas(area);
     frame.render_widget(panes::Header { state, theme }, header);
+    // Where each pane goes: drawn below, and where the demo's caption must
+    // not cover the pane it talks about.
+    let areas = pane_areas(area, state);
     match state.snapshot() {
         None => {
             let msg = state
@@ -212,11 +215,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
                     body,
                 );
             } else {
-                let areas = pane_areas(area, state);
                 if body.width < 100 {
                     pane_tabs(frame, body, state, theme);
                 }
-                for (pane, rect) in areas {
+                for &(pane, rect) in &areas {
                     frame.render_widget(panes::PaneView { pane, state, theme }, rect);
                 }
             }
@@ -226,10 +228,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) 
         let text = crate::app::demo::caption(d.pane, state.snapshot());
         // Over the bottom of the body, or its top when the pane the caption
         // talks about is down there.
-        let focused = pane_areas(area, state)
-            .into_iter()
-            .find(|(p, _)| *p == d.pane)
-            .map(|(_, r)| r);
+        let focused = areas.iter().find(|(p, _)| *p == d.pane).map(|&(_, r)| r);
         demo_caption(frame, body, focused, &text, theme);
     }
     status_line(frame, status, state, theme, keymap);

@@ -393,6 +393,26 @@ impl Index {
         })
     }
 
+    /// The customer's latest NPS answer dated before `e`.
+    pub fn last_nps_before(&self, c: usize, e: Day) -> Option<f64> {
+        let nps = self.nps_of(c);
+        nps[..nps.partition_point(|(d, _)| *d < e)]
+            .last()
+            .map(|(_, s)| *s)
+    }
+
+    /// The customer's tickets open at the start of day `e`: created before
+    /// it and not solved before it.
+    pub fn open_tickets_on(&self, c: usize, e: Day) -> u64 {
+        self.tickets_of(c)
+            .iter()
+            .filter(|&&t| {
+                let t = &self.tickets[t as usize];
+                t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
+            })
+            .count() as u64
+    }
+
     pub fn words_of(&self, response: usize) -> &[u32] {
         &self.words[self.word_start[response] as usize..self.word_start[response + 1] as usize]
     }

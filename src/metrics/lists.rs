@@ -104,8 +104,7 @@ impl Engine<'_> {
         let ctx = self.ctx(&prepared);
         let ix = &self.dataset().index;
         let end = ctx.end_of(&p);
-        let now = i64::from(end) * 86_400;
-        let now = ix.last_instant().map_or(now, |l| l.min(now));
+        let now = super::alerts::as_of(self, q).unwrap_or(i64::from(end) * 86_400);
         let members: Vec<u32> = match set {
             CustomerSet::AtRisk => {
                 let cache = self.risk_candidates(
@@ -185,25 +184,14 @@ impl Engine<'_> {
                 let c = c as usize;
                 let days = ix.pdays(c);
                 let last = days[..days.partition_point(|&d| d < end)].last();
-                let open = ix
-                    .tickets_of(c)
-                    .iter()
-                    .filter(|&&t| {
-                        let t = &ix.tickets()[t as usize];
-                        t.created <= now && t.solved.is_none_or(|s| s > now)
-                    })
-                    .count();
-                let nps = ix.nps_of(c);
                 ListedCustomer {
                     customer_id: ix.customers()[c].clone(),
                     first_order: ix.first_day()[c].map(format_day),
                     last_order: last.map(|&d| format_day(d)),
                     revenue: amount_to_f64(ix.revenue(c, p.start(), end)),
                     lifetime_revenue: amount_to_f64(ix.revenue(c, Day::MIN, end)),
-                    last_nps: nps[..nps.partition_point(|(d, _)| *d < end)]
-                        .last()
-                        .map(|(_, s)| *s),
-                    open_tickets: open as u64,
+                    last_nps: ix.last_nps_before(c, end),
+                    open_tickets: ix.open_tickets_on(c, end),
                 }
             })
             .collect();

@@ -105,18 +105,8 @@ impl Ctx<'_> {
             if overdue < threshold {
                 continue;
             }
-            let nps = ix.nps_of(c);
-            let last_nps = nps[..nps.partition_point(|(d, _)| *d < e)]
-                .last()
-                .map(|(_, s)| *s as i64);
-            let open = ix
-                .tickets_of(c)
-                .iter()
-                .filter(|&&t| {
-                    let t = &ix.tickets()[t as usize];
-                    t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
-                })
-                .count() as u64;
+            let last_nps = ix.last_nps_before(c, e).map(|s| s as i64);
+            let open = ix.open_tickets_on(c, e);
             out.push(AtRisk {
                 customer: c as u32,
                 customer_id: ix.customers()[c].clone(),

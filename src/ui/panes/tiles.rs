@@ -1,6 +1,7 @@
 //! The KPI tiles under the header.
 
 use super::*;
+use crate::metrics::kpi::Unit;
 
 /// Rates from fewer observations than this carry their count (`n=9`).
 pub const SMALL_SAMPLE: u64 = 30;
@@ -8,8 +9,9 @@ pub const SMALL_SAMPLE: u64 = 30;
 pub(super) struct Tile<'a> {
     name: &'static str,
     value: Option<f64>,
-    /// Money (revenue): the amount, relative changes, no gauge.
-    money: bool,
+    /// How the value and its changes read: a share (points), NPS (points
+    /// of its scale) or money (the amount, relative changes, no gauge).
+    unit: Unit,
     /// How many observations the rate is from (S, responses).
     n: Option<u64>,
     /// A second figure beside the value (the revenue tile's NRR).
@@ -48,7 +50,7 @@ impl Widget for TileView<'_> {
         }
         let [top, bottom] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-        if t.money {
+        if t.unit == Unit::Money {
             let text = if dim {
                 theme.dim()
             } else {
@@ -59,22 +61,7 @@ impl Widget for TileView<'_> {
                 spans.push(Span::styled(format!("  {a}"), theme.dim()));
             }
             buf.put(Paragraph::new(Line::from(spans)), top);
-            let (dp, vp) = format::relative(t.value, t.previous);
-            let (dy, vy) = format::relative(t.value, t.year_ago);
-            let room =
-                (bottom.width as usize).saturating_sub(dp.chars().count() + dy.chars().count());
-            let wide = room >= 9;
-            let prev_word = match compared {
-                Some(c) if room >= c.chars().count() + 8 => format!("{c} "),
-                _ if wide => "prev ".to_string(),
-                _ => String::new(),
-            };
-            let spans = vec![
-                Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
-                Span::styled(prev_word, theme.dim()),
-                Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
-                Span::styled(if wide { "yr" } else { "" }, theme.dim()),
-            ];
+            let spans = changes(t, compared, bottom.width as usize, 0, theme);
             buf.put(Paragraph::new(Line::from(spans)), bottom);
             return;
         }
@@ -109,13 +96,6 @@ impl Widget for TileView<'_> {
                 cell.set_symbol("┃").set_style(theme.fg(theme.text));
             }
         }
-        let (mut dp, vp) = format::points(t.value, t.previous);
-        let (mut dy, vy) = format::points(t.value, t.year_ago);
-        if t.range.0 < 0.0 {
-            // NPS moves in points, not percentage points.
-            dp = dp.replace("pp", "pts");
-            dy = dy.replace("pp", "pts");
-        }
         // The goal, compact: its mark and target.
         let goal = t.goal.map(|g| {
             let (mark, style) = goal_style(g.status, theme);
@@ -125,29 +105,7 @@ impl Widget for TileView<'_> {
             )
         });
         let goal_len = goal.as_ref().map_or(0, |(g, _)| g.chars().count());
-        // Narrow tiles drop the words and keep both changes (previous first, then a year ago).
-        let wide = bottom.width as usize >= dp.chars().count() + dy.chars().count() + 9 + goal_len;
-        // "vs Sep 1–19" instead of "prev" when there is room.
-        let prev_word = match compared {
-            Some(c)
-                if bottom.width as usize
-                    >= dp.chars().count()
-                        + dy.chars().count()
-                        + c.chars().count()
-                        + 8
-                        + goal_len =>
-            {
-                format!("{c} ")
-            }
-            _ if wide => "prev ".to_string(),
-            _ => String::new(),
-        };
-        let mut spans = vec![
-            Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
-            Span::styled(prev_word, theme.dim()),
-            Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
-            Span::styled(if wide { "yr" } else { "" }, theme.dim()),
-        ];
+        let mut spans = changes(t, compared, bottom.width as usize, goal_len, theme);
         if let Some(n) = t.note {
             spans.push(Span::styled(format!(" {n}"), theme.fg(theme.warn)));
         }
@@ -160,6 +118,34 @@ impl Widget for TileView<'_> {
         }
         buf.put(Paragraph::new(Line::from(spans)), bottom);
     }
+}
+
+/// The changes against the previous period and a year ago, in the tile's
+/// unit; narrow tiles drop the words and keep both changes (previous first),
+/// wide ones name the days compared ("vs Sep 1–19") instead of "prev".
+/// `reserve` is the room kept for what follows (the goal).
+fn changes<'a>(
+    t: &Tile,
+    compared: Option<&str>,
+    width: usize,
+    reserve: usize,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let (dp, vp) = format::change(t.unit, t.value, t.previous);
+    let (dy, vy) = format::change(t.unit, t.value, t.year_ago);
+    let room = width.saturating_sub(dp.chars().count() + dy.chars().count() + reserve);
+    let wide = room >= 9;
+    let prev_word = match compared {
+        Some(c) if room >= c.chars().count() + 8 => format!("{c} "),
+        _ if wide => "prev ".to_string(),
+        _ => String::new(),
+    };
+    vec![
+        Span::styled(format!("{dp} "), theme.change(vp, t.up_is_good)),
+        Span::styled(prev_word, theme.dim()),
+        Span::styled(format!("{dy} "), theme.change(vy, t.up_is_good)),
+        Span::styled(if wide { "yr" } else { "" }, theme.dim()),
+    ]
 }
 
 /// The row of KPI tiles.
@@ -202,7 +188,7 @@ impl Widget for Tiles<'_> {
         let rate = |name, value, up_is_good, (previous, year_ago), n, goal| Tile {
             name,
             value,
-            money: false,
+            unit: Unit::Percent,
             n,
             aside: None,
             range: (0.0, 100.0),
@@ -219,7 +205,7 @@ impl Widget for Tiles<'_> {
         let revenue = Tile {
             name: "Revenue",
             value: v,
-            money: true,
+            unit: Unit::Money,
             n: None,
             aside: nrr.map(|x| format!("NRR {x:.0}%")),
             range: (0.0, 1.0),
@@ -238,6 +224,7 @@ impl Widget for Tiles<'_> {
             goal(GoalKpi::Nps),
         );
         nps_tile.range = (-100.0, 100.0);
+        nps_tile.unit = Unit::Score;
         nps_tile.note = significant.then_some("significant");
         let mut tiles = vec![
             rate(
