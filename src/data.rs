@@ -151,6 +151,10 @@ pub struct LoadReport {
     /// Orders: the column of currencies, when the amounts are in more than one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mixed_currency: Option<String>,
+    /// The one currency of every order row (from its currency column), if
+    /// the orders carry one: money on screen and in tables is shown in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 impl LoadReport {
@@ -222,6 +226,7 @@ impl Tally {
             warnings: Vec::new(),
             customer_match: None,
             mixed_currency: None,
+            currency: None,
         }
     }
 
@@ -1102,6 +1107,11 @@ pub fn currencies(frame: &DataFrame) -> Vec<(String, u64)> {
 /// report says so and how to filter one.
 pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
     let found = currencies(orders);
+    if let [(one, _)] = found.as_slice() {
+        for r in reports.iter_mut().filter(|r| r.kind == SourceKind::Orders) {
+            r.currency = Some(one.clone());
+        }
+    }
     if found.len() < 2 {
         return;
     }

@@ -40,6 +40,50 @@ pub fn money(v: Option<f64>) -> String {
     }
 }
 
+/// Money in a currency: `$1,234.50`, `-€80.00`, `CHF 99.00`; without a
+/// known currency (none in the files, or several) as [`money`].
+pub fn money_in(v: Option<f64>, currency: Option<&str>) -> String {
+    let plain = money(v);
+    let Some(code) = currency.filter(|_| plain != NONE) else {
+        return plain;
+    };
+    let prefix = currency_prefix(code);
+    match plain.strip_prefix('-') {
+        Some(abs) => format!("-{prefix}{abs}"),
+        None => format!("{prefix}{plain}"),
+    }
+}
+
+/// What leads an amount in `code`: the symbol of the common currencies
+/// (one that is not ambiguous), else the code and a space. A currency
+/// column holding a symbol (`$`, `€`) is used as it is.
+pub fn currency_prefix(code: &str) -> String {
+    let code = code.trim();
+    let symbol = match code.to_ascii_uppercase().as_str() {
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "INR" => "₹",
+        "KRW" => "₩",
+        "ILS" => "₪",
+        "NGN" => "₦",
+        "VND" => "₫",
+        "UAH" => "₴",
+        "PHP" => "₱",
+        "TRY" => "₺",
+        "CAD" => "CA$",
+        "AUD" => "A$",
+        "NZD" => "NZ$",
+        "HKD" => "HK$",
+        "MXN" => "MX$",
+        "BRL" => "R$",
+        _ if code.chars().count() == 1 => return code.to_string(),
+        _ => return format!("{code} "),
+    };
+    symbol.to_string()
+}
+
 fn group(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
@@ -86,15 +130,15 @@ pub fn relative(now: Option<f64>, then: Option<f64>) -> (String, Option<f64>) {
     }
 }
 
-/// A KPI's value on screen, in its unit.
-pub fn value(unit: Unit, v: Option<f64>) -> String {
+/// A KPI's value on screen, in its unit (money in `currency`, when known).
+pub fn value(unit: Unit, v: Option<f64>, currency: Option<&str>) -> String {
     match unit {
         Unit::Percent => pct(v),
         Unit::Score => num(v, 1),
         Unit::Count => v
             .filter(|x| x.is_finite())
             .map_or(NONE.into(), |x| count(x.round().max(0.0) as u64)),
-        Unit::Money => money(v),
+        Unit::Money => money_in(v, currency),
         Unit::Ratio => num(v, 2),
     }
 }
@@ -116,14 +160,14 @@ pub fn change(unit: Unit, now: Option<f64>, then: Option<f64>) -> (String, Optio
 pub mod plain {
     use super::Unit;
 
-    /// A KPI's value in the report, in its unit.
-    pub fn value(unit: Unit, v: Option<f64>) -> String {
+    /// A KPI's value in the report, in its unit (money in `currency`, when known).
+    pub fn value(unit: Unit, v: Option<f64>, currency: Option<&str>) -> String {
         match unit {
             Unit::Percent => num(v, 1, " %"),
             Unit::Score => num(v, 1, ""),
             Unit::Count => num(v, 0, ""),
             // Amounts with thousands separators, as on screen.
-            Unit::Money => super::money(v),
+            Unit::Money => super::money_in(v, currency),
             Unit::Ratio => num(v, 2, ""),
         }
     }
@@ -221,5 +265,32 @@ mod day_range_tests {
         assert_eq!(super::day_range("2026-10-01", "2026-10-19"), "Oct 1–19");
         assert_eq!(super::day_range("2025-01-01", "2025-09-30"), "Jan 1–Sep 30");
         assert_eq!(super::day_range("x", "y"), "x–y");
+    }
+}
+
+#[cfg(test)]
+mod currency_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_lead_with_their_currency() {
+        assert_eq!(money_in(Some(1234.5), Some("USD")), "$1,234.50");
+        assert_eq!(money_in(Some(-80.0), Some("eur")), "-€80.00");
+        assert_eq!(money_in(Some(99.0), Some("CHF")), "CHF 99.00");
+        assert_eq!(money_in(Some(250_000.0), Some("GBP")), "£250,000");
+        assert_eq!(money_in(Some(5.0), Some("$")), "$5.00");
+        // Several currencies (or none in the files): the amount alone; no value: –.
+        assert_eq!(money_in(Some(5.0), None), "5.00");
+        assert_eq!(money_in(None, Some("USD")), NONE);
+        assert_eq!(money_in(Some(f64::NAN), Some("USD")), NONE);
+        assert_eq!(value(Unit::Money, Some(12.0), Some("JPY")), "¥12.00");
+        assert_eq!(
+            plain::value(Unit::Money, Some(12.0), Some("ZAR")),
+            "ZAR 12.00"
+        );
+        assert_eq!(
+            plain::value(Unit::Percent, Some(12.0), Some("ZAR")),
+            "12.0 %"
+        );
     }
 }

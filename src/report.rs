@@ -135,7 +135,7 @@ pub fn to_table(r: &Report) -> String {
         let now = get(&s.kpis);
         let p = prev.and_then(|b| get(&b.kpis));
         let a = ago.and_then(|b| get(&b.kpis));
-        let show = |v| value(k.unit, v);
+        let show = |v| value(k.unit, v, s.currency.as_deref());
         let delta = |then| change(k.unit, now, then);
         let _ = writeln!(
             out,
@@ -181,10 +181,10 @@ pub fn to_table(r: &Report) -> String {
         for r in s.churn_risk.iter().take(5) {
             let _ = writeln!(
                 out,
-                "  {:<24} overdue {:>5.1}×  revenue {:>10.2}  P(alive) {:>5}",
+                "  {:<24} overdue {:>5.1}×  revenue {:>12}  P(alive) {:>5}",
                 r.customer_id,
                 r.overdue,
-                r.revenue_at_stake,
+                crate::format::money_in(Some(r.revenue_at_stake), s.currency.as_deref()),
                 num(r.p_alive.map(|p| p * 100.0), 0, "%")
             );
         }
@@ -379,7 +379,7 @@ pub fn to_markdown(r: &Report, alerts_only: bool) -> String {
             let _ = writeln!(
                 out,
                 "| {name} | {} | {} | {} |",
-                value(k.unit, now),
+                value(k.unit, now, s.currency.as_deref()),
                 change(k.unit, now, p),
                 change(k.unit, now, a)
             );
@@ -473,11 +473,11 @@ pub fn customer_text(v: &CustomerView) -> String {
     }
     let _ = writeln!(
         out,
-        "  orders {} from {} to {}, revenue {:.2}",
+        "  orders {} from {} to {}, revenue {}",
         v.orders,
         v.first_order.as_deref().unwrap_or("–"),
         v.last_order.as_deref().unwrap_or("–"),
-        v.revenue
+        crate::format::money_in(Some(v.revenue), v.currency.as_deref())
     );
     let _ = writeln!(
         out,

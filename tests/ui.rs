@@ -433,6 +433,122 @@ fn mixed_currencies_are_flagged_in_the_header_until_one_is_picked() {
     let (gbp, _) = screen(Some(("Currency", "gbp")));
     assert!(!gbp.contains("several currencies"), "{gbp}");
     assert!(gbp.contains("Currency=gbp"), "{gbp}");
+    // Amounts carry their currency once it is one; never a symbol over a sum of several.
+    assert!(!all.contains('$') && !all.contains('£'), "{all}");
+    let revenue_tile = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("Revenue ─"))
+            .map(|_| screen.lines().nth(3).unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    assert!(revenue_tile(&gbp).contains('£'), "{gbp}");
+    let (usd, _) = screen(Some(("Currency", "usd")));
+    assert!(revenue_tile(&usd).contains('$'), "{usd}");
+    assert!(!usd.contains('£'), "{usd}");
+}
+
+/// Every amount on screen carries the orders' currency: the tile, the trend,
+/// the revenue bridge, the churn-risk stakes, the compare view, a customer.
+#[test]
+fn every_money_cell_carries_its_currency() {
+    // The bundled orders as a shop in euros exports them: a currency column.
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/orders.csv"),
+    )
+    .unwrap();
+    let mut lines = sample.lines();
+    let mut csv = format!("{},currency\n", lines.next().unwrap());
+    for l in lines {
+        csv.push_str(l);
+        csv.push_str(",EUR\n");
+    }
+    let path = dir.path().join("orders.csv");
+    std::fs::write(&path, csv).unwrap();
+    let sources = data::Sources::new(
+        data::SourceSpec::path(data::SourceKind::Orders, &path, Default::default()),
+        None,
+        None,
+    );
+    let ds = data::load(&sources, Scales::default()).unwrap();
+    let engine = Engine::new(&ds);
+    let q = Query::new(Period::parse("2026-03").unwrap());
+    let mut view = holdfast::app::worker::view(&engine, 0, &q, &Default::default()).unwrap();
+    view.snapshot = engine.with_prediction(view.snapshot, &engine.predict(&q).unwrap());
+    assert_eq!(view.snapshot.currency.as_deref(), Some("EUR"));
+    let mut s = State::new(
+        q.clone(),
+        choices(&ds, Granularity::Month),
+        holdfast::metrics::data_range(&ds),
+    );
+    s.view = Some(Arc::new(view));
+    let snap = s.snapshot().unwrap().clone();
+    let ratios: Vec<String> = holdfast::metrics::kpi::ALL
+        .iter()
+        .filter(|k| k.unit == holdfast::metrics::kpi::Unit::Ratio)
+        .flat_map(|k| {
+            let blocks = [
+                Some(&snap.kpis),
+                snap.previous.as_ref().map(|p| &p.kpis),
+                snap.year_ago.as_ref().map(|p| &p.kpis),
+            ];
+            blocks
+                .into_iter()
+                .flatten()
+                .filter_map(|b| (k.get)(b))
+                .map(|v| format!("{v:.2}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let is_amount = |w: &&str| {
+        let digits = w.trim_start_matches(['-', '€']).replace(',', "");
+        digits.split_once('.').is_some_and(|(i, f)| {
+            !i.is_empty() && f.len() == 2 && i.chars().chain(f.chars()).all(|c| c.is_ascii_digit())
+        })
+    };
+    let words = |screen: &str| -> Vec<String> {
+        let tokens: Vec<&str> = screen
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect();
+        // Ratios with two decimals (lost per new, the quick ratio) are not amounts.
+        tokens
+            .into_iter()
+            .filter(|w| !ratios.contains(&w.to_string()))
+            .filter(is_amount)
+            .map(str::to_string)
+            .collect()
+    };
+    // Every figure with two decimals on these screens is an amount: each in euros.
+    let mut screens = vec![draw(&s, 160, 48)];
+    update(&mut s, Action::Compare);
+    screens.push(draw(&s, 120, 40));
+    update(&mut s, Action::Back);
+    s.focus = Pane::Cohorts;
+    update(&mut s, Action::CohortRevenue);
+    screens.push(draw(&s, 120, 40));
+    for screen in &screens {
+        let amounts = words(screen);
+        assert!(amounts.len() >= 3, "{screen}");
+        for a in &amounts {
+            assert!(
+                a.starts_with('€') || a.starts_with("-€"),
+                "{a} in\n{screen}"
+            );
+        }
+    }
+    assert!(screens[0].contains("Revenue ─"), "{}", screens[0]);
+    let customer = customer_view(&ds, &q, "C00428").unwrap().unwrap();
+    assert_eq!(customer.currency.as_deref(), Some("EUR"));
+    assert!(holdfast::report::customer_text(&customer).contains("revenue €"));
+    let table = holdfast::report::to_table(&holdfast::metrics::Report {
+        snapshot: s.snapshot().unwrap().clone(),
+        goals: Vec::new(),
+        alerts: Vec::new(),
+    });
+    let revenue = table.lines().find(|l| l.starts_with("Revenue")).unwrap();
+    assert_eq!(revenue.matches('€').count(), 3, "{table}");
 }
 
 /// The sample ends on 2026-09-30: the year 2026 is counted to date and the

@@ -100,7 +100,7 @@ fn with_figures(pane: Pane, s: &Snapshot) -> Option<String> {
             format!(
                 "The customers who paid in the period before {when} brought back {} of their revenue (net revenue retention); new customers added {}.",
                 pct(r.nrr),
-                format::money(Some(r.new))
+                format::money_in(Some(r.new), s.currency.as_deref())
             )
         }
         Pane::Nps => {

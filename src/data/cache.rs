@@ -66,6 +66,8 @@ pub(super) struct StoredReport {
     customer_match: Option<super::CustomerMatch>,
     #[serde(default)]
     mixed_currency: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 fn format_name(s: &str) -> &'static str {
@@ -99,6 +101,7 @@ impl From<&LoadReport> for StoredReport {
             warnings: r.warnings.clone(),
             customer_match: r.customer_match.clone(),
             mixed_currency: r.mixed_currency.clone(),
+            currency: r.currency.clone(),
         }
     }
 }
@@ -124,6 +127,7 @@ impl From<StoredReport> for LoadReport {
             warnings: r.warnings,
             customer_match: r.customer_match,
             mixed_currency: r.mixed_currency,
+            currency: r.currency,
         }
     }
 }

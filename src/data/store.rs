@@ -19,7 +19,7 @@ use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Elements converted per step; writer and reader checksum the same steps.
 const CHUNK: usize = 1 << 14;
 

@@ -75,6 +75,10 @@ pub struct CustomerView {
     pub responses: Option<Vec<ResponseView>>,
     pub tickets: Option<Vec<TicketView>>,
     pub standing: Standing,
+    /// The currency of their amounts, when one is known (the orders' one
+    /// currency, or theirs in the currency column).
+    #[serde(skip)]
+    pub currency: Option<String>,
 }
 
 fn instant(secs: i64) -> String {
@@ -155,18 +159,26 @@ pub fn customer_view(
             })
             .collect()
     });
+    let segments: Vec<(String, Option<String>)> = ix
+        .segments()
+        .iter()
+        .map(|sg| {
+            (
+                sg.name.clone(),
+                sg.of_customer[c].map(|v| sg.values[v as usize].clone()),
+            )
+        })
+        .collect();
+    let currency = super::snapshot::currency_of(&ds.reports, None).or_else(|| {
+        segments.iter().find_map(|(name, value)| {
+            let value = value.clone()?;
+            super::snapshot::currency_of(&ds.reports, Some(&(name.clone(), value)))
+        })
+    });
     Ok(Some(CustomerView {
         customer_id: id.to_string(),
-        segments: ix
-            .segments()
-            .iter()
-            .map(|sg| {
-                (
-                    sg.name.clone(),
-                    sg.of_customer[c].map(|v| sg.values[v as usize].clone()),
-                )
-            })
-            .collect(),
+        segments,
+        currency,
         first_order: ix.first_day()[c].map(format_day),
         last_order: pd.last().copied().map(format_day),
         orders: k.len() as u64,

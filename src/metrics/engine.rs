@@ -312,6 +312,7 @@ impl<'d> Engine<'d> {
                 &self.risk_candidates(tl, cycle, self.settings.at_risk_threshold),
             ),
             data_quality: self.ds.reports.clone(),
+            currency: super::snapshot::currency_of(&self.ds.reports, q.segment.as_ref()),
         })
     }
 }

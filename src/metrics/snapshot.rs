@@ -229,6 +229,26 @@ pub struct Snapshot {
     /// `None` until the fit is done (the dashboard shows "fitting…").
     pub predicted: Option<Predicted>,
     pub data_quality: Vec<LoadReport>,
+    /// The currency of every amount, when one is known (see
+    /// [`currency_of`]); the report's JSON keeps numbers bare.
+    #[serde(skip)]
+    pub currency: Option<String>,
+}
+
+/// The currency the amounts of a view are in: the orders' one currency, or
+/// the value of a filter on their currency column (several otherwise:
+/// `None`, and the data-quality view says so).
+pub fn currency_of(reports: &[LoadReport], segment: Option<&(String, String)>) -> Option<String> {
+    let orders = || {
+        reports
+            .iter()
+            .filter(|r| r.kind == crate::data::SourceKind::Orders)
+    };
+    if let Some(one) = orders().find_map(|r| r.currency.clone()) {
+        return Some(one);
+    }
+    let column = orders().find_map(|r| r.mixed_currency.as_deref())?;
+    segment.filter(|(c, _)| c == column).map(|(_, v)| v.clone())
 }
 
 impl Snapshot {
@@ -257,6 +277,7 @@ impl Snapshot {
             },
             predicted: None,
             data_quality: Vec::new(),
+            currency: None,
         }
     }
 }

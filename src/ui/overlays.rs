@@ -103,7 +103,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
             }
             popup(frame, area, "Find a customer", lines, theme, 50);
         }
-        Mode::Customer(v) => customer(frame, area, v, theme, state.overlay_scroll),
+        Mode::Customer(v) => customer(
+            frame,
+            area,
+            v,
+            (theme, v.currency.as_deref()),
+            state.overlay_scroll,
+        ),
         Mode::ListPicker(p) | Mode::ComparePicker(p) => picker(frame, area, p, theme),
         Mode::List(list) => customer_list(frame, area, state, list, theme),
     }
@@ -137,6 +143,7 @@ fn customer_list(
             open
         )
     };
+    let currency = state.snapshot().and_then(|s| s.currency.as_deref());
     let visible = area.height.saturating_sub(6).max(1) as usize;
     let offset = list.selected.saturating_sub(visible.saturating_sub(1));
     let mut lines = vec![Line::from(Span::styled(
@@ -159,8 +166,8 @@ fn customer_list(
             &r.customer_id,
             r.first_order.as_deref().unwrap_or(NONE),
             r.last_order.as_deref().unwrap_or(NONE),
-            &format::money(Some(r.revenue)),
-            &format::money(Some(r.lifetime_revenue)),
+            &format::money_in(Some(r.revenue), currency),
+            &format::money_in(Some(r.lifetime_revenue), currency),
             &r.last_nps.map_or(NONE.to_string(), |v| format!("{v:.0}")),
             &r.open_tickets.to_string(),
         );
@@ -408,7 +415,13 @@ fn picker(frame: &mut Frame, area: Rect, p: &Picker, theme: &Theme) {
     );
 }
 
-fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme, scroll: usize) {
+fn customer(
+    frame: &mut Frame,
+    area: Rect,
+    v: &CustomerView,
+    (theme, currency): (&Theme, Option<&str>),
+    scroll: usize,
+) {
     let st = &v.standing;
     let standing = st.label();
     let mut lines = vec![
@@ -436,7 +449,7 @@ fn customer(frame: &mut Frame, area: Rect, v: &CustomerView, theme: &Theme, scro
                 theme.dim(),
             ),
             Span::styled("  revenue ", theme.dim()),
-            Span::styled(format::money(Some(v.revenue)), theme.text()),
+            Span::styled(format::money_in(Some(v.revenue), currency), theme.text()),
         ]),
         Line::from(vec![
             Span::styled("median gap ", theme.dim()),

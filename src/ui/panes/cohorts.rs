@@ -143,7 +143,7 @@ impl Widget for RevenueCohorts<'_> {
             buf,
             &s.revenue_cohorts.rows,
             |r| {
-                let first = format::money(Some(r.revenue));
+                let first = format::money_in(Some(r.revenue), s.currency.as_deref());
                 (&r.cohort, first, r.partial_from, r.retention.len())
             },
             |r, k| match r.retention[k] {

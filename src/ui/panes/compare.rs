@@ -17,13 +17,14 @@ pub struct KpiRow {
 
 impl KpiRow {
     /// A registry KPI now and in the period compared.
-    fn of(kpi: &Kpi, now: &Kpis, then: Option<&Kpis>) -> Self {
+    fn of(kpi: &Kpi, now: (&Kpis, Option<&str>), then: (Option<&Kpis>, Option<&str>)) -> Self {
+        let ((now, currency), (then, then_currency)) = (now, then);
         let (v, w) = ((kpi.get)(now), then.and_then(kpi.get));
         let (change, delta) = format::change(kpi.unit, v, w);
         KpiRow {
             name: kpi.screen,
-            now: format::value(kpi.unit, v),
-            then: format::value(kpi.unit, w),
+            now: format::value(kpi.unit, v, currency),
+            then: format::value(kpi.unit, w, then_currency),
             change,
             delta,
             up_is_good: kpi.higher_is_better,
@@ -67,14 +68,20 @@ pub const COMPARED: &[&Kpi] = &[
 /// The rows of `kpis` that the snapshot's files hold, against the previous
 /// period; beside E, the customers the BG/NBD model expects to be active.
 pub fn kpi_rows(s: &Snapshot, kpis: &[&Kpi]) -> Vec<KpiRow> {
-    kpi_rows_against(s, kpis, s.previous.as_ref().map(|p| &p.kpis))
+    let previous = s.previous.as_ref().map(|p| &p.kpis);
+    kpi_rows_against(s, kpis, (previous, s.currency.as_deref()))
 }
 
-/// The same rows against other figures (a year ago, another segment).
-pub fn kpi_rows_against(s: &Snapshot, kpis: &[&Kpi], prev: Option<&Kpis>) -> Vec<KpiRow> {
+/// The same rows against other figures (a year ago, another segment) and
+/// the currency of their amounts.
+pub fn kpi_rows_against(
+    s: &Snapshot,
+    kpis: &[&Kpi],
+    then: (Option<&Kpis>, Option<&str>),
+) -> Vec<KpiRow> {
     let mut rows = Vec::new();
     for kpi in kpis.iter().filter(|k| k.applies(&s.kpis)) {
-        rows.push(KpiRow::of(kpi, &s.kpis, prev));
+        rows.push(KpiRow::of(kpi, (&s.kpis, s.currency.as_deref()), then));
         if kpi.key == kpi::CUSTOMERS_END.key {
             rows.push(expected_active(s));
         }
@@ -174,6 +181,12 @@ impl Widget for Compare<'_> {
             Cell::from(Line::from("change").right_aligned()),
         ])
         .style(theme.dim());
+        // Another segment can be another currency (currency=EUR against USD).
+        let then_currency = match against {
+            Against::Segment => other.and_then(|o| o.currency.as_deref()),
+            _ => s.currency.as_deref(),
+        };
+        let then = (then, then_currency);
         let rows: Vec<Row> = kpi_rows_against(s, COMPARED, then)
             .into_iter()
             .map(|r| {

@@ -16,6 +16,7 @@ impl Widget for Revenue<'_> {
         let Revenue { view, theme, text } = self;
         let s = &view.snapshot;
         let r = &s.kpis.revenue_retention;
+        let currency = s.currency.as_deref();
         let before = s.previous.as_ref().map(|p| &p.kpis.revenue_retention);
         // (name, now, the previous block's, the 12-period series)
         type Ratio<'s> = (&'s str, Option<f64>, Option<f64>, &'s [Option<f64>]);
@@ -59,9 +60,9 @@ impl Widget for Revenue<'_> {
             buf.put(
                 Paragraph::new(Line::from(vec![
                     Span::styled("last period's payers ", theme.dim()),
-                    Span::styled(format::money(Some(r.start)), text),
+                    Span::styled(format::money_in(Some(r.start), currency), text),
                     Span::styled(" → revenue ", theme.dim()),
-                    Span::styled(format::money(Some(s.kpis.revenue)), text),
+                    Span::styled(format::money_in(Some(s.kpis.revenue), currency), text),
                 ])),
                 Rect::new(area.x, y, area.width, 1),
             );
@@ -89,7 +90,10 @@ impl Widget for Revenue<'_> {
             buf.put(
                 Paragraph::new(Line::from(vec![
                     Span::styled(format!("{name:<21}"), theme.dim()),
-                    Span::styled(format!("{:>13} ", format::money(Some(value))), text),
+                    Span::styled(
+                        format!("{:>13} ", format::money_in(Some(value), currency)),
+                        text,
+                    ),
                     Span::styled("█".repeat(cells), style),
                 ])),
                 Rect::new(area.x, y, area.width, 1),

@@ -26,6 +26,7 @@ impl Widget for Risk<'_> {
             theme,
             text,
         } = self;
+        let currency = s.currency.as_deref();
         if list.is_empty() {
             buf.put(
                 Paragraph::new(Span::styled(
@@ -90,7 +91,10 @@ impl Widget for Risk<'_> {
                 let row = Row::new(vec![
                     Cell::from(ellipsis(&r.customer_id, id_width)),
                     Cell::from(Line::from(format!("{:.1}×", r.overdue)).right_aligned()),
-                    Cell::from(Line::from(format::money(Some(r.revenue_at_stake))).right_aligned()),
+                    Cell::from(
+                        Line::from(format::money_in(Some(r.revenue_at_stake), currency))
+                            .right_aligned(),
+                    ),
                     Cell::from(
                         Line::from(
                             r.p_alive

@@ -14,6 +14,8 @@ pub(super) struct Tile<'a> {
     unit: Unit,
     /// How many observations the rate is from (S, responses).
     n: Option<u64>,
+    /// The currency of a money tile's amount, when known.
+    currency: Option<&'a str>,
     /// A second figure beside the value (the revenue tile's NRR).
     aside: Option<String>,
     /// (low, high) of the gauge.
@@ -56,7 +58,8 @@ impl Widget for TileView<'_> {
             } else {
                 theme.fg(theme.text)
             };
-            let mut spans = vec![Span::styled(format::money(t.value), text.bold())];
+            let amount = format::money_in(t.value, t.currency);
+            let mut spans = vec![Span::styled(amount, text.bold())];
             if let Some(a) = &t.aside {
                 spans.push(Span::styled(format!("  {a}"), theme.dim()));
             }
@@ -190,6 +193,7 @@ impl Widget for Tiles<'_> {
             value,
             unit: Unit::Percent,
             n,
+            currency: None,
             aside: None,
             range: (0.0, 100.0),
             up_is_good,
@@ -207,6 +211,7 @@ impl Widget for Tiles<'_> {
             value: v,
             unit: Unit::Money,
             n: None,
+            currency: s.currency.as_deref(),
             aside: nrr.map(|x| format!("NRR {x:.0}%")),
             range: (0.0, 1.0),
             up_is_good: true,

@@ -23,7 +23,7 @@ impl Widget for Trends<'_> {
             ("Churn", format::pct(last(&t.churn)), scaled(&t.churn)),
             (
                 "Revenue",
-                format::money(t.revenue.last().copied()),
+                format::money_in(t.revenue.last().copied(), view.snapshot.currency.as_deref()),
                 scaled(&t.revenue.iter().map(|x| Some(*x)).collect::<Vec<_>>()),
             ),
             (
