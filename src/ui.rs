@@ -138,6 +138,17 @@ fn pane_tabs(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
 }
 
 /// The area under the header and tiles and above the status line.
+/// How many age columns of the cohort table fit on the screen the last key
+/// was pressed on (the whole width when the pane is not laid out there).
+pub fn cohort_ages_shown(state: &State) -> usize {
+    let (w, h) = state.screen;
+    let pane = pane_areas(Rect::new(0, 0, w, h), state)
+        .into_iter()
+        .find(|(p, _)| *p == Pane::Cohorts)
+        .map_or(w, |(_, r)| r.width);
+    panes::ages_fitting(pane.saturating_sub(2), state.revenue_cohorts)
+}
+
 fn body_area(area: Rect) -> Option<Rect> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;

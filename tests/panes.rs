@@ -160,6 +160,7 @@ fn an_empty_snapshot_draws_every_pane_without_a_panic() {
             panes::Cohorts {
                 snapshot: &s,
                 scroll: 9,
+                first_age: 40,
                 theme: &theme,
                 revenue: w > 20,
             },

@@ -105,7 +105,11 @@ fn every_pane_draws_its_numbers() {
     // Trends: the current values next to the sparklines.
     let retention = format!("{:.1}%", snap.kpis.retention_rate.unwrap());
     assert!(out.contains(&retention), "retention {retention}");
-    assert!(out.contains("last 12 periods: 2025-04 .. 2026-03"));
+    // As many periods as fit, from the first with data (2023-10), each
+    // line with its own range.
+    assert!(out.contains("30 periods: 2023-10 .. 2026-03 (each from its low to its high)"));
+    let revenue = out.lines().find(|l| l.contains("│Revenue ")).unwrap();
+    assert!(revenue.contains(" 1,749–68,106 "), "{revenue}");
     // Customers and revenue.
     let start = holdfast::ui::format::count(snap.kpis.customers.start);
     assert!(
@@ -245,12 +249,12 @@ fn snap_modes() -> Vec<(&'static str, State)> {
             let rows = ENGINE
                 .customer_list(&s.query, holdfast::metrics::lists::CustomerSet::Lost)
                 .unwrap();
-            s.mode = Mode::List(Box::new(holdfast::app::state::CustomerList {
-                set: holdfast::metrics::lists::CustomerSet::Lost,
+            let mut list = holdfast::app::state::CustomerList::new(
+                holdfast::metrics::lists::CustomerSet::Lost,
                 rows,
-                selected: 3,
-                order: Default::default(),
-            }));
+            );
+            list.selected = 3;
+            s.mode = Mode::List(Box::new(list));
             s
         }),
         ("compare_year_ago", {
@@ -833,4 +837,94 @@ fn an_empty_goals_pane_gives_its_place_to_the_panes_after_it() {
     assert!(!out.contains("┌ Goals"), "{out}");
     s.focus = Pane::Goals;
     assert!(draw(&s, 120, 40).contains("┌ Goals"));
+}
+
+/// `>` scrolls the cohort table on to its later ages until the last one
+/// sits at the right edge, and no further; `<` comes back to +0. The
+/// heading's ◀ and ▶ say there are ages to either side.
+#[test]
+fn the_cohort_table_scrolls_to_its_last_age_and_back() {
+    let mut s = state_for("2026-09");
+    s.screen = (120, 40);
+    let longest = s
+        .snapshot()
+        .unwrap()
+        .cohorts
+        .rows
+        .iter()
+        .map(|r| r.retention.len())
+        .max()
+        .unwrap();
+    assert!(longest > 30, "{longest}");
+    update(&mut s, Action::CohortEarlierAges);
+    assert_eq!(s.focus, Pane::Cohorts);
+    let start = draw(&s, 120, 40);
+    let heading = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("cohort") && l.contains("size"))
+            .unwrap()
+            .to_string()
+    };
+    let h = heading(&start);
+    assert!(
+        h.contains("+0") && h.contains('▶') && !h.contains('◀'),
+        "{h}"
+    );
+    let mut firsts = vec![s.cohort_first_age];
+    for _ in 0..40 {
+        update(&mut s, Action::CohortLaterAges);
+        firsts.push(s.cohort_first_age);
+    }
+    let end = draw(&s, 120, 40);
+    let h = heading(&end);
+    assert!(h.contains('◀') && !h.contains('▶'), "{h}");
+    // The last age is the last column, and the columns are full up to it.
+    let last = format!("+{}", longest - 1);
+    assert!(h.trim_end_matches(['│', ' ']).ends_with(&last), "{h}");
+    let shown = holdfast::ui::cohort_ages_shown(&s);
+    assert_eq!(s.cohort_first_age, longest - shown);
+    // It moved by half a table per key and stopped at the end.
+    assert_eq!(firsts[1], shown / 2);
+    assert!(firsts.windows(2).all(|w| w[1] >= w[0]));
+    insta::assert_snapshot!("cohorts_last_ages_120x40", end);
+    for _ in 0..40 {
+        update(&mut s, Action::CohortEarlierAges);
+    }
+    assert_eq!(s.cohort_first_age, 0);
+    assert_eq!(draw(&s, 120, 40), start);
+    // On a wider screen than the scroll was made on, no blank columns.
+    s.cohort_first_age = longest - 1;
+    let wide = draw(&s, 200, 60);
+    assert!(heading(&wide).contains(&last), "{wide}");
+}
+
+/// `/` in a drill-down list narrows it to the ids holding the text.
+#[test]
+fn a_drill_down_list_filters_as_you_type() {
+    let mut s = state();
+    let rows = ENGINE
+        .customer_list(&s.query, holdfast::metrics::lists::CustomerSet::Lost)
+        .unwrap();
+    let all = rows.len();
+    s.mode = Mode::List(Box::new(holdfast::app::state::CustomerList::new(
+        holdfast::metrics::lists::CustomerSet::Lost,
+        rows,
+    )));
+    update(&mut s, Action::Find);
+    for c in "c01".chars() {
+        holdfast::app::update::input(&mut s, holdfast::app::update::Input::Type(c));
+    }
+    let Mode::List(list) = &s.mode else { panic!() };
+    let kept = list.shown().len();
+    assert!(kept > 0 && kept < all, "{kept} of {all}");
+    assert!(list.shown().all(|r| r.customer_id.contains("C01")));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&s, w, h);
+        assert!(
+            screen.contains(&format!("/ c01▏  {kept} of {all} (Enter keeps, Esc drops)")),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("drill_down_filtered_{w}x{h}"), screen);
+    }
 }

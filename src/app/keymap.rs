@@ -221,6 +221,8 @@ impl Default for Keymap {
                 (c('['), Action::CompareEarlier),
                 (c(']'), Action::CompareLater),
                 (c('$'), Action::CohortRevenue),
+                (c('<'), Action::CohortEarlierAges),
+                (c('>'), Action::CohortLaterAges),
                 (c('o'), Action::RiskOrder),
                 (c('g'), Action::Goals),
                 (c('a'), Action::Alerts),

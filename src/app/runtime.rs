@@ -54,10 +54,12 @@ pub fn export(state: &State, dir: &Path) -> io::Result<String> {
     let stem = export_stem(s);
     // A drill-down list on screen: the list, as CSV and JSON.
     if let crate::app::state::Mode::List(list) = &state.mode {
+        // The rows on screen: those the filter (`/`) kept.
+        let rows: Vec<_> = list.shown().cloned().collect();
         let stem = format!("{stem}-{}", list.set.name());
         let files = [
-            ("csv", crate::report::customers_csv(&list.rows)),
-            ("json", crate::report::to_json(&list.rows) + "\n"),
+            ("csv", crate::report::customers_csv(&rows)),
+            ("json", crate::report::to_json(&rows) + "\n"),
         ];
         return write_files(dir, &stem, files);
     }
@@ -110,7 +112,8 @@ fn view_report(state: &State) -> Option<crate::metrics::Report> {
 /// What `Y` copies: the list on screen as CSV, else the Markdown summary.
 pub fn yank_text(state: &State) -> Option<(&'static str, String)> {
     if let crate::app::state::Mode::List(list) = &state.mode {
-        let csv = crate::report::customers_csv(&list.rows);
+        let rows: Vec<_> = list.shown().cloned().collect();
+        let csv = crate::report::customers_csv(&rows);
         return Some(("the list", crate::text::visible(&csv).into_owned()));
     }
     let report = view_report(state)?;
@@ -462,6 +465,8 @@ pub fn run(opts: Options) -> Result<(), String> {
                     true
                 }
                 Msg::Input(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+                    let area = terminal.get_frame().area();
+                    state.screen = (area.width, area.height);
                     match Key::from_event(&k) {
                         Some(key) => on_key(&mut state, &keymap, key, &req_tx),
                         None => true,

@@ -168,10 +168,19 @@ pub const FIND_SHOWN: usize = 8;
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomerList {
     pub set: crate::metrics::lists::CustomerSet,
-    pub rows: Vec<crate::metrics::lists::ListedCustomer>,
+    /// Every customer of the set (`shown` indexes them: private, so the two agree).
+    rows: Vec<crate::metrics::lists::ListedCustomer>,
+    /// The selected row among those shown.
     pub selected: usize,
     /// The order of the rows (`o` steps through them).
     pub order: ListOrder,
+    /// Text the shown rows' ids hold, in any case (`/` in the list); the id
+    /// is the email when the files name customers by email.
+    pub filter: String,
+    /// The filter box takes the keys.
+    pub typing: bool,
+    /// Positions in `rows` of the rows shown (those matching `filter`), in order.
+    shown: Vec<usize>,
 }
 
 /// How a drill-down list is ordered.
@@ -209,6 +218,57 @@ impl ListOrder {
 }
 
 impl CustomerList {
+    /// The list of a set, as the engine orders it, every row shown.
+    pub fn new(
+        set: crate::metrics::lists::CustomerSet,
+        rows: Vec<crate::metrics::lists::ListedCustomer>,
+    ) -> CustomerList {
+        let shown = (0..rows.len()).collect();
+        CustomerList {
+            set,
+            rows,
+            selected: 0,
+            order: ListOrder::default(),
+            filter: String::new(),
+            typing: false,
+            shown,
+        }
+    }
+
+    /// Every customer of the set, in the list's order.
+    pub fn rows(&self) -> &[crate::metrics::lists::ListedCustomer] {
+        &self.rows
+    }
+
+    /// The rows shown (those matching the filter), in order.
+    pub fn shown(&self) -> impl ExactSizeIterator<Item = &crate::metrics::lists::ListedCustomer> {
+        self.shown.iter().map(|&i| &self.rows[i])
+    }
+
+    /// The selected row, if any is shown.
+    pub fn selected_row(&self) -> Option<&crate::metrics::lists::ListedCustomer> {
+        self.shown.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    /// Sets the filter text and shows the rows whose id holds it (any case),
+    /// the selection on the first.
+    pub fn set_filter(&mut self, text: String) {
+        self.filter = text;
+        self.refilter();
+    }
+
+    fn refilter(&mut self) {
+        let needle = self.filter.trim().to_lowercase();
+        self.shown = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| needle.is_empty() || r.customer_id.to_lowercase().contains(&needle))
+            .map(|(i, _)| i)
+            .collect();
+        self.selected = 0;
+    }
+
     /// Orders the rows (ties by id, so every order is total).
     pub fn sort(&mut self, order: ListOrder) {
         self.order = order;
@@ -232,13 +292,17 @@ impl CustomerList {
             }),
             ListOrder::Id => self.rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id)),
         }
-        self.selected = 0;
+        self.refilter();
     }
 }
 
 impl Mode {
     pub fn takes_text(&self) -> bool {
-        matches!(self, Mode::Find(_))
+        match self {
+            Mode::Find(_) => true,
+            Mode::List(list) => list.typing,
+            _ => false,
+        }
     }
 }
 
@@ -315,6 +379,11 @@ pub struct State {
     pub pending_find: Option<String>,
     /// The cohort pane shows revenue retention instead of customer retention.
     pub revenue_cohorts: bool,
+    /// The first age column the cohort table shows (`<` and `>` scroll it).
+    pub cohort_first_age: usize,
+    /// The terminal's size (columns, rows) at the last key: how much of a
+    /// table fits, so that scrolling stops at its end. (0, 0) before the first.
+    pub screen: (u16, u16),
     /// The churn-risk list is ordered by P(alive) × revenue at stake.
     pub risk_by_alive: bool,
     /// The churn-risk rows' positions by P(alive) × revenue at stake, sorted
@@ -356,6 +425,8 @@ impl State {
             load_time: None,
             overlay_scroll: 0,
             revenue_cohorts: false,
+            cohort_first_age: 0,
+            screen: (0, 0),
             risk_by_alive: false,
             risk_alive_order: Vec::new(),
             status: None,

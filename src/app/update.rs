@@ -116,6 +116,23 @@ fn rows_in_focus(state: &State) -> usize {
     }
 }
 
+/// The most ages a row of the cohort table on screen has.
+fn cohort_ages(state: &State) -> usize {
+    let Some(s) = state.snapshot() else {
+        return 0;
+    };
+    if state.revenue_cohorts {
+        s.revenue_cohorts
+            .rows
+            .iter()
+            .map(|r| r.retention.len())
+            .max()
+    } else {
+        s.cohorts.rows.iter().map(|r| r.retention.len()).max()
+    }
+    .unwrap_or(0)
+}
+
 fn scroll(state: &mut State, delta: isize) {
     let max = rows_in_focus(state).saturating_sub(1);
     let i = Pane::ALL
@@ -287,15 +304,22 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             return None;
         }
         Mode::List(list) => {
-            let last = list.rows.len().saturating_sub(1);
+            let last = list.shown().len().saturating_sub(1);
             match action {
                 Action::Up => list.selected = list.selected.saturating_sub(1),
                 Action::Down => list.selected = (list.selected + 1).min(last),
                 Action::PageUp => list.selected = list.selected.saturating_sub(PAGE),
                 Action::PageDown => list.selected = (list.selected + PAGE).min(last),
+                // `/` types a filter; Enter keeps it, Esc drops it, Esc again closes.
+                Action::Find => list.typing = true,
+                Action::Enter if list.typing => list.typing = false,
+                Action::Back if list.typing || !list.filter.is_empty() => {
+                    list.typing = false;
+                    list.set_filter(String::new());
+                }
                 Action::Back => state.mode = Mode::Dashboard,
                 Action::Enter => {
-                    let id = list.rows.get(list.selected)?.customer_id.clone();
+                    let id = list.selected_row()?.customer_id.clone();
                     return open_customer(state, id);
                 }
                 Action::Export => return Some(Effect::Export),
@@ -544,6 +568,20 @@ pub fn update(state: &mut State, action: Action) -> Option<Effect> {
             state.revenue_cohorts = !state.revenue_cohorts;
             None
         }
+        Action::CohortEarlierAges | Action::CohortLaterAges => {
+            // Half the columns that fit per key; the last age stops at the right edge.
+            state.focus = Pane::Cohorts;
+            let shown = crate::ui::cohort_ages_shown(state).max(1);
+            let step = (shown / 2).max(1);
+            let last = cohort_ages(state).saturating_sub(shown);
+            let first = state.cohort_first_age.min(last);
+            state.cohort_first_age = if action == Action::CohortLaterAges {
+                (first + step).min(last)
+            } else {
+                first.saturating_sub(step)
+            };
+            None
+        }
         Action::RiskOrder => {
             state.risk_by_alive = !state.risk_by_alive;
             sort_risk(state);
@@ -602,6 +640,20 @@ pub fn input(state: &mut State, input: Input) -> Option<Effect> {
 /// A character typed (or erased) in the find box; the matches so far are
 /// asked for as the text changes.
 fn type_char(state: &mut State, c: Option<char>) -> Option<Effect> {
+    // In a drill-down list, the filter narrows the rows at once.
+    if let Mode::List(list) = &mut state.mode {
+        if list.typing {
+            let mut text = std::mem::take(&mut list.filter);
+            match c {
+                Some(c) => text.push(c),
+                None => {
+                    text.pop();
+                }
+            }
+            list.set_filter(text);
+        }
+        return None;
+    }
     let Mode::Find(text) = &mut state.mode else {
         return None;
     };
@@ -817,12 +869,7 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
         }
         Reply::List(set, Ok(rows)) => {
             state.status = None;
-            state.mode = Mode::List(Box::new(CustomerList {
-                set,
-                rows,
-                selected: 0,
-                order: Default::default(),
-            }));
+            state.mode = Mode::List(Box::new(CustomerList::new(set, rows)));
             None
         }
         Reply::List(_, Err(e)) => {
@@ -1181,39 +1228,27 @@ mod tests {
             update(&mut s, Action::Enter),
             Some(Effect::List(CustomerSet::WonBack))
         );
-        let row = |id: &str| ListedCustomer {
+        let row = |id: &str, lifetime_revenue: f64, last: &str| ListedCustomer {
             customer_id: id.into(),
             first_order: None,
-            last_order: None,
+            last_order: Some(last.into()),
             revenue: 0.0,
-            lifetime_revenue: 0.0,
+            lifetime_revenue,
             last_nps: None,
             open_tickets: 0,
         };
-        on_reply(
-            &mut s,
-            Reply::List(CustomerSet::WonBack, Ok(vec![row("C1"), row("C2")])),
-        );
+        let rows = vec![row("C1", 5.0, "2024-03-02"), row("C2", 9.0, "2024-01-02")];
+        on_reply(&mut s, Reply::List(CustomerSet::WonBack, Ok(rows)));
         let Mode::List(l) = &s.mode else {
             panic!("{:?}", s.mode)
         };
         assert_eq!(
-            (l.set, l.rows.len(), l.selected),
+            (l.set, l.rows().len(), l.selected),
             (CustomerSet::WonBack, 2, 0)
         );
         // o orders by lifetime revenue, last order, id, then revenue again.
-        if let Mode::List(l) = &mut s.mode {
-            l.rows[0].lifetime_revenue = 5.0;
-            l.rows[1].lifetime_revenue = 9.0;
-            l.rows[0].last_order = Some("2024-03-02".into());
-            l.rows[1].last_order = Some("2024-01-02".into());
-        }
         let ids = |s: &State| match &s.mode {
-            Mode::List(l) => l
-                .rows
-                .iter()
-                .map(|r| r.customer_id.clone())
-                .collect::<Vec<_>>(),
+            Mode::List(l) => l.shown().map(|r| r.customer_id.clone()).collect::<Vec<_>>(),
             _ => vec![],
         };
         update(&mut s, Action::RiskOrder);
@@ -1232,13 +1267,92 @@ mod tests {
             Some(Effect::OpenCustomer("C1".into()))
         );
         // Esc closes a list.
-        s.mode = Mode::List(Box::new(CustomerList {
-            set: CustomerSet::Lost,
-            rows: vec![],
-            selected: 0,
-            order: Default::default(),
-        }));
+        s.mode = Mode::List(Box::new(CustomerList::new(CustomerSet::Lost, vec![])));
         assert_eq!(update(&mut s, Action::Enter), None);
+        update(&mut s, Action::Back);
+        assert_eq!(s.mode, Mode::Dashboard);
+    }
+
+    #[test]
+    fn a_drill_down_list_narrows_to_the_ids_holding_the_text_typed() {
+        use crate::metrics::lists::{CustomerSet, ListedCustomer};
+        let row = |id: &str| ListedCustomer {
+            customer_id: id.into(),
+            first_order: None,
+            last_order: None,
+            revenue: 0.0,
+            lifetime_revenue: 0.0,
+            last_nps: None,
+            open_tickets: 0,
+        };
+        let mut s = state();
+        let rows = ["ann@example.com", "Bob@Example.com", "C00412", "c00415"].map(row);
+        s.mode = Mode::List(Box::new(CustomerList::new(
+            CustomerSet::Lost,
+            rows.to_vec(),
+        )));
+        let shown = |s: &State| match &s.mode {
+            Mode::List(l) => l.shown().map(|r| r.customer_id.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let keymap = crate::app::keymap::Keymap::default();
+        let key = |c| crate::app::keymap::Key::plain(crate::app::keymap::KeyCodeKey::Char(c));
+        // `/` opens the filter: the keys are text now (q types a q, it does not close).
+        update(&mut s, Action::Find);
+        assert!(s.mode.takes_text());
+        assert_eq!(keymap.resolve(&s.mode, key('q')), None);
+        for c in "C004".chars() {
+            input(&mut s, Input::Type(c));
+        }
+        assert_eq!(shown(&s), ["C00412", "c00415"]);
+        input(&mut s, Input::Type('1'));
+        input(&mut s, Input::Type('5'));
+        assert_eq!(shown(&s), ["c00415"]);
+        input(&mut s, Input::Erase);
+        input(&mut s, Input::Erase);
+        // Part of an email, in any case; no match leaves the list empty, not closed.
+        for _ in 0..4 {
+            input(&mut s, Input::Erase);
+        }
+        for c in "EXAMPLE".chars() {
+            input(&mut s, Input::Type(c));
+        }
+        assert_eq!(shown(&s), ["ann@example.com", "Bob@Example.com"]);
+        input(&mut s, Input::Type('z'));
+        assert!(shown(&s).is_empty());
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            None,
+            "Enter keeps the filter"
+        );
+        assert!(!s.mode.takes_text());
+        input(&mut s, Input::Erase);
+        assert!(shown(&s).is_empty(), "the box is closed: no typing");
+        // Esc drops the filter (every row again), Esc again closes the list.
+        update(&mut s, Action::Back);
+        assert_eq!(shown(&s).len(), 4);
+        update(&mut s, Action::Find);
+        input(&mut s, Input::Type('b'));
+        update(&mut s, Action::Enter);
+        // Enter on a filtered list opens the row selected among those shown.
+        assert_eq!(
+            update(&mut s, Action::Enter),
+            Some(Effect::OpenCustomer("Bob@Example.com".into()))
+        );
+        s.mode = Mode::List(Box::new(CustomerList::new(
+            CustomerSet::Lost,
+            rows.to_vec(),
+        )));
+        update(&mut s, Action::Find);
+        input(&mut s, Input::Type('0'));
+        update(&mut s, Action::Down);
+        assert_eq!(update(&mut s, Action::Enter), None);
+        // The order keeps the filter.
+        update(&mut s, Action::RiskOrder);
+        update(&mut s, Action::RiskOrder);
+        update(&mut s, Action::RiskOrder);
+        assert_eq!(shown(&s), ["C00412", "c00415"]);
+        update(&mut s, Action::Back);
         update(&mut s, Action::Back);
         assert_eq!(s.mode, Mode::Dashboard);
     }

@@ -87,6 +87,9 @@ pub struct Watch {
     pub last_run: Mutex<Vec<String>>,
 }
 
+/// Periods behind the sparklines: three years of months, as many as fit.
+pub const TREND_PERIODS: usize = 36;
+
 /// The view of a query. Its prediction is filled in when the fit is
 /// already cached; otherwise `predicted` is `None` and the fitter sends it.
 pub fn view(
@@ -99,7 +102,7 @@ pub fn view(
     if let Some(p) = engine.cached_prediction(q) {
         snapshot = engine.with_prediction(snapshot, &p);
     }
-    let trend = engine.trend(q, 12)?;
+    let trend = engine.trend(q, TREND_PERIODS)?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
     // The lists come after the view, from the fitter (none configured: none to wait for).
     let followups = watch.followups.is_empty().then(Vec::new);

@@ -125,7 +125,7 @@ fn customer_list(
     theme: &Theme,
 ) {
     let id_width = list
-        .rows
+        .rows()
         .iter()
         .map(|r| r.customer_id.chars().count())
         .max()
@@ -144,7 +144,9 @@ fn customer_list(
         )
     };
     let currency = state.snapshot().and_then(|s| s.currency.as_deref());
-    let visible = area.height.saturating_sub(6).max(1) as usize;
+    // The filter line (`/`) takes a row while it is typed or set.
+    let filtering = list.typing || !list.filter.is_empty();
+    let visible = area.height.saturating_sub(6 + filtering as u16).max(1) as usize;
     let offset = list.selected.saturating_sub(visible.saturating_sub(1));
     let mut lines = vec![Line::from(Span::styled(
         row(
@@ -158,10 +160,38 @@ fn customer_list(
         ),
         theme.dim(),
     ))];
-    if list.rows.is_empty() {
-        lines.push(Line::from(Span::styled(" no customers", theme.dim())));
+    if filtering {
+        let cursor = if list.typing { "▏" } else { "" };
+        lines.insert(
+            0,
+            Line::from(vec![
+                Span::styled(" / ", theme.dim()),
+                Span::styled(format!("{}{cursor}", list.filter), theme.title()),
+                Span::styled(
+                    format!(
+                        "  {} of {}{}",
+                        format::count(list.shown().len() as u64),
+                        format::count(list.rows().len() as u64),
+                        if list.typing {
+                            " (Enter keeps, Esc drops)"
+                        } else {
+                            " (Esc shows all)"
+                        }
+                    ),
+                    theme.dim(),
+                ),
+            ]),
+        );
     }
-    for (i, r) in list.rows.iter().enumerate().skip(offset).take(visible) {
+    if list.shown().len() == 0 {
+        let why = if list.rows().is_empty() {
+            " no customers"
+        } else {
+            " no id holds that text"
+        };
+        lines.push(Line::from(Span::styled(why, theme.dim())));
+    }
+    for (i, r) in list.shown().enumerate().skip(offset).take(visible) {
         let text = row(
             &r.customer_id,
             r.first_order.as_deref().unwrap_or(NONE),
@@ -183,9 +213,9 @@ fn customer_list(
         .map(|s| s.period.label.clone())
         .unwrap_or_default();
     let title = format!(
-        "{} in {period}: {}, {} (o orders, Enter opens, e exports, Esc closes)",
+        "{} in {period}: {}, {} (o orders, / finds, Enter opens, e exports, Esc closes)",
         list.set.title(),
-        format::count(list.rows.len() as u64),
+        format::count(list.rows().len() as u64),
         list.order.label()
     );
     let width = (id_width + 66).max(title.chars().count() + 4) as u16;

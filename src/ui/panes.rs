@@ -35,7 +35,7 @@ use crate::metrics::alerts::Severity;
 use crate::metrics::goals::{GapTrend, GoalKpi, GoalState, GoalStatus};
 use crate::metrics::{AtRisk, Kpis, Snapshot};
 pub use alerts::Alerts;
-pub use cohorts::Cohorts;
+pub use cohorts::{Cohorts, ages_fitting};
 pub(crate) use common::ellipsis;
 pub use common::goal_style;
 use common::*;
@@ -122,6 +122,7 @@ impl Widget for PaneView<'_> {
                 Cohorts {
                     snapshot: s,
                     scroll,
+                    first_age: state.cohort_first_age,
                     theme,
                     revenue: state.revenue_cohorts,
                 },

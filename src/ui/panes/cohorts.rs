@@ -6,6 +6,8 @@ use super::*;
 pub struct Cohorts<'a> {
     pub snapshot: &'a Snapshot,
     pub scroll: usize,
+    /// The first age column shown (`<` and `>`).
+    pub first_age: usize,
     pub theme: &'a Theme,
     /// Revenue retention (may pass 100 %) instead of customers.
     pub revenue: bool,
@@ -16,6 +18,7 @@ impl Widget for Cohorts<'_> {
         let Cohorts {
             snapshot: s,
             scroll,
+            first_age,
             theme,
             revenue,
         } = self;
@@ -23,13 +26,15 @@ impl Widget for Cohorts<'_> {
             return RevenueCohorts {
                 snapshot: s,
                 scroll,
+                first_age,
                 theme,
             }
             .render(area, buf);
         }
         let grid = Grid {
-            head: ("cohort", "size", 6),
+            head: ("cohort", "size", SIZE_W),
             scroll,
+            first_age,
             theme,
         };
         grid.draw(
@@ -54,13 +59,28 @@ impl Widget for Cohorts<'_> {
     }
 }
 
+/// The label column's width, the size column's, the first-period revenue
+/// column's, and an age cell's.
+const LABEL_W: usize = 9;
+const SIZE_W: usize = 6;
+const FIRST_W: usize = 10;
+const CELL_W: usize = 5;
+
+/// How many age cells fit in a table `width` wide.
+pub fn ages_fitting(width: u16, revenue: bool) -> usize {
+    let second = if revenue { FIRST_W } else { SIZE_W };
+    (width as usize).saturating_sub(LABEL_W + second) / CELL_W
+}
+
 /// A cohort table: a label column, a second column (size or first-period
-/// revenue), then one 5-character cell per age, partial cells marked `~` in
-/// italics; the rows from `scroll` that fit.
+/// revenue), then one 5-character cell per age from `first_age`, partial
+/// cells marked `~` in italics; the rows from `scroll` that fit. `◀` and `▶`
+/// in the heading say there are ages to either side.
 struct Grid<'a> {
     /// The two first columns' headings and the second one's width.
     head: (&'a str, &'a str, usize),
     scroll: usize,
+    first_age: usize,
     theme: &'a Theme,
 }
 
@@ -81,16 +101,21 @@ impl Grid<'_> {
             );
             return;
         }
-        let (label_w, cell_w) = (9u16, 5u16);
-        let ages = ((area.width.saturating_sub(label_w + second_w as u16)) / cell_w) as usize;
-        let mut lines = vec![Line::from(
-            std::iter::once(Span::styled(
-                format!("{first:<9}{second:>second_w$}"),
-                theme.dim(),
-            ))
-            .chain((0..ages).map(|k| Span::styled(format!("{:>5}", format!("+{k}")), theme.dim())))
-            .collect::<Vec<_>>(),
+        let ages = (area.width as usize).saturating_sub(LABEL_W + second_w) / CELL_W;
+        let longest = rows.iter().map(|r| row(r).3).max().unwrap_or(0);
+        // A wider screen than before the scroll: no blank columns at the right.
+        let from = self.first_age.min(longest.saturating_sub(ages));
+        let to = (from + ages).min(longest);
+        let more = |yes: bool, mark: &str| if yes { mark.to_string() } else { " ".into() };
+        let mut head: Vec<Span> = vec![Span::styled(
+            format!("{first:<7}{} {second:>second_w$}", more(from > 0, "◀")),
+            theme.dim(),
         )];
+        head.extend(
+            (from..to).map(|k| Span::styled(format!("{:>5}", format!("+{k}")), theme.dim())),
+        );
+        head.push(Span::styled(more(to < longest, "▶"), theme.dim()));
+        let mut lines = vec![Line::from(head)];
         for r in rows
             .iter()
             .skip(self.scroll)
@@ -101,7 +126,7 @@ impl Grid<'_> {
                 format!("{label:<9}{value:>second_w$}"),
                 theme.text(),
             )];
-            for k in 0..len.min(ages) {
+            for k in from..len.min(to) {
                 let partial = partial_from.is_some_and(|p| k >= p);
                 let (text, mut style) = cell(r, k);
                 if partial {
@@ -123,6 +148,7 @@ impl Grid<'_> {
 struct RevenueCohorts<'a> {
     snapshot: &'a Snapshot,
     scroll: usize,
+    first_age: usize,
     theme: &'a Theme,
 }
 
@@ -131,11 +157,13 @@ impl Widget for RevenueCohorts<'_> {
         let RevenueCohorts {
             snapshot: s,
             scroll,
+            first_age,
             theme,
         } = self;
         let grid = Grid {
-            head: ("revenue", "first", 10),
+            head: ("revenue", "first", FIRST_W),
             scroll,
+            first_age,
             theme,
         };
         grid.draw(

@@ -71,6 +71,11 @@ pub(super) fn window(selected: usize, visible: usize) -> usize {
     selected.saturating_sub(visible.saturating_sub(1))
 }
 
+/// The last `width` values as sparkline heights over their own range.
+pub(super) fn spark_data(values: &[Option<f64>], width: usize) -> Vec<Option<u64>> {
+    scaled(&values[values.len().saturating_sub(width)..])
+}
+
 /// Values as sparkline heights over their own range (the lowest the
 /// smallest bar, the highest the full one): a five-point drop in a rate near
 /// 90 % shows, instead of a row of full bars.

@@ -1,5 +1,5 @@
 //! The Revenue retention pane: NRR, GRR and the quick ratio with their
-//! change and 12-period sparklines, and the bridge from last period's
+//! change and sparklines as wide as the pane, and the bridge from last period's
 //! revenue to this period's (kpi-spec §4.12).
 
 use super::*;
@@ -41,12 +41,7 @@ impl Widget for Revenue<'_> {
                 ])),
                 label,
             );
-            let shown: Vec<Option<u64>> = scaled(series)
-                .into_iter()
-                .rev()
-                .take(spark.width as usize)
-                .rev()
-                .collect();
+            let shown = spark_data(series, spark.width as usize);
             buf.put(
                 Sparkline::default()
                     .data(shown)
