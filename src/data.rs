@@ -193,6 +193,23 @@ impl Tally {
         insert_capped(&mut self.first_lines, line);
     }
 
+    /// Adds the counts of a later run of the same file.
+    pub fn absorb(&mut self, later: Tally) {
+        self.rows += later.rows;
+        for (reason, n) in later.rejected {
+            *self.rejected.entry(reason).or_default() += n;
+        }
+        for (reason, lines) in later.by_reason {
+            let mine = self.by_reason.entry(reason).or_default();
+            for line in lines {
+                insert_capped(mine, line);
+            }
+        }
+        for line in later.first_lines {
+            insert_capped(&mut self.first_lines, line);
+        }
+    }
+
     pub fn report(
         self,
         file: &str,
@@ -351,6 +368,13 @@ pub struct DateVotes {
 }
 
 impl DateVotes {
+    /// Adds the votes of a later run of the same file (the earliest line stays the example).
+    pub fn absorb(&mut self, later: DateVotes) {
+        self.dmy = self.dmy.take().or(later.dmy);
+        self.mdy = self.mdy.take().or(later.mdy);
+        self.ambiguous = self.ambiguous.take().or(later.ambiguous);
+    }
+
     pub fn observe(&mut self, raw: RawStamp, line: u64, column: &str, cell: &str) {
         if let RawStamp::Slash { a, b, .. } = raw {
             match raw.allows() {
@@ -413,6 +437,13 @@ pub struct DecimalVotes {
 }
 
 impl DecimalVotes {
+    /// Adds the votes of a later run of the same file (the earliest line stays the example).
+    pub fn absorb(&mut self, later: DecimalVotes) {
+        self.dot = self.dot.take().or(later.dot);
+        self.comma = self.comma.take().or(later.comma);
+        self.ambiguous = self.ambiguous.take().or(later.ambiguous);
+    }
+
     pub fn observe(&mut self, cell: AmountCell, line: u64, column: &str, text: &str) {
         match cell.decisive() {
             Some(DecimalStyle::Dot) => {
@@ -575,6 +606,27 @@ impl Interner {
         self.names.push(s.to_string());
         c
     }
+
+    /// Takes in the names of a later run's interner, in the order they came
+    /// there: the codes are those one interner over both runs would have
+    /// given. Returns the later run's codes as codes here.
+    pub fn absorb(&mut self, later: Interner) -> Vec<u32> {
+        later
+            .names
+            .into_iter()
+            .map(|n| self.code_owned(n))
+            .collect()
+    }
+
+    fn code_owned(&mut self, s: String) -> u32 {
+        if let Some(&c) = self.map.get(s.as_bytes()) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        self.map.insert(Key::new(s.as_bytes()), c);
+        self.names.push(s);
+        c
+    }
 }
 
 #[cfg(test)]
@@ -633,6 +685,16 @@ impl SegmentColumns {
         for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
             out.push(mapping::clean_cell(rec.get(*i).unwrap_or("")).map(|v| interner.code(v)));
         }
+    }
+
+    /// Takes in the values of a later run's columns (read, not yet pushed);
+    /// returns, per column, its codes as codes here.
+    pub fn absorb(&mut self, later: SegmentColumns) -> Vec<Vec<u32>> {
+        self.values
+            .iter_mut()
+            .zip(later.values)
+            .map(|(mine, theirs)| mine.absorb(theirs))
+            .collect()
     }
 
     pub fn push(&mut self, codes: &[Option<u32>]) {

@@ -7,7 +7,7 @@ use polars::prelude::*;
 use super::mapping::{Plan, SourceOptions, Units};
 use super::parse::{self, AmountCell, Day, RawStamp};
 use super::schema::{self, SourceKind};
-use super::source::RawFile;
+use super::source::{RawFile, Split};
 use super::{DateVotes, DecimalVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame};
 
 /// A row that passed the first look; dates and amounts wait for the
@@ -59,6 +59,16 @@ struct OrderIds {
 }
 
 impl OrderIds {
+    /// Appends a later run's ids (never interned: only Shopify's are, and
+    /// a Shopify file is read in one run); returns how far its codes move.
+    fn absorb(&mut self, later: OrderIds) -> u32 {
+        let moved = self.ends.len() as u32;
+        let base = self.text.len();
+        self.text.push_str(&later.text);
+        self.ends.extend(later.ends.iter().map(|e| base + e));
+        moved
+    }
+
     fn new(interned: bool) -> Self {
         OrderIds {
             text: String::new(),
@@ -87,53 +97,74 @@ impl OrderIds {
     }
 }
 
-/// Loads an orders file; the raw text is dropped as soon as it is read, so
-/// that it and the finished columns are never in memory together.
-pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
-    let file_name = raw.name.clone();
-    let file = file_name.as_str();
-    let format = raw.format.name();
-    let header_names = raw.headers.clone();
-    let headers = &header_names;
-    let date_header = plan.header(headers, schema::ORDER_DATE).to_string();
-    let amount_header = plan.header(headers, schema::AMOUNT).to_string();
-    let mut tally = Tally::default();
-    let mut customers = Interner::default();
-    let mut order_ids = OrderIds::new(plan.continuation_rows);
-    let mut segments = SegmentColumns::new(plan.segments.clone());
-    // Segment codes of the pending rows, `stride` per row (no allocation per row).
-    let stride = plan.segments.len();
-    let mut seg_codes: Vec<Option<u32>> = Vec::new();
-    let mut dates = DateVotes::default();
-    let mut decimals = DecimalVotes::default();
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut minus_of: Minus = Vec::new();
-    // Shopify: order id -> its first row (pending index, or the reason it was rejected).
-    let mut first_rows: HashMap<u32, Result<usize, String>> = HashMap::new();
+/// What reading a run of an orders file's records gathers: the rows that
+/// passed the first look and the file-wide votes. A large file is read in
+/// several runs at once, each into its own `Run`, joined in file order.
+struct Run {
+    tally: Tally,
+    customers: Interner,
+    order_ids: OrderIds,
+    segments: SegmentColumns,
+    /// Segment codes of the pending rows, `stride` per row (no allocation per row).
+    seg_codes: Vec<Option<u32>>,
+    dates: DateVotes,
+    decimals: DecimalVotes,
+    pending: Vec<Pending>,
+    minus_of: Minus,
+    /// Shopify: order id -> its first row (pending index, or the reason it was rejected).
+    first_rows: HashMap<u32, Result<usize, String>>,
+}
 
-    raw.for_each(plan.skip_rows, |line, rec| {
-        tally.row();
-        if rec.len() != headers.len() {
-            tally.reject("wrong number of fields", line);
-            return Ok(());
+/// What every row of a file is read against.
+struct Reading<'p> {
+    plan: &'p Plan,
+    width: usize,
+    date_header: String,
+    amount_header: String,
+}
+
+impl Run {
+    fn new(plan: &Plan) -> Run {
+        Run {
+            tally: Tally::default(),
+            customers: Interner::default(),
+            order_ids: OrderIds::new(plan.continuation_rows),
+            segments: SegmentColumns::new(plan.segments.clone()),
+            seg_codes: Vec::new(),
+            dates: DateVotes::default(),
+            decimals: DecimalVotes::default(),
+            pending: Vec::new(),
+            minus_of: Vec::new(),
+            first_rows: HashMap::new(),
+        }
+    }
+
+    /// Reads one record at physical line `line`.
+    fn row(&mut self, r: &Reading, line: u64, rec: &csv::StringRecord) {
+        let plan = r.plan;
+        let stride = plan.segments.len();
+        self.tally.row();
+        if rec.len() != r.width {
+            self.tally.reject("wrong number of fields", line);
+            return;
         }
         let order_text = plan.cell(rec, schema::ORDER_ID);
-        let order = order_text.map(|o| order_ids.code(o));
+        let order = order_text.map(|o| self.order_ids.code(o));
         // Shopify: a later row of an order seen before is one of its line
         // items, whatever it repeats (`Created at`, `Email`).
         if plan.continuation_rows
-            && let Some(first) = order.and_then(|o| first_rows.get(&o))
+            && let Some(first) = order.and_then(|o| self.first_rows.get(&o))
         {
             match first {
                 Ok(idx) => {
                     let idx = *idx;
-                    let own = segments.read(rec);
-                    let f = &pending[idx];
+                    let own = self.segments.read(rec);
+                    let f = &self.pending[idx];
                     let (customer, date) = (f.customer, f.date);
                     for (j, o) in own.iter().enumerate() {
-                        seg_codes.push(o.or(seg_codes[idx * stride + j]));
+                        self.seg_codes.push(o.or(self.seg_codes[idx * stride + j]));
                     }
-                    pending.push(Pending {
+                    self.pending.push(Pending {
                         line,
                         customer,
                         order: order.unwrap_or(NONE),
@@ -143,18 +174,16 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                         continues: idx as u32,
                     });
                 }
-                Err(reason) => tally.reject(&reason.clone(), line),
+                Err(reason) => self.tally.reject(&reason.clone(), line),
             }
-            return Ok(());
+            return;
         }
         let outcome = first_look(
             plan,
             rec,
             line,
-            &date_header,
-            &amount_header,
-            &mut dates,
-            &mut decimals,
+            (&r.date_header, &r.amount_header),
+            (&mut self.dates, &mut self.decimals),
         )
         .map(|(date, amount, minus, customer)| {
             // An invoice number that marks a cancellation (UCI's `C536379`) is a refund.
@@ -168,14 +197,14 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         });
         match outcome {
             Ok((date, amount, minus, customer)) => {
-                let customer = customers.code(customer);
+                let customer = self.customers.code(customer);
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
-                    first_rows.entry(o).or_insert(Ok(pending.len()));
+                    self.first_rows.entry(o).or_insert(Ok(self.pending.len()));
                 }
                 if let Some(m) = minus {
-                    minus_of.push((pending.len() as u32, m));
+                    self.minus_of.push((self.pending.len() as u32, m));
                 }
-                pending.push(Pending {
+                self.pending.push(Pending {
                     line,
                     customer,
                     order: order.unwrap_or(NONE),
@@ -184,18 +213,114 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                     minus: minus.is_some(),
                     continues: NONE,
                 });
-                segments.read_into(rec, &mut seg_codes);
+                self.segments.read_into(rec, &mut self.seg_codes);
             }
             Err(reason) => {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
-                    first_rows.entry(o).or_insert(Err(reason.clone()));
+                    self.first_rows.entry(o).or_insert(Err(reason.clone()));
                 }
-                tally.reject(&reason, line);
+                self.tally.reject(&reason, line);
             }
         }
-        Ok(())
-    })?;
+    }
 
+    /// Appends the run read after this one: its customers, order ids and
+    /// segment values re-coded as one run over both would have coded them.
+    /// (A Shopify file, whose line items look back at their order's first
+    /// row, is read in one run.)
+    fn absorb(&mut self, later: Run) {
+        let rows = self.pending.len() as u32;
+        let customers = self.customers.absorb(later.customers);
+        let orders = self.order_ids.absorb(later.order_ids);
+        let segments = self.segments.absorb(later.segments);
+        self.tally.absorb(later.tally);
+        self.dates.absorb(later.dates);
+        self.decimals.absorb(later.decimals);
+        self.pending
+            .extend(later.pending.into_iter().map(|p| Pending {
+                customer: customers[p.customer as usize],
+                order: if p.order == NONE {
+                    NONE
+                } else {
+                    orders + p.order
+                },
+                continues: if p.continues == NONE {
+                    NONE
+                } else {
+                    rows + p.continues
+                },
+                ..p
+            }));
+        let stride = segments.len().max(1);
+        self.seg_codes.extend(
+            later
+                .seg_codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.map(|c| segments[i % stride][c as usize])),
+        );
+        self.minus_of
+            .extend(later.minus_of.into_iter().map(|(i, m)| (rows + i, m)));
+    }
+}
+
+/// Loads an orders file; the raw text is dropped as soon as it is read, so
+/// that it and the finished columns are never in memory together. A large
+/// CSV file is read in one run of records per core.
+pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
+    load_in(raw, plan, options, Split::for_machine())
+}
+
+fn load_in(
+    raw: RawFile,
+    plan: &Plan,
+    options: &SourceOptions,
+    split: Split,
+) -> Result<Loaded, LoadError> {
+    let file_name = raw.name.clone();
+    let file = file_name.as_str();
+    let format = raw.format.name();
+    let header_names = raw.headers.clone();
+    let headers = &header_names;
+    let reading = Reading {
+        plan,
+        width: headers.len(),
+        date_header: plan.header(headers, schema::ORDER_DATE).to_string(),
+        amount_header: plan.header(headers, schema::AMOUNT).to_string(),
+    };
+    // Line items look back at their order's first row, wherever it is.
+    let split = if plan.continuation_rows {
+        Split::ONE
+    } else {
+        split
+    };
+    let runs = raw.for_each_split(
+        plan.skip_rows,
+        split,
+        || Run::new(plan),
+        |run, line, rec| {
+            run.row(&reading, line, rec);
+            Ok(())
+        },
+    )?;
+    let mut runs = runs.into_iter();
+    let mut run = runs.next().unwrap_or_else(|| Run::new(plan));
+    for later in runs {
+        run.absorb(later);
+    }
+    let Run {
+        mut tally,
+        customers,
+        order_ids,
+        mut segments,
+        seg_codes,
+        dates,
+        decimals,
+        pending,
+        minus_of,
+        first_rows,
+    } = run;
+    let stride = plan.segments.len();
     drop(first_rows);
     drop(raw);
     super::trace("orders read");
@@ -294,10 +419,8 @@ fn first_look<'r>(
     plan: &Plan,
     rec: &'r csv::StringRecord,
     line: u64,
-    date_header: &str,
-    amount_header: &str,
-    dates: &mut DateVotes,
-    decimals: &mut DecimalVotes,
+    (date_header, amount_header): (&str, &str),
+    (dates, decimals): (&mut DateVotes, &mut DecimalVotes),
 ) -> Result<FirstLook<'r>, String> {
     if let Some(reason) = plan.status.as_ref().and_then(|s| s.skip_reason(rec)) {
         return Err(reason);
@@ -345,4 +468,94 @@ fn first_look<'r>(
         None => None,
     };
     Ok((date, amount, minus, customer))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::data::source::Origin;
+
+    fn load_split(text: &str, split: Split) -> Loaded {
+        let origin = Origin::Memory(std::sync::Arc::new(text.as_bytes().to_vec()));
+        let raw = RawFile::open("orders.csv", &origin, Default::default()).unwrap();
+        let peek = raw.peek(3);
+        let options = SourceOptions::default();
+        let plan = crate::data::mapping::plan(
+            "orders.csv",
+            SourceKind::Orders,
+            &raw.headers,
+            &peek,
+            &options,
+        )
+        .unwrap();
+        load_in(raw, &plan, &options, split).unwrap()
+    }
+
+    /// A file read in several runs at once gives the table and the report
+    /// of one run: the same rows in the same order, customers and segment
+    /// values coded alike, the same rejections with the same example lines,
+    /// and the day/month vote from a date only the last run holds.
+    #[test]
+    fn orders_read_in_runs_load_as_in_one() {
+        let mut text = String::from("order_id,customer_id,order_date,amount,plan,region\r\n");
+        for i in 0..3000u32 {
+            let customer = format!("C{:04}", (i * 7919) % 701);
+            let plan = ["basic", "pro", "team", ""][(i % 4) as usize];
+            let region = if i < 2500 { "EU" } else { "APAC" };
+            // Ambiguous dates throughout; the one that settles day-first
+            // (13/…) comes in the last part of the file.
+            let day = if i == 2900 { 13 } else { 1 + (i * 5) % 12 };
+            let date = format!("{day:02}/{:02}/2024", 1 + i % 12);
+            let row = match i % 97 {
+                5 => format!("O{i},,{date},10.00,{plan},{region}"),
+                9 => format!("O{i},{customer},not a date,10.00,{plan},{region}"),
+                13 => format!("O{i},{customer},{date}"),
+                17 => format!("O{i},\"{customer}\",{date},\"1,234.50\",{plan},\"{region}\""),
+                _ => format!(
+                    "O{i},{customer},{date},{}.{:02},{plan},{region}",
+                    i % 300,
+                    i % 100
+                ),
+            };
+            text.push_str(&row);
+            text.push_str("\r\n");
+        }
+        let one = load_split(&text, Split::ONE);
+        assert_eq!(one.report.rows, 3000);
+        assert!(
+            one.report.rejected_total() > 60,
+            "{:?}",
+            one.report.rejected
+        );
+        for pieces in [2, 3, 7] {
+            let runs = load_split(
+                &text,
+                Split {
+                    pieces,
+                    min_bytes: 0,
+                },
+            );
+            assert!(runs.frame.equals_missing(&one.frame), "{pieces} runs");
+            let r = (&runs.report, &one.report);
+            assert_eq!((r.0.rows, r.0.kept), (r.1.rows, r.1.kept));
+            assert_eq!(r.0.rejected, r.1.rejected);
+            assert_eq!(r.0.examples, r.1.examples);
+            assert_eq!(r.0.examples_by_reason, r.1.examples_by_reason);
+            assert_eq!(r.0.date_range, r.1.date_range);
+            assert_eq!(r.0.segments, r.1.segments);
+        }
+        // Day first: 13/… settles it, so line 3's 06/02/2024 is 6 February.
+        let days = one
+            .frame
+            .column(schema::ORDER_DATE)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            days.get(1).map(crate::data::parse::format_day).as_deref(),
+            Some("2024-02-06")
+        );
+    }
 }

@@ -78,6 +78,30 @@ pub struct RawFile {
     partitions: Vec<String>,
 }
 
+/// How many runs a large CSV body is read in at once (`RawFile::for_each_split`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub pieces: usize,
+    /// Smaller bodies are read in one run: threads cost more than they save.
+    pub min_bytes: usize,
+}
+
+impl Split {
+    /// One run per core, for bodies of 32 MB and more.
+    pub fn for_machine() -> Split {
+        Split {
+            pieces: std::thread::available_parallelism().map_or(1, |n| n.get().min(16)),
+            min_bytes: 32 << 20,
+        }
+    }
+
+    /// One run: the file as one stream.
+    pub const ONE: Split = Split {
+        pieces: 1,
+        min_bytes: usize::MAX,
+    };
+}
+
 /// How to read a source's bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ReadOptions<'a> {
@@ -279,6 +303,169 @@ impl RawFile {
         })
     }
 
+    /// Like [`RawFile::for_each`], with the records split into up to
+    /// `split.pieces` runs of whole records read on threads of their own,
+    /// each into its own state from `new`; the states come back in file
+    /// order. A run ends where the file's own CSV reader ends a record, so
+    /// the runs together read exactly as the whole file does, line numbers
+    /// included. Only a CSV body of `split.min_bytes` or more splits.
+    pub fn for_each_split<S: Send>(
+        &self,
+        skip: usize,
+        split: Split,
+        new: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
+    ) -> Result<Vec<S>, LoadError> {
+        let starts = match &self.body {
+            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => {
+                self.run_starts(text, *delimiter, skip, split.pieces)?
+            }
+            _ => Vec::new(),
+        };
+        let Body::Csv { text, delimiter } = &self.body else {
+            let mut state = new();
+            self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
+            return Ok(vec![state]);
+        };
+        if starts.is_empty() {
+            let mut state = new();
+            self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
+            return Ok(vec![state]);
+        }
+        let mut bounds = vec![0];
+        bounds.extend(starts.iter().copied());
+        bounds.push(text.len());
+        let run = |k: usize| -> Result<S, LoadError> {
+            let mut state = new();
+            let mut with = StringRecord::new();
+            let range = bounds[k]..bounds[k + 1];
+            let skip = if k == 0 { skip } else { 0 };
+            self.csv_records(text, *delimiter, range, skip, |line, rec| {
+                if self.partitions.is_empty() {
+                    return f(&mut state, line, rec);
+                }
+                with.clone_from(rec);
+                for v in &self.partitions {
+                    with.push_field(v);
+                }
+                f(&mut state, line, &with)
+            })?;
+            Ok(state)
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..bounds.len() - 1)
+                .map(|k| scope.spawn(move || run(k)))
+                .collect();
+            let mut states = vec![run(0)?];
+            for h in handles {
+                states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
+            }
+            Ok(states)
+        })
+    }
+
+    /// Where the 2nd, 3rd, … runs of whole records start: the first record
+    /// starting at or after each equal share of the bytes, found by the same
+    /// reader (so a quoted line break is never taken for a record's end).
+    fn run_starts(
+        &self,
+        text: &str,
+        delimiter: u8,
+        skip: usize,
+        pieces: usize,
+    ) -> Result<Vec<usize>, LoadError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(!self.headerless)
+            .from_reader(text.as_bytes());
+        let share = text.len() / pieces;
+        let mut starts = Vec::with_capacity(pieces - 1);
+        let mut record = csv::ByteRecord::new();
+        let mut seen = 0usize;
+        while starts.len() < pieces - 1 {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error(&self.name, &e)),
+            }
+            seen += 1;
+            let Some(at) = record.position().map(|p| p.byte() as usize) else {
+                break;
+            };
+            if seen > skip + 1 && at >= share * (starts.len() + 1) {
+                starts.push(at);
+            }
+        }
+        Ok(starts)
+    }
+
+    /// Calls `f(line, record)` for the records of `text[range]` (a run of
+    /// whole records; the header and `skip` extra records in the first).
+    fn csv_records(
+        &self,
+        text: &str,
+        delimiter: u8,
+        range: std::ops::Range<usize>,
+        skip: usize,
+        mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
+    ) -> Result<(), LoadError> {
+        let offset = range.start;
+        let all = text.as_bytes();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(offset == 0 && !self.headerless)
+            .from_reader(&all[range.clone()]);
+        // The csv crate counts `\n` only, as of the previous record's
+        // end: with CRLF every line would be one early, with CR all 1,
+        // and after a blank line one early too.
+        let mut lines = all.contains(&b'\r').then(|| {
+            let mut l = Lines {
+                bytes: all,
+                pos: 0,
+                line: 1,
+            };
+            l.line = if offset == 0 { 1 } else { l.count_to(offset) };
+            l
+        });
+        // A run's own line 1 is the file's line after the `\n`s before it.
+        let before = if offset == 0 {
+            0
+        } else {
+            all[..offset].iter().filter(|&&c| c == b'\n').count() as u64
+        };
+        let mut record = StringRecord::new();
+        let mut seen = 0usize;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error_after(&self.name, &e, before)),
+            }
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            let pos = record.position();
+            let line = match (&mut lines, pos) {
+                (Some(l), Some(p)) => l.at(offset + p.byte() as usize),
+                // Blank lines are skipped after the position is taken.
+                (None, Some(p)) => {
+                    let start = offset + p.byte() as usize;
+                    let blank = all[start.min(all.len())..]
+                        .iter()
+                        .take_while(|&&c| c == b'\n')
+                        .count();
+                    before + p.line() + blank as u64
+                }
+                (_, None) => 0,
+            };
+            f(line, &record)?;
+        }
+        Ok(())
+    }
+
     fn for_each_record(
         &self,
         skip: usize,
@@ -286,52 +473,7 @@ impl RawFile {
     ) -> Result<(), LoadError> {
         match &self.body {
             Body::Csv { text, delimiter } => {
-                let mut reader = csv_reader(text, *delimiter);
-                if self.headerless {
-                    reader = csv::ReaderBuilder::new()
-                        .delimiter(*delimiter)
-                        .flexible(true)
-                        .has_headers(false)
-                        .from_reader(text.as_bytes());
-                }
-                // The csv crate counts `\n` only, as of the previous record's
-                // end: with CRLF every line would be one early, with CR all 1,
-                // and after a blank line one early too.
-                let mut lines = text.as_bytes().contains(&b'\r').then_some(Lines {
-                    bytes: text.as_bytes(),
-                    pos: 0,
-                    line: 1,
-                });
-                let mut record = StringRecord::new();
-                let mut seen = 0usize;
-                loop {
-                    match reader.read_record(&mut record) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => return Err(csv_error(&self.name, &e)),
-                    }
-                    seen += 1;
-                    if seen <= skip {
-                        continue;
-                    }
-                    let pos = record.position();
-                    let line = match (&mut lines, pos) {
-                        (Some(l), Some(p)) => l.at(p.byte() as usize),
-                        // Blank lines are skipped after the position is taken.
-                        (None, Some(p)) => {
-                            let b = text.as_bytes();
-                            let start = p.byte() as usize;
-                            let blank = b[start.min(b.len())..]
-                                .iter()
-                                .take_while(|&&c| c == b'\n')
-                                .count();
-                            p.line() + blank as u64
-                        }
-                        (_, None) => 0,
-                    };
-                    f(line, &record)?;
-                }
-                Ok(())
+                self.csv_records(text, *delimiter, 0..text.len(), skip, f)
             }
             Body::Records(rows) => {
                 for (line, rec) in rows.iter().skip(skip) {
@@ -420,6 +562,20 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
+    /// The line number at byte `end` (a record's start), counting from here.
+    fn count_to(&mut self, end: usize) -> u64 {
+        let b = self.bytes;
+        while self.pos < end.min(b.len()) {
+            match b[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' if b.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        self.line
+    }
+
     /// The line of the record starting at `start` (line breaks before it skipped).
     fn at(&mut self, mut start: usize) -> u64 {
         let b = self.bytes;
@@ -796,7 +952,12 @@ fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
 }
 
 fn csv_error(name: &str, e: &csv::Error) -> LoadError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    csv_error_after(name, e, 0)
+}
+
+/// A CSV error in a run of records that starts after `before` line feeds.
+fn csv_error_after(name: &str, e: &csv::Error, before: u64) -> LoadError {
+    let line = e.position().map(|p| before + p.line()).unwrap_or(0);
     LoadError::Parse {
         file: name.to_string(),
         line,
@@ -1227,6 +1388,72 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    /// Every record, with its line, read in `pieces` runs (on threads).
+    fn split_lines(f: &RawFile, skip: usize, pieces: usize) -> Vec<(u64, Vec<String>)> {
+        let split = Split {
+            pieces,
+            min_bytes: 0,
+        };
+        let runs = f
+            .for_each_split(skip, split, Vec::new, |out, l, r| {
+                out.push((l, r.iter().map(String::from).collect::<Vec<_>>()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(runs.len(), pieces, "read in as many runs as asked");
+        runs.concat()
+    }
+
+    #[test]
+    fn a_file_read_in_runs_reads_as_the_whole_file_line_numbers_included() {
+        // Quoted line breaks (and delimiters) near every cut, a quote inside
+        // an unquoted field, blank lines, and each line ending.
+        let mut body = String::from("id,note,amount\n");
+        for i in 0..60 {
+            match i % 6 {
+                0 => body.push_str(&format!("{i},\"two\nlines, quoted\",1.5\n")),
+                1 => body.push_str(&format!("{i},27\" screen,2\n")),
+                2 => body.push_str(&format!("\n{i},after a blank line,3\n")),
+                3 => body.push_str(&format!("{i},\"\"\"quoted\"\" quotes\",4\n")),
+                4 => body.push_str(&format!("{i},short\n")),
+                _ => body.push_str(&format!("{i},\"\n\n\",5\n")),
+            }
+        }
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = body.replace('\n', ending);
+            let f = open("o.csv", text.as_bytes()).unwrap();
+            let whole = lines(&f);
+            assert!(whole.len() >= 60, "{ending:?}: {}", whole.len());
+            for pieces in 2..=9 {
+                assert_eq!(
+                    split_lines(&f, 0, pieces),
+                    whole,
+                    "{ending:?} in {pieces} runs"
+                );
+            }
+            // Extra header rows skipped in the first run only.
+            let mut skipped = whole.clone();
+            skipped.drain(..2);
+            assert_eq!(split_lines(&f, 2, 4), skipped, "{ending:?}");
+        }
+        // A headerless file (CDNOW) and a small body under the threshold: one run.
+        let f = open("c.txt", b"1 2 3\n4 5 6\n7 8 9\n10 11 12\n").unwrap();
+        assert!(f.headerless);
+        assert_eq!(split_lines(&f, 0, 3), lines(&f));
+        let runs = f
+            .for_each_split(
+                0,
+                Split::for_machine(),
+                || 0,
+                |n, _, _| {
+                    *n += 1;
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(runs, vec![4]);
     }
 
     #[test]
