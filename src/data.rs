@@ -988,7 +988,9 @@ pub fn load_with_progress(
     };
     // Errors in the order of the files: orders first.
     let (orders, mut reports) = merge::merge(SourceKind::Orders, orders?)?;
+    trace("orders merged");
     let customers = order_customers(&[&orders]);
+    trace("order customers listed");
     let mut other = |kind: SourceKind,
                      l: Result<Vec<Loaded>, LoadError>|
      -> Result<Option<DataFrame>, LoadError> {
@@ -1005,7 +1007,9 @@ pub fn load_with_progress(
         Ok(Some(frame))
     };
     let feedback = other(SourceKind::Feedback, feedback)?;
+    trace("feedback matched");
     let tickets = other(SourceKind::Tickets, tickets)?;
+    trace("tickets matched");
     drop(customers);
     warn_currencies(&orders, &mut reports);
     progress("indexing");

@@ -87,10 +87,15 @@ pub struct Split {
 }
 
 impl Split {
-    /// One run per core, for bodies of 32 MB and more.
+    /// One run per core (or `HOLDFAST_LOAD_THREADS`), for bodies of 32 MB and more.
     pub fn for_machine() -> Split {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let asked = std::env::var("HOLDFAST_LOAD_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0);
         Split {
-            pieces: std::thread::available_parallelism().map_or(1, |n| n.get().min(16)),
+            pieces: asked.unwrap_or(cores).min(16),
             min_bytes: 32 << 20,
         }
     }
