@@ -751,6 +751,10 @@ pub fn frame(file: &str, height: usize, columns: Vec<Column>) -> Result<DataFram
 pub struct Loaded {
     pub frame: DataFrame,
     pub report: LoadReport,
+    /// An orders file's distinct customer ids (of the rows kept), when the
+    /// loader has them at hand: the feedback and tickets are matched against
+    /// them without a pass over every order row.
+    pub customers: Option<Vec<String>>,
 }
 
 /// Loads one source file of a known kind.
@@ -987,9 +991,14 @@ pub fn load_with_progress(
         (load_all(&sources.orders), load_optional())
     };
     // Errors in the order of the files: orders first.
-    let (orders, mut reports) = merge::merge(SourceKind::Orders, orders?)?;
+    let mut orders = orders?;
+    let known: Option<Vec<Vec<String>>> = orders.iter_mut().map(|l| l.customers.take()).collect();
+    let (orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
     trace("orders merged");
-    let customers = order_customers(&[&orders]);
+    let customers = match known {
+        Some(lists) => OrderCustomers::from_lists(lists, &orders),
+        None => order_customers(&[&orders]),
+    };
     trace("order customers listed");
     let mut other = |kind: SourceKind,
                      l: Result<Vec<Loaded>, LoadError>|
@@ -1032,6 +1041,22 @@ pub fn load_with_progress(
 pub struct OrderCustomers {
     ids: std::collections::HashSet<String, FastHash>,
     example: Option<String>,
+}
+
+impl OrderCustomers {
+    /// From the files' lists of distinct ids; the example is the first row's.
+    fn from_lists(lists: Vec<Vec<String>>, orders: &DataFrame) -> OrderCustomers {
+        let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
+        ids.reserve(lists.iter().map(Vec::len).max().unwrap_or(0));
+        for list in lists {
+            ids.extend(list);
+        }
+        let example = orders
+            .column(schema::CUSTOMER_ID)
+            .ok()
+            .and_then(|c| c.str().ok()?.iter().flatten().next().map(String::from));
+        OrderCustomers { ids, example }
+    }
 }
 
 pub fn order_customers(frames: &[&DataFrame]) -> OrderCustomers {
@@ -1392,5 +1417,35 @@ impl Dataset {
             .iter()
             .find(|s| s.name == column)
             .map(|s| s.values.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod order_customer_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The distinct customers the orders loader hands over are those of
+    /// the rows kept: the same set (and example) as a pass over the table,
+    /// also when a customer's only row is rejected after the first look.
+    #[test]
+    fn the_loaders_customers_are_the_tables() {
+        let text = "order_id,customer_id,order_date,amount\n\
+                    O1,ann@example.com,2024-03-01,10\n\
+                    O2,bob@example.com,2024-03-02,oops\n\
+                    O3,cy@example.com,31/02/2024,5\n\
+                    O4,ann@example.com,2024-03-04,7\n\
+                    O5,dee@example.com,2024-03-05,1\n";
+        let spec = SourceSpec::memory(SourceKind::Orders, "orders.csv", text.into());
+        let loaded = load_source(&spec, Scales::default()).unwrap();
+        let from_table = order_customers(&[&loaded.frame]);
+        let lists = vec![loaded.customers.clone().unwrap()];
+        let from_loader = OrderCustomers::from_lists(lists, &loaded.frame);
+        let mut ids: Vec<&String> = from_loader.ids.iter().collect();
+        ids.sort();
+        assert_eq!(ids, ["ann@example.com", "dee@example.com"]);
+        assert_eq!(from_loader.ids, from_table.ids);
+        assert_eq!(from_loader.example, from_table.example);
+        assert_eq!(loaded.report.rejected_total(), 2);
     }
 }

@@ -153,6 +153,7 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
     Some(Loaded {
         frame,
         report: report.into(),
+        customers: None,
     })
 }
 

@@ -191,7 +191,11 @@ pub fn load(
         seg_names,
     );
     report.columns = plan.column_headers(headers);
-    Ok(Loaded { frame, report })
+    Ok(Loaded {
+        frame,
+        report,
+        customers: None,
+    })
 }
 
 #[cfg(test)]

@@ -139,7 +139,9 @@ pub fn merge(
     let mut frames: Vec<DataFrame> = Vec::with_capacity(loaded.len());
     let mut reports: Vec<LoadReport> = Vec::with_capacity(loaded.len());
     for (l, keep) in loaded.into_iter().zip(masks) {
-        let Loaded { frame, mut report } = l;
+        let Loaded {
+            frame, mut report, ..
+        } = l;
         let dropped = dropped_lines(&frame, &keep);
         reject_lines(&mut report, duplicate_reason(kind), &dropped);
         let frame = if dropped.is_empty() {

@@ -330,6 +330,9 @@ fn load_in(
     let n = pending.len();
     let mut keep = vec![false; n];
     let mut customer_col: Vec<&str> = Vec::with_capacity(n);
+    // The customers with a row kept: the distinct ids, for matching the
+    // feedback and tickets without another pass over every row.
+    let mut kept_customer = vec![false; customers.names.len()];
     let mut day_col: Vec<i32> = Vec::with_capacity(n);
     let mut amount_col: Vec<i64> = Vec::with_capacity(n);
     let mut order_col: Vec<Option<&str>> = Vec::with_capacity(n);
@@ -371,6 +374,7 @@ fn load_in(
         }
         keep[i] = true;
         customer_col.push(&customers.names[p.customer as usize]);
+        kept_customer[p.customer as usize] = true;
         day_col.push(stamp.day);
         first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
         last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
@@ -409,7 +413,18 @@ fn load_in(
         seg_names,
     );
     report.columns = plan.column_headers(&header_names);
-    Ok(Loaded { frame, report })
+    let kept = kept_customer.iter();
+    let customers: Vec<String> = customers
+        .names
+        .into_iter()
+        .zip(kept)
+        .filter_map(|(name, kept)| kept.then_some(name))
+        .collect();
+    Ok(Loaded {
+        frame,
+        report,
+        customers: Some(customers),
+    })
 }
 
 type FirstLook<'r> = (RawStamp, AmountCell, Option<AmountCell>, &'r str);

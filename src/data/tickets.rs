@@ -360,7 +360,11 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         seg_names,
     );
     report.columns = plan.column_headers(headers);
-    Ok(Loaded { frame, report })
+    Ok(Loaded {
+        frame,
+        report,
+        customers: None,
+    })
 }
 
 #[cfg(test)]
