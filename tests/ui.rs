@@ -37,7 +37,12 @@ fn state_for(label: &str) -> State {
         ..Default::default()
     };
     let mut view: View = holdfast::app::worker::view(&ENGINE, 0, &q, &watch).unwrap();
-    // The BG/NBD columns, as the worker's fitter sends them after the view.
+    // The whole trend, then the BG/NBD columns, as the worker's fitter
+    // sends them after the view.
+    assert_eq!(view.trend.labels.len(), holdfast::app::worker::TREND_FIRST);
+    view.trend = ENGINE
+        .trend(&q, holdfast::app::worker::TREND_PERIODS)
+        .unwrap();
     let prediction = ENGINE.predict(&q).unwrap();
     view.snapshot = ENGINE.with_prediction(view.snapshot, &prediction);
     // And the follow-up lists, which it sends too.
@@ -766,6 +771,34 @@ fn the_follow_up_lists_arrive_after_the_view() {
     let none = holdfast::app::worker::Watch::default();
     let v = holdfast::app::worker::view(&ENGINE, 0, &q, &none).unwrap();
     assert_eq!(v.followups, Some(Vec::new()));
+}
+
+/// The view carries the last 12 periods (a key press stays within a
+/// frame); the whole trend arrives after it, for that view only, and the
+/// sparklines widen to the pane.
+#[test]
+fn the_whole_trend_arrives_after_the_view() {
+    use holdfast::app::worker::{Reply, TREND_FIRST, TREND_PERIODS};
+    let q = Query::new(Period::parse("2026-03").unwrap());
+    let mut s = state();
+    let mut view = holdfast::app::worker::view(&ENGINE, 0, &q, &Default::default()).unwrap();
+    assert_eq!(view.trend.labels.len(), TREND_FIRST);
+    view.generation = s.generation;
+    s.view = Some(Arc::new(view));
+    assert!(draw(&s, 160, 48).contains("12 periods: 2025-04 .. 2026-03"));
+    let trend = ENGINE.trend(&q, TREND_PERIODS).unwrap();
+    let generation = s.generation;
+    holdfast::app::update::on_reply(
+        &mut s,
+        Reply::Trend {
+            generation: generation.wrapping_sub(1),
+            trend: trend.clone(),
+        },
+    );
+    assert_eq!(s.view.as_ref().unwrap().trend.labels.len(), TREND_FIRST);
+    holdfast::app::update::on_reply(&mut s, Reply::Trend { generation, trend });
+    assert_eq!(s.view.as_ref().unwrap().trend.labels.len(), TREND_PERIODS);
+    assert!(draw(&s, 160, 48).contains("30 periods: 2023-10 .. 2026-03"));
 }
 
 #[test]

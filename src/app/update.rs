@@ -829,6 +829,14 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Option<Effect> {
             }
             None
         }
+        Reply::Trend { generation, trend } => {
+            if let Some(view) = state.view.as_mut()
+                && view.generation == generation
+            {
+                Arc::make_mut(view).trend = trend;
+            }
+            None
+        }
         Reply::Followups { generation, lists } => {
             if let Some(view) = state.view.as_mut()
                 && view.generation == generation

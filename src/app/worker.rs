@@ -39,6 +39,11 @@ pub enum Reply {
     },
     LoadFailed(crate::data::LoadError),
     View(Box<View>),
+    /// A view's whole trend (`TREND_PERIODS`), done after it was shown.
+    Trend {
+        generation: u64,
+        trend: crate::metrics::Trend,
+    },
     /// A view's follow-up lists, done after it was shown.
     Followups {
         generation: u64,
@@ -88,7 +93,10 @@ pub struct Watch {
 }
 
 /// Periods behind the sparklines: three years of months, as many as fit.
+/// The view carries the last `TREND_FIRST` (a key press stays within a
+/// frame); the fitter sends the whole trend right after.
 pub const TREND_PERIODS: usize = 36;
+pub const TREND_FIRST: usize = 12;
 
 /// The view of a query. Its prediction is filled in when the fit is
 /// already cached; otherwise `predicted` is `None` and the fitter sends it.
@@ -102,7 +110,7 @@ pub fn view(
     if let Some(p) = engine.cached_prediction(q) {
         snapshot = engine.with_prediction(snapshot, &p);
     }
-    let trend = engine.trend(q, TREND_PERIODS)?;
+    let trend = engine.trend(q, TREND_FIRST)?;
     let report = crate::metrics::Report::new(engine, q, snapshot, &watch.goals, &watch.rules);
     // The lists come after the view, from the fitter (none configured: none to wait for).
     let followups = watch.followups.is_empty().then(Vec::new);
@@ -242,7 +250,8 @@ impl Fits {
         self.wake.notify_all();
     }
 
-    /// Fits the newest asked view, one at a time, until stopped: a fit takes
+    /// Sends the newest asked view's whole trend, then fits it, one view at
+    /// a time, until stopped: a fit takes
     /// up to a second or two on a million customers, and the keyboard never
     /// waits for it.
     fn run(&self, engine: &Engine, replies: &Sender<Reply>, rules: &[FollowupRule]) {
@@ -265,6 +274,9 @@ impl Fits {
                 }
             };
             let (generation, q) = job;
+            if let Ok(trend) = engine.trend(&q, TREND_PERIODS) {
+                let _ = replies.send(Reply::Trend { generation, trend });
+            }
             let (Ok(prediction), Ok(risk)) =
                 (engine.predict(&q), engine.churn_risk_of(&q, &q.period))
             else {
@@ -351,9 +363,8 @@ fn handle(
             match view(engine, generation, &q, watch).inspect(|_| data::trace("view computed")) {
                 Ok(v) => {
                     run_alert_action(replies, &v, watch);
-                    if (v.snapshot.predicted.is_none() || v.followups.is_none())
-                        && let Some(fits) = fits
-                    {
+                    // The whole trend, and the fit and lists when not at hand.
+                    if let Some(fits) = fits {
                         fits.ask(generation, &q);
                     }
                     Reply::View(Box::new(v))
