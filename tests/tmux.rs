@@ -505,6 +505,27 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     wait_for(&s, "exported");
     let csv = std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost.csv")).unwrap();
     assert_eq!(csv.lines().count(), 74, "{csv}");
+    // `/` narrows the list to the ids holding what is typed; e exports the
+    // rows shown (beside the first export, never over it); Esc shows all.
+    keys(&s, &["/"]);
+    keys(&s, &["c01"]);
+    wait_for(&s, "of 73 (Enter keeps, Esc drops)");
+    keys(&s, &["Enter"]);
+    wait_for(&s, "(Esc shows all)");
+    keys(&s, &["e"]);
+    wait_for(&s, "lost-2.csv");
+    let narrowed =
+        std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost-2.csv")).unwrap();
+    let rows: Vec<&str> = narrowed.lines().skip(1).collect();
+    assert!(!rows.is_empty() && rows.len() < 73, "{narrowed}");
+    assert!(rows.iter().all(|r| r.starts_with("C01")), "{narrowed}");
+    keys(&s, &["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let all = screen(&s);
+    assert!(
+        all.contains("Lost customers in 2026-03: 73") && !all.contains("Esc shows all"),
+        "{all}"
+    );
     // The first row's customer opens with Enter.
     // The id under the header's "customer", on the line after it.
     let lines: Vec<&str> = list.lines().collect();
@@ -531,9 +552,12 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     );
     keys(&s, &["Enter"]);
     wait_for(&s, &format!("Customer {first}"));
-    // Escape then q as two presses (together they read as Alt-q).
+    // Escape then the next key as two presses (together they read as Alt-key).
     keys(&s, &["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
+    // > scrolls the cohort table on to its later ages.
+    keys(&s, &[">"]);
+    wait_for(&s, "cohort ◀");
     keys(&s, &["q"]);
     let exit = wait_for_line(&s, "HOLDFAST_EXIT=");
     assert!(exit.starts_with("HOLDFAST_EXIT=0"), "{exit}");
