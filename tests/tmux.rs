@@ -514,8 +514,7 @@ fn compare_a_year_ago_drill_into_lost_export_and_open_a_customer() {
     wait_for(&s, "(Esc shows all)");
     keys(&s, &["e"]);
     wait_for(&s, "lost-2.csv");
-    let narrowed =
-        std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost-2.csv")).unwrap();
+    let narrowed = std::fs::read_to_string(dir.path().join("holdfast-2026-03-lost-2.csv")).unwrap();
     let rows: Vec<&str> = narrowed.lines().skip(1).collect();
     assert!(!rows.is_empty() && rows.len() < 73, "{narrowed}");
     assert!(rows.iter().all(|r| r.starts_with("C01")), "{narrowed}");

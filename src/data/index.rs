@@ -176,6 +176,78 @@ fn str_column(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
 }
 
 /// A text column in one piece, for reads by row number in constant time.
+/// Rows' codes, the ids in code order, and the code of each id.
+type Coded<'a> = (Vec<u32>, Vec<&'a str>, HashMap<&'a str, u32, FastHash>);
+
+/// Each row's id coded by first appearance (the first id seen is 0; no id
+/// reads as ""), with the ids in code order; in parts on every core for a
+/// large table.
+fn first_appearance(ids: &StringChunked) -> Coded<'_> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(8)
+        .min(ids.len() / 500_000 + 1);
+    first_appearance_in(ids, parts)
+}
+
+/// The rows coded in `parts` on threads of their own, then the later parts'
+/// ids taken in, part by part: the codes one pass over all the rows gives.
+fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
+    let n = ids.len();
+    let chunks: Vec<_> = ids.downcast_iter().collect();
+    if parts < 2 || chunks.len() != 1 {
+        return code_rows(ids.iter());
+    }
+    let array = chunks[0];
+    let part = |k: usize| {
+        let (from, to) = (n * k / parts, n * (k + 1) / parts);
+        code_rows((from..to).map(|i| array.get(i)))
+    };
+    let mut coded = std::thread::scope(|scope| {
+        let later: Vec<_> = (1..parts).map(|k| scope.spawn(move || part(k))).collect();
+        let mut all = vec![part(0)];
+        all.extend(
+            later
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        );
+        all
+    })
+    .into_iter();
+    let Some((mut codes, mut names, mut code_of)) = coded.next() else {
+        return (Vec::new(), Vec::new(), HashMap::default());
+    };
+    codes.reserve(n - codes.len());
+    for (part_codes, part_names, _) in coded {
+        let here: Vec<u32> = part_names
+            .into_iter()
+            .map(|id| {
+                *code_of.entry(id).or_insert_with(|| {
+                    names.push(id);
+                    names.len() as u32 - 1
+                })
+            })
+            .collect();
+        codes.extend(part_codes.into_iter().map(|c| here[c as usize]));
+    }
+    (codes, names, code_of)
+}
+
+/// Rows' ids coded by first appearance in these rows alone.
+fn code_rows<'a>(rows: impl Iterator<Item = Option<&'a str>>) -> Coded<'a> {
+    let (mut names, mut code_of) = (Vec::new(), HashMap::default());
+    let codes = rows
+        .map(|id| {
+            let id = id.unwrap_or("");
+            *code_of.entry(id).or_insert_with(|| {
+                names.push(id);
+                names.len() as u32 - 1
+            })
+        })
+        .collect();
+    (codes, names, code_of)
+}
+
 fn str_rows(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
     Ok(str_column(df, col)?.rechunk().into_owned())
 }
@@ -446,23 +518,12 @@ impl Index {
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
-        let cust = str_column(orders, schema::CUSTOMER_ID)?;
+        let cust = str_rows(orders, schema::CUSTOMER_ID)?;
         let days_in: Vec<Day> = i32s(orders, schema::ORDER_DATE)?
             .into_no_null_iter()
             .collect();
         let amounts_in: Vec<i64> = i64s(orders, schema::AMOUNT)?.into_no_null_iter().collect();
-        let mut names: Vec<&str> = Vec::new();
-        let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
-        let codes: Vec<u32> = cust
-            .iter()
-            .map(|id| {
-                let id = id.unwrap_or("");
-                *code_of.entry(id).or_insert_with(|| {
-                    names.push(id);
-                    names.len() as u32 - 1
-                })
-            })
-            .collect();
+        let (codes, names, code_of) = first_appearance(&cust);
         let mut group_start = vec![0usize; names.len() + 1];
         for &c in &codes {
             group_start[c as usize + 1] += 1;
@@ -799,5 +860,27 @@ impl Index {
             .max();
         ix.customer_of = customer_of.into();
         Ok(ix)
+    }
+}
+
+#[cfg(test)]
+mod first_appearance_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ids_coded_in_parts_get_the_codes_of_one_pass() {
+        let ids: Vec<Option<String>> = (0..5000u32)
+            .map(|i| (i % 13 != 0).then(|| format!("C{:03}", (i * 7919) % 997)))
+            .collect();
+        let column = StringChunked::from_iter_options("customer_id".into(), ids.into_iter());
+        let (codes, names, _) = code_rows(column.iter());
+        // Row 0 has no id: "" is the first id seen; row 1's is the second.
+        assert_eq!((names[0], names[1], codes[1]), ("", "C940", 1));
+        for parts in [2, 3, 8] {
+            let (c, n, map) = first_appearance_in(&column, parts);
+            assert_eq!((&c, &n), (&codes, &names), "{parts} parts");
+            assert_eq!(map.len(), names.len());
+        }
     }
 }
