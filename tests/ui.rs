@@ -56,6 +56,16 @@ fn state_for(label: &str) -> State {
     s
 }
 
+/// A dataset of one orders file.
+fn orders_only(path: &std::path::Path) -> Dataset {
+    let sources = data::Sources::new(
+        data::SourceSpec::path(data::SourceKind::Orders, path, Default::default()),
+        None,
+        None,
+    );
+    data::load(&sources, Scales::default()).unwrap()
+}
+
 fn state() -> State {
     state_for("2026-03")
 }
@@ -396,12 +406,7 @@ fn before_the_first_result_the_header_shows_the_load_step() {
 fn mixed_currencies_are_flagged_in_the_header_until_one_is_picked() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/real/stripe_payments.csv");
-    let sources = data::Sources::new(
-        data::SourceSpec::path(data::SourceKind::Orders, &path, Default::default()),
-        None,
-        None,
-    );
-    let ds = data::load(&sources, Scales::default()).unwrap();
+    let ds = orders_only(&path);
     let engine = Engine::new(&ds);
     let watch = holdfast::app::worker::Watch {
         goals: Vec::new(),
@@ -475,12 +480,7 @@ fn every_money_cell_carries_its_currency() {
     }
     let path = dir.path().join("orders.csv");
     std::fs::write(&path, csv).unwrap();
-    let sources = data::Sources::new(
-        data::SourceSpec::path(data::SourceKind::Orders, &path, Default::default()),
-        None,
-        None,
-    );
-    let ds = data::load(&sources, Scales::default()).unwrap();
+    let ds = orders_only(&path);
     let engine = Engine::new(&ds);
     let q = Query::new(Period::parse("2026-03").unwrap());
     let mut view = holdfast::app::worker::view(&engine, 0, &q, &Default::default()).unwrap();

@@ -321,17 +321,15 @@ impl RawFile {
         new: impl Fn() -> S + Sync,
         f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
     ) -> Result<Vec<S>, LoadError> {
-        let starts = match &self.body {
-            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => {
-                self.run_starts(text, *delimiter, skip, split.pieces)?
-            }
-            _ => Vec::new(),
+        let (text, delimiter, starts) = match &self.body {
+            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => (
+                text,
+                *delimiter,
+                self.run_starts(text, *delimiter, skip, split.pieces)?,
+            ),
+            _ => (&String::new(), b',', Vec::new()),
         };
-        let Body::Csv { text, delimiter } = &self.body else {
-            let mut state = new();
-            self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
-            return Ok(vec![state]);
-        };
+        // One run: the records as one stream (any body).
         if starts.is_empty() {
             let mut state = new();
             self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
@@ -345,7 +343,7 @@ impl RawFile {
             let mut with = StringRecord::new();
             let range = bounds[k]..bounds[k + 1];
             let skip = if k == 0 { skip } else { 0 };
-            self.csv_records(text, *delimiter, range, skip, |line, rec| {
+            self.csv_records(text, delimiter, range, skip, |line, rec| {
                 if self.partitions.is_empty() {
                     return f(&mut state, line, rec);
                 }
@@ -587,15 +585,7 @@ impl Lines<'_> {
         while start < b.len() && (b[start] == b'\n' || b[start] == b'\r') {
             start += 1;
         }
-        while self.pos < start.min(b.len()) {
-            match b[self.pos] {
-                b'\n' => self.line += 1,
-                b'\r' if b.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
-            }
-            self.pos += 1;
-        }
-        self.line
+        self.count_to(start)
     }
 }
 
