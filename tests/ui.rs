@@ -74,17 +74,7 @@ fn draw(state: &State, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui::render(f, state, &Theme::MONO, &Keymap::default()))
         .unwrap();
-    let buf = t.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    draw_buffer_text(t.backend().buffer(), w, h)
 }
 
 #[test]
@@ -959,5 +949,71 @@ fn a_drill_down_list_filters_as_you_type() {
             "{screen}"
         );
         insta::assert_snapshot!(format!("drill_down_filtered_{w}x{h}"), screen);
+    }
+}
+
+/// The screen with its colours: the text, then each line's runs of cells
+/// of one style (`x0-x1 fg/bg modifiers`).
+fn draw_styled(state: &State, w: u16, h: u16, theme: &Theme) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, state, theme, &Keymap::default()))
+        .unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = draw_buffer_text(&buf, w, h);
+    out.push_str("\n--- styles ---");
+    for y in 0..h {
+        let mut runs: Vec<String> = Vec::new();
+        let mut x = 0;
+        while x < w {
+            let style = |x: u16| {
+                let c = &buf[(x, y)];
+                (c.fg, c.bg, c.modifier)
+            };
+            let (fg, bg, m) = style(x);
+            let start = x;
+            while x < w && style(x) == (fg, bg, m) {
+                x += 1;
+            }
+            let mods = if m.is_empty() {
+                String::new()
+            } else {
+                format!(" {m:?}")
+            };
+            runs.push(format!("{start}-{} {fg:?}/{bg:?}{mods}", x - 1));
+        }
+        out.push_str(&format!("\n{y}: {}", runs.join(", ")));
+    }
+    out
+}
+
+fn draw_buffer_text(buf: &ratatui::buffer::Buffer, w: u16, h: u16) -> String {
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The light theme (with its colours) and the help scrolled down, at every
+/// size a manager meets.
+#[test]
+fn light_theme_and_help_scrolled_at_every_size() {
+    for (w, h) in [(80, 24), (120, 40), (160, 48), (200, 60)] {
+        let light = draw_styled(&state(), w, h, &Theme::LIGHT);
+        assert!(
+            !light.contains("Reset/Reset"),
+            "the light theme paints every cell"
+        );
+        insta::assert_snapshot!(format!("light_dashboard_{w}x{h}"), light);
+        let mut s = state();
+        update(&mut s, Action::Help);
+        update(&mut s, Action::PageDown);
+        let help = draw(&s, w, h);
+        insta::assert_snapshot!(format!("help_scrolled_{w}x{h}"), help);
     }
 }
