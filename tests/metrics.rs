@@ -255,6 +255,48 @@ fn nps_margin_and_detractor_themes() {
     assert_close!(prev.margin, 1.96 * 100.0 * 0.5f64.sqrt());
 }
 
+/// Themes are words in any script, lower-cased as Unicode lowers them:
+/// "Très LENT, très lent!" counts lent 2 and très 2 (and 1 in the promoter's
+/// comment), ties by word; "Ça" and "ne" are under three letters; "ÜBERALL"
+/// and "überall" are one word.
+#[test]
+fn detractor_themes_lower_case_words_in_any_script() {
+    let orders = "order_id,customer_id,order_date,amount\nO1,a,2024-03-01,10\nO2,b,2024-03-31,10\n";
+    let feedback = "responded_at,customer_id,survey,score,comment\n\
+                    2024-03-05,a,nps,2,\"Très LENT, très lent! Ça ne marche\"\n\
+                    2024-03-06,b,nps,1,ÜBERALL überall\n\
+                    2024-03-07,c,nps,10,très bien\n";
+    let sources = Sources::new(
+        SourceSpec::memory(SourceKind::Orders, "orders.csv", orders.into()),
+        Some(SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            feedback.into(),
+        )),
+        None,
+    );
+    let ds = data::load(&sources, Scales::default()).unwrap();
+    let s = run(&ds, &query("2024-03", Some(30)));
+    let themes: Vec<(&str, u64, u64)> = s
+        .kpis
+        .nps
+        .as_ref()
+        .unwrap()
+        .detractor_themes
+        .iter()
+        .map(|t| (t.word.as_str(), t.count, t.promoter_count))
+        .collect();
+    assert_eq!(
+        themes,
+        vec![
+            ("lent", 2, 0),
+            ("très", 2, 1),
+            ("überall", 2, 0),
+            ("marche", 1, 0)
+        ]
+    );
+}
+
 /// CSAT: d 5, e 3 → 1 of 2 satisfied = 50 %, mean 4. CES: a 6, c 4 → mean 5, easy (≥ 5) 50 %.
 /// Loyalty: S = {a, b}; a's latest NPS before March is 9 (promoter, retained), b's is 2
 /// (detractor, lost).

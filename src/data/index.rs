@@ -729,21 +729,42 @@ impl Index {
                 sorted_segs.columns.insert(name, col.reordered(&order));
             }
             ix.response_segments = sorted_segs;
+            step("responses ordered");
             let stop = crate::text::stopwords();
-            let mut vocab: HashMap<String, u32> = HashMap::new();
+            let mut vocab: HashMap<String, u32, FastHash> = HashMap::default();
+            // One buffer for the lower-cased word: no allocation per word.
+            let mut lower = String::new();
             ix.word_start.push(0);
             for i in order {
                 if let Some(text) = comment.get(i) {
                     for w in text.split(|ch: char| !ch.is_alphabetic()) {
-                        let w = w.to_lowercase();
-                        if w.chars().count() >= 3 && !stop.contains(w.as_str()) {
-                            let next = vocab.len() as u32;
-                            let id = *vocab.entry(w.clone()).or_insert_with(|| {
-                                ix.vocabulary.push(w);
-                                next
-                            });
-                            ix.words.push(id);
+                        lower.clear();
+                        if w.is_ascii() {
+                            // ASCII: as many characters as bytes, lower-cased alike.
+                            if w.len() < 3 {
+                                continue;
+                            }
+                            lower.push_str(w);
+                            lower.make_ascii_lowercase();
+                        } else {
+                            lower.push_str(&w.to_lowercase());
+                            if lower.chars().count() < 3 {
+                                continue;
+                            }
                         }
+                        if stop.contains(lower.as_str()) {
+                            continue;
+                        }
+                        let id = match vocab.get(lower.as_str()) {
+                            Some(&id) => id,
+                            None => {
+                                let id = vocab.len() as u32;
+                                vocab.insert(lower.clone(), id);
+                                ix.vocabulary.push(lower.clone());
+                                id
+                            }
+                        };
+                        ix.words.push(id);
                     }
                 }
                 ix.word_start.push(ix.words.len() as u32);
@@ -763,6 +784,7 @@ impl Index {
             }
         }
 
+        step("responses read");
         ix.response_day = ix.responses.iter().map(|r| r.day).collect();
         ix.response_score = ix.responses.iter().map(|r| r.score).collect();
         ix.response_survey = ix.responses.iter().map(|r| r.survey).collect();
@@ -794,12 +816,14 @@ impl Index {
             ix.ticket_segments = row_segments(tk)?;
             let mut category_of: HashMap<String, u32> = HashMap::new();
             for i in 0..tk.height() {
-                let category_code = category.get(i).map(|name| {
-                    let next = category_of.len() as u32;
-                    *category_of.entry(name.to_string()).or_insert_with(|| {
+                let category_code = category.get(i).map(|name| match category_of.get(name) {
+                    Some(&code) => code,
+                    None => {
+                        let code = category_of.len() as u32;
+                        category_of.insert(name.to_string(), code);
                         ix.categories.push(name.to_string());
-                        next
-                    })
+                        code
+                    }
                 });
                 let rating = match sat.get(i) {
                     Some("good") => Some(Rating::Good),
@@ -820,6 +844,7 @@ impl Index {
                     rating,
                 });
             }
+            step("tickets read");
             ix.tickets.sort_by_key(|t| (t.created_day, t.created));
             let mut solved: Vec<u32> = (0..ix.tickets.len() as u32)
                 .filter(|&i| ix.tickets[i as usize].solved.is_some())
@@ -838,6 +863,7 @@ impl Index {
                 *col = col.reordered(&order);
             }
         }
+        step("tickets ordered");
         let mut per: Vec<Vec<u32>> = vec![Vec::new(); ix.customers.len()];
         for (i, t) in ix.tickets.iter().enumerate() {
             if let Some(c) = t.customer {
