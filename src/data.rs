@@ -598,12 +598,20 @@ pub struct Interner {
 
 impl Interner {
     pub fn code(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.map.get(s.as_bytes()) {
+        self.code_with(s, str::to_string)
+    }
+
+    /// The code of `s`; a new one gets the name `owned(s)` makes.
+    fn code_with<S>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32
+    where
+        S: AsRef<str>,
+    {
+        if let Some(&c) = self.map.get(s.as_ref().as_bytes()) {
             return c;
         }
         let c = self.names.len() as u32;
-        self.map.insert(Key::new(s.as_bytes()), c);
-        self.names.push(s.to_string());
+        self.map.insert(Key::new(s.as_ref().as_bytes()), c);
+        self.names.push(owned(s));
         c
     }
 
@@ -611,21 +619,12 @@ impl Interner {
     /// there: the codes are those one interner over both runs would have
     /// given. Returns the later run's codes as codes here.
     pub fn absorb(&mut self, later: Interner) -> Vec<u32> {
+        // The names move over: no copy of a string already made.
         later
             .names
             .into_iter()
-            .map(|n| self.code_owned(n))
+            .map(|n| self.code_with(n, |n| n))
             .collect()
-    }
-
-    fn code_owned(&mut self, s: String) -> u32 {
-        if let Some(&c) = self.map.get(s.as_bytes()) {
-            return c;
-        }
-        let c = self.names.len() as u32;
-        self.map.insert(Key::new(s.as_bytes()), c);
-        self.names.push(s);
-        c
     }
 }
 

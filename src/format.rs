@@ -43,14 +43,26 @@ pub fn money(v: Option<f64>) -> String {
 /// Money in a currency: `$1,234.50`, `-€80.00`, `CHF 99.00`; without a
 /// known currency (none in the files, or several) as [`money`].
 pub fn money_in(v: Option<f64>, currency: Option<&str>) -> String {
-    let plain = money(v);
-    let Some(code) = currency.filter(|_| plain != NONE) else {
-        return plain;
+    in_currency(money(v), currency)
+}
+
+/// A whole amount in a currency, grouped (`€1,749`, `-$3`): for ranges,
+/// where the spread matters and not the cents.
+pub fn whole_money_in(v: f64, currency: Option<&str>) -> String {
+    let whole = count(v.abs().round() as u64);
+    let sign = if v.round() < 0.0 { "-" } else { "" };
+    in_currency(format!("{sign}{whole}"), currency)
+}
+
+/// `amount` with the currency's prefix after its sign.
+fn in_currency(amount: String, currency: Option<&str>) -> String {
+    let Some(code) = currency.filter(|_| amount != NONE) else {
+        return amount;
     };
     let prefix = currency_prefix(code);
-    match plain.strip_prefix('-') {
+    match amount.strip_prefix('-') {
         Some(abs) => format!("-{prefix}{abs}"),
-        None => format!("{prefix}{plain}"),
+        None => format!("{prefix}{amount}"),
     }
 }
 
@@ -279,6 +291,9 @@ mod currency_tests {
         assert_eq!(money_in(Some(99.0), Some("CHF")), "CHF 99.00");
         assert_eq!(money_in(Some(250_000.0), Some("GBP")), "£250,000");
         assert_eq!(money_in(Some(5.0), Some("$")), "$5.00");
+        assert_eq!(whole_money_in(-1749.4, Some("EUR")), "-€1,749");
+        assert_eq!(whole_money_in(-0.4, Some("EUR")), "€0");
+        assert_eq!(whole_money_in(68_105.6, None), "68,106");
         // Several currencies (or none in the files): the amount alone; no value: –.
         assert_eq!(money_in(Some(5.0), None), "5.00");
         assert_eq!(money_in(None, Some("USD")), NONE);

@@ -25,6 +25,20 @@ fn dataset(feedback: bool, tickets: bool) -> Dataset {
     data::load(&sources, Scales::default()).unwrap()
 }
 
+/// The detractor themes: (word, count, count in promoter comments).
+fn themes(s: &Snapshot) -> Vec<(&str, u64, u64)> {
+    s.kpis
+        .nps
+        .as_ref()
+        .map(|n| {
+            n.detractor_themes
+                .iter()
+                .map(|t| (t.word.as_str(), t.count, t.promoter_count))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn query(label: &str, w: Option<u32>) -> Query {
     let mut q = Query::new(Period::parse(label).unwrap());
     q.churn_window = w;
@@ -234,13 +248,8 @@ fn nps_margin_and_detractor_themes() {
     assert_close!(n.score, -25.0);
     assert_close!(n.margin, 1.96 * 100.0 * (0.6875f64 / 4.0).sqrt());
     assert!((n.margin.unwrap() - 81.257_307_363_7).abs() < 1e-6);
-    let themes: Vec<(&str, u64, u64)> = n
-        .detractor_themes
-        .iter()
-        .map(|t| (t.word.as_str(), t.count, t.promoter_count))
-        .collect();
     assert_eq!(
-        themes,
+        themes(&s),
         vec![
             ("slow", 3, 0),
             ("app", 1, 0),
@@ -277,17 +286,8 @@ fn detractor_themes_lower_case_words_in_any_script() {
     );
     let ds = data::load(&sources, Scales::default()).unwrap();
     let s = run(&ds, &query("2024-03", Some(30)));
-    let themes: Vec<(&str, u64, u64)> = s
-        .kpis
-        .nps
-        .as_ref()
-        .unwrap()
-        .detractor_themes
-        .iter()
-        .map(|t| (t.word.as_str(), t.count, t.promoter_count))
-        .collect();
     assert_eq!(
-        themes,
+        themes(&s),
         vec![
             ("lent", 2, 0),
             ("très", 2, 1),

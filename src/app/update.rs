@@ -901,6 +901,19 @@ mod tests {
     use crate::metrics::Query;
     use crate::metrics::alerts::{Alert, Jump, Rule, Severity};
 
+    /// A drill-down row with only its id.
+    fn listed(id: &str) -> crate::metrics::lists::ListedCustomer {
+        crate::metrics::lists::ListedCustomer {
+            customer_id: id.into(),
+            first_order: None,
+            last_order: None,
+            revenue: 0.0,
+            lifetime_revenue: 0.0,
+            last_nps: None,
+            open_tickets: 0,
+        }
+    }
+
     fn state() -> State {
         let choices = Choices {
             segments: vec![("plan".into(), vec![("basic".into(), 3), ("pro".into(), 1)])],
@@ -1237,13 +1250,9 @@ mod tests {
             Some(Effect::List(CustomerSet::WonBack))
         );
         let row = |id: &str, lifetime_revenue: f64, last: &str| ListedCustomer {
-            customer_id: id.into(),
-            first_order: None,
             last_order: Some(last.into()),
-            revenue: 0.0,
             lifetime_revenue,
-            last_nps: None,
-            open_tickets: 0,
+            ..listed(id)
         };
         let rows = vec![row("C1", 5.0, "2024-03-02"), row("C2", 9.0, "2024-01-02")];
         on_reply(&mut s, Reply::List(CustomerSet::WonBack, Ok(rows)));
@@ -1283,18 +1292,9 @@ mod tests {
 
     #[test]
     fn a_drill_down_list_narrows_to_the_ids_holding_the_text_typed() {
-        use crate::metrics::lists::{CustomerSet, ListedCustomer};
-        let row = |id: &str| ListedCustomer {
-            customer_id: id.into(),
-            first_order: None,
-            last_order: None,
-            revenue: 0.0,
-            lifetime_revenue: 0.0,
-            last_nps: None,
-            open_tickets: 0,
-        };
+        use crate::metrics::lists::CustomerSet;
         let mut s = state();
-        let rows = ["ann@example.com", "Bob@Example.com", "C00412", "c00415"].map(row);
+        let rows = ["ann@example.com", "Bob@Example.com", "C00412", "c00415"].map(listed);
         s.mode = Mode::List(Box::new(CustomerList::new(
             CustomerSet::Lost,
             rows.to_vec(),

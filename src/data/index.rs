@@ -221,12 +221,7 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
     for (part_codes, part_names, _) in coded {
         let here: Vec<u32> = part_names
             .into_iter()
-            .map(|id| {
-                *code_of.entry(id).or_insert_with(|| {
-                    names.push(id);
-                    names.len() as u32 - 1
-                })
-            })
+            .map(|id| code_id(id, &mut names, &mut code_of))
             .collect();
         codes.extend(part_codes.into_iter().map(|c| here[c as usize]));
     }
@@ -237,15 +232,21 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
 fn code_rows<'a>(rows: impl Iterator<Item = Option<&'a str>>) -> Coded<'a> {
     let (mut names, mut code_of) = (Vec::new(), HashMap::default());
     let codes = rows
-        .map(|id| {
-            let id = id.unwrap_or("");
-            *code_of.entry(id).or_insert_with(|| {
-                names.push(id);
-                names.len() as u32 - 1
-            })
-        })
+        .map(|id| code_id(id.unwrap_or(""), &mut names, &mut code_of))
         .collect();
     (codes, names, code_of)
+}
+
+/// The code of `id`, a new one (the next) the first time it comes.
+fn code_id<'a>(
+    id: &'a str,
+    names: &mut Vec<&'a str>,
+    code_of: &mut HashMap<&'a str, u32, FastHash>,
+) -> u32 {
+    *code_of.entry(id).or_insert_with(|| {
+        names.push(id);
+        names.len() as u32 - 1
+    })
 }
 
 fn str_rows(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {

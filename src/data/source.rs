@@ -254,7 +254,7 @@ impl RawFile {
                     .into(),
             });
         }
-        let mut reader = csv_reader(&text, delimiter);
+        let mut reader = csv_reader(text.as_bytes(), delimiter, true);
         let mut headers: Vec<String> = reader
             .headers()
             .map_err(|e| csv_error(name, &e))?
@@ -321,20 +321,19 @@ impl RawFile {
         new: impl Fn() -> S + Sync,
         f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
     ) -> Result<Vec<S>, LoadError> {
-        let (text, delimiter, starts) = match &self.body {
-            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => (
-                text,
-                *delimiter,
-                self.run_starts(text, *delimiter, skip, split.pieces)?,
-            ),
-            _ => (&String::new(), b',', Vec::new()),
+        let runs = match &self.body {
+            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => {
+                let starts = self.run_starts(text, *delimiter, skip, split.pieces)?;
+                (!starts.is_empty()).then_some((text, *delimiter, starts))
+            }
+            _ => None,
         };
         // One run: the records as one stream (any body).
-        if starts.is_empty() {
+        let Some((text, delimiter, starts)) = runs else {
             let mut state = new();
             self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
             return Ok(vec![state]);
-        }
+        };
         let mut bounds = vec![0];
         bounds.extend(starts.iter().copied());
         bounds.push(text.len());
@@ -377,11 +376,7 @@ impl RawFile {
         skip: usize,
         pieces: usize,
     ) -> Result<Vec<usize>, LoadError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(!self.headerless)
-            .from_reader(text.as_bytes());
+        let mut reader = csv_reader(text.as_bytes(), delimiter, !self.headerless);
         let share = text.len() / pieces;
         let mut starts = Vec::with_capacity(pieces - 1);
         let mut record = csv::ByteRecord::new();
@@ -415,11 +410,8 @@ impl RawFile {
     ) -> Result<(), LoadError> {
         let offset = range.start;
         let all = text.as_bytes();
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(offset == 0 && !self.headerless)
-            .from_reader(&all[range.clone()]);
+        let headers = offset == 0 && !self.headerless;
+        let mut reader = csv_reader(&all[range.clone()], delimiter, headers);
         // The csv crate counts `\n` only, as of the previous record's
         // end: with CRLF every line would be one early, with CR all 1,
         // and after a blank line one early too.
@@ -938,12 +930,14 @@ pub fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+/// The one CSV reader every pass over a body uses (records of any length:
+/// the loaders reject those that do not fit the header).
+fn csv_reader(bytes: &[u8], delimiter: u8, headers: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes())
+        .has_headers(headers)
+        .from_reader(bytes)
 }
 
 fn csv_error(name: &str, e: &csv::Error) -> LoadError {

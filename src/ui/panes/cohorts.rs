@@ -68,7 +68,11 @@ const CELL_W: usize = 5;
 
 /// How many age cells fit in a table `width` wide.
 pub fn ages_fitting(width: u16, revenue: bool) -> usize {
-    let second = if revenue { FIRST_W } else { SIZE_W };
+    ages_beside(width, if revenue { FIRST_W } else { SIZE_W })
+}
+
+/// How many age cells fit beside the label and a second column `second` wide.
+fn ages_beside(width: u16, second: usize) -> usize {
     (width as usize).saturating_sub(LABEL_W + second) / CELL_W
 }
 
@@ -101,7 +105,7 @@ impl Grid<'_> {
             );
             return;
         }
-        let ages = (area.width as usize).saturating_sub(LABEL_W + second_w) / CELL_W;
+        let ages = ages_beside(area.width, second_w);
         let longest = rows.iter().map(|r| row(r).3).max().unwrap_or(0);
         // A wider screen than before the scroll: no blank columns at the right.
         let from = self.first_age.min(longest.saturating_sub(ages));

@@ -76,14 +76,20 @@ pub(super) fn spark_data(values: &[Option<f64>], width: usize) -> Vec<Option<u64
     scaled(&values[values.len().saturating_sub(width)..])
 }
 
+/// The lowest and highest finite values, if there is one.
+pub(super) fn span(values: &[Option<f64>]) -> Option<(f64, f64)> {
+    let known = values.iter().flatten().copied().filter(|x| x.is_finite());
+    known.fold(None, |acc, x| match acc {
+        None => Some((x, x)),
+        Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+    })
+}
+
 /// Values as sparkline heights over their own range (the lowest the
 /// smallest bar, the highest the full one): a five-point drop in a rate near
 /// 90 % shows, instead of a row of full bars.
 pub(super) fn scaled(values: &[Option<f64>]) -> Vec<Option<u64>> {
-    let known = values.iter().flatten().copied().filter(|x| x.is_finite());
-    let (lo, hi) = known.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-        (a.min(x), b.max(x))
-    });
+    let (lo, hi) = span(values).unwrap_or((0.0, 0.0));
     values
         .iter()
         .map(|v| {

@@ -22,14 +22,7 @@ impl Widget for Trends<'_> {
         let counts = |v: &[u64]| v.iter().map(|x| Some(*x as f64)).collect::<Vec<_>>();
         let pct = |x: f64| format!("{x:.1}%");
         // Whole amounts in the ranges: the spread matters, not the cents.
-        let money = |x: f64| {
-            let whole = format::count(x.abs().round() as u64);
-            let sign = if x < -0.5 { "-" } else { "" };
-            format!(
-                "{sign}{}{whole}",
-                currency.map(format::currency_prefix).unwrap_or_default()
-            )
-        };
+        let money = |x: f64| format::whole_money_in(x, currency);
         let count = |x: f64| format::count(x.round().max(0.0) as u64);
         let score = |x: f64| format!("{x:.1}");
         let rows: [Series; 6] = [
@@ -146,13 +139,5 @@ impl Widget for Trends<'_> {
 
 /// `lo–hi` of the known values, or `–` without any.
 fn range_of(values: &[Option<f64>], show: &dyn Fn(f64) -> String) -> String {
-    let known = values.iter().flatten().copied().filter(|x| x.is_finite());
-    let (lo, hi) = known.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-        (a.min(x), b.max(x))
-    });
-    if lo > hi {
-        NONE.into()
-    } else {
-        format!("{}–{}", show(lo), show(hi))
-    }
+    span(values).map_or(NONE.into(), |(lo, hi)| format!("{}–{}", show(lo), show(hi)))
 }
