@@ -525,194 +525,224 @@ impl Index {
             .collect();
         let amounts_in: Vec<i64> = i64s(orders, schema::AMOUNT)?.into_no_null_iter().collect();
         let (codes, names, code_of) = first_appearance(&cust);
-        let mut group_start = vec![0usize; names.len() + 1];
-        for &c in &codes {
-            group_start[c as usize + 1] += 1;
-        }
-        for g in 0..names.len() {
-            group_start[g + 1] += group_start[g];
-        }
-        let mut perm = vec![0u32; codes.len()];
-        let mut next = group_start.clone();
-        for (row, &c) in codes.iter().enumerate() {
-            perm[next[c as usize]] = row as u32;
-            next[c as usize] += 1;
-        }
-        drop((codes, code_of));
-        for g in 0..names.len() {
-            perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
-        }
-        let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
-        let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
-        drop((days_in, amounts_in));
-        // Read by row only to confirm equal hashes (rows of one order), so
-        // the column is not copied into one piece.
-        let order_ids = str_column(orders, schema::ORDER_ID)?;
-        // Each row's order id hashed in one sequential pass (0 = no id), then put
-        // in customer order: rows are told apart by hash, and only rows whose
-        // hashes match read and compare their ids.
-        let hasher = FastHash::default();
-        let hashes_in: Vec<u64> = order_ids
-            .iter()
-            .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
-            .collect();
-        let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
-        drop(hashes_in);
-        let seg_names = segment_columns(orders);
-        // Segment values are read where needed, without a String per row.
-        let seg_cols: Vec<StringChunked> = seg_names
-            .iter()
-            .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
-            .collect::<Result<_, _>>()?;
+        // The feedback and tickets need only the customers' codes: they are
+        // indexed on a thread of their own while the orders are.
+        std::thread::scope(|scope| {
+            let (code_of, customers) = (&code_of, names.len());
+            let sides = scope.spawn(move || Index::sides(feedback, tickets, code_of, customers));
+            let mut group_start = vec![0usize; names.len() + 1];
+            for &c in &codes {
+                group_start[c as usize + 1] += 1;
+            }
+            for g in 0..names.len() {
+                group_start[g + 1] += group_start[g];
+            }
+            let mut perm = vec![0u32; codes.len()];
+            let mut next = group_start.clone();
+            for (row, &c) in codes.iter().enumerate() {
+                perm[next[c as usize]] = row as u32;
+                next[c as usize] += 1;
+            }
+            drop(codes);
+            for g in 0..names.len() {
+                perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
+            }
+            let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
+            let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
+            drop((days_in, amounts_in));
+            // Read by row only to confirm equal hashes (rows of one order), so
+            // the column is not copied into one piece.
+            let order_ids = str_column(orders, schema::ORDER_ID)?;
+            // Each row's order id hashed in one sequential pass (0 = no id), then put
+            // in customer order: rows are told apart by hash, and only rows whose
+            // hashes match read and compare their ids.
+            let hasher = FastHash::default();
+            let hashes_in: Vec<u64> = order_ids
+                .iter()
+                .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
+                .collect();
+            let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
+            drop(hashes_in);
+            let seg_names = segment_columns(orders);
+            // Segment values are read where needed, without a String per row.
+            let seg_cols: Vec<StringChunked> = seg_names
+                .iter()
+                .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
+                .collect::<Result<_, _>>()?;
 
-        step("orders grouped");
-        let mut ix = Index::default();
-        let mut seg_interners: Vec<HashMap<String, u32>> = vec![HashMap::new(); seg_names.len()];
-        ix.segments = seg_names
-            .iter()
-            .map(|n| Segment {
-                name: n.clone(),
-                ..Default::default()
-            })
-            .collect();
-        // Order ids only need to be told apart within a customer: keys are local.
-        let mut local_orders: Vec<(u64, u32)> = Vec::new();
-        let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
-        // Sized up front: growing by doubling would hold up to twice the rows.
-        let (n, m) = (perm.len(), names.len());
-        ix.customers.reserve_exact(m);
-        let mut customer_of: HashMap<String, u32, FastHash> = HashMap::default();
-        customer_of.reserve(m);
-        ix.first_day.reserve_exact(m);
-        ix.multi_day.reserve_exact(m);
-        for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
-            v.reserve_exact(m + 1);
-        }
-        ix.row_days.reserve_exact(n);
-        ix.row_cum.reserve_exact(n);
-        ix.pdays.reserve_exact(n);
-        ix.own_median.reserve_exact(n);
-        ix.gaps.reserve_exact(n);
-        ix.ord_days.reserve_exact(n);
-        ix.ord_keys.reserve_exact(n);
-        ix.pday_start.push(0);
-        ix.ord_start.push(0);
-        ix.row_start.push(0);
-        for (g, id) in names.iter().enumerate() {
-            let (i, j) = (group_start[g], group_start[g + 1]);
-            let c = ix.customers.len() as u32;
-            ix.customers.push(id.to_string());
-            customer_of.insert(id.to_string(), c);
-            let mut first: Option<usize> = None;
-            let mut running = 0i64;
-            local_orders.clear();
-            many_orders.clear();
-            let mut unnamed: u32 = 0;
-            let mut entries: Vec<(Day, u32)> = Vec::new();
-            for k in i..j {
-                running += amounts[k];
-                ix.row_days.push(days[k]);
-                ix.row_cum.push(running);
-                if amounts[k] < 0 {
-                    continue;
-                }
-                if first.is_none() {
-                    first = Some(k);
-                }
-                if ix.pdays.len() == ix.pday_start[c as usize] as usize
-                    || ix.pdays.last() != Some(&days[k])
-                {
-                    ix.pdays.push(days[k]);
-                }
-                // Rows without an order id are one order each: keys from the top down.
-                let row = perm[k];
-                let h = order_hash[k];
-                let id_of = |r: u32| order_ids.get(r as usize).unwrap_or("");
-                let key = if h == 0 {
-                    unnamed += 1;
-                    u32::MAX - unnamed
-                } else if local_orders.len() < 64 {
-                    let same = local_orders
-                        .iter()
-                        .position(|&(oh, r)| oh == h && id_of(r) == id_of(row));
-                    match same {
-                        Some(p) => p as u32,
-                        None => {
-                            local_orders.push((h, row));
-                            if local_orders.len() == 64 {
-                                many_orders.extend(
-                                    local_orders
-                                        .iter()
-                                        .enumerate()
-                                        .map(|(i, &(_, r))| (id_of(r), i as u32)),
-                                );
+            step("orders grouped");
+            let mut ix = Index::default();
+            let mut seg_interners: Vec<HashMap<String, u32>> =
+                vec![HashMap::new(); seg_names.len()];
+            ix.segments = seg_names
+                .iter()
+                .map(|n| Segment {
+                    name: n.clone(),
+                    ..Default::default()
+                })
+                .collect();
+            // Order ids only need to be told apart within a customer: keys are local.
+            let mut local_orders: Vec<(u64, u32)> = Vec::new();
+            let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
+            // Sized up front: growing by doubling would hold up to twice the rows.
+            let (n, m) = (perm.len(), names.len());
+            ix.customers.reserve_exact(m);
+            ix.first_day.reserve_exact(m);
+            ix.multi_day.reserve_exact(m);
+            for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
+                v.reserve_exact(m + 1);
+            }
+            ix.row_days.reserve_exact(n);
+            ix.row_cum.reserve_exact(n);
+            ix.pdays.reserve_exact(n);
+            ix.own_median.reserve_exact(n);
+            ix.gaps.reserve_exact(n);
+            ix.ord_days.reserve_exact(n);
+            ix.ord_keys.reserve_exact(n);
+            ix.pday_start.push(0);
+            ix.ord_start.push(0);
+            ix.row_start.push(0);
+            for (g, id) in names.iter().enumerate() {
+                let (i, j) = (group_start[g], group_start[g + 1]);
+                let c = ix.customers.len() as u32;
+                ix.customers.push(id.to_string());
+                let mut first: Option<usize> = None;
+                let mut running = 0i64;
+                local_orders.clear();
+                many_orders.clear();
+                let mut unnamed: u32 = 0;
+                let mut entries: Vec<(Day, u32)> = Vec::new();
+                for k in i..j {
+                    running += amounts[k];
+                    ix.row_days.push(days[k]);
+                    ix.row_cum.push(running);
+                    if amounts[k] < 0 {
+                        continue;
+                    }
+                    if first.is_none() {
+                        first = Some(k);
+                    }
+                    if ix.pdays.len() == ix.pday_start[c as usize] as usize
+                        || ix.pdays.last() != Some(&days[k])
+                    {
+                        ix.pdays.push(days[k]);
+                    }
+                    // Rows without an order id are one order each: keys from the top down.
+                    let row = perm[k];
+                    let h = order_hash[k];
+                    let id_of = |r: u32| order_ids.get(r as usize).unwrap_or("");
+                    let key = if h == 0 {
+                        unnamed += 1;
+                        u32::MAX - unnamed
+                    } else if local_orders.len() < 64 {
+                        let same = local_orders
+                            .iter()
+                            .position(|&(oh, r)| oh == h && id_of(r) == id_of(row));
+                        match same {
+                            Some(p) => p as u32,
+                            None => {
+                                local_orders.push((h, row));
+                                if local_orders.len() == 64 {
+                                    many_orders.extend(
+                                        local_orders
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, &(_, r))| (id_of(r), i as u32)),
+                                    );
+                                }
+                                local_orders.len() as u32 - 1
                             }
-                            local_orders.len() as u32 - 1
                         }
-                    }
-                } else {
-                    let next = many_orders.len() as u32;
-                    *many_orders.entry(id_of(row)).or_insert(next)
-                };
-                entries.push((days[k], key));
-            }
-            entries.sort_unstable();
-            entries.dedup();
-            let mut keys: Vec<u32> = entries.iter().map(|e| e.1).collect();
-            keys.sort_unstable();
-            let distinct = {
-                keys.dedup();
-                keys.len()
-            };
-            ix.multi_day.push(distinct != entries.len());
-            for (d, k) in entries {
-                ix.ord_days.push(d);
-                ix.ord_keys.push(k);
-            }
-            ix.first_day.push(first.map(|k| days[k]));
-            for (s, col) in seg_cols.iter().enumerate() {
-                let v = first.and_then(|k| col.get(perm[k] as usize)).map(|v| {
-                    let len = seg_interners[s].len() as u32;
-                    let code = *seg_interners[s].entry(v.to_string()).or_insert(len);
-                    if code == len {
-                        ix.segments[s].values.push(v.to_string());
-                    }
-                    code
-                });
-                ix.segments[s].of_customer.push(v);
-            }
-            let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
-            ix.gaps.extend(pd.windows(2).map(|w| w[1] - w[0]));
-            let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
-            for k in 0..pd.len() {
-                if k > 0 {
-                    let g = pd[k] - pd[k - 1];
-                    let at = sorted.partition_point(|&x| x < g);
-                    sorted.insert(at, g);
+                    } else {
+                        let next = many_orders.len() as u32;
+                        *many_orders.entry(id_of(row)).or_insert(next)
+                    };
+                    entries.push((days[k], key));
                 }
-                // Nearest-rank median of the first k gaps.
-                let m = if sorted.is_empty() {
-                    f64::NAN
-                } else {
-                    f64::from(sorted[sorted.len().div_ceil(2) - 1])
+                entries.sort_unstable();
+                entries.dedup();
+                let mut keys: Vec<u32> = entries.iter().map(|e| e.1).collect();
+                keys.sort_unstable();
+                let distinct = {
+                    keys.dedup();
+                    keys.len()
                 };
-                ix.own_median.push(m);
+                ix.multi_day.push(distinct != entries.len());
+                for (d, k) in entries {
+                    ix.ord_days.push(d);
+                    ix.ord_keys.push(k);
+                }
+                ix.first_day.push(first.map(|k| days[k]));
+                for (s, col) in seg_cols.iter().enumerate() {
+                    let v = first.and_then(|k| col.get(perm[k] as usize)).map(|v| {
+                        let len = seg_interners[s].len() as u32;
+                        let code = *seg_interners[s].entry(v.to_string()).or_insert(len);
+                        if code == len {
+                            ix.segments[s].values.push(v.to_string());
+                        }
+                        code
+                    });
+                    ix.segments[s].of_customer.push(v);
+                }
+                let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
+                ix.gaps.extend(pd.windows(2).map(|w| w[1] - w[0]));
+                let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
+                for k in 0..pd.len() {
+                    if k > 0 {
+                        let g = pd[k] - pd[k - 1];
+                        let at = sorted.partition_point(|&x| x < g);
+                        sorted.insert(at, g);
+                    }
+                    // Nearest-rank median of the first k gaps.
+                    let m = if sorted.is_empty() {
+                        f64::NAN
+                    } else {
+                        f64::from(sorted[sorted.len().div_ceil(2) - 1])
+                    };
+                    ix.own_median.push(m);
+                }
+                ix.pday_start.push(ix.pdays.len() as u32);
+                ix.ord_start.push(ix.ord_days.len() as u32);
+                ix.row_start.push(ix.row_days.len() as u32);
             }
-            ix.pday_start.push(ix.pdays.len() as u32);
-            ix.ord_start.push(ix.ord_days.len() as u32);
-            ix.row_start.push(ix.row_days.len() as u32);
-        }
-        step("orders indexed");
-        ix.pdays.shrink_to_fit();
-        ix.own_median.shrink_to_fit();
-        ix.gaps.shrink_to_fit();
-        ix.ord_days.shrink_to_fit();
-        ix.ord_keys.shrink_to_fit();
-        ix.gaps.sort_unstable();
-        ix.last_purchase_day = ix.pdays.iter().copied().max();
-        ix.first_row_day = days.iter().copied().min();
-        ix.last_row_day = days.iter().copied().max();
+            step("orders indexed");
+            ix.pdays.shrink_to_fit();
+            ix.own_median.shrink_to_fit();
+            ix.gaps.shrink_to_fit();
+            ix.ord_days.shrink_to_fit();
+            ix.ord_keys.shrink_to_fit();
+            ix.gaps.sort_unstable();
+            ix.last_purchase_day = ix.pdays.iter().copied().max();
+            ix.first_row_day = days.iter().copied().min();
+            ix.last_row_day = days.iter().copied().max();
 
+            let sides = sides
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+            ix.take_sides(sides);
+            let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
+            ix.last_instant = ix
+                .tickets
+                .iter()
+                .flat_map(|t| [Some(t.created), t.first_response, t.solved])
+                .flatten()
+                .chain(ix.last_row_day.map(day_end))
+                .chain(ix.response_day.iter().max().copied().map(day_end))
+                .max();
+            Ok(ix)
+        })
+    }
+
+    /// The feedback's and tickets' part of the index, their customers coded
+    /// by `customer_of` (the codes of the orders' customers).
+    fn sides(
+        feedback: Option<&DataFrame>,
+        tickets: Option<&DataFrame>,
+        customer_of: &HashMap<&str, u32, FastHash>,
+        customers: usize,
+    ) -> Result<Index, LoadError> {
+        let step = super::trace;
+        let mut ix = Index::default();
         if let Some(fb) = feedback {
             step("feedback");
             ix.has_feedback = true;
@@ -721,9 +751,9 @@ impl Index {
             let survey = str_rows(fb, schema::SURVEY)?;
             let customer = str_rows(fb, schema::CUSTOMER_ID)?;
             let comment = str_rows(fb, schema::COMMENT)?;
+            let days: Vec<Day> = day.iter().map(|d| d.unwrap_or(0)).collect();
             let mut order: Vec<usize> = (0..fb.height()).collect();
-            let day_at = |i: usize| day.get(i).unwrap_or(0);
-            order.sort_by_key(|&i| day_at(i));
+            order.sort_by_key(|&i| days[i]);
             let segs = row_segments(fb)?;
             let mut sorted_segs = RowSegments::default();
             for (name, col) in segs.columns {
@@ -775,7 +805,7 @@ impl Index {
                     _ => Survey::Nps,
                 };
                 ix.responses.push(Response {
-                    day: day_at(i),
+                    day: days[i],
                     score: score.get(i).unwrap_or(0.0),
                     survey,
                     customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
@@ -790,7 +820,7 @@ impl Index {
         ix.response_score = ix.responses.iter().map(|r| r.score).collect();
         ix.response_survey = ix.responses.iter().map(|r| r.survey).collect();
         // Per-customer NPS answers, by day.
-        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); ix.customers.len()];
+        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); customers];
         for r in &ix.responses {
             if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
                 per[c as usize].push((r.day, r.score));
@@ -846,7 +876,22 @@ impl Index {
                 });
             }
             step("tickets read");
-            ix.tickets.sort_by_key(|t| (t.created_day, t.created));
+            // One stable order by creation for the tickets and their row
+            // segments, from keys read once.
+            let keys: Vec<(Day, i64)> = ix
+                .tickets
+                .iter()
+                .map(|t| (t.created_day, t.created))
+                .collect();
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| keys[i]);
+            drop(keys);
+            let mut unsorted: Vec<Option<Ticket>> = std::mem::take(&mut ix.tickets)
+                .into_iter()
+                .map(Some)
+                .collect();
+            ix.tickets = order.iter().filter_map(|&i| unsorted[i].take()).collect();
+            drop(unsorted);
             let mut solved: Vec<u32> = (0..ix.tickets.len() as u32)
                 .filter(|&i| ix.tickets[i as usize].solved.is_some())
                 .collect();
@@ -858,14 +903,12 @@ impl Index {
             });
             ix.solved_order = solved;
             // Sorting moved the rows: the row segments follow the same order.
-            let mut order: Vec<usize> = (0..tk.height()).collect();
-            order.sort_by_key(|&i| (created_day.get(i).unwrap_or(0), created.get(i).unwrap_or(0)));
             for col in ix.ticket_segments.columns.values_mut() {
                 *col = col.reordered(&order);
             }
         }
         step("tickets ordered");
-        let mut per: Vec<Vec<u32>> = vec![Vec::new(); ix.customers.len()];
+        let mut per: Vec<Vec<u32>> = vec![Vec::new(); customers];
         for (i, t) in ix.tickets.iter().enumerate() {
             if let Some(c) = t.customer {
                 per[c as usize].push(i as u32);
@@ -876,17 +919,50 @@ impl Index {
             ix.customer_tickets.extend(list);
             ix.ticket_start.push(ix.customer_tickets.len() as u32);
         }
-        let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
-        ix.last_instant = ix
-            .tickets
-            .iter()
-            .flat_map(|t| [Some(t.created), t.first_response, t.solved])
-            .flatten()
-            .chain(ix.last_row_day.map(day_end))
-            .chain(ix.response_day.iter().max().copied().map(day_end))
-            .max();
-        ix.customer_of = customer_of.into();
         Ok(ix)
+    }
+
+    /// Takes in the feedback's and tickets' part of the index.
+    fn take_sides(&mut self, sides: Index) {
+        let Index {
+            responses,
+            response_day,
+            response_score,
+            response_survey,
+            word_start,
+            words,
+            vocabulary,
+            nps_start,
+            nps_answers,
+            response_segments,
+            has_feedback,
+            tickets,
+            categories,
+            solved_order,
+            ticket_start,
+            customer_tickets,
+            ticket_segments,
+            has_tickets,
+            ..
+        } = sides;
+        self.responses = responses;
+        self.response_day = response_day;
+        self.response_score = response_score;
+        self.response_survey = response_survey;
+        self.word_start = word_start;
+        self.words = words;
+        self.vocabulary = vocabulary;
+        self.nps_start = nps_start;
+        self.nps_answers = nps_answers;
+        self.response_segments = response_segments;
+        self.has_feedback = has_feedback;
+        self.tickets = tickets;
+        self.categories = categories;
+        self.solved_order = solved_order;
+        self.ticket_start = ticket_start;
+        self.customer_tickets = customer_tickets;
+        self.ticket_segments = ticket_segments;
+        self.has_tickets = has_tickets;
     }
 }
 
