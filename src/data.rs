@@ -759,6 +759,7 @@ pub struct Loaded {
 /// Loads one source file of a known kind.
 pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
     let mut raw = source::RawFile::open(&spec.name, &spec.origin, read_options(&spec.options))?;
+    trace(&format!("{} opened", spec.name));
     let peek = raw.peek(3);
     if raw.headerless && spec.options.columns.is_empty() {
         name_headerless_columns(spec.kind, &mut raw.headers, &peek);

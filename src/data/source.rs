@@ -313,7 +313,9 @@ impl RawFile {
     /// each into its own state from `new`; the states come back in file
     /// order. A run ends where the file's own CSV reader ends a record, so
     /// the runs together read exactly as the whole file does, line numbers
-    /// included. Only a CSV body of `split.min_bytes` or more splits.
+    /// included. Only a CSV body of `split.min_bytes` or more splits, or a
+    /// columnar one (Parquet) of `split.min_bytes / 64` rows or more, in
+    /// equal shares of rows.
     pub fn for_each_split<S: Send>(
         &self,
         skip: usize,
@@ -321,6 +323,12 @@ impl RawFile {
         new: impl Fn() -> S + Sync,
         f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
     ) -> Result<Vec<S>, LoadError> {
+        if let Body::Columns(columns) = &self.body {
+            let height = columns.first().map_or(0, |c| c.len());
+            if split.pieces > 1 && height >= (split.min_bytes / 64).max(2 * skip + 2) {
+                return self.column_runs(columns, height, skip, split.pieces, new, f);
+            }
+        }
         let runs = match &self.body {
             Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => {
                 let starts = self.run_starts(text, *delimiter, skip, split.pieces)?;
@@ -358,6 +366,46 @@ impl RawFile {
             let handles: Vec<_> = (1..bounds.len() - 1)
                 .map(|k| scope.spawn(move || run(k)))
                 .collect();
+            let mut states = vec![run(0)?];
+            for h in handles {
+                states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
+            }
+            Ok(states)
+        })
+    }
+
+    /// The rows of a columnar body in `pieces` runs of equal shares, read
+    /// on threads of their own (see [`RawFile::for_each_split`]).
+    fn column_runs<S: Send>(
+        &self,
+        columns: &[polars::prelude::StringChunked],
+        height: usize,
+        skip: usize,
+        pieces: usize,
+        new: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
+    ) -> Result<Vec<S>, LoadError> {
+        let share = height.div_ceil(pieces);
+        let run = |k: usize| -> Result<S, LoadError> {
+            let mut state = new();
+            let mut with = StringRecord::new();
+            let range = k * share..((k + 1) * share).min(height);
+            let skip = if k == 0 { skip } else { 0 };
+            column_records(columns, range, skip, |line, rec| {
+                if self.partitions.is_empty() {
+                    return f(&mut state, line, rec);
+                }
+                with.clone_from(rec);
+                for v in &self.partitions {
+                    with.push_field(v);
+                }
+                f(&mut state, line, &with)
+            })?;
+            Ok(state)
+        };
+        let runs = height.div_ceil(share);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
             let mut states = vec![run(0)?];
             for h in handles {
                 states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
@@ -477,20 +525,8 @@ impl RawFile {
                 Ok(())
             }
             Body::Columns(columns) => {
-                let mut cells: Vec<_> = columns.iter().map(|c| c.iter()).collect();
                 let height = columns.first().map_or(0, |c| c.len());
-                let mut record = StringRecord::new();
-                for i in 0..height {
-                    record.clear();
-                    for c in &mut cells {
-                        record.push_field(c.next().flatten().unwrap_or(""));
-                    }
-                    if i >= skip {
-                        // Parquet rows are numbered from 1 in `examples`.
-                        f(i as u64 + 1, &record)?;
-                    }
-                }
-                Ok(())
+                column_records(columns, 0..height, skip, f)
             }
         }
     }
@@ -513,6 +549,33 @@ impl RawFile {
 }
 
 /// `%3A` as `:`, as Hive escapes partition folder names; anything else as it is.
+/// Calls `f(row, record)` for the rows `range` of a columnar body, after
+/// `skip` of them; rows are numbered from 1 (as `examples` show them).
+fn column_records(
+    columns: &[polars::prelude::StringChunked],
+    range: std::ops::Range<usize>,
+    skip: usize,
+    mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let len = range.len();
+    let parts: Vec<_> = columns
+        .iter()
+        .map(|c| c.slice(range.start as i64, len))
+        .collect();
+    let mut cells: Vec<_> = parts.iter().map(|c| c.iter()).collect();
+    let mut record = StringRecord::new();
+    for i in 0..len {
+        record.clear();
+        for c in &mut cells {
+            record.push_field(c.next().flatten().unwrap_or(""));
+        }
+        if i >= skip {
+            f((range.start + i) as u64 + 1, &record)?;
+        }
+    }
+    Ok(())
+}
+
 fn percent_decode(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -1276,10 +1339,20 @@ fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let mut columns = Vec::with_capacity(headers.len());
-    for col in df.columns() {
-        columns.push(parquet_text(col).map_err(err)?);
-    }
+    // Each column turned into text on a thread of its own, the typed
+    // column dropped as soon as its text is made.
+    let typed = df.into_columns();
+    let columns = std::thread::scope(|scope| {
+        let handles: Vec<_> = typed
+            .into_iter()
+            .map(|col| scope.spawn(move || parquet_text(&col)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(err)?;
     Ok(RawFile {
         name: name.to_string(),
         format: Format::Parquet,
@@ -1358,7 +1431,9 @@ fn parquet_text(
         }
         _ => col.cast(&DataType::String)?.str()?.clone(),
     };
-    Ok(text.rechunk().into_owned())
+    // Kept in the file's row groups: the rows are streamed chunk by chunk,
+    // and one piece would be a second copy of every column while it is made.
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -1443,6 +1518,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!(runs, vec![4]);
+    }
+
+    #[test]
+    fn a_parquet_file_read_in_runs_reads_as_the_whole_file() {
+        use polars::prelude::*;
+        let n = 23;
+        let mut df = df!(
+            "id" => (0..n).map(|i| format!("C{i}")).collect::<Vec<_>>(),
+            "amount" => (0..n).map(|i| (i % 4 != 0).then_some(i as f64 + 0.5)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+        let f = open("o.parquet", &bytes).unwrap();
+        let whole = lines(&f);
+        assert_eq!(whole.len(), n);
+        assert_eq!(whole[4], (5, vec!["C4".to_string(), String::new()]));
+        for pieces in 2..=7 {
+            let split = Split {
+                pieces,
+                min_bytes: 0,
+            };
+            let read = |skip: usize| {
+                f.for_each_split(skip, split, Vec::new, |out, l, r| {
+                    out.push((l, r.iter().map(String::from).collect::<Vec<_>>()));
+                    Ok(())
+                })
+                .unwrap()
+            };
+            let runs = read(0);
+            assert!(runs.len() > 1, "{pieces} pieces: one run");
+            assert_eq!(runs.concat(), whole, "{pieces} pieces");
+            // Extra header rows skipped in the first run only.
+            assert_eq!(read(2).concat(), whole[2..], "{pieces} pieces, skip 2");
+        }
     }
 
     #[test]
