@@ -130,6 +130,10 @@ fn run(mut cli: Cli) -> Result<ExitCode, CliError> {
         _ => {}
     }
     let config = Config::load(cli.config.as_deref())?.config;
+    // Fitted churn models are remembered beside the other caches.
+    if let Some(dir) = cache_dir(&cli) {
+        metrics::fit_memo::remember_in(dir.join("fits"));
+    }
     match &cli.command {
         Some(Command::Check(args)) => check_cmd(args, &flags, &config),
         Some(Command::Customer(args)) => customer_cmd(args, &flags, &config, cache_dir(&cli)),

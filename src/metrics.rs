@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod bgnbd;
 pub mod customer;
 pub mod definitions;
+pub mod fit_memo;
 pub mod followups;
 pub mod goals;
 pub mod kpi;

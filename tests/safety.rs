@@ -501,3 +501,64 @@ fn the_cache_is_private_and_a_planted_entry_is_ignored() {
         );
     }
 }
+
+#[test]
+fn a_remembered_churn_fit_gives_the_same_report_and_a_damaged_one_is_fitted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made = holdfast_in(d, &["sample", "--customers", "300", "--out", "data"], &[]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let args = [
+        "--orders",
+        "data/orders.csv",
+        "report",
+        "--period",
+        "2026-03",
+        "--format",
+        "json",
+    ];
+    let fresh = holdfast_in(d, &[&["--no-cache"], &args[..]].concat(), &[]);
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    let report = String::from_utf8_lossy(&fresh.stdout).to_string();
+    // (Small enough for the pipe: the helper reads the output at the end.)
+    assert!(report.contains("\"log_likelihood\": -"), "{report}");
+    let fits = d.join("cache/holdfast/fits");
+    let entries = |dir: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|l| l.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    // --no-cache remembers nothing.
+    assert!(entries(&fits).is_empty());
+    let first = holdfast_in(d, &args, &[]);
+    assert_eq!(first.stdout, fresh.stdout);
+    let remembered = entries(&fits);
+    assert_eq!(remembered.len(), 1, "{remembered:?}");
+    assert_eq!(
+        std::fs::metadata(&remembered[0])
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o077,
+        0
+    );
+    // Reopened (index cache and remembered fit): the same bytes.
+    let again = holdfast_in(d, &args, &[]);
+    assert_eq!(again.stdout, fresh.stdout);
+    // A damaged entry is fitted again, to the same bytes, and replaced.
+    let good = std::fs::read(&remembered[0]).unwrap();
+    let mut bad = good.clone();
+    bad[40] ^= 0x10;
+    std::fs::write(&remembered[0], &bad).unwrap();
+    let refit = holdfast_in(d, &args, &[]);
+    assert_eq!(refit.stdout, fresh.stdout);
+    assert_eq!(std::fs::read(&remembered[0]).unwrap(), good);
+}

@@ -210,7 +210,60 @@ impl Compressed {
     /// The maximum-likelihood fit, or why there is none. A large population
     /// starts from the fit of a systematic sample of about 50,000 customers,
     /// then is polished on every customer.
+    /// A fit remembered for this very input is taken as it was
+    /// (`fit_memo`: the same bits as fitting again).
     pub fn fit(&self) -> Result<Fit, FitError> {
+        if self.repeat < MIN_REPEAT {
+            return self.fit_anew();
+        }
+        let key = self.memo_key();
+        if let Some(fit) = super::fit_memo::get(key) {
+            return Ok(fit);
+        }
+        let fit = self.fit_anew()?;
+        super::fit_memo::put(key, &fit);
+        Ok(fit)
+    }
+
+    /// The memo key of this input: every term, group and total.
+    fn memo_key(&self) -> super::fit_memo::Key {
+        super::fit_memo::Key::of(|h| {
+            let words = |h: &mut dyn std::hash::Hasher, ws: &[u64]| {
+                for w in ws {
+                    h.write_u64(*w);
+                }
+            };
+            words(
+                h,
+                &[
+                    self.terms.len() as u64,
+                    self.groups.len() as u64,
+                    u64::from(self.max_days),
+                    self.customers,
+                    self.repeat,
+                    self.mean_t.to_bits(),
+                ],
+            );
+            // The terms as one run of bytes: hashing 16 bytes per term
+            // costs a few milliseconds on half a million terms.
+            let mut buf = Vec::with_capacity(self.terms.len().min(1 << 16) * 20);
+            for chunk in self.terms.chunks(1 << 16) {
+                buf.clear();
+                for &(g, tx, t, w) in chunk {
+                    buf.extend_from_slice(&g.to_le_bytes());
+                    buf.extend_from_slice(&tx.to_le_bytes());
+                    buf.extend_from_slice(&t.to_le_bytes());
+                    buf.extend_from_slice(&w.to_bits().to_le_bytes());
+                }
+                h.write(&buf);
+            }
+            for &(x, w) in &self.groups {
+                words(h, &[u64::from(x), w.to_bits()]);
+            }
+        })
+    }
+
+    fn fit_anew(&self) -> Result<Fit, FitError> {
         if self.repeat < MIN_REPEAT {
             return Err(FitError::TooFewRepeat {
                 repeat: self.repeat,
@@ -218,7 +271,7 @@ impl Compressed {
         }
         let start = if self.customers > SAMPLE_ABOVE {
             let sample = self.sample(self.customers / (SAMPLE_ABOVE / 2));
-            match sample.fit() {
+            match sample.fit_anew() {
                 Ok(f) => Start::Near(to_logs(&f.params)),
                 Err(_) => Start::Far(self.default_start()),
             }
