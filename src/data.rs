@@ -754,6 +754,9 @@ pub struct Loaded {
     /// loader has them at hand: the feedback and tickets are matched against
     /// them without a pass over every order row.
     pub customers: Option<Vec<String>>,
+    /// With `customers`: each row's customer as an index into that list,
+    /// so the index codes the customers without hashing every row's id again.
+    pub row_customers: Option<Vec<u32>>,
 }
 
 /// Loads one source file of a known kind.
@@ -993,9 +996,15 @@ pub fn load_with_progress(
     // Errors in the order of the files: orders first.
     let mut orders = orders?;
     let known: Option<Vec<Vec<String>>> = orders.iter_mut().map(|l| l.customers.take()).collect();
+    // One file (merging leaves its rows as they are): its rows' customer
+    // codes go to the index as the loader made them.
+    let row_customers = match orders.as_mut_slice() {
+        [one] => one.row_customers.take(),
+        _ => None,
+    };
     let (orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
     trace("orders merged");
-    let customers = match known {
+    let customers = match &known {
         Some(lists) => OrderCustomers::from_lists(lists, &orders),
         None => order_customers(&[&orders]),
     };
@@ -1022,7 +1031,12 @@ pub fn load_with_progress(
     drop(customers);
     warn_currencies(&orders, &mut reports);
     progress("indexing");
-    let index = index::Index::build(&orders, feedback.as_ref(), tickets.as_ref())?;
+    let coded = match (&row_customers, known.as_deref()) {
+        (Some(rows), Some([list])) => Some((rows.as_slice(), list.as_slice())),
+        _ => None,
+    };
+    let index = index::Index::build_coded(&orders, coded, feedback.as_ref(), tickets.as_ref())?;
+    drop((row_customers, known));
     let ds = Dataset {
         order_count: orders.height(),
         index,
@@ -1045,11 +1059,11 @@ pub struct OrderCustomers {
 
 impl OrderCustomers {
     /// From the files' lists of distinct ids; the example is the first row's.
-    fn from_lists(lists: Vec<Vec<String>>, orders: &DataFrame) -> OrderCustomers {
+    fn from_lists(lists: &[Vec<String>], orders: &DataFrame) -> OrderCustomers {
         let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
         ids.reserve(lists.iter().map(Vec::len).max().unwrap_or(0));
         for list in lists {
-            ids.extend(list);
+            ids.extend(list.iter().cloned());
         }
         let example = orders
             .column(schema::CUSTOMER_ID)
@@ -1440,7 +1454,7 @@ mod order_customer_tests {
         let loaded = load_source(&spec, Scales::default()).unwrap();
         let from_table = order_customers(&[&loaded.frame]);
         let lists = vec![loaded.customers.clone().unwrap()];
-        let from_loader = OrderCustomers::from_lists(lists, &loaded.frame);
+        let from_loader = OrderCustomers::from_lists(&lists, &loaded.frame);
         let mut ids: Vec<&String> = from_loader.ids.iter().collect();
         ids.sort();
         assert_eq!(ids, ["ann@example.com", "dee@example.com"]);

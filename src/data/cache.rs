@@ -154,6 +154,7 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
         frame,
         report: report.into(),
         customers: None,
+        row_customers: None,
     })
 }
 

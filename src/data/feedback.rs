@@ -195,6 +195,7 @@ pub fn load(
         frame,
         report,
         customers: None,
+        row_customers: None,
     })
 }
 

@@ -228,6 +228,27 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
     (codes, names, code_of)
 }
 
+/// Rows coded by index into `list` (the distinct ids) recoded by first
+/// appearance: the codes `first_appearance` gives the rows' ids, without
+/// hashing a row's id. `None` when a row's index is outside the list.
+fn recode_first_appearance<'a>(rows: &[u32], list: &'a [String]) -> Option<Coded<'a>> {
+    let mut new_code = vec![u32::MAX; list.len()];
+    let mut names: Vec<&'a str> = Vec::with_capacity(list.len());
+    let mut codes = Vec::with_capacity(rows.len());
+    for &c in rows {
+        let slot = new_code.get_mut(c as usize)?;
+        if *slot == u32::MAX {
+            *slot = names.len() as u32;
+            names.push(list[c as usize].as_str());
+        }
+        codes.push(*slot);
+    }
+    let mut code_of: HashMap<&'a str, u32, FastHash> = HashMap::default();
+    code_of.reserve(names.len());
+    code_of.extend(names.iter().enumerate().map(|(i, &n)| (n, i as u32)));
+    Some((codes, names, code_of))
+}
+
 /// Rows' ids coded by first appearance in these rows alone.
 fn code_rows<'a>(rows: impl Iterator<Item = Option<&'a str>>) -> Coded<'a> {
     let (mut names, mut code_of) = (Vec::new(), HashMap::default());
@@ -515,16 +536,37 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
+        Index::build_coded(orders, None, feedback, tickets)
+    }
+
+    /// Like [`Index::build`], with the orders' customers already coded when
+    /// `coded` is given: each row's index into a list of the distinct ids
+    /// (the loader's), so no row's id is hashed again.
+    pub fn build_coded(
+        orders: &DataFrame,
+        coded: Option<(&[u32], &[String])>,
+        feedback: Option<&DataFrame>,
+        tickets: Option<&DataFrame>,
+    ) -> Result<Index, LoadError> {
         let step = super::trace;
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
-        let cust = str_rows(orders, schema::CUSTOMER_ID)?;
         let days_in: Vec<Day> = i32s(orders, schema::ORDER_DATE)?
             .into_no_null_iter()
             .collect();
         let amounts_in: Vec<i64> = i64s(orders, schema::AMOUNT)?.into_no_null_iter().collect();
-        let (codes, names, code_of) = first_appearance(&cust);
+        let cust;
+        let recoded = coded
+            .filter(|(rows, _)| rows.len() == orders.height())
+            .and_then(|(rows, list)| recode_first_appearance(rows, list));
+        let (codes, names, code_of) = match recoded {
+            Some(c) => c,
+            None => {
+                cust = str_rows(orders, schema::CUSTOMER_ID)?;
+                first_appearance(&cust)
+            }
+        };
         // The feedback and tickets need only the customers' codes: they are
         // indexed on a thread of their own while the orders are.
         std::thread::scope(|scope| {
@@ -985,5 +1027,23 @@ mod first_appearance_tests {
             assert_eq!((&c, &n), (&codes, &names), "{parts} parts");
             assert_eq!(map.len(), names.len());
         }
+    }
+
+    #[test]
+    fn rows_coded_by_the_loader_get_the_codes_of_one_pass() {
+        // The loader's list holds each id once, in an order of its own (a
+        // customer whose first row was rejected comes late or early).
+        let list: Vec<String> = (0..997u32).rev().map(|i| format!("C{i:03}")).collect();
+        let rows: Vec<u32> = (0..5000u32).map(|i| (i * 7919 + 3) % 997).collect();
+        let column = StringChunked::from_iter_values(
+            "customer_id".into(),
+            rows.iter().map(|&r| list[r as usize].as_str()),
+        );
+        let (codes, names, map) = recode_first_appearance(&rows, &list).unwrap();
+        let (c, n, m) = code_rows(column.iter());
+        assert_eq!((&codes, &names), (&c, &n));
+        assert_eq!(map, m);
+        // A row outside the list: no codes (the ids are hashed instead).
+        assert!(recode_first_appearance(&[0, 997], &list).is_none());
     }
 }

@@ -337,6 +337,8 @@ fn load_in(
     let mut amount_col: Vec<i64> = Vec::with_capacity(n);
     let mut order_col: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
+    // Each kept row's customer code (renumbered below to the kept customers).
+    let mut row_customers: Vec<u32> = Vec::with_capacity(n);
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
     let mut minus_rows = minus_of.iter();
     for (i, p) in pending.iter().enumerate() {
@@ -375,6 +377,7 @@ fn load_in(
         keep[i] = true;
         customer_col.push(&customers.names[p.customer as usize]);
         kept_customer[p.customer as usize] = true;
+        row_customers.push(p.customer);
         day_col.push(stamp.day);
         first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
         last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
@@ -413,6 +416,19 @@ fn load_in(
         seg_names,
     );
     report.columns = plan.column_headers(&header_names);
+    // Codes among the kept customers only, in the same order.
+    let mut kept_code = vec![u32::MAX; kept_customer.len()];
+    let mut next = 0u32;
+    for (code, kept) in kept_code.iter_mut().zip(&kept_customer) {
+        if *kept {
+            *code = next;
+            next += 1;
+        }
+    }
+    for c in &mut row_customers {
+        *c = kept_code[*c as usize];
+    }
+    drop(kept_code);
     let kept = kept_customer.iter();
     let customers: Vec<String> = customers
         .names
@@ -424,6 +440,7 @@ fn load_in(
         frame,
         report,
         customers: Some(customers),
+        row_customers: Some(row_customers),
     })
 }
 

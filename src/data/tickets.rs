@@ -364,6 +364,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         frame,
         report,
         customers: None,
+        row_customers: None,
     })
 }
 
