@@ -397,14 +397,30 @@ fn load_in(
     tally.require_some(file, SourceKind::Orders, plan, headers)?;
     let height = day_col.len();
     let seg_names = segments.header_names();
+    // The text columns are made on threads of their own (each copies
+    // every row's text into polars' buffers).
+    let (customer, order, segment_columns) = std::thread::scope(|scope| {
+        let customer = scope.spawn(move || Column::new(schema::CUSTOMER_ID.into(), customer_col));
+        let segment_columns = scope.spawn(move || segments.into_columns());
+        let order = Column::new(schema::ORDER_ID.into(), order_col);
+        (
+            customer
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            order,
+            segment_columns
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
     let mut columns = vec![
-        Column::new(schema::CUSTOMER_ID.into(), customer_col),
+        customer,
         Column::new(schema::ORDER_DATE.into(), day_col),
         Column::new(schema::AMOUNT.into(), amount_col),
-        Column::new(schema::ORDER_ID.into(), order_col),
+        order,
         Column::new(schema::LINE.into(), line_col),
     ];
-    columns.extend(segments.into_columns());
+    columns.extend(segment_columns);
     let frame = frame(file, height, columns)?;
     super::trace("orders table built");
     let mut report = tally.report(

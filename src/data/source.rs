@@ -126,7 +126,7 @@ impl RawFile {
             Origin::Path(p) => p.as_path(),
             Origin::Embedded(_) | Origin::Memory(_) => Path::new(name),
         };
-        let mut raw = Self::from_bytes_with(name, path, &bytes, read)?;
+        let mut raw = Self::from_bytes_with(name, path, bytes, read)?;
         if matches!(origin, Origin::Path(_)) {
             raw.add_partitions(path);
         }
@@ -175,7 +175,7 @@ impl RawFile {
         Self::from_bytes_with(
             name,
             path,
-            bytes,
+            bytes.into(),
             ReadOptions {
                 encoding,
                 sheet: None,
@@ -183,12 +183,15 @@ impl RawFile {
         )
     }
 
+    /// Opens a file's bytes; a text file's own bytes (when owned) become
+    /// its text without a copy.
     pub fn from_bytes_with(
         name: &str,
         path: &Path,
-        bytes: &[u8],
+        owned: std::borrow::Cow<[u8]>,
         read: ReadOptions,
     ) -> Result<RawFile, LoadError> {
+        let bytes: &[u8] = &owned;
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -201,7 +204,7 @@ impl RawFile {
                 "gz" | "gzip" => path.with_extension(""),
                 _ => path.to_path_buf(),
             };
-            return Self::from_bytes_with(name, &inner, &inflated, read);
+            return Self::from_bytes_with(name, &inner, inflated.into(), read);
         }
         if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
             return read_parquet(name, bytes);
@@ -220,7 +223,7 @@ impl RawFile {
                 ),
             });
         }
-        let text = decode(name, bytes, read.encoding)?;
+        let text = decode(name, owned, read.encoding)?;
         if text.trim().is_empty() {
             return Err(LoadError::Empty {
                 file: name.to_string(),
@@ -663,11 +666,24 @@ pub fn read_bounded(
     unreadable: &str,
     reader: impl std::io::Read,
 ) -> Result<Vec<u8>, LoadError> {
+    read_bounded_sized(name, what, unreadable, reader, 0)
+}
+
+/// Like [`read_bounded`], with room for `expected` bytes made up front
+/// (a file's size: no regrowing on the way).
+fn read_bounded_sized(
+    name: &str,
+    what: &str,
+    unreadable: &str,
+    reader: impl std::io::Read,
+    expected: u64,
+) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let limit = available_memory()
         .map(|m| m / MEMORY_PER_FILE_BYTE)
         .unwrap_or(u64::MAX);
-    let mut out = Vec::new();
+    let room = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut out = Vec::with_capacity(room);
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut out)
@@ -721,7 +737,7 @@ fn read_regular(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
         fits_in_memory(name, meta.len(), available)?;
     }
     // A regular file can still grow while it is read: bounded all the same.
-    read_bounded(name, "the file", "cannot read the file", file)
+    read_bounded_sized(name, "the file", "cannot read the file", file, meta.len())
 }
 
 /// The uncompressed size a ZIP archive (an XLSX or ODS workbook) declares
@@ -1018,7 +1034,12 @@ fn csv_error_after(name: &str, e: &csv::Error, before: u64) -> LoadError {
 }
 
 /// UTF-8 (BOM stripped), UTF-16 with a BOM, or Latin-1 when the config says so.
-fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, LoadError> {
+fn decode(
+    name: &str,
+    owned: std::borrow::Cow<[u8]>,
+    encoding: Encoding,
+) -> Result<String, LoadError> {
+    let bytes: &[u8] = &owned;
     if bytes.is_empty() {
         return Err(LoadError::Empty {
             file: name.to_string(),
@@ -1030,21 +1051,34 @@ fn decode(name: &str, bytes: &[u8], encoding: Encoding) -> Result<String, LoadEr
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         return decode_utf16(name, rest, u16::from_be_bytes);
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match encoding {
-        Encoding::Latin1 => Ok(bytes.iter().map(|&b| b as char).collect()),
-        Encoding::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(s.to_string()),
-            Err(e) => {
-                let offset = e.valid_up_to();
-                let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                Err(LoadError::Encoding {
-                    file: name.to_string(),
-                    offset: offset as u64,
-                    line,
-                })
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let invalid = |bytes: &[u8], e: std::str::Utf8Error| {
+        let offset = e.valid_up_to();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        LoadError::Encoding {
+            file: name.to_string(),
+            offset: offset as u64,
+            line,
+        }
+    };
+    match (encoding, owned) {
+        (Encoding::Latin1, bytes) => {
+            let bytes = if bom { &bytes[3..] } else { &bytes[..] };
+            Ok(bytes.iter().map(|&b| b as char).collect())
+        }
+        // The file's own buffer becomes the text: no copy.
+        (Encoding::Utf8, std::borrow::Cow::Owned(mut v)) => {
+            if bom {
+                v.drain(..3);
             }
-        },
+            String::from_utf8(v).map_err(|e| invalid(e.as_bytes(), e.utf8_error()))
+        }
+        (Encoding::Utf8, std::borrow::Cow::Borrowed(b)) => {
+            let b = if bom { &b[3..] } else { b };
+            std::str::from_utf8(b)
+                .map(str::to_string)
+                .map_err(|e| invalid(b, e))
+        }
     }
 }
 
@@ -1626,6 +1660,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(lines(&f)[0].1[1], "café");
+    }
+
+    #[test]
+    fn a_file_read_from_disk_decodes_as_its_bytes_do() {
+        // The file's own buffer becomes the text: the same headers, values,
+        // offsets and lines as bytes given in memory, byte-order mark or not.
+        let dir = tempfile::tempdir().unwrap();
+        for (body, bom) in [
+            (&b"id,name\n1,caf\xC3\xA9\n"[..], false),
+            (b"id,name\n1,caf\xE9\n", false),
+        ] {
+            for bom in [bom, true] {
+                let bytes = [if bom { &b"\xEF\xBB\xBF"[..] } else { b"" }, body].concat();
+                let path = dir.path().join("o.csv");
+                std::fs::write(&path, &bytes).unwrap();
+                let from_disk = RawFile::open("o.csv", &Origin::Path(path), ReadOptions::default());
+                let in_memory = open("o.csv", &bytes);
+                match (from_disk, in_memory) {
+                    (Ok(d), Ok(m)) => {
+                        assert_eq!(d.headers, ["id", "name"]);
+                        assert_eq!(lines(&d), lines(&m));
+                        assert_eq!(lines(&d)[0].1[1], "café");
+                    }
+                    (Err(d), Err(m)) => {
+                        assert_eq!(d.to_string(), m.to_string());
+                        assert!(d.to_string().contains("offset 13, line 2"), "{d}");
+                    }
+                    (d, m) => panic!("{:?} / {:?}", d.err(), m.err()),
+                }
+            }
+        }
     }
 
     #[test]
