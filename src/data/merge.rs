@@ -4,6 +4,7 @@
 //! load report as a duplicate, with its line.
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use polars::prelude::*;
 
@@ -35,6 +36,8 @@ fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
             .map(|v| match v {
                 AnyValue::Null => String::new(),
                 AnyValue::String(s) => s.to_string(),
+                // A one-row column hands its text out owned (not quoted).
+                AnyValue::StringOwned(s) => s.to_string(),
                 other => other.to_string(),
             })
             .unwrap_or_default()
@@ -85,9 +88,161 @@ fn reject_lines(report: &mut LoadReport, reason: &str, lines: &[u64]) {
     report.examples.truncate(super::MAX_EXAMPLES);
 }
 
+/// One key column's cells as `keys` writes them, read by row without
+/// polars' per-cell `AnyValue` where the column is text or integers.
+enum Cells<'a> {
+    Missing,
+    Text(StringChunked),
+    I32(Int32Chunked),
+    I64(Int64Chunked),
+    Other(&'a Column),
+}
+
+impl<'a> Cells<'a> {
+    fn of(frame: &'a DataFrame, name: &str) -> Cells<'a> {
+        let Ok(c) = frame.column(name) else {
+            return Cells::Missing;
+        };
+        match c.dtype() {
+            DataType::String => c
+                .str()
+                .map_or(Cells::Other(c), |s| Cells::Text(s.rechunk().into_owned())),
+            DataType::Int32 => c
+                .i32()
+                .map_or(Cells::Other(c), |v| Cells::I32(v.rechunk().into_owned())),
+            DataType::Int64 => c
+                .i64()
+                .map_or(Cells::Other(c), |v| Cells::I64(v.rechunk().into_owned())),
+            _ => Cells::Other(c),
+        }
+    }
+
+    fn write(&self, i: usize, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = match self {
+            Cells::Missing => Ok(()),
+            Cells::Text(s) => {
+                out.extend_from_slice(s.get(i).unwrap_or("").as_bytes());
+                Ok(())
+            }
+            Cells::I32(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
+            Cells::I64(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
+            Cells::Other(c) => match c.get(i) {
+                Ok(AnyValue::Null) | Err(_) => Ok(()),
+                Ok(AnyValue::String(s)) => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(())
+                }
+                Ok(AnyValue::StringOwned(s)) => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(())
+                }
+                Ok(other) => write!(out, "{other}"),
+            },
+        };
+    }
+}
+
+/// Writes a row's key (the bytes of `keys`' string) into a buffer.
+struct KeyWriter<'a> {
+    kind: SourceKind,
+    ids: Vec<Cells<'a>>,
+    row: Vec<Cells<'a>>,
+}
+
+impl<'a> KeyWriter<'a> {
+    fn new(kind: SourceKind, frame: &'a DataFrame) -> KeyWriter<'a> {
+        let cols: &[&str] = match kind {
+            SourceKind::Orders => &[schema::ORDER_ID],
+            SourceKind::Tickets => &[schema::TICKET_ID],
+            SourceKind::Feedback => &[
+                schema::RESPONDED_AT,
+                schema::CUSTOMER_ID,
+                schema::SCORE,
+                schema::SURVEY,
+                schema::COMMENT,
+            ],
+        };
+        let row_cols: &[&str] = &[schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
+        KeyWriter {
+            kind,
+            ids: cols.iter().map(|c| Cells::of(frame, c)).collect(),
+            row: row_cols.iter().map(|c| Cells::of(frame, c)).collect(),
+        }
+    }
+
+    fn write(&self, i: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice("id\u{1f}".as_bytes());
+        for (k, c) in self.ids.iter().enumerate() {
+            if k > 0 {
+                out.extend_from_slice("\u{1f}".as_bytes());
+            }
+            c.write(i, out);
+        }
+        if self.kind == SourceKind::Orders && out.len() == "id\u{1f}".len() {
+            // No order id: the row itself.
+            out.clear();
+            out.extend_from_slice("row\u{1f}".as_bytes());
+            for (k, c) in self.row.iter().enumerate() {
+                if k > 0 {
+                    out.extend_from_slice("\u{1f}".as_bytes());
+                }
+                c.write(i, out);
+            }
+        }
+    }
+}
+
 /// Which rows of each table to keep: a row whose key a later table holds is
-/// dropped (the later file wins).
+/// dropped (the later file wins). Keys are told apart by hash, each row's
+/// written into one reused buffer; a row whose hash a later row has is
+/// compared byte for byte with it (and should two keys ever share a hash,
+/// the keys are compared as whole strings instead).
 fn keep_masks(kind: SourceKind, frames: &[&DataFrame]) -> Vec<Vec<bool>> {
+    let writers: Vec<KeyWriter> = frames.iter().map(|f| KeyWriter::new(kind, f)).collect();
+    // SipHash: the row keys of one export (`O6611`, `O36703`, …) are alike
+    // enough to make the quick multiplicative hash repeat on millions.
+    let hasher =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    // A hash of a later table's key -> one row holding it (table, row).
+    let mut later: std::collections::HashMap<u64, (u32, u32), FastHash> = Default::default();
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    let mut masks: Vec<Vec<bool>> = Vec::with_capacity(frames.len());
+    for (f, frame) in frames.iter().enumerate().rev() {
+        let n = frame.height();
+        let mut mask = vec![true; n];
+        let mut hashes = Vec::with_capacity(if f > 0 { n } else { 0 });
+        for (i, keep) in mask.iter_mut().enumerate() {
+            writers[f].write(i, &mut mine);
+            let h = hasher.hash_one(mine.as_slice());
+            if let Some(&(g, j)) = later.get(&h) {
+                writers[g as usize].write(j as usize, &mut theirs);
+                if mine != theirs {
+                    super::trace("two keys share a hash: keys compared as strings");
+                    return keep_masks_by_strings(kind, frames);
+                }
+                *keep = false;
+            }
+            if f > 0 {
+                hashes.push(h);
+            }
+        }
+        // The first table's keys are never looked up.
+        later.reserve(hashes.len());
+        for (i, h) in hashes.into_iter().enumerate() {
+            later.entry(h).or_insert((f as u32, i as u32));
+        }
+        masks.push(mask);
+    }
+    masks.reverse();
+    super::trace("duplicates across files found");
+    masks
+}
+
+/// `keep_masks` with every key a whole string (the reference, and the way
+/// past a shared hash).
+fn keep_masks_by_strings(kind: SourceKind, frames: &[&DataFrame]) -> Vec<Vec<bool>> {
     let mut later: HashSet<String, FastHash> = HashSet::default();
     let mut masks: Vec<Vec<bool>> = Vec::with_capacity(frames.len());
     for frame in frames.iter().rev() {
@@ -190,5 +345,77 @@ fn internal(file: &str, e: PolarsError) -> LoadError {
     LoadError::Invalid {
         file: file.to_string(),
         message: format!("internal error merging the files: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn orders(
+        ids: &[Option<&str>],
+        customers: &[&str],
+        days: &[i32],
+        amounts: &[i64],
+    ) -> DataFrame {
+        df!(
+            schema::ORDER_ID => ids,
+            schema::CUSTOMER_ID => customers,
+            schema::ORDER_DATE => days,
+            schema::AMOUNT => amounts,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_written_by_row_are_the_keys_as_strings() {
+        let a = orders(
+            &[Some("o1"), None, Some(""), Some("o\u{1f}2")],
+            &["c1", "c2", "c3", "c4"],
+            &[19_000, -3, 0, 7],
+            &[1_500, -20_000, 0, i64::MIN],
+        );
+        let w = KeyWriter::new(SourceKind::Orders, &a);
+        let mut buf = Vec::new();
+        for (i, key) in keys(SourceKind::Orders, &a).iter().enumerate() {
+            w.write(i, &mut buf);
+            assert_eq!(std::str::from_utf8(&buf).unwrap(), key);
+        }
+        let fb = df!(
+            schema::RESPONDED_AT => &[Some(1_700_000_000i64), None],
+            schema::CUSTOMER_ID => &[Some("c1"), None],
+            schema::SCORE => &[Some(9.5f64), Some(10.0)],
+            schema::COMMENT => &[Some("fine"), None],
+        )
+        .unwrap();
+        let w = KeyWriter::new(SourceKind::Feedback, &fb);
+        for (i, key) in keys(SourceKind::Feedback, &fb).iter().enumerate() {
+            w.write(i, &mut buf);
+            assert_eq!(std::str::from_utf8(&buf).unwrap(), key);
+        }
+    }
+
+    #[test]
+    fn a_later_table_wins_and_rows_of_one_table_are_not_told_apart() {
+        let first = orders(
+            &[Some("o1"), Some("o2"), None, None, Some("o2")],
+            &["c1", "c2", "c3", "c3", "c2"],
+            &[1, 2, 3, 3, 2],
+            &[10, 20, 30, 30, 20],
+        );
+        let second = orders(&[Some("o2"), None], &["c9", "c3"], &[9, 3], &[90, 30]);
+        let third = orders(&[Some("o1")], &["c1"], &[1], &[10]);
+        let frames = [&first, &second, &third];
+        let masks = keep_masks(SourceKind::Orders, &frames);
+        assert_eq!(
+            masks,
+            vec![
+                vec![false, false, false, false, false],
+                vec![true, true],
+                vec![true],
+            ]
+        );
+        assert_eq!(masks, keep_masks_by_strings(SourceKind::Orders, &frames));
     }
 }
