@@ -11,10 +11,11 @@ use polars::prelude::*;
 use super::schema::{self, SourceKind};
 use super::{FastHash, LoadError, LoadReport, Loaded};
 
-/// The key that tells the same record apart across files: the order, ticket
-/// or response id where there is one, else the whole canonical row.
-fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
-    let cols: &[&str] = match kind {
+/// The columns whose cells make the key that tells the same record apart
+/// across files: the order, ticket or response id where there is one (an
+/// order without one is told by `ROW_KEY_COLUMNS`).
+fn key_columns(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
         SourceKind::Orders => &[schema::ORDER_ID],
         SourceKind::Tickets => &[schema::TICKET_ID],
         SourceKind::Feedback => &[
@@ -24,8 +25,15 @@ fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
             schema::SURVEY,
             schema::COMMENT,
         ],
-    };
-    let row_cols: &[&str] = &[schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
+    }
+}
+
+/// An order without an id: the columns that make its key.
+const ROW_KEY_COLUMNS: [&str; 3] = [schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
+
+/// Every row's key as a string (the reference `KeyWriter` writes as bytes).
+fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
+    let (cols, row_cols) = (key_columns(kind), &ROW_KEY_COLUMNS[..]);
     // Each column looked up once, not once per cell.
     let columns = |names: &[&str]| -> Vec<Option<&Column>> {
         names.iter().map(|n| frame.column(n).ok()).collect()
@@ -152,44 +160,29 @@ struct KeyWriter<'a> {
 
 impl<'a> KeyWriter<'a> {
     fn new(kind: SourceKind, frame: &'a DataFrame) -> KeyWriter<'a> {
-        let cols: &[&str] = match kind {
-            SourceKind::Orders => &[schema::ORDER_ID],
-            SourceKind::Tickets => &[schema::TICKET_ID],
-            SourceKind::Feedback => &[
-                schema::RESPONDED_AT,
-                schema::CUSTOMER_ID,
-                schema::SCORE,
-                schema::SURVEY,
-                schema::COMMENT,
-            ],
-        };
-        let row_cols: &[&str] = &[schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
+        let cells = |names: &[&str]| names.iter().map(|c| Cells::of(frame, c)).collect();
         KeyWriter {
             kind,
-            ids: cols.iter().map(|c| Cells::of(frame, c)).collect(),
-            row: row_cols.iter().map(|c| Cells::of(frame, c)).collect(),
+            ids: cells(key_columns(kind)),
+            row: cells(&ROW_KEY_COLUMNS),
         }
     }
 
     fn write(&self, i: usize, out: &mut Vec<u8>) {
-        out.clear();
-        out.extend_from_slice("id\u{1f}".as_bytes());
-        for (k, c) in self.ids.iter().enumerate() {
-            if k > 0 {
-                out.extend_from_slice("\u{1f}".as_bytes());
-            }
-            c.write(i, out);
-        }
-        if self.kind == SourceKind::Orders && out.len() == "id\u{1f}".len() {
-            // No order id: the row itself.
+        let joined = |prefix: &str, cells: &[Cells], out: &mut Vec<u8>| {
             out.clear();
-            out.extend_from_slice("row\u{1f}".as_bytes());
-            for (k, c) in self.row.iter().enumerate() {
+            out.extend_from_slice(prefix.as_bytes());
+            for (k, c) in cells.iter().enumerate() {
                 if k > 0 {
                     out.extend_from_slice("\u{1f}".as_bytes());
                 }
                 c.write(i, out);
             }
+        };
+        joined("id\u{1f}", &self.ids, out);
+        if self.kind == SourceKind::Orders && out.len() == "id\u{1f}".len() {
+            // No order id: the row itself.
+            joined("row\u{1f}", &self.row, out);
         }
     }
 }

@@ -62,6 +62,20 @@ enum Body {
     Columns(Vec<polars::prelude::StringChunked>),
 }
 
+/// A body cut into runs of whole records: byte ranges of a CSV text, or
+/// row ranges of columns.
+enum Runs<'a> {
+    Csv {
+        text: &'a str,
+        delimiter: u8,
+        ranges: Vec<std::ops::Range<usize>>,
+    },
+    Columns {
+        columns: &'a [polars::prelude::StringChunked],
+        ranges: Vec<std::ops::Range<usize>>,
+    },
+}
+
 /// A file opened and decoded, ready to be streamed record by record.
 pub struct RawFile {
     /// The name used in every message (the path as the user gave it).
@@ -326,49 +340,45 @@ impl RawFile {
         new: impl Fn() -> S + Sync,
         f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
     ) -> Result<Vec<S>, LoadError> {
-        if let Body::Columns(columns) = &self.body {
-            let height = columns.first().map_or(0, |c| c.len());
-            if split.pieces > 1 && height >= (split.min_bytes / 64).max(2 * skip + 2) {
-                return self.column_runs(columns, height, skip, split.pieces, new, f);
-            }
-        }
-        let runs = match &self.body {
-            Body::Csv { text, delimiter } if split.pieces > 1 && text.len() >= split.min_bytes => {
-                let starts = self.run_starts(text, *delimiter, skip, split.pieces)?;
-                (!starts.is_empty()).then_some((text, *delimiter, starts))
-            }
-            _ => None,
-        };
         // One run: the records as one stream (any body).
-        let Some((text, delimiter, starts)) = runs else {
+        let Some(runs) = self.runs(skip, split)? else {
             let mut state = new();
             self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
             return Ok(vec![state]);
         };
-        let mut bounds = vec![0];
-        bounds.extend(starts.iter().copied());
-        bounds.push(text.len());
+        let count = match &runs {
+            Runs::Csv { ranges, .. } | Runs::Columns { ranges, .. } => ranges.len(),
+        };
         let run = |k: usize| -> Result<S, LoadError> {
             let mut state = new();
             let mut with = StringRecord::new();
-            let range = bounds[k]..bounds[k + 1];
             let skip = if k == 0 { skip } else { 0 };
-            self.csv_records(text, delimiter, range, skip, |line, rec| {
-                if self.partitions.is_empty() {
-                    return f(&mut state, line, rec);
+            {
+                let mut each = |line: u64, rec: &StringRecord| {
+                    if self.partitions.is_empty() {
+                        return f(&mut state, line, rec);
+                    }
+                    with.clone_from(rec);
+                    for v in &self.partitions {
+                        with.push_field(v);
+                    }
+                    f(&mut state, line, &with)
+                };
+                match &runs {
+                    Runs::Csv {
+                        text,
+                        delimiter,
+                        ranges,
+                    } => self.csv_records(text, *delimiter, ranges[k].clone(), skip, &mut each)?,
+                    Runs::Columns { columns, ranges } => {
+                        column_records(columns, ranges[k].clone(), skip, &mut each)?
+                    }
                 }
-                with.clone_from(rec);
-                for v in &self.partitions {
-                    with.push_field(v);
-                }
-                f(&mut state, line, &with)
-            })?;
+            }
             Ok(state)
         };
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..bounds.len() - 1)
-                .map(|k| scope.spawn(move || run(k)))
-                .collect();
+            let handles: Vec<_> = (1..count).map(|k| scope.spawn(move || run(k))).collect();
             let mut states = vec![run(0)?];
             for h in handles {
                 states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
@@ -377,44 +387,43 @@ impl RawFile {
         })
     }
 
-    /// The rows of a columnar body in `pieces` runs of equal shares, read
-    /// on threads of their own (see [`RawFile::for_each_split`]).
-    fn column_runs<S: Send>(
-        &self,
-        columns: &[polars::prelude::StringChunked],
-        height: usize,
-        skip: usize,
-        pieces: usize,
-        new: impl Fn() -> S + Sync,
-        f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
-    ) -> Result<Vec<S>, LoadError> {
-        let share = height.div_ceil(pieces);
-        let run = |k: usize| -> Result<S, LoadError> {
-            let mut state = new();
-            let mut with = StringRecord::new();
-            let range = k * share..((k + 1) * share).min(height);
-            let skip = if k == 0 { skip } else { 0 };
-            column_records(columns, range, skip, |line, rec| {
-                if self.partitions.is_empty() {
-                    return f(&mut state, line, rec);
+    /// The runs a body is read in (`None`: one run): a CSV body of
+    /// `split.min_bytes` or more cut where its records start, a columnar one
+    /// of `split.min_bytes / 64` rows or more in equal shares of rows.
+    fn runs(&self, skip: usize, split: Split) -> Result<Option<Runs<'_>>, LoadError> {
+        if split.pieces < 2 {
+            return Ok(None);
+        }
+        match &self.body {
+            Body::Csv { text, delimiter } if text.len() >= split.min_bytes => {
+                let starts = self.run_starts(text, *delimiter, skip, split.pieces)?;
+                if starts.is_empty() {
+                    return Ok(None);
                 }
-                with.clone_from(rec);
-                for v in &self.partitions {
-                    with.push_field(v);
-                }
-                f(&mut state, line, &with)
-            })?;
-            Ok(state)
-        };
-        let runs = height.div_ceil(share);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
-            let mut states = vec![run(0)?];
-            for h in handles {
-                states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
+                let mut bounds = vec![0];
+                bounds.extend(starts);
+                bounds.push(text.len());
+                Ok(Some(Runs::Csv {
+                    text,
+                    delimiter: *delimiter,
+                    ranges: bounds.windows(2).map(|w| w[0]..w[1]).collect(),
+                }))
             }
-            Ok(states)
-        })
+            Body::Columns(columns) => {
+                let height = columns.first().map_or(0, |c| c.len());
+                if height < (split.min_bytes / 64).max(2 * skip + 2) {
+                    return Ok(None);
+                }
+                let share = height.div_ceil(split.pieces);
+                Ok(Some(Runs::Columns {
+                    columns,
+                    ranges: (0..height.div_ceil(share))
+                        .map(|k| k * share..((k + 1) * share).min(height))
+                        .collect(),
+                }))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Where the 2nd, 3rd, … runs of whole records start: the first record
