@@ -31,40 +31,15 @@ fn key_columns(kind: SourceKind) -> &'static [&'static str] {
 /// An order without an id: the columns that make its key.
 const ROW_KEY_COLUMNS: [&str; 3] = [schema::CUSTOMER_ID, schema::ORDER_DATE, schema::AMOUNT];
 
-/// Every row's key as a string (the reference `KeyWriter` writes as bytes).
+/// Every row's key as a string (what `KeyWriter` writes, row by row).
 fn keys(kind: SourceKind, frame: &DataFrame) -> Vec<String> {
-    let (cols, row_cols) = (key_columns(kind), &ROW_KEY_COLUMNS[..]);
-    // Each column looked up once, not once per cell.
-    let columns = |names: &[&str]| -> Vec<Option<&Column>> {
-        names.iter().map(|n| frame.column(n).ok()).collect()
-    };
-    let (id_cols, row_cols) = (columns(cols), columns(row_cols));
-    let text = |c: &Option<&Column>, i: usize| -> String {
-        c.and_then(|c| c.get(i).ok())
-            .map(|v| match v {
-                AnyValue::Null => String::new(),
-                AnyValue::String(s) => s.to_string(),
-                // A one-row column hands its text out owned (not quoted).
-                AnyValue::StringOwned(s) => s.to_string(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default()
-    };
-    let joined = |cols: &[Option<&Column>], i: usize| -> String {
-        cols.iter()
-            .map(|c| text(c, i))
-            .collect::<Vec<_>>()
-            .join("\u{1f}")
-    };
+    let writer = KeyWriter::new(kind, frame);
+    let mut buf = Vec::new();
     (0..frame.height())
         .map(|i| {
-            let id = joined(&id_cols, i);
-            if kind == SourceKind::Orders && id.is_empty() {
-                // No order id: the row itself.
-                format!("row\u{1f}{}", joined(&row_cols, i))
-            } else {
-                format!("id\u{1f}{id}")
-            }
+            writer.write(i, &mut buf);
+            // Every piece is text or a number: valid UTF-8.
+            String::from_utf8_lossy(&buf).into_owned()
         })
         .collect()
 }
@@ -96,8 +71,8 @@ fn reject_lines(report: &mut LoadReport, reason: &str, lines: &[u64]) {
     report.examples.truncate(super::MAX_EXAMPLES);
 }
 
-/// One key column's cells as `keys` writes them, read by row without
-/// polars' per-cell `AnyValue` where the column is text or integers.
+/// One key column's cells, read by row without polars' per-cell
+/// `AnyValue` where the column is text or integers.
 enum Cells<'a> {
     Missing,
     Text(StringChunked),
@@ -137,21 +112,23 @@ impl<'a> Cells<'a> {
             Cells::I64(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
             Cells::Other(c) => match c.get(i) {
                 Ok(AnyValue::Null) | Err(_) => Ok(()),
-                Ok(AnyValue::String(s)) => {
-                    out.extend_from_slice(s.as_bytes());
-                    Ok(())
-                }
-                Ok(AnyValue::StringOwned(s)) => {
-                    out.extend_from_slice(s.as_bytes());
-                    Ok(())
-                }
-                Ok(other) => write!(out, "{other}"),
+                // Text as it is (a one-row column hands it out owned), not
+                // quoted as `AnyValue` displays it.
+                Ok(v) => match v.get_str() {
+                    Some(s) => {
+                        out.extend_from_slice(s.as_bytes());
+                        Ok(())
+                    }
+                    None => write!(out, "{v}"),
+                },
             },
         };
     }
 }
 
-/// Writes a row's key (the bytes of `keys`' string) into a buffer.
+/// Writes a row's key into a buffer: `id`, then the key columns' cells
+/// (or, for an order without an id, `row` and `ROW_KEY_COLUMNS`), joined
+/// by U+001F.
 struct KeyWriter<'a> {
     kind: SourceKind,
     ids: Vec<Cells<'a>>,
@@ -233,8 +210,7 @@ fn keep_masks(kind: SourceKind, frames: &[&DataFrame]) -> Vec<Vec<bool>> {
     masks
 }
 
-/// `keep_masks` with every key a whole string (the reference, and the way
-/// past a shared hash).
+/// `keep_masks` with every key a whole string (the way past a shared hash).
 fn keep_masks_by_strings(kind: SourceKind, frames: &[&DataFrame]) -> Vec<Vec<bool>> {
     let mut later: HashSet<String, FastHash> = HashSet::default();
     let mut masks: Vec<Vec<bool>> = Vec::with_capacity(frames.len());
@@ -362,19 +338,24 @@ mod tests {
     }
 
     #[test]
-    fn keys_written_by_row_are_the_keys_as_strings() {
+    fn a_row_key_is_its_id_or_else_its_customer_day_and_amount() {
         let a = orders(
             &[Some("o1"), None, Some(""), Some("o\u{1f}2")],
             &["c1", "c2", "c3", "c4"],
             &[19_000, -3, 0, 7],
             &[1_500, -20_000, 0, i64::MIN],
         );
-        let w = KeyWriter::new(SourceKind::Orders, &a);
-        let mut buf = Vec::new();
-        for (i, key) in keys(SourceKind::Orders, &a).iter().enumerate() {
-            w.write(i, &mut buf);
-            assert_eq!(std::str::from_utf8(&buf).unwrap(), key);
-        }
+        assert_eq!(
+            keys(SourceKind::Orders, &a),
+            [
+                "id\u{1f}o1",
+                "row\u{1f}c2\u{1f}-3\u{1f}-20000",
+                "row\u{1f}c3\u{1f}0\u{1f}0",
+                "id\u{1f}o\u{1f}2",
+            ]
+        );
+        // Feedback: every key column (the survey's missing: empty), a
+        // float as polars writes it, no value as nothing.
         let fb = df!(
             schema::RESPONDED_AT => &[Some(1_700_000_000i64), None],
             schema::CUSTOMER_ID => &[Some("c1"), None],
@@ -382,11 +363,16 @@ mod tests {
             schema::COMMENT => &[Some("fine"), None],
         )
         .unwrap();
-        let w = KeyWriter::new(SourceKind::Feedback, &fb);
-        for (i, key) in keys(SourceKind::Feedback, &fb).iter().enumerate() {
-            w.write(i, &mut buf);
-            assert_eq!(std::str::from_utf8(&buf).unwrap(), key);
-        }
+        assert_eq!(
+            keys(SourceKind::Feedback, &fb),
+            [
+                "id\u{1f}1700000000\u{1f}c1\u{1f}9.5\u{1f}\u{1f}fine",
+                "id\u{1f}\u{1f}\u{1f}10.0\u{1f}\u{1f}",
+            ]
+        );
+        // A one-row table (polars hands its text out owned): not quoted.
+        let one = orders(&[Some("o1")], &["c1"], &[1], &[10]);
+        assert_eq!(keys(SourceKind::Orders, &one), ["id\u{1f}o1"]);
     }
 
     #[test]

@@ -213,9 +213,6 @@ impl Compressed {
     /// A fit remembered for this very input is taken as it was
     /// (`fit_memo`: the same bits as fitting again).
     pub fn fit(&self) -> Result<Fit, FitError> {
-        if self.repeat < MIN_REPEAT {
-            return self.fit_anew();
-        }
         let key = self.memo_key();
         if let Some(fit) = super::fit_memo::get(key) {
             return Ok(fit);
@@ -225,42 +222,30 @@ impl Compressed {
         Ok(fit)
     }
 
-    /// The memo key of this input: every term, group and total.
+    /// The memo key of this input: every total, term and group, as bytes.
     fn memo_key(&self) -> super::fit_memo::Key {
-        super::fit_memo::Key::of(|h| {
-            let words = |h: &mut dyn std::hash::Hasher, ws: &[u64]| {
-                for w in ws {
-                    h.write_u64(*w);
-                }
-            };
-            words(
-                h,
-                &[
-                    self.terms.len() as u64,
-                    self.groups.len() as u64,
-                    u64::from(self.max_days),
-                    self.customers,
-                    self.repeat,
-                    self.mean_t.to_bits(),
-                ],
-            );
-            // The terms as one run of bytes: hashing 16 bytes per term
-            // costs a few milliseconds on half a million terms.
-            let mut buf = Vec::with_capacity(self.terms.len().min(1 << 16) * 20);
-            for chunk in self.terms.chunks(1 << 16) {
-                buf.clear();
-                for &(g, tx, t, w) in chunk {
-                    buf.extend_from_slice(&g.to_le_bytes());
-                    buf.extend_from_slice(&tx.to_le_bytes());
-                    buf.extend_from_slice(&t.to_le_bytes());
-                    buf.extend_from_slice(&w.to_bits().to_le_bytes());
-                }
-                h.write(&buf);
+        let mut input = Vec::with_capacity(48 + 20 * self.terms.len() + 12 * self.groups.len());
+        for w in [
+            self.terms.len() as u64,
+            self.groups.len() as u64,
+            u64::from(self.max_days),
+            self.customers,
+            self.repeat,
+            self.mean_t.to_bits(),
+        ] {
+            input.extend_from_slice(&w.to_le_bytes());
+        }
+        for &(g, tx, t, w) in &self.terms {
+            for v in [g, tx, t] {
+                input.extend_from_slice(&v.to_le_bytes());
             }
-            for &(x, w) in &self.groups {
-                words(h, &[u64::from(x), w.to_bits()]);
-            }
-        })
+            input.extend_from_slice(&w.to_bits().to_le_bytes());
+        }
+        for &(x, w) in &self.groups {
+            input.extend_from_slice(&x.to_le_bytes());
+            input.extend_from_slice(&w.to_bits().to_le_bytes());
+        }
+        super::fit_memo::Key::of(&input)
     }
 
     fn fit_anew(&self) -> Result<Fit, FitError> {

@@ -9,7 +9,7 @@
 //! Only the command line turns it on (`remember_in`), and only where the
 //! caches are on (`--no-cache` leaves it off).
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -35,13 +35,13 @@ pub fn remember_in(dir: PathBuf) {
 pub struct Key([u64; 2]);
 
 impl Key {
-    /// The key of everything `feed` hashes (the fit's input, in order).
-    pub fn of(feed: impl Fn(&mut dyn Hasher)) -> Key {
+    /// The key of a fit's whole input, written out as bytes.
+    pub fn of(input: &[u8]) -> Key {
         let mut fx = crate::data::FastHash::default().build_hasher();
         let mut sip = std::collections::hash_map::DefaultHasher::new();
         for h in [&mut fx as &mut dyn Hasher, &mut sip] {
-            VERSION.hash(&mut DynHasher(h));
-            feed(h);
+            h.write_u64(VERSION);
+            h.write(input);
         }
         Key([fx.finish(), sip.finish()])
     }
@@ -55,18 +55,6 @@ impl Key {
         b[..8].copy_from_slice(&self.0[0].to_le_bytes());
         b[8..].copy_from_slice(&self.0[1].to_le_bytes());
         b
-    }
-}
-
-/// `Hash::hash` needs a sized hasher.
-struct DynHasher<'a>(&'a mut dyn Hasher);
-
-impl Hasher for DynHasher<'_> {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes)
-    }
-    fn finish(&self) -> u64 {
-        self.0.finish()
     }
 }
 
@@ -175,8 +163,8 @@ mod tests {
     #[test]
     fn an_entry_gives_back_the_same_bits_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let key = Key::of(|h| h.write(b"terms"));
-        let other = Key::of(|h| h.write(b"other terms"));
+        let key = Key::of(b"terms");
+        let other = Key::of(b"other terms");
         assert_ne!(key, other);
         assert_eq!(read(dir.path(), key), None);
         write(dir.path(), key, &fit());
@@ -189,7 +177,7 @@ mod tests {
     #[test]
     fn a_damaged_or_foreign_entry_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let key = Key::of(|h| h.write(b"terms"));
+        let key = Key::of(b"terms");
         let path = dir.path().join(key.file_name());
         write(dir.path(), key, &fit());
         let good = std::fs::read(&path).unwrap();
@@ -197,7 +185,7 @@ mod tests {
         // another key's entry under this key's name.
         let mut flipped = good.clone();
         flipped[30] ^= 1;
-        let other = entry(&[1.0, 2.0, 3.0, 4.0, -5.0], Key::of(|h| h.write(b"x")));
+        let other = entry(&[1.0, 2.0, 3.0, 4.0, -5.0], Key::of(b"x"));
         for bad in [
             flipped,
             good[..40].to_vec(),
@@ -215,7 +203,7 @@ mod tests {
     fn only_the_newest_entries_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..KEEP + 3 {
-            let key = Key::of(|h| h.write(&i.to_le_bytes()));
+            let key = Key::of(&i.to_le_bytes());
             write(dir.path(), key, &fit());
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), KEEP);
