@@ -16,6 +16,8 @@ fn holdfast(args: &[&str]) -> Output {
         // Keep a real user config out of the tests.
         .env("XDG_CONFIG_HOME", root().join("tests/fixtures/no-config"))
         .env("HOME", root().join("tests/fixtures/no-config"))
+        // Nor write caches (fitted models included) into the source tree.
+        .env("HOLDFAST_NO_CACHE", "1")
         .output()
         .expect("run holdfast")
 }
