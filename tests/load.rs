@@ -972,17 +972,26 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     );
 
     // Damaged entries are ignored (the files are read again) and rewritten.
+    // One byte flipped anywhere (the header, each part read on its own
+    // thread, the table of parts at the end), or the file cut short.
     let bytes = std::fs::read(&snapshot).unwrap();
-    let mut flipped = bytes.clone();
-    let mid = flipped.len() / 2;
-    flipped[mid] ^= 0x40;
-    for damaged in [
-        flipped,
+    let flipped_at = |at: usize| {
+        let mut b = bytes.clone();
+        b[at] ^= 0x40;
+        b
+    };
+    let mut damaged_entries: Vec<Vec<u8>> = (0..40)
+        .map(|k| flipped_at(k * (bytes.len() - 1) / 39))
+        .collect();
+    damaged_entries.extend([
+        flipped_at(12),
+        flipped_at(bytes.len() - 9),
         bytes[..bytes.len() / 3].to_vec(),
         bytes[..bytes.len() - 1].to_vec(),
         b"garbage".to_vec(),
         Vec::new(),
-    ] {
+    ]);
+    for damaged in damaged_entries {
         std::fs::write(&snapshot, &damaged).unwrap();
         let (ds, steps) = load_cached(&sources, &cache);
         assert!(steps.contains(&"indexing".to_string()), "{steps:?}");

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::index::{Index, Rating, Response, RowSegment, RowSegments, Segment, Ticket};
@@ -19,7 +20,13 @@ use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
+/// The header: `MAGIC`, `FORMAT`, the key.
+const HEADER: u64 = 24;
+/// The parts (each read on a thread of its own): the reports, customers,
+/// rows, feedback, tickets. A table at the end of the file gives each
+/// part's start, length and checksum.
+const PARTS: usize = 5;
 /// Elements converted per step; writer and reader checksum the same steps.
 const CHUNK: usize = 1 << 14;
 
@@ -45,35 +52,66 @@ pub fn locate(dir: &Path, sources: &Sources, scales: Scales) -> Option<(PathBuf,
 }
 
 /// Reads the entry at `path` if it carries `key` and is whole; any problem is a miss.
+/// The parts are read on threads of their own, each checked against its own checksum.
 pub fn read(path: &Path, key: u64) -> Option<Dataset> {
     let file = crate::files::open_private(path)?;
     let len = file.metadata().ok()?.len();
-    let mut r = Reader {
-        inner: BufReader::with_capacity(1 << 20, file),
-        left: len,
-        sum: Sum::default(),
-    };
-    let mut magic = [0u8; 8];
-    r.exact(&mut magic)?;
-    if &magic != MAGIC || r.u64()? != FORMAT as u64 || r.u64()? != key {
-        return None;
-    }
-    let order_count = r.u64()? as usize;
-    let reports: Vec<cache::StoredReport> = serde_json::from_slice(&r.bytes()?).ok()?;
-    let index = read_index(&mut r)?;
-    let expected = r.sum.finish();
-    let mut stored = [0u8; 8];
-    r.inner.read_exact(&mut stored).ok()?;
-    if u64::from_le_bytes(stored) != expected || r.left != 8 {
-        return None;
-    }
+    let parts = table(&file, len, key)?;
+    let [head, customers, rows, feedback, tickets] = parts.map(|part| Reader::at(&file, part));
+    let (head, customers, rows, feedback, tickets) = std::thread::scope(|s| {
+        let rows = s.spawn(|| read_rows(rows));
+        let feedback = s.spawn(|| read_feedback(feedback));
+        let tickets = s.spawn(|| read_tickets(tickets));
+        let customers = read_customers(customers);
+        let head = read_head(head);
+        (head, customers, join(rows), join(feedback), join(tickets))
+    });
+    let (order_count, reports) = head?;
     Some(Dataset {
         order_count,
-        index,
+        index: assemble(customers?, rows?, feedback?, tickets?),
         reports: reports.into_iter().map(LoadReport::from).collect(),
     })
 }
 
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// The parts' places (start, length) from the table at the end of the file,
+/// after the header is checked: the parts must tile the file between the
+/// header and the table, and each part's checksum waits in its reader.
+fn table(file: &File, len: u64, key: u64) -> Option<[(u64, u64, u64); PARTS]> {
+    let table_len = (PARTS * 24 + 8) as u64;
+    if len < HEADER + table_len {
+        return None;
+    }
+    let mut header = [0u8; HEADER as usize];
+    file.read_exact_at(&mut header, 0).ok()?;
+    let word =
+        |b: &[u8], i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+    if &header[..8] != MAGIC || word(&header, 1) != FORMAT as u64 || word(&header, 2) != key {
+        return None;
+    }
+    let mut t = vec![0u8; table_len as usize];
+    file.read_exact_at(&mut t, len - table_len).ok()?;
+    let mut sum = Sum::default();
+    sum.add(&t[..PARTS * 24]);
+    if sum.finish() != word(&t, PARTS * 3) {
+        return None;
+    }
+    let mut at = HEADER;
+    let mut parts = [(0, 0, 0); PARTS];
+    for (k, part) in parts.iter_mut().enumerate() {
+        let (start, n, checksum) = (word(&t, 3 * k), word(&t, 3 * k + 1), word(&t, 3 * k + 2));
+        if start != at {
+            return None;
+        }
+        at = start.checked_add(n)?;
+        *part = (start, n, checksum);
+    }
+    (at == len - table_len).then_some(parts)
+}
 /// Stores an entry (best effort: a cache that cannot be written is skipped).
 pub fn write(path: &Path, key: u64, ds: &Dataset) {
     let Some(dir) = path.parent() else { return };
@@ -87,17 +125,34 @@ pub fn write(path: &Path, key: u64, ds: &Dataset) {
         let mut w = Writer {
             inner: BufWriter::with_capacity(1 << 20, pending.file.try_clone()?),
             sum: Sum::default(),
+            at: 0,
+            start: HEADER,
+            parts: Vec::with_capacity(PARTS),
         };
-        w.raw(MAGIC)?;
-        w.u64(FORMAT as u64)?;
-        w.u64(key)?;
+        w.inner.write_all(MAGIC)?;
+        w.inner.write_all(&u64::from(FORMAT).to_le_bytes())?;
+        w.inner.write_all(&key.to_le_bytes())?;
+        w.at = HEADER;
         w.u64(ds.order_count as u64)?;
         let reports: Vec<cache::StoredReport> =
             ds.reports.iter().map(cache::StoredReport::from).collect();
         w.bytes(&serde_json::to_vec(&reports).map_err(std::io::Error::other)?)?;
+        w.end_part();
         write_index(&mut w, &ds.index)?;
-        let sum = w.sum.finish();
-        w.inner.write_all(&sum.to_le_bytes())?;
+        // The table: each part's start, length and checksum, then its own checksum.
+        let mut table = Vec::with_capacity(PARTS * 24 + 8);
+        for (start, n, sum) in &w.parts {
+            for v in [start, n, sum] {
+                table.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        if w.parts.len() != PARTS {
+            return Err(std::io::Error::other("index parts miscounted"));
+        }
+        let mut sum = Sum::default();
+        sum.add(&table);
+        table.extend_from_slice(&sum.finish().to_le_bytes());
+        w.inner.write_all(&table)?;
         // No fsync: a file cut short by a crash fails its checksum and is rebuilt.
         w.inner.flush()?;
         drop(w);
@@ -168,6 +223,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         ticket_segments,
         has_tickets,
     } = ix;
+    // Part: customers and their purchase days and orders.
     w.texts(customers)?;
     w.u32s(pday_start)?;
     w.i32s(pdays)?;
@@ -175,9 +231,6 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.i32s(ord_days)?;
     w.u32s(ord_keys)?;
     w.u8s(&col(multi_day, |&b| b as u8))?;
-    w.u32s(row_start)?;
-    w.i32s(row_days)?;
-    w.i64s(row_cum)?;
     w.i32s(&col(first_day, |d| d.unwrap_or(NO_DAY)))?;
     w.u64(segments.len() as u64)?;
     for s in segments {
@@ -193,8 +246,14 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     ])?;
     w.i64s(&[last_instant.unwrap_or(NO_I64)])?;
     w.i32s(gaps)?;
+    w.end_part();
+    // Part: every row by customer and day, and the median gaps.
+    w.u32s(row_start)?;
+    w.i32s(row_days)?;
+    w.i64s(row_cum)?;
     w.f64s(own_median)?;
-    // Responses as columns.
+    w.end_part();
+    // Part: responses as columns.
     w.i32s(&col(responses, |r| r.day))?;
     w.f64s(&col(responses, |r| r.score))?;
     w.u8s(&col(responses, |r| survey_code(r.survey)))?;
@@ -212,7 +271,8 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.f64s(&col(nps_answers, |a| a.1))?;
     write_row_segments(w, response_segments)?;
     w.u8s(&[*has_feedback as u8, *has_tickets as u8])?;
-    // Tickets as columns.
+    w.end_part();
+    // Part: tickets as columns.
     w.strings(tickets.iter().map(|t| Some(t.id.as_str())), tickets.len())?;
     w.i64s(&col(tickets, |t| t.created))?;
     w.i32s(&col(tickets, |t| t.created_day))?;
@@ -227,10 +287,35 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.u32s(solved_order)?;
     w.u32s(ticket_start)?;
     w.u32s(customer_tickets)?;
-    write_row_segments(w, ticket_segments)
+    write_row_segments(w, ticket_segments)?;
+    w.end_part();
+    Ok(())
 }
 
-fn read_index(r: &mut Reader) -> Option<Index> {
+fn read_head(mut r: Reader) -> Option<(usize, Vec<cache::StoredReport>)> {
+    let order_count = r.u64()? as usize;
+    let reports = serde_json::from_slice(&r.bytes()?).ok()?;
+    r.done()?;
+    Some((order_count, reports))
+}
+
+/// The index's customers part (see `write_index`).
+struct Customers {
+    customers: Vec<String>,
+    pday_start: Vec<u32>,
+    pdays: Vec<Day>,
+    ord_start: Vec<u32>,
+    ord_days: Vec<Day>,
+    ord_keys: Vec<u32>,
+    multi_day: Vec<bool>,
+    first_day: Vec<Option<Day>>,
+    segments: Vec<Segment>,
+    days: [Option<Day>; 3],
+    last_instant: Option<i64>,
+    gaps: Vec<i32>,
+}
+
+fn read_customers(mut r: Reader) -> Option<Customers> {
     let customers = r.required_strings()?;
     let pday_start = r.u32s()?;
     let pdays = r.i32s()?;
@@ -238,9 +323,6 @@ fn read_index(r: &mut Reader) -> Option<Index> {
     let ord_days = r.i32s()?;
     let ord_keys = r.u32s()?;
     let multi_day = r.u8s()?.into_iter().map(|b| b != 0).collect();
-    let row_start = r.u32s()?;
-    let row_days = r.i32s()?;
-    let row_cum = r.i64s()?;
     let first_day = r.i32s()?.into_iter().map(day).collect();
     let n_segments = r.u64()?;
     let mut segments = Vec::new();
@@ -256,13 +338,63 @@ fn read_index(r: &mut Reader) -> Option<Index> {
     }
     let days = r.i32s()?;
     let instants = r.i64s()?;
-    let (&[last_purchase_day, first_row_day, last_row_day], &[last_instant]) =
-        (days.as_slice(), instants.as_slice())
-    else {
+    let (&[a, b, c], &[last_instant]) = (days.as_slice(), instants.as_slice()) else {
         return None;
     };
     let gaps = r.i32s()?;
-    let own_median = r.f64s()?;
+    r.done()?;
+    Some(Customers {
+        customers,
+        pday_start,
+        pdays,
+        ord_start,
+        ord_days,
+        ord_keys,
+        multi_day,
+        first_day,
+        segments,
+        days: [day(a), day(b), day(c)],
+        last_instant: instant(last_instant),
+        gaps,
+    })
+}
+
+/// The index's rows part (see `write_index`).
+struct Rows {
+    row_start: Vec<u32>,
+    row_days: Vec<Day>,
+    row_cum: Vec<i64>,
+    own_median: Vec<f64>,
+}
+
+fn read_rows(mut r: Reader) -> Option<Rows> {
+    let rows = Rows {
+        row_start: r.u32s()?,
+        row_days: r.i32s()?,
+        row_cum: r.i64s()?,
+        own_median: r.f64s()?,
+    };
+    r.done()?;
+    Some(rows)
+}
+
+/// The index's feedback part (see `write_index`).
+struct Feedback {
+    responses: Vec<Response>,
+    response_day: Vec<Day>,
+    response_score: Vec<f64>,
+    response_survey: Vec<Survey>,
+    word_start: Vec<u32>,
+    words: Vec<u32>,
+    vocabulary: Vec<String>,
+    nps_start: Vec<u32>,
+    nps_answers: Vec<(Day, f64)>,
+    response_segments: RowSegments,
+    has_feedback: bool,
+    has_tickets: bool,
+}
+
+fn read_feedback(mut r: Reader) -> Option<Feedback> {
     let response_day = r.i32s()?;
     let response_score = r.f64s()?;
     let response_survey: Vec<Survey> =
@@ -303,10 +435,38 @@ fn read_index(r: &mut Reader) -> Option<Index> {
         return None;
     }
     let nps_answers = nps_days.into_iter().zip(nps_scores).collect();
-    let response_segments = read_row_segments(r)?;
+    let response_segments = read_row_segments(&mut r)?;
     let &[has_feedback, has_tickets] = r.u8s()?.as_slice() else {
         return None;
     };
+    r.done()?;
+    Some(Feedback {
+        responses,
+        response_day,
+        response_score,
+        response_survey,
+        word_start,
+        words,
+        vocabulary,
+        nps_start,
+        nps_answers,
+        response_segments,
+        has_feedback: has_feedback != 0,
+        has_tickets: has_tickets != 0,
+    })
+}
+
+/// The index's tickets part (see `write_index`).
+struct Tickets {
+    tickets: Vec<Ticket>,
+    categories: Vec<String>,
+    solved_order: Vec<u32>,
+    ticket_start: Vec<u32>,
+    customer_tickets: Vec<u32>,
+    ticket_segments: RowSegments,
+}
+
+fn read_tickets(mut r: Reader) -> Option<Tickets> {
     let ids = r.required_strings()?;
     let created = r.i64s()?;
     let created_day = r.i32s()?;
@@ -350,50 +510,59 @@ fn read_index(r: &mut Reader) -> Option<Index> {
             })
         })
         .collect::<Option<_>>()?;
-    let categories = r.required_strings()?;
-    let solved_order = r.u32s()?;
-    let ticket_start = r.u32s()?;
-    let customer_tickets = r.u32s()?;
-    let ticket_segments = read_row_segments(r)?;
-    Some(Index {
-        customers,
-        customer_of: Default::default(),
-        pday_start,
-        pdays,
-        ord_start,
-        ord_days,
-        ord_keys,
-        multi_day,
-        row_start,
-        row_days,
-        row_cum,
-        first_day,
-        segments,
-        last_purchase_day: day(last_purchase_day),
-        first_row_day: day(first_row_day),
-        last_row_day: day(last_row_day),
-        last_instant: instant(last_instant),
-        gaps,
-        own_median,
-        responses,
-        response_day,
-        response_score,
-        response_survey,
-        word_start,
-        words,
-        vocabulary,
-        nps_start,
-        nps_answers,
-        response_segments,
-        has_feedback: has_feedback != 0,
+    let parts = Tickets {
         tickets,
-        categories,
-        solved_order,
-        ticket_start,
-        customer_tickets,
-        ticket_segments,
-        has_tickets: has_tickets != 0,
-    })
+        categories: r.required_strings()?,
+        solved_order: r.u32s()?,
+        ticket_start: r.u32s()?,
+        customer_tickets: r.u32s()?,
+        ticket_segments: read_row_segments(&mut r)?,
+    };
+    r.done()?;
+    Some(parts)
+}
+
+fn assemble(c: Customers, rows: Rows, f: Feedback, t: Tickets) -> Index {
+    let [last_purchase_day, first_row_day, last_row_day] = c.days;
+    Index {
+        customers: c.customers,
+        customer_of: Default::default(),
+        pday_start: c.pday_start,
+        pdays: c.pdays,
+        ord_start: c.ord_start,
+        ord_days: c.ord_days,
+        ord_keys: c.ord_keys,
+        multi_day: c.multi_day,
+        row_start: rows.row_start,
+        row_days: rows.row_days,
+        row_cum: rows.row_cum,
+        first_day: c.first_day,
+        segments: c.segments,
+        last_purchase_day,
+        first_row_day,
+        last_row_day,
+        last_instant: c.last_instant,
+        gaps: c.gaps,
+        own_median: rows.own_median,
+        responses: f.responses,
+        response_day: f.response_day,
+        response_score: f.response_score,
+        response_survey: f.response_survey,
+        word_start: f.word_start,
+        words: f.words,
+        vocabulary: f.vocabulary,
+        nps_start: f.nps_start,
+        nps_answers: f.nps_answers,
+        response_segments: f.response_segments,
+        has_feedback: f.has_feedback,
+        tickets: t.tickets,
+        categories: t.categories,
+        solved_order: t.solved_order,
+        ticket_start: t.ticket_start,
+        customer_tickets: t.customer_tickets,
+        ticket_segments: t.ticket_segments,
+        has_tickets: f.has_tickets,
+    }
 }
 
 fn write_row_segments(w: &mut Writer, segs: &RowSegments) -> std::io::Result<()> {
@@ -519,6 +688,11 @@ impl Sum {
 struct Writer {
     inner: BufWriter<File>,
     sum: Sum,
+    /// Bytes written so far, and where the current part started.
+    at: u64,
+    start: u64,
+    /// The parts written: start, length, checksum.
+    parts: Vec<(u64, u64, u64)>,
 }
 
 /// Writes a column of fixed-size values: its length, then its elements in
@@ -543,7 +717,15 @@ macro_rules! write_column {
 impl Writer {
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.sum.add(bytes);
+        self.at += bytes.len() as u64;
         self.inner.write_all(bytes)
+    }
+
+    /// Closes the current part: its place and checksum go to the table.
+    fn end_part(&mut self) {
+        let sum = std::mem::take(&mut self.sum).finish();
+        self.parts.push((self.start, self.at - self.start, sum));
+        self.start = self.at;
     }
 
     fn u64(&mut self, v: u64) -> std::io::Result<()> {
@@ -585,11 +767,29 @@ impl Writer {
     }
 }
 
-struct Reader {
-    inner: BufReader<File>,
-    /// Bytes left in the file: no length read from it may claim more.
+/// Reads one part of the file at its own place (positional reads: the
+/// parts' readers share the file on several threads).
+struct Reader<'f> {
+    inner: BufReader<At<'f>>,
+    /// Bytes left in the part: no length read from it may claim more.
     left: u64,
     sum: Sum,
+    /// The checksum the table gives for the part.
+    expected: u64,
+}
+
+/// A file read from a position on, without moving a shared cursor.
+struct At<'f> {
+    file: &'f File,
+    pos: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 macro_rules! read_column {
@@ -619,7 +819,21 @@ macro_rules! read_column {
     };
 }
 
-impl Reader {
+impl<'f> Reader<'f> {
+    fn at(file: &'f File, (start, len, expected): (u64, u64, u64)) -> Reader<'f> {
+        Reader {
+            inner: BufReader::with_capacity(1 << 20, At { file, pos: start }),
+            left: len,
+            sum: Sum::default(),
+            expected,
+        }
+    }
+
+    /// `Some` when the whole part was read and its checksum matches.
+    fn done(&self) -> Option<()> {
+        (self.left == 0 && self.sum.finish() == self.expected).then_some(())
+    }
+
     fn exact(&mut self, buf: &mut [u8]) -> Option<()> {
         if buf.len() as u64 > self.left {
             return None;
@@ -674,16 +888,12 @@ impl Reader {
 mod tests {
     use super::*;
 
-    fn reader_over(bytes: &[u8]) -> (tempfile::TempDir, Reader) {
+    fn reader_over(bytes: &[u8]) -> (tempfile::TempDir, Reader<'static>) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.bin");
         std::fs::write(&p, bytes).unwrap();
-        let file = File::open(&p).unwrap();
-        let r = Reader {
-            inner: BufReader::new(file),
-            left: bytes.len() as u64,
-            sum: Sum::default(),
-        };
+        let file: &'static File = Box::leak(Box::new(File::open(&p).unwrap()));
+        let r = Reader::at(file, (0, bytes.len() as u64, 0));
         (dir, r)
     }
 
@@ -709,6 +919,9 @@ mod tests {
         let mut w = Writer {
             inner: BufWriter::new(File::create(&p).unwrap()),
             sum: Sum::default(),
+            at: 0,
+            start: 0,
+            parts: Vec::new(),
         };
         w.strings(texts.iter().copied(), texts.len()).unwrap();
         w.f64s(&[f64::NAN, -0.0, 1.5]).unwrap();
