@@ -202,6 +202,83 @@ struct CustomerScan {
     first_period: Vec<Option<u32>>,
 }
 
+/// Where to cut the lists in two shares of about as many entries.
+fn balanced_split<T>(lists: &[Vec<T>]) -> usize {
+    let total: usize = lists.iter().map(Vec::len).sum();
+    let mut seen = 0;
+    lists
+        .iter()
+        .position(|l| {
+            seen += l.len();
+            2 * seen > total
+        })
+        .map_or(lists.len(), |k| k + 1)
+}
+
+/// Orders an activity list by first period, then customer (a counting sort:
+/// the lists come in customer order); `len` periods.
+fn order_list(list: &mut Vec<Entry>, len: usize) {
+    // Buckets: refund-only customers (no first period), then periods 0..len.
+    let mut counts = vec![0usize; len + 2];
+    for e in list.iter() {
+        counts[(order_key(e).0 + 1) as usize + 1] += 1;
+    }
+    for k in 1..counts.len() {
+        counts[k] += counts[k - 1];
+    }
+    let mut sorted = vec![
+        Entry {
+            customer: 0,
+            revenue: 0,
+            orders: 0,
+            buyer: false,
+            repeat: false,
+            first: NO_FIRST,
+        };
+        list.len()
+    ];
+    for e in list.iter() {
+        let b = (order_key(e).0 + 1) as usize;
+        sorted[counts[b]] = *e;
+        counts[b] += 1;
+    }
+    *list = sorted;
+}
+
+/// Per segment column (`None`: not summed), per value, `n` periods of sums.
+fn tables<T: Default + Clone>(
+    columns: &[Option<(&[Option<u32>], usize)>],
+    n: usize,
+) -> Vec<Option<Vec<Vec<T>>>> {
+    columns
+        .iter()
+        .map(|c| c.map(|(_, values)| vec![vec![T::default(); n]; values]))
+        .collect()
+}
+
+/// Two shares of periods' segment tables as one (the later share's periods after).
+fn join_tables<T>(
+    mut a: Vec<Option<Vec<Vec<T>>>>,
+    b: Vec<Option<Vec<Vec<T>>>>,
+) -> Vec<Option<Vec<Vec<T>>>> {
+    for (xs, ys) in a.iter_mut().zip(b) {
+        if let (Some(xs), Some(ys)) = (xs, ys) {
+            for (x, y) in xs.iter_mut().zip(ys) {
+                x.extend(y);
+            }
+        }
+    }
+    a
+}
+
+/// What `Timeline::sum_range` sums for a range of periods.
+struct PeriodSums {
+    totals: Vec<Totals>,
+    moves: Vec<Movements>,
+    segment_totals: Vec<Option<Vec<Vec<Totals>>>>,
+    segment_moves: Vec<Option<Vec<Vec<Movements>>>>,
+}
+
 pub struct Timeline {
     pub granularity: Granularity,
     pub window: u32,
@@ -400,102 +477,92 @@ impl Timeline {
         t.first_period.extend(b.first_period);
         t.order_activity();
         t.nps_class = classes;
-        t.totals = t
-            .activity
-            .iter()
-            .map(|entries| {
-                let mut total = Totals::default();
-                entries.iter().for_each(|e| total.add(e));
-                total
-            })
-            .collect();
-        t.segment_totals = ix
-            .segments()
-            .iter()
-            .map(|seg| {
-                (seg.values.len() <= 500).then(|| {
-                    let mut by_value = vec![vec![Totals::default(); t.len]; seg.values.len()];
-                    for (i, entries) in t.activity.iter().enumerate() {
-                        for e in entries {
-                            if let Some(v) = seg.of_customer[e.customer as usize] {
-                                by_value[v as usize][i].add(e);
-                            }
-                        }
-                    }
-                    by_value
-                })
-            })
-            .collect();
-        t.sum_moves(ix);
+        t.sum_periods(ix);
         t
     }
 
-    /// Orders each activity list by first period, then customer (a counting
-    /// sort: the lists come in customer order).
+    /// Orders each activity list by first period, then customer; the lists
+    /// in two shares of about as many entries, on two threads.
     fn order_activity(&mut self) {
-        for list in &mut self.activity {
-            // Buckets: refund-only customers (no first period), then periods 0..len.
-            let mut counts = vec![0usize; self.len + 2];
-            for e in list.iter() {
-                counts[(order_key(e).0 + 1) as usize + 1] += 1;
-            }
-            for k in 1..counts.len() {
-                counts[k] += counts[k - 1];
-            }
-            let mut sorted = vec![
-                Entry {
-                    customer: 0,
-                    revenue: 0,
-                    orders: 0,
-                    buyer: false,
-                    repeat: false,
-                    first: NO_FIRST,
-                };
-                list.len()
-            ];
-            for e in list.iter() {
-                let b = (order_key(e).0 + 1) as usize;
-                sorted[counts[b]] = *e;
-                counts[b] += 1;
-            }
-            *list = sorted;
-        }
+        let len = self.len;
+        let mid = balanced_split(&self.activity);
+        let (a, b) = self.activity.split_at_mut(mid);
+        std::thread::scope(|s| {
+            s.spawn(move || b.iter_mut().for_each(|list| order_list(list, len)));
+            a.iter_mut().for_each(|list| order_list(list, len));
+        });
     }
 
-    /// The revenue movements of every period, over every customer and per
-    /// segment value: one merge of each pair of neighbouring periods.
-    fn sum_moves(&mut self, ix: &Index) {
-        let columns: Vec<(usize, &[Option<u32>], usize)> = ix
+    /// Each period's totals and revenue movements from the period before,
+    /// over every customer and per value of each segment column of at most
+    /// 500 values: the periods in two shares summed on two threads.
+    fn sum_periods(&mut self, ix: &Index) {
+        let columns: Vec<Option<(&[Option<u32>], usize)>> = ix
             .segments()
             .iter()
-            .enumerate()
-            .filter(|(k, _)| matches!(self.segment_totals.get(*k), Some(Some(_))))
-            .map(|(k, s)| (k, s.of_customer.as_slice(), s.values.len()))
+            .map(|seg| {
+                (seg.values.len() <= 500).then_some((seg.of_customer.as_slice(), seg.values.len()))
+            })
             .collect();
-        let mut moves = vec![Movements::default(); self.len];
-        let mut segment_moves: Vec<Option<Vec<Vec<Movements>>>> =
-            (0..ix.segments().len()).map(|_| None).collect();
-        for &(k, _, values) in &columns {
-            segment_moves[k] = Some(vec![vec![Movements::default(); self.len]; values]);
-        }
+        let mid = balanced_split(&self.activity);
+        let (a, b) = std::thread::scope(|s| {
+            let this = &*self;
+            let columns = &columns;
+            let b = s.spawn(move || this.sum_range(columns, mid..this.len));
+            let a = this.sum_range(columns, 0..mid);
+            (a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        self.totals = a.totals;
+        self.totals.extend(b.totals);
+        self.moves = a.moves;
+        self.moves.extend(b.moves);
+        self.segment_totals = join_tables(a.segment_totals, b.segment_totals);
+        self.segment_moves = join_tables(a.segment_moves, b.segment_moves);
+    }
+
+    /// The sums of the periods in `range` (see `sum_periods`); the segment
+    /// tables are `[column][value][period - range.start]`.
+    fn sum_range(
+        &self,
+        columns: &[Option<(&[Option<u32>], usize)>],
+        range: std::ops::Range<usize>,
+    ) -> PeriodSums {
+        let n = range.len();
+        let mut sums = PeriodSums {
+            totals: vec![Totals::default(); n],
+            moves: vec![Movements::default(); n],
+            segment_totals: tables(columns, n),
+            segment_moves: tables(columns, n),
+        };
         let empty = Vec::new();
-        for i in 0..self.len {
+        for (j, i) in range.enumerate() {
+            let total = &mut sums.totals[j];
+            for e in &self.activity[i] {
+                total.add(e);
+                for (column, table) in columns.iter().zip(&mut sums.segment_totals) {
+                    if let (Some((of_customer, _)), Some(table)) = (column, table)
+                        && let Some(v) = of_customer[e.customer as usize]
+                    {
+                        table[v as usize][j].add(e);
+                    }
+                }
+            }
             let before = if i > 0 { &self.activity[i - 1] } else { &empty };
-            let m = &mut moves[i];
+            let m = &mut sums.moves[j];
+            let segment_moves = &mut sums.segment_moves;
             merge(before, &self.activity[i], |c, first, r0, r1| {
                 let new = first == i as u32;
                 m.add(r0, r1, new);
-                for &(k, of_customer, _) in &columns {
-                    if let (Some(v), Some(Some(table))) =
-                        (of_customer[c as usize], segment_moves.get_mut(k))
+                for (column, table) in columns.iter().zip(segment_moves.iter_mut()) {
+                    if let (Some((of_customer, _)), Some(table)) = (column, table)
+                        && let Some(v) = of_customer[c as usize]
                     {
-                        table[v as usize][i].add(r0, r1, new);
+                        table[v as usize][j].add(r0, r1, new);
                     }
                 }
             });
         }
-        self.moves = moves;
-        self.segment_moves = segment_moves;
+        sums
     }
 
     /// For each period, the customers who may be at risk at its close: a
