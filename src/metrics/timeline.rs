@@ -202,6 +202,10 @@ struct CustomerScan {
     first_period: Vec<Option<u32>>,
 }
 
+/// A segment column summed per value (its value per customer and its
+/// number of values), or `None` for one of more than 500 values.
+type SummedColumn<'a> = Option<(&'a [Option<u32>], usize)>;
+
 /// Where to cut the lists in two shares of about as many entries.
 fn balanced_split<T>(lists: &[Vec<T>]) -> usize {
     let total: usize = lists.iter().map(Vec::len).sum();
@@ -246,10 +250,7 @@ fn order_list(list: &mut Vec<Entry>, len: usize) {
 }
 
 /// Per segment column (`None`: not summed), per value, `n` periods of sums.
-fn tables<T: Default + Clone>(
-    columns: &[Option<(&[Option<u32>], usize)>],
-    n: usize,
-) -> Vec<Option<Vec<Vec<T>>>> {
+fn tables<T: Default + Clone>(columns: &[SummedColumn], n: usize) -> Vec<Option<Vec<Vec<T>>>> {
     columns
         .iter()
         .map(|c| c.map(|(_, values)| vec![vec![T::default(); n]; values]))
@@ -497,7 +498,7 @@ impl Timeline {
     /// over every customer and per value of each segment column of at most
     /// 500 values: the periods in two shares summed on two threads.
     fn sum_periods(&mut self, ix: &Index) {
-        let columns: Vec<Option<(&[Option<u32>], usize)>> = ix
+        let columns: Vec<SummedColumn> = ix
             .segments()
             .iter()
             .map(|seg| {
@@ -522,11 +523,7 @@ impl Timeline {
 
     /// The sums of the periods in `range` (see `sum_periods`); the segment
     /// tables are `[column][value][period - range.start]`.
-    fn sum_range(
-        &self,
-        columns: &[Option<(&[Option<u32>], usize)>],
-        range: std::ops::Range<usize>,
-    ) -> PeriodSums {
+    fn sum_range(&self, columns: &[SummedColumn], range: std::ops::Range<usize>) -> PeriodSums {
         let n = range.len();
         let mut sums = PeriodSums {
             totals: vec![Totals::default(); n],
