@@ -655,8 +655,12 @@ mod interner_tests {
 pub struct SegmentColumns {
     pub names: Vec<(String, usize)>,
     values: Vec<Interner>,
-    codes: Vec<Vec<Option<u32>>>,
+    /// Each column's value codes, `NO_VALUE` for an empty cell.
+    codes: Vec<Vec<u32>>,
 }
+
+/// A segment cell left empty, among value codes.
+pub const NO_VALUE: u32 = u32::MAX;
 
 impl SegmentColumns {
     pub fn new(names: Vec<(String, usize)>) -> Self {
@@ -679,10 +683,13 @@ impl SegmentColumns {
             .collect()
     }
 
-    /// Like `read`, appending the codes to `out`.
-    pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<Option<u32>>) {
+    /// Like `read`, appending the codes to `out` (`NO_VALUE` for an empty cell).
+    pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<u32>) {
         for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
-            out.push(mapping::clean_cell(rec.get(*i).unwrap_or("")).map(|v| interner.code(v)));
+            out.push(
+                mapping::clean_cell(rec.get(*i).unwrap_or(""))
+                    .map_or(NO_VALUE, |v| interner.code(v)),
+            );
         }
     }
 
@@ -698,6 +705,13 @@ impl SegmentColumns {
 
     pub fn push(&mut self, codes: &[Option<u32>]) {
         for (col, c) in self.codes.iter_mut().zip(codes) {
+            col.push(c.unwrap_or(NO_VALUE));
+        }
+    }
+
+    /// Like `push`, with `NO_VALUE` for an empty cell.
+    pub fn push_codes(&mut self, codes: &[u32]) {
+        for (col, c) in self.codes.iter_mut().zip(codes) {
             col.push(*c);
         }
     }
@@ -708,11 +722,13 @@ impl SegmentColumns {
             .zip(self.values)
             .zip(self.codes)
             .map(|(((name, _), interner), codes)| {
-                let vals: Vec<Option<&str>> = codes
-                    .iter()
-                    .map(|c| c.map(|c| interner.names[c as usize].as_str()))
-                    .collect();
-                Column::new(format!("{}{}", schema::SEGMENT_PREFIX, name).into(), vals)
+                StringChunked::from_iter_options(
+                    format!("{}{}", schema::SEGMENT_PREFIX, name).into(),
+                    codes
+                        .iter()
+                        .map(|&c| (c != NO_VALUE).then(|| interner.names[c as usize].as_str())),
+                )
+                .into_column()
             })
             .collect()
     }
@@ -723,7 +739,7 @@ impl SegmentColumns {
             .values
             .iter()
             .zip(&self.codes)
-            .map(|(v, c)| is_category(&v.names, c.iter().filter(|c| c.is_some()).count()))
+            .map(|(v, c)| is_category(&v.names, c.iter().filter(|&&c| c != NO_VALUE).count()))
             .collect();
         let mut k = keep.iter();
         self.names.retain(|_| *k.next().unwrap_or(&false));
@@ -929,17 +945,19 @@ pub fn trace(step: &str) {
 fn trace_step(step: &str) {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let start = *START.get_or_init(std::time::Instant::now);
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l[6..].trim().to_string())
-        })
-        .unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     eprintln!(
-        "[{:>8.3} s, peak {peak}] {step}",
-        start.elapsed().as_secs_f64()
+        "[{:>8.3} s, now {}, peak {}] {step}",
+        start.elapsed().as_secs_f64(),
+        field("VmRSS:"),
+        field("VmHWM:")
     );
 }
 
@@ -1035,14 +1053,15 @@ pub fn load_with_progress(
         (Some(rows), Some([list])) => Some((rows.as_slice(), list.as_slice())),
         _ => None,
     };
-    let index = index::Index::build_coded(&orders, coded, feedback.as_ref(), tickets.as_ref())?;
+    let order_count = orders.height();
+    let index = index::Index::build_coded(orders, coded, feedback.as_ref(), tickets.as_ref())?;
     drop((row_customers, known));
     let ds = Dataset {
-        order_count: orders.height(),
+        order_count,
         index,
         reports,
     };
-    drop((orders, feedback, tickets));
+    drop((feedback, tickets));
     if let Some((path, key)) = &snapshot {
         progress("writing the index cache");
         store::write(path, *key, &ds);

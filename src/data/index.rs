@@ -536,14 +536,16 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
-        Index::build_coded(orders, None, feedback, tickets)
+        Index::build_coded(orders.clone(), None, feedback, tickets)
     }
 
     /// Like [`Index::build`], with the orders' customers already coded when
     /// `coded` is given: each row's index into a list of the distinct ids
     /// (the loader's), so no row's id is hashed again.
+    /// The orders table is taken: each column is let go as soon as it is
+    /// read (at ten million rows they weigh about a gigabyte together).
     pub fn build_coded(
-        orders: &DataFrame,
+        mut orders: DataFrame,
         coded: Option<(&[u32], &[String])>,
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
@@ -552,10 +554,10 @@ impl Index {
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
-        let days_in: Vec<Day> = i32s(orders, schema::ORDER_DATE)?
+        let days_in: Vec<Day> = i32s(&orders, schema::ORDER_DATE)?
             .into_no_null_iter()
             .collect();
-        let amounts_in: Vec<i64> = i64s(orders, schema::AMOUNT)?.into_no_null_iter().collect();
+        let amounts_in: Vec<i64> = i64s(&orders, schema::AMOUNT)?.into_no_null_iter().collect();
         let cust;
         let recoded = coded
             .filter(|(rows, _)| rows.len() == orders.height())
@@ -563,10 +565,20 @@ impl Index {
         let (codes, names, code_of) = match recoded {
             Some(c) => c,
             None => {
-                cust = str_rows(orders, schema::CUSTOMER_ID)?;
+                cust = str_rows(&orders, schema::CUSTOMER_ID)?;
                 first_appearance(&cust)
             }
         };
+        for read in [
+            schema::ORDER_DATE,
+            schema::AMOUNT,
+            schema::CUSTOMER_ID,
+            schema::LINE,
+        ] {
+            // Copied out above (or never read, the line numbers).
+            let _ = orders.drop_in_place(read);
+        }
+        let orders = orders;
         // The feedback and tickets need only the customers' codes: they are
         // indexed on a thread of their own while the orders are.
         std::thread::scope(|scope| {
@@ -594,7 +606,7 @@ impl Index {
             drop((days_in, amounts_in));
             // Read by row only to confirm equal hashes (rows of one order), so
             // the column is not copied into one piece.
-            let order_ids = str_column(orders, schema::ORDER_ID)?;
+            let order_ids = str_column(&orders, schema::ORDER_ID)?;
             // Each row's order id hashed in one sequential pass (0 = no id), then put
             // in customer order: rows are told apart by hash, and only rows whose
             // hashes match read and compare their ids.
@@ -605,11 +617,11 @@ impl Index {
                 .collect();
             let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
             drop(hashes_in);
-            let seg_names = segment_columns(orders);
+            let seg_names = segment_columns(&orders);
             // Segment values are read where needed, without a String per row.
             let seg_cols: Vec<StringChunked> = seg_names
                 .iter()
-                .map(|n| str_column(orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
+                .map(|n| str_column(&orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
                 .collect::<Result<_, _>>()?;
 
             step("orders grouped");

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::mapping::{Plan, SourceOptions, Units};
-use super::parse::{self, AmountCell, Day, RawStamp};
+use super::parse::{self, AmountCell, Day, PackedStamp, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::{RawFile, Split};
-use super::{DateVotes, DecimalVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame};
+use super::{
+    DateVotes, DecimalVotes, Interner, LoadError, Loaded, NO_VALUE, SegmentColumns, Tally, frame,
+};
 
 /// A row that passed the first look; dates and amounts wait for the
 /// file-wide decisions on day/month order and decimal style.
@@ -19,7 +21,7 @@ struct Pending {
     customer: u32,
     /// Order id code, or `NONE`.
     order: u32,
-    date: RawStamp,
+    date: PackedStamp,
     /// The amount's two readings (`AmountCell`), `i64::MIN` for none.
     amount: [i64; 2],
     /// Whether a refund amount for this row waits in `Minus`.
@@ -27,6 +29,9 @@ struct Pending {
     /// Shopify line-item row: the index of its order's first row, or `NONE`.
     continues: u32,
 }
+
+// Ten million wait at once on a large export: keep them small.
+const _: () = assert!(std::mem::size_of::<Pending>() <= 56);
 
 /// No order id, not a line item.
 const NONE: u32 = u32::MAX;
@@ -106,7 +111,7 @@ struct Run {
     order_ids: OrderIds,
     segments: SegmentColumns,
     /// Segment codes of the pending rows, `stride` per row (no allocation per row).
-    seg_codes: Vec<Option<u32>>,
+    seg_codes: Vec<u32>,
     dates: DateVotes,
     decimals: DecimalVotes,
     pending: Vec<Pending>,
@@ -162,7 +167,8 @@ impl Run {
                     let f = &self.pending[idx];
                     let (customer, date) = (f.customer, f.date);
                     for (j, o) in own.iter().enumerate() {
-                        self.seg_codes.push(o.or(self.seg_codes[idx * stride + j]));
+                        self.seg_codes
+                            .push(o.unwrap_or(self.seg_codes[idx * stride + j]));
                     }
                     self.pending.push(Pending {
                         line,
@@ -208,7 +214,7 @@ impl Run {
                     line,
                     customer,
                     order: order.unwrap_or(NONE),
-                    date,
+                    date: date.into(),
                     amount: pack(amount),
                     minus: minus.is_some(),
                     continues: NONE,
@@ -252,13 +258,14 @@ impl Run {
                 ..p
             }));
         let stride = segments.len().max(1);
-        self.seg_codes.extend(
-            later
-                .seg_codes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| c.map(|c| segments[i % stride][c as usize])),
-        );
+        self.seg_codes
+            .extend(later.seg_codes.iter().enumerate().map(|(i, &c)| {
+                if c == NO_VALUE {
+                    NO_VALUE
+                } else {
+                    segments[i % stride][c as usize]
+                }
+            }));
         self.minus_of
             .extend(later.minus_of.into_iter().map(|(i, m)| (rows + i, m)));
     }
@@ -303,6 +310,9 @@ fn load_in(
             Ok(())
         },
     )?;
+    // The text is read: gone before the runs are joined (their rows grow
+    // into one list, for a moment beside the runs' own).
+    drop(raw);
     let mut runs = runs.into_iter();
     let mut run = runs.next().unwrap_or_else(|| Run::new(plan));
     for later in runs {
@@ -322,20 +332,20 @@ fn load_in(
     } = run;
     let stride = plan.segments.len();
     drop(first_rows);
-    drop(raw);
     super::trace("orders read");
     let order_by = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let style = decimals.decide(file, options.decimal)?;
 
     let n = pending.len();
     let mut keep = vec![false; n];
-    let mut customer_col: Vec<&str> = Vec::with_capacity(n);
     // The customers with a row kept: the distinct ids, for matching the
     // feedback and tickets without another pass over every row.
     let mut kept_customer = vec![false; customers.names.len()];
     let mut day_col: Vec<i32> = Vec::with_capacity(n);
     let mut amount_col: Vec<i64> = Vec::with_capacity(n);
-    let mut order_col: Vec<Option<&str>> = Vec::with_capacity(n);
+    // Order id codes (`NONE`: no id); the text columns are made from the
+    // codes once the pending rows are gone.
+    let mut order_col: Vec<u32> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
     // Each kept row's customer code (renumbered below to the kept customers).
     let mut row_customers: Vec<u32> = Vec::with_capacity(n);
@@ -357,7 +367,7 @@ fn load_in(
             );
             continue;
         }
-        let Some(stamp) = p.date.resolve(order_by) else {
+        let Some(stamp) = RawStamp::from(p.date).resolve(order_by) else {
             tally.reject(&format!("unparseable {}", schema::ORDER_DATE), p.line);
             continue;
         };
@@ -375,16 +385,15 @@ fn load_in(
             amount /= 100;
         }
         keep[i] = true;
-        customer_col.push(&customers.names[p.customer as usize]);
         kept_customer[p.customer as usize] = true;
         row_customers.push(p.customer);
         day_col.push(stamp.day);
         first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
         last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
         amount_col.push(amount);
-        order_col.push(some(p.order).map(|o| order_ids.get(o)));
+        order_col.push(p.order);
         line_col.push(p.line);
-        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
+        segments.push_codes(&seg_codes[i * stride..(i + 1) * stride]);
     }
     super::trace("orders checked");
     // The rows are in the columns now: free them before polars copies the columns.
@@ -399,10 +408,23 @@ fn load_in(
     let seg_names = segments.header_names();
     // The text columns are made on threads of their own (each copies
     // every row's text into polars' buffers).
+    let names = &customers.names;
+    let (rows, ids) = (&row_customers, &order_ids);
     let (customer, order, segment_columns) = std::thread::scope(|scope| {
-        let customer = scope.spawn(move || Column::new(schema::CUSTOMER_ID.into(), customer_col));
+        let customer = scope.spawn(move || {
+            StringChunked::from_iter_values(
+                schema::CUSTOMER_ID.into(),
+                rows.iter().map(|&c| names[c as usize].as_str()),
+            )
+            .into_column()
+        });
         let segment_columns = scope.spawn(move || segments.into_columns());
-        let order = Column::new(schema::ORDER_ID.into(), order_col);
+        let order = StringChunked::from_iter_options(
+            schema::ORDER_ID.into(),
+            order_col.iter().map(|&o| some(o).map(|o| ids.get(o))),
+        )
+        .into_column();
+        drop(order_col);
         (
             customer
                 .join()
