@@ -22,7 +22,135 @@ pub struct Response {
     pub customer: Option<u32>,
     /// Whether the row carried a customer id at all.
     pub has_customer_id: bool,
-    pub comment: Option<String>,
+}
+
+/// Day gaps as how many there are of each length: a pooled median over ten
+/// million purchases without keeping (or sorting) ten million gaps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gaps {
+    /// `counts[g]`: the gaps of `g` days.
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Gaps {
+    /// Counts a gap of `days` (consecutive distinct days: at least 1).
+    pub fn add(&mut self, days: i32) {
+        let g = usize::try_from(days).unwrap_or(0);
+        if g >= self.counts.len() {
+            self.counts.resize(g + 1, 0);
+        }
+        self.counts[g] += 1;
+        self.total += 1;
+    }
+
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The nearest-rank `num/den` percentile (as `nearest_rank` on the
+    /// sorted gaps), `None` without gaps.
+    pub fn nearest_rank(&self, num: u64, den: u64) -> Option<i32> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = (num * self.total).div_ceil(den).max(1);
+        let mut seen = 0;
+        self.counts
+            .iter()
+            .position(|&c| {
+                seen += c;
+                seen >= rank
+            })
+            .and_then(|g| i32::try_from(g).ok())
+    }
+
+    /// The store's part: the counts.
+    pub(super) fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    pub(super) fn from_counts(counts: Vec<u64>) -> Option<Gaps> {
+        let total = counts.iter().try_fold(0u64, |t, &c| t.checked_add(c))?;
+        Some(Gaps { counts, total })
+    }
+}
+
+/// A list of texts (or none) in one string: no allocation per text, where
+/// there are millions (customer ids, survey comments).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Texts {
+    text: String,
+    /// Where each text ends in `text`; `NO_TEXT` set: none.
+    ends: Vec<u64>,
+}
+
+/// Marks an entry without a text in `Texts::ends`.
+const NO_TEXT: u64 = 1 << 63;
+
+impl Texts {
+    /// Appends the next text.
+    pub fn push(&mut self, text: Option<&str>) {
+        self.text.push_str(text.unwrap_or(""));
+        let end = self.text.len() as u64;
+        self.ends
+            .push(if text.is_some() { end } else { end | NO_TEXT });
+    }
+
+    /// Entry `i`'s text.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        if end & NO_TEXT != 0 {
+            return None;
+        }
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p] & !NO_TEXT);
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// Every entry's text, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.ends.len()).map(|i| self.get(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Room for `n` more texts of `bytes` bytes together.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.ends.reserve_exact(n);
+        self.text.reserve_exact(bytes);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The parts the store writes: the text and the ends.
+    pub(super) fn parts(&self) -> (&str, &[u64]) {
+        (&self.text, &self.ends)
+    }
+
+    /// From the store's parts, when they fit together: every end within the
+    /// text, none before the one it follows, each on a character boundary.
+    pub(super) fn from_parts(text: String, ends: Vec<u64>) -> Option<Texts> {
+        let mut at = 0u64;
+        for &e in &ends {
+            let end = e & !NO_TEXT;
+            if end < at || end > text.len() as u64 || !text.is_char_boundary(end as usize) {
+                return None;
+            }
+            if e & NO_TEXT != 0 && end != at {
+                return None;
+            }
+            at = end;
+        }
+        (at == text.len() as u64).then_some(Texts { text, ends })
+    }
 }
 
 /// A ticket's satisfaction rating.
@@ -104,7 +232,7 @@ impl RowSegment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// Customer ids, in order of first appearance in the orders.
-    pub(super) customers: Vec<String>,
+    pub(super) customers: Texts,
     /// Customer index by id, built when first asked for (see `customer_index`).
     pub(super) customer_of: std::sync::OnceLock<HashMap<String, u32, FastHash>>,
     /// Distinct purchase days per customer (CSR: `pdays[pday_start[c]..pday_start[c + 1]]`).
@@ -131,12 +259,14 @@ pub struct Index {
     /// The latest instant (seconds since the epoch) any loaded file holds: ticket
     /// events, and the end of the last order or response day.
     pub(super) last_instant: Option<i64>,
-    /// Day gaps between consecutive distinct purchase dates, pooled over customers, sorted.
-    pub(super) gaps: Vec<i32>,
+    /// Day gaps between consecutive distinct purchase dates, pooled over customers.
+    pub(super) gaps: Gaps,
     /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
     /// of the customer's first k gaps (meaningful for k ≥ 2).
     pub(super) own_median: Vec<f64>,
     pub(super) responses: Vec<Response>,
+    /// The responses' comments, by response.
+    pub(super) comments: Texts,
     /// The same responses' day, score and survey as compact columns, for scans.
     pub(super) response_day: Vec<Day>,
     pub(super) response_score: Vec<f64>,
@@ -342,7 +472,7 @@ impl Index {
                 let mut map =
                     HashMap::with_capacity_and_hasher(self.customers.len(), FastHash::default());
                 for (i, c) in self.customers.iter().enumerate() {
-                    map.insert(c.clone(), i as u32);
+                    map.insert(c.unwrap_or_default().to_string(), i as u32);
                 }
                 map
             })
@@ -352,8 +482,13 @@ impl Index {
 
     // Read access for the engine: the fields stay the data layer's own.
 
-    pub fn customers(&self) -> &[String] {
+    pub fn customers(&self) -> &Texts {
         &self.customers
+    }
+
+    /// Customer `c`'s id.
+    pub fn customer_id(&self, c: usize) -> &str {
+        self.customers.get(c).unwrap_or_default()
     }
 
     pub fn multi_day(&self) -> &[bool] {
@@ -396,12 +531,17 @@ impl Index {
         self.last_instant
     }
 
-    pub fn gaps(&self) -> &[i32] {
+    pub fn gaps(&self) -> &Gaps {
         &self.gaps
     }
 
     pub fn responses(&self) -> &[Response] {
         &self.responses
+    }
+
+    /// The comment of response `i`.
+    pub fn comment(&self, i: usize) -> Option<&str> {
+        self.comments.get(i)
     }
 
     pub fn response_day(&self) -> &[Day] {
@@ -640,7 +780,7 @@ impl Index {
             let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
             // Sized up front: growing by doubling would hold up to twice the rows.
             let (n, m) = (perm.len(), names.len());
-            ix.customers.reserve_exact(m);
+            ix.customers.reserve(m, names.iter().map(|n| n.len()).sum());
             ix.first_day.reserve_exact(m);
             ix.multi_day.reserve_exact(m);
             for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
@@ -650,7 +790,6 @@ impl Index {
             ix.row_cum.reserve_exact(n);
             ix.pdays.reserve_exact(n);
             ix.own_median.reserve_exact(n);
-            ix.gaps.reserve_exact(n);
             ix.ord_days.reserve_exact(n);
             ix.ord_keys.reserve_exact(n);
             ix.pday_start.push(0);
@@ -659,7 +798,7 @@ impl Index {
             for (g, id) in names.iter().enumerate() {
                 let (i, j) = (group_start[g], group_start[g + 1]);
                 let c = ix.customers.len() as u32;
-                ix.customers.push(id.to_string());
+                ix.customers.push(Some(id));
                 let mut first: Option<usize> = None;
                 let mut running = 0i64;
                 local_orders.clear();
@@ -739,7 +878,9 @@ impl Index {
                     ix.segments[s].of_customer.push(v);
                 }
                 let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
-                ix.gaps.extend(pd.windows(2).map(|w| w[1] - w[0]));
+                for w in pd.windows(2) {
+                    ix.gaps.add(w[1] - w[0]);
+                }
                 let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
                 for k in 0..pd.len() {
                     if k > 0 {
@@ -762,10 +903,8 @@ impl Index {
             step("orders indexed");
             ix.pdays.shrink_to_fit();
             ix.own_median.shrink_to_fit();
-            ix.gaps.shrink_to_fit();
             ix.ord_days.shrink_to_fit();
             ix.ord_keys.shrink_to_fit();
-            ix.gaps.sort_unstable();
             ix.last_purchase_day = ix.pdays.iter().copied().max();
             ix.first_row_day = days.iter().copied().min();
             ix.last_row_day = days.iter().copied().max();
@@ -864,8 +1003,8 @@ impl Index {
                     survey,
                     customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
                     has_customer_id: customer.get(i).is_some(),
-                    comment: comment.get(i).map(String::from),
                 });
+                ix.comments.push(comment.get(i));
             }
         }
 
@@ -980,6 +1119,7 @@ impl Index {
     fn take_sides(&mut self, sides: Index) {
         let Index {
             responses,
+            comments,
             response_day,
             response_score,
             response_survey,
@@ -1000,6 +1140,7 @@ impl Index {
             ..
         } = sides;
         self.responses = responses;
+        self.comments = comments;
         self.response_day = response_day;
         self.response_score = response_score;
         self.response_survey = response_survey;
@@ -1057,5 +1198,73 @@ mod first_appearance_tests {
         assert_eq!(map, m);
         // A row outside the list: no codes (the ids are hashed instead).
         assert!(recode_first_appearance(&[0, 997], &list).is_none());
+    }
+}
+
+#[cfg(test)]
+mod texts_tests {
+    use super::*;
+
+    #[test]
+    fn texts_keep_none_empty_and_text_apart() {
+        let given = [None, Some(""), Some("é tout"), None, Some("ok"), Some("")];
+        let mut c = Texts::default();
+        for g in given {
+            c.push(g);
+        }
+        assert_eq!(c.len(), given.len());
+        for (i, g) in given.iter().enumerate() {
+            assert_eq!(c.get(i), *g, "response {i}");
+        }
+        assert_eq!(c.get(given.len()), None);
+        let (text, ends) = c.parts();
+        let back = Texts::from_parts(text.to_string(), ends.to_vec());
+        assert_eq!(back.as_ref(), Some(&c));
+    }
+
+    #[test]
+    fn texts_that_do_not_fit_their_string_are_refused() {
+        let text = || "é1".to_string(); // 3 bytes: é is two
+        let none = NO_TEXT;
+        for bad in [
+            vec![4],           // past the text
+            vec![1],           // inside é
+            vec![3, 2],        // backwards
+            vec![2],           // text left over
+            vec![2 | none, 3], // "no comment" over a non-empty range
+        ] {
+            assert_eq!(Texts::from_parts(text(), bad.clone()), None, "{bad:?}");
+        }
+        assert!(Texts::from_parts(text(), vec![none, 2, 3]).is_some());
+    }
+}
+
+#[cfg(test)]
+mod gaps_tests {
+    use super::*;
+
+    #[test]
+    fn pooled_gaps_give_the_percentiles_of_the_sorted_gaps() {
+        let all = [24, 110, 1, 7, 7, 30, 365, 2, 7, 1, 14];
+        for n in 0..=all.len() {
+            let mut gaps = Gaps::default();
+            let mut sorted = all[..n].to_vec();
+            for &g in &sorted {
+                gaps.add(g);
+            }
+            sorted.sort_unstable();
+            assert_eq!(gaps.len(), n as u64);
+            for (num, den) in [(1, 2), (1, 4), (9, 10), (1, 1), (0, 1)] {
+                // Nearest rank over the sorted gaps (kpi-spec's percentiles).
+                let rank = (num as usize * n).div_ceil(den as usize).max(1);
+                let expected = sorted.get(rank - 1).copied();
+                assert_eq!(
+                    gaps.nearest_rank(num, den),
+                    expected,
+                    "{n} gaps, {num}/{den}"
+                );
+            }
+            assert_eq!(Gaps::from_counts(gaps.counts().to_vec()), Some(gaps));
+        }
     }
 }

@@ -13,14 +13,16 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::index::{Index, Rating, Response, RowSegment, RowSegments, Segment, Ticket};
+use super::index::{
+    Gaps, Index, Rating, Response, RowSegment, RowSegments, Segment, Texts, Ticket,
+};
 use super::parse::Day;
 use super::schema::Survey;
 use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 6;
 /// The header: `MAGIC`, `FORMAT`, the key.
 const HEADER: u64 = 24;
 /// The parts (each read on a thread of its own): the reports, customers,
@@ -205,6 +207,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         gaps,
         own_median,
         responses,
+        comments,
         response_day: _, // rebuilt from `responses`
         response_score: _,
         response_survey: _,
@@ -224,7 +227,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         has_tickets,
     } = ix;
     // Part: customers and their purchase days and orders.
-    w.texts(customers)?;
+    w.text_list(customers)?;
     w.u32s(pday_start)?;
     w.i32s(pdays)?;
     w.u32s(ord_start)?;
@@ -245,7 +248,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         last_row_day.unwrap_or(NO_DAY),
     ])?;
     w.i64s(&[last_instant.unwrap_or(NO_I64)])?;
-    w.i32s(gaps)?;
+    w.u64s(gaps.counts())?;
     w.end_part();
     // Part: every row by customer and day, and the median gaps.
     w.u32s(row_start)?;
@@ -259,10 +262,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.u8s(&col(responses, |r| survey_code(r.survey)))?;
     w.u32s(&col(responses, |r| r.customer.unwrap_or(NO_U32)))?;
     w.u8s(&col(responses, |r| r.has_customer_id as u8))?;
-    w.strings(
-        responses.iter().map(|r| r.comment.as_deref()),
-        responses.len(),
-    )?;
+    w.text_list(comments)?;
     w.u32s(word_start)?;
     w.u32s(words)?;
     w.texts(vocabulary)?;
@@ -301,7 +301,7 @@ fn read_head(mut r: Reader) -> Option<(usize, Vec<cache::StoredReport>)> {
 
 /// The index's customers part (see `write_index`).
 struct Customers {
-    customers: Vec<String>,
+    customers: Texts,
     pday_start: Vec<u32>,
     pdays: Vec<Day>,
     ord_start: Vec<u32>,
@@ -312,11 +312,14 @@ struct Customers {
     segments: Vec<Segment>,
     days: [Option<Day>; 3],
     last_instant: Option<i64>,
-    gaps: Vec<i32>,
+    gaps: Gaps,
 }
 
 fn read_customers(mut r: Reader) -> Option<Customers> {
-    let customers = r.required_strings()?;
+    let customers = r.text_list()?;
+    if customers.iter().any(|c| c.is_none()) {
+        return None;
+    }
     let pday_start = r.u32s()?;
     let pdays = r.i32s()?;
     let ord_start = r.u32s()?;
@@ -341,7 +344,7 @@ fn read_customers(mut r: Reader) -> Option<Customers> {
     let (&[a, b, c], &[last_instant]) = (days.as_slice(), instants.as_slice()) else {
         return None;
     };
-    let gaps = r.i32s()?;
+    let gaps = Gaps::from_counts(r.u64s()?)?;
     r.done()?;
     Some(Customers {
         customers,
@@ -381,6 +384,7 @@ fn read_rows(mut r: Reader) -> Option<Rows> {
 /// The index's feedback part (see `write_index`).
 struct Feedback {
     responses: Vec<Response>,
+    comments: Texts,
     response_day: Vec<Day>,
     response_score: Vec<f64>,
     response_survey: Vec<Survey>,
@@ -401,7 +405,7 @@ fn read_feedback(mut r: Reader) -> Option<Feedback> {
         r.u8s()?.into_iter().map(survey_of).collect::<Option<_>>()?;
     let response_customer = r.u32s()?;
     let response_has_id = r.u8s()?;
-    let comments = r.strings()?;
+    let comments = r.text_list()?;
     let n = response_day.len();
     same_len(
         n,
@@ -413,16 +417,13 @@ fn read_feedback(mut r: Reader) -> Option<Feedback> {
             comments.len(),
         ],
     )?;
-    let responses = comments
-        .into_iter()
-        .enumerate()
-        .map(|(i, comment)| Response {
+    let responses = (0..n)
+        .map(|i| Response {
             day: response_day[i],
             score: response_score[i],
             survey: response_survey[i],
             customer: index(response_customer[i]),
             has_customer_id: response_has_id[i] != 0,
-            comment,
         })
         .collect();
     let word_start = r.u32s()?;
@@ -442,6 +443,7 @@ fn read_feedback(mut r: Reader) -> Option<Feedback> {
     r.done()?;
     Some(Feedback {
         responses,
+        comments,
         response_day,
         response_score,
         response_survey,
@@ -545,6 +547,7 @@ fn assemble(c: Customers, rows: Rows, f: Feedback, t: Tickets) -> Index {
         gaps: c.gaps,
         own_median: rows.own_median,
         responses: f.responses,
+        comments: f.comments,
         response_day: f.response_day,
         response_score: f.response_score,
         response_survey: f.response_survey,
@@ -736,10 +739,18 @@ impl Writer {
     write_column!(u32s, u32, u32::to_le_bytes);
     write_column!(i32s, i32, i32::to_le_bytes);
     write_column!(i64s, i64, i64::to_le_bytes);
+    write_column!(u64s, u64, u64::to_le_bytes);
     write_column!(f64s, f64, |x: f64| x.to_bits().to_le_bytes());
 
     fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.u8s(b)
+    }
+
+    /// A `Texts` as its string, then its ends.
+    fn text_list(&mut self, texts: &Texts) -> std::io::Result<()> {
+        let (text, ends) = texts.parts();
+        self.bytes(text.as_bytes())?;
+        self.u64s(ends)
     }
 
     fn texts(&mut self, texts: &[String]) -> std::io::Result<()> {
@@ -854,6 +865,7 @@ impl<'f> Reader<'f> {
     read_column!(u32s, u32, u32::from_le_bytes);
     read_column!(i32s, i32, i32::from_le_bytes);
     read_column!(i64s, i64, i64::from_le_bytes);
+    read_column!(u64s, u64, u64::from_le_bytes);
     read_column!(f64s, f64, |c: [u8; 8]| f64::from_bits(u64::from_le_bytes(
         c
     )));
@@ -877,6 +889,11 @@ impl<'f> Reader<'f> {
             at = end;
         }
         (at == all.len()).then_some(out)
+    }
+
+    fn text_list(&mut self) -> Option<Texts> {
+        let text = String::from_utf8(self.bytes()?).ok()?;
+        Texts::from_parts(text, self.u64s()?)
     }
 
     fn required_strings(&mut self) -> Option<Vec<String>> {

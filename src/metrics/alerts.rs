@@ -201,7 +201,7 @@ pub fn evaluate(
         for &i in recent.iter().take(MAX_TICKET_ALERTS) {
             let t = &ix.tickets()[i];
             let age = (now - t.created) as f64 / 3600.0;
-            let customer = t.customer.map(|c| ix.customers()[c as usize].clone());
+            let customer = t.customer.map(|c| ix.customer_id(c as usize).to_string());
             let mut a = alert(
                 Rule::TicketOpen,
                 if age > 2.0 * rules.ticket_open_hours {

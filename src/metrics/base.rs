@@ -7,7 +7,7 @@ pub const DAYS_PER_MONTH: f64 = 30.436875;
 
 /// The typical purchase cycle (median pooled gap) and the churn window W.
 pub fn churn_window(ix: &Index, fixed: Option<u32>) -> (Option<f64>, u32) {
-    let cycle = nearest_rank(ix.gaps(), 1, 2).map(f64::from);
+    let cycle = ix.gaps().nearest_rank(1, 2).map(f64::from);
     let w = match (fixed, cycle) {
         (Some(w), _) => w,
         (None, Some(c)) if ix.gaps().len() >= 30 => (3.0 * c).round().clamp(7.0, 730.0) as u32,

@@ -131,12 +131,13 @@ pub fn customer_view(
     let responses = ix.has_feedback().then(|| {
         ix.responses()
             .iter()
-            .filter(|r| r.customer == Some(c32))
-            .map(|r| ResponseView {
+            .enumerate()
+            .filter(|(_, r)| r.customer == Some(c32))
+            .map(|(i, r)| ResponseView {
                 date: format_day(r.day),
                 survey: r.survey.name(),
                 score: r.score,
-                comment: r.comment.clone(),
+                comment: ix.comment(i).map(String::from),
             })
             .collect()
     });
@@ -207,7 +208,7 @@ pub fn customer_view(
 pub fn find_customers<'d>(ds: &'d Dataset, text: &str, limit: usize) -> Vec<&'d str> {
     let ix = &ds.index;
     if let Some(c) = ix.customer_index(text) {
-        return vec![ix.customers()[c as usize].as_str()];
+        return vec![ix.customer_id(c as usize)];
     }
     let needle = text.to_lowercase();
     // Asked on every key typed in the find box: an ASCII text is matched
@@ -227,7 +228,7 @@ pub fn find_customers<'d>(ds: &'d Dataset, text: &str, limit: usize) -> Vec<&'d 
     let mut found: Vec<&str> = ix
         .customers()
         .iter()
-        .map(String::as_str)
+        .flatten()
         .filter(|id| holds(id))
         .collect();
     found.sort_unstable();

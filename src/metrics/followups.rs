@@ -166,8 +166,8 @@ impl Engine<'_> {
         let last = end - 1;
         let row = |rule: &str, c: usize, due: Day, reason: String| Followup {
             rule: rule.to_string(),
-            customer_id: ix.customers()[c].clone(),
-            email: email_of(&ix.customers()[c]),
+            customer_id: ix.customer_id(c).to_string(),
+            email: email_of(ix.customer_id(c)),
             due: format_day(due),
             reason,
         };

@@ -185,7 +185,7 @@ impl Engine<'_> {
                 let days = ix.pdays(c);
                 let last = days[..days.partition_point(|&d| d < end)].last();
                 ListedCustomer {
-                    customer_id: ix.customers()[c].clone(),
+                    customer_id: ix.customer_id(c).to_string(),
                     first_order: ix.first_day()[c].map(format_day),
                     last_order: last.map(|&d| format_day(d)),
                     revenue: amount_to_f64(ix.revenue(c, p.start(), end)),

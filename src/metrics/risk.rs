@@ -109,7 +109,7 @@ impl Ctx<'_> {
             let open = ix.open_tickets_on(c, e);
             out.push(AtRisk {
                 customer: c as u32,
-                customer_id: ix.customers()[c].clone(),
+                customer_id: ix.customer_id(c).to_string(),
                 overdue,
                 revenue_at_stake: amount_to_f64(ix.revenue(c, e - 365, e)),
                 last_nps: if ix.has_feedback() { last_nps } else { None },

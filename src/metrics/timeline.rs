@@ -567,9 +567,35 @@ impl Timeline {
     /// customer's cycle c at that point, makes them a candidate at closes in
     /// [L + ⌊threshold·c⌋ − 1, min(next purchase, L + W) − 1].
     pub fn risk_candidates(&self, ix: &Index, cycle: Option<f64>, threshold: f64) -> Vec<Vec<u32>> {
+        // The customers in two halves on two threads, the lists joined in customer order.
+        let n = ix.customer_count();
+        let (mut lists, later) = std::thread::scope(|s| {
+            let later = s.spawn(|| self.risk_candidates_in(ix, cycle, threshold, n / 2..n));
+            let lists = self.risk_candidates_in(ix, cycle, threshold, 0..n / 2);
+            (
+                lists,
+                later
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            )
+        });
+        for (list, more) in lists.iter_mut().zip(later) {
+            list.extend(more);
+        }
+        lists
+    }
+
+    /// `risk_candidates` among the customers in `range`.
+    fn risk_candidates_in(
+        &self,
+        ix: &Index,
+        cycle: Option<f64>,
+        threshold: f64,
+        range: std::ops::Range<usize>,
+    ) -> Vec<Vec<u32>> {
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); self.len];
         let w = self.window as i32;
-        for c in 0..ix.customer_count() {
+        for c in range {
             let pd = ix.pdays(c);
             let medians = ix.own_medians(c);
             for k in 0..pd.len() {
