@@ -264,6 +264,16 @@ pub struct Index {
     /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
     /// of the customer's first k gaps (meaningful for k ≥ 2).
     pub(super) own_median: Vec<f64>,
+    /// The survey responses' part.
+    pub(super) feedback: FeedbackPart,
+    /// The support tickets' part.
+    pub(super) support: TicketPart,
+}
+
+/// The index's survey responses: built beside the orders' part (on a
+/// thread of its own) and stored as one part of the index cache.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeedbackPart {
     pub(super) responses: Vec<Response>,
     /// The responses' comments, by response.
     pub(super) comments: Texts,
@@ -280,6 +290,11 @@ pub struct Index {
     pub(super) nps_answers: Vec<(Day, f64)>,
     pub(super) response_segments: RowSegments,
     pub(super) has_feedback: bool,
+}
+
+/// The index's support tickets (see `FeedbackPart`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TicketPart {
     /// Tickets sorted by creation.
     pub(super) tickets: Vec<Ticket>,
     /// Ticket categories (topics, tags, forms).
@@ -536,60 +551,60 @@ impl Index {
     }
 
     pub fn responses(&self) -> &[Response] {
-        &self.responses
+        &self.feedback.responses
     }
 
     /// The comment of response `i`.
     pub fn comment(&self, i: usize) -> Option<&str> {
-        self.comments.get(i)
+        self.feedback.comments.get(i)
     }
 
     pub fn response_day(&self) -> &[Day] {
-        &self.response_day
+        &self.feedback.response_day
     }
 
     pub fn response_score(&self) -> &[f64] {
-        &self.response_score
+        &self.feedback.response_score
     }
 
     pub fn response_survey(&self) -> &[Survey] {
-        &self.response_survey
+        &self.feedback.response_survey
     }
 
     pub fn words(&self) -> &[u32] {
-        &self.words
+        &self.feedback.words
     }
 
     pub fn vocabulary(&self) -> &[String] {
-        &self.vocabulary
+        &self.feedback.vocabulary
     }
 
     pub fn response_segments(&self) -> &RowSegments {
-        &self.response_segments
+        &self.feedback.response_segments
     }
 
     pub fn has_feedback(&self) -> bool {
-        self.has_feedback
+        self.feedback.has_feedback
     }
 
     pub fn tickets(&self) -> &[Ticket] {
-        &self.tickets
+        &self.support.tickets
     }
 
     pub fn categories(&self) -> &[String] {
-        &self.categories
+        &self.support.categories
     }
 
     pub fn solved_order(&self) -> &[u32] {
-        &self.solved_order
+        &self.support.solved_order
     }
 
     pub fn ticket_segments(&self) -> &RowSegments {
-        &self.ticket_segments
+        &self.support.ticket_segments
     }
 
     pub fn has_tickets(&self) -> bool {
-        self.has_tickets
+        self.support.has_tickets
     }
 
     /// The index with what may legitimately differ between a fresh build and a
@@ -616,14 +631,14 @@ impl Index {
     }
 
     pub fn nps_of(&self, c: usize) -> &[(Day, f64)] {
-        self.nps_start.get(c + 1).map_or(&[], |&e| {
-            &self.nps_answers[self.nps_start[c] as usize..e as usize]
+        self.feedback.nps_start.get(c + 1).map_or(&[], |&e| {
+            &self.feedback.nps_answers[self.feedback.nps_start[c] as usize..e as usize]
         })
     }
 
     pub fn tickets_of(&self, c: usize) -> &[u32] {
-        self.ticket_start.get(c + 1).map_or(&[], |&e| {
-            &self.customer_tickets[self.ticket_start[c] as usize..e as usize]
+        self.support.ticket_start.get(c + 1).map_or(&[], |&e| {
+            &self.support.customer_tickets[self.support.ticket_start[c] as usize..e as usize]
         })
     }
 
@@ -641,14 +656,15 @@ impl Index {
         self.tickets_of(c)
             .iter()
             .filter(|&&t| {
-                let t = &self.tickets[t as usize];
+                let t = &self.support.tickets[t as usize];
                 t.created_day < e && t.solved_day.is_none_or(|d| d >= e)
             })
             .count() as u64
     }
 
     pub fn words_of(&self, response: usize) -> &[u32] {
-        &self.words[self.word_start[response] as usize..self.word_start[response + 1] as usize]
+        &self.feedback.words[self.feedback.word_start[response] as usize
+            ..self.feedback.word_start[response + 1] as usize]
     }
 
     pub fn pdays(&self, c: usize) -> &[Day] {
@@ -912,15 +928,16 @@ impl Index {
             let sides = sides
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-            ix.take_sides(sides);
+            (ix.feedback, ix.support) = sides;
             let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
             ix.last_instant = ix
+                .support
                 .tickets
                 .iter()
                 .flat_map(|t| [Some(t.created), t.first_response, t.solved])
                 .flatten()
                 .chain(ix.last_row_day.map(day_end))
-                .chain(ix.response_day.iter().max().copied().map(day_end))
+                .chain(ix.feedback.response_day.iter().max().copied().map(day_end))
                 .max();
             Ok(ix)
         })
@@ -933,12 +950,12 @@ impl Index {
         tickets: Option<&DataFrame>,
         customer_of: &HashMap<&str, u32, FastHash>,
         customers: usize,
-    ) -> Result<Index, LoadError> {
+    ) -> Result<(FeedbackPart, TicketPart), LoadError> {
         let step = super::trace;
-        let mut ix = Index::default();
+        let (mut f, mut t) = (FeedbackPart::default(), TicketPart::default());
         if let Some(fb) = feedback {
             step("feedback");
-            ix.has_feedback = true;
+            f.has_feedback = true;
             let day = i32s(fb, schema::RESPONDED_AT)?;
             let score = f64s(fb, schema::SCORE)?;
             let survey = str_rows(fb, schema::SURVEY)?;
@@ -952,13 +969,13 @@ impl Index {
             for (name, col) in segs.columns {
                 sorted_segs.columns.insert(name, col.reordered(&order));
             }
-            ix.response_segments = sorted_segs;
+            f.response_segments = sorted_segs;
             step("responses ordered");
             let stop = crate::text::stopwords();
             let mut vocab: HashMap<String, u32, FastHash> = HashMap::default();
             // One buffer for the lower-cased word: no allocation per word.
             let mut lower = String::new();
-            ix.word_start.push(0);
+            f.word_start.push(0);
             for i in order {
                 if let Some(text) = comment.get(i) {
                     for w in text.split(|ch: char| !ch.is_alphabetic()) {
@@ -984,50 +1001,50 @@ impl Index {
                             None => {
                                 let id = vocab.len() as u32;
                                 vocab.insert(lower.clone(), id);
-                                ix.vocabulary.push(lower.clone());
+                                f.vocabulary.push(lower.clone());
                                 id
                             }
                         };
-                        ix.words.push(id);
+                        f.words.push(id);
                     }
                 }
-                ix.word_start.push(ix.words.len() as u32);
+                f.word_start.push(f.words.len() as u32);
                 let survey = match survey.get(i) {
                     Some("csat") => Survey::Csat,
                     Some("ces") => Survey::Ces,
                     _ => Survey::Nps,
                 };
-                ix.responses.push(Response {
+                f.responses.push(Response {
                     day: days[i],
                     score: score.get(i).unwrap_or(0.0),
                     survey,
                     customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
                     has_customer_id: customer.get(i).is_some(),
                 });
-                ix.comments.push(comment.get(i));
+                f.comments.push(comment.get(i));
             }
         }
 
         step("responses read");
-        ix.response_day = ix.responses.iter().map(|r| r.day).collect();
-        ix.response_score = ix.responses.iter().map(|r| r.score).collect();
-        ix.response_survey = ix.responses.iter().map(|r| r.survey).collect();
+        f.response_day = f.responses.iter().map(|r| r.day).collect();
+        f.response_score = f.responses.iter().map(|r| r.score).collect();
+        f.response_survey = f.responses.iter().map(|r| r.survey).collect();
         // Per-customer NPS answers, by day.
         let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); customers];
-        for r in &ix.responses {
+        for r in &f.responses {
             if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
                 per[c as usize].push((r.day, r.score));
             }
         }
-        ix.nps_start.push(0);
+        f.nps_start.push(0);
         for answers in per {
-            ix.nps_answers.extend(answers);
-            ix.nps_start.push(ix.nps_answers.len() as u32);
+            f.nps_answers.extend(answers);
+            f.nps_start.push(f.nps_answers.len() as u32);
         }
 
         if let Some(tk) = tickets {
             step("tickets");
-            ix.has_tickets = true;
+            t.has_tickets = true;
             let id = str_rows(tk, schema::TICKET_ID)?;
             let created = i64s(tk, schema::CREATED_AT)?;
             let created_day = i32s(tk, schema::CREATED_DAY)?;
@@ -1037,7 +1054,7 @@ impl Index {
             let customer = str_rows(tk, schema::CUSTOMER_ID)?;
             let category = str_rows(tk, schema::CATEGORY)?;
             let sat = str_rows(tk, schema::SATISFACTION)?;
-            ix.ticket_segments = row_segments(tk)?;
+            t.ticket_segments = row_segments(tk)?;
             let mut category_of: HashMap<String, u32> = HashMap::new();
             for i in 0..tk.height() {
                 let category_code = category.get(i).map(|name| match category_of.get(name) {
@@ -1045,7 +1062,7 @@ impl Index {
                     None => {
                         let code = category_of.len() as u32;
                         category_of.insert(name.to_string(), code);
-                        ix.categories.push(name.to_string());
+                        t.categories.push(name.to_string());
                         code
                     }
                 });
@@ -1055,7 +1072,7 @@ impl Index {
                     Some(s) => s.parse::<u8>().ok().map(Rating::Score),
                     None => None,
                 };
-                ix.tickets.push(Ticket {
+                t.tickets.push(Ticket {
                     id: id.get(i).unwrap_or_default().to_string(),
                     created: created.get(i).unwrap_or(0),
                     created_day: created_day.get(i).unwrap_or(0),
@@ -1071,7 +1088,7 @@ impl Index {
             step("tickets read");
             // One stable order by creation for the tickets and their row
             // segments, from keys read once.
-            let keys: Vec<(Day, i64)> = ix
+            let keys: Vec<(Day, i64)> = t
                 .tickets
                 .iter()
                 .map(|t| (t.created_day, t.created))
@@ -1079,85 +1096,40 @@ impl Index {
             let mut order: Vec<usize> = (0..keys.len()).collect();
             order.sort_by_key(|&i| keys[i]);
             drop(keys);
-            let mut unsorted: Vec<Option<Ticket>> = std::mem::take(&mut ix.tickets)
+            let mut unsorted: Vec<Option<Ticket>> = std::mem::take(&mut t.tickets)
                 .into_iter()
                 .map(Some)
                 .collect();
-            ix.tickets = order.iter().filter_map(|&i| unsorted[i].take()).collect();
+            t.tickets = order.iter().filter_map(|&i| unsorted[i].take()).collect();
             drop(unsorted);
-            let mut solved: Vec<u32> = (0..ix.tickets.len() as u32)
-                .filter(|&i| ix.tickets[i as usize].solved.is_some())
+            let mut solved: Vec<u32> = (0..t.tickets.len() as u32)
+                .filter(|&i| t.tickets[i as usize].solved.is_some())
                 .collect();
             solved.sort_by_key(|&i| {
                 (
-                    ix.tickets[i as usize].solved_day,
-                    ix.tickets[i as usize].solved,
+                    t.tickets[i as usize].solved_day,
+                    t.tickets[i as usize].solved,
                 )
             });
-            ix.solved_order = solved;
+            t.solved_order = solved;
             // Sorting moved the rows: the row segments follow the same order.
-            for col in ix.ticket_segments.columns.values_mut() {
+            for col in t.ticket_segments.columns.values_mut() {
                 *col = col.reordered(&order);
             }
         }
         step("tickets ordered");
         let mut per: Vec<Vec<u32>> = vec![Vec::new(); customers];
-        for (i, t) in ix.tickets.iter().enumerate() {
+        for (i, t) in t.tickets.iter().enumerate() {
             if let Some(c) = t.customer {
                 per[c as usize].push(i as u32);
             }
         }
-        ix.ticket_start.push(0);
+        t.ticket_start.push(0);
         for list in per {
-            ix.customer_tickets.extend(list);
-            ix.ticket_start.push(ix.customer_tickets.len() as u32);
+            t.customer_tickets.extend(list);
+            t.ticket_start.push(t.customer_tickets.len() as u32);
         }
-        Ok(ix)
-    }
-
-    /// Takes in the feedback's and tickets' part of the index.
-    fn take_sides(&mut self, sides: Index) {
-        let Index {
-            responses,
-            comments,
-            response_day,
-            response_score,
-            response_survey,
-            word_start,
-            words,
-            vocabulary,
-            nps_start,
-            nps_answers,
-            response_segments,
-            has_feedback,
-            tickets,
-            categories,
-            solved_order,
-            ticket_start,
-            customer_tickets,
-            ticket_segments,
-            has_tickets,
-            ..
-        } = sides;
-        self.responses = responses;
-        self.comments = comments;
-        self.response_day = response_day;
-        self.response_score = response_score;
-        self.response_survey = response_survey;
-        self.word_start = word_start;
-        self.words = words;
-        self.vocabulary = vocabulary;
-        self.nps_start = nps_start;
-        self.nps_answers = nps_answers;
-        self.response_segments = response_segments;
-        self.has_feedback = has_feedback;
-        self.tickets = tickets;
-        self.categories = categories;
-        self.solved_order = solved_order;
-        self.ticket_start = ticket_start;
-        self.customer_tickets = customer_tickets;
-        self.ticket_segments = ticket_segments;
-        self.has_tickets = has_tickets;
+        Ok((f, t))
     }
 }
 

@@ -14,7 +14,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::index::{
-    Gaps, Index, Rating, Response, RowSegment, RowSegments, Segment, Texts, Ticket,
+    FeedbackPart, Gaps, Index, Rating, Response, RowSegment, RowSegments, Segment, Texts, Ticket,
+    TicketPart,
 };
 use super::parse::Day;
 use super::schema::Survey;
@@ -22,7 +23,7 @@ use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 /// The header: `MAGIC`, `FORMAT`, the key.
 const HEADER: u64 = 24;
 /// The parts (each read on a thread of its own): the reports, customers,
@@ -206,25 +207,8 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
         last_instant,
         gaps,
         own_median,
-        responses,
-        comments,
-        response_day: _, // rebuilt from `responses`
-        response_score: _,
-        response_survey: _,
-        word_start,
-        words,
-        vocabulary,
-        nps_start,
-        nps_answers,
-        response_segments,
-        has_feedback,
-        tickets,
-        categories,
-        solved_order,
-        ticket_start,
-        customer_tickets,
-        ticket_segments,
-        has_tickets,
+        feedback,
+        support,
     } = ix;
     // Part: customers and their purchase days and orders.
     w.text_list(customers)?;
@@ -256,7 +240,29 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.i64s(row_cum)?;
     w.f64s(own_median)?;
     w.end_part();
-    // Part: responses as columns.
+    write_feedback(w, feedback)?;
+    w.end_part();
+    write_tickets(w, support)?;
+    w.end_part();
+    Ok(())
+}
+
+/// The feedback part: the responses as columns.
+fn write_feedback(w: &mut Writer, part: &FeedbackPart) -> std::io::Result<()> {
+    let FeedbackPart {
+        responses,
+        comments,
+        response_day: _, // rebuilt from `responses`
+        response_score: _,
+        response_survey: _,
+        word_start,
+        words,
+        vocabulary,
+        nps_start,
+        nps_answers,
+        response_segments,
+        has_feedback,
+    } = part;
     w.i32s(&col(responses, |r| r.day))?;
     w.f64s(&col(responses, |r| r.score))?;
     w.u8s(&col(responses, |r| survey_code(r.survey)))?;
@@ -270,9 +276,20 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.i32s(&col(nps_answers, |a| a.0))?;
     w.f64s(&col(nps_answers, |a| a.1))?;
     write_row_segments(w, response_segments)?;
-    w.u8s(&[*has_feedback as u8, *has_tickets as u8])?;
-    w.end_part();
-    // Part: tickets as columns.
+    w.u8s(&[*has_feedback as u8])
+}
+
+/// The tickets part: the tickets as columns.
+fn write_tickets(w: &mut Writer, part: &TicketPart) -> std::io::Result<()> {
+    let TicketPart {
+        tickets,
+        categories,
+        solved_order,
+        ticket_start,
+        customer_tickets,
+        ticket_segments,
+        has_tickets,
+    } = part;
     w.strings(tickets.iter().map(|t| Some(t.id.as_str())), tickets.len())?;
     w.i64s(&col(tickets, |t| t.created))?;
     w.i32s(&col(tickets, |t| t.created_day))?;
@@ -288,8 +305,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.u32s(ticket_start)?;
     w.u32s(customer_tickets)?;
     write_row_segments(w, ticket_segments)?;
-    w.end_part();
-    Ok(())
+    w.u8s(&[*has_tickets as u8])
 }
 
 fn read_head(mut r: Reader) -> Option<(usize, Vec<cache::StoredReport>)> {
@@ -381,24 +397,7 @@ fn read_rows(mut r: Reader) -> Option<Rows> {
     Some(rows)
 }
 
-/// The index's feedback part (see `write_index`).
-struct Feedback {
-    responses: Vec<Response>,
-    comments: Texts,
-    response_day: Vec<Day>,
-    response_score: Vec<f64>,
-    response_survey: Vec<Survey>,
-    word_start: Vec<u32>,
-    words: Vec<u32>,
-    vocabulary: Vec<String>,
-    nps_start: Vec<u32>,
-    nps_answers: Vec<(Day, f64)>,
-    response_segments: RowSegments,
-    has_feedback: bool,
-    has_tickets: bool,
-}
-
-fn read_feedback(mut r: Reader) -> Option<Feedback> {
+fn read_feedback(mut r: Reader) -> Option<FeedbackPart> {
     let response_day = r.i32s()?;
     let response_score = r.f64s()?;
     let response_survey: Vec<Survey> =
@@ -437,11 +436,11 @@ fn read_feedback(mut r: Reader) -> Option<Feedback> {
     }
     let nps_answers = nps_days.into_iter().zip(nps_scores).collect();
     let response_segments = read_row_segments(&mut r)?;
-    let &[has_feedback, has_tickets] = r.u8s()?.as_slice() else {
+    let &[has_feedback] = r.u8s()?.as_slice() else {
         return None;
     };
     r.done()?;
-    Some(Feedback {
+    Some(FeedbackPart {
         responses,
         comments,
         response_day,
@@ -454,21 +453,10 @@ fn read_feedback(mut r: Reader) -> Option<Feedback> {
         nps_answers,
         response_segments,
         has_feedback: has_feedback != 0,
-        has_tickets: has_tickets != 0,
     })
 }
 
-/// The index's tickets part (see `write_index`).
-struct Tickets {
-    tickets: Vec<Ticket>,
-    categories: Vec<String>,
-    solved_order: Vec<u32>,
-    ticket_start: Vec<u32>,
-    customer_tickets: Vec<u32>,
-    ticket_segments: RowSegments,
-}
-
-fn read_tickets(mut r: Reader) -> Option<Tickets> {
+fn read_tickets(mut r: Reader) -> Option<TicketPart> {
     let ids = r.required_strings()?;
     let created = r.i64s()?;
     let created_day = r.i32s()?;
@@ -512,19 +500,27 @@ fn read_tickets(mut r: Reader) -> Option<Tickets> {
             })
         })
         .collect::<Option<_>>()?;
-    let parts = Tickets {
-        tickets,
-        categories: r.required_strings()?,
-        solved_order: r.u32s()?,
-        ticket_start: r.u32s()?,
-        customer_tickets: r.u32s()?,
-        ticket_segments: read_row_segments(&mut r)?,
+    let categories = r.required_strings()?;
+    let solved_order = r.u32s()?;
+    let ticket_start = r.u32s()?;
+    let customer_tickets = r.u32s()?;
+    let ticket_segments = read_row_segments(&mut r)?;
+    let &[has_tickets] = r.u8s()?.as_slice() else {
+        return None;
     };
     r.done()?;
-    Some(parts)
+    Some(TicketPart {
+        tickets,
+        categories,
+        solved_order,
+        ticket_start,
+        customer_tickets,
+        ticket_segments,
+        has_tickets: has_tickets != 0,
+    })
 }
 
-fn assemble(c: Customers, rows: Rows, f: Feedback, t: Tickets) -> Index {
+fn assemble(c: Customers, rows: Rows, feedback: FeedbackPart, support: TicketPart) -> Index {
     let [last_purchase_day, first_row_day, last_row_day] = c.days;
     Index {
         customers: c.customers,
@@ -546,25 +542,8 @@ fn assemble(c: Customers, rows: Rows, f: Feedback, t: Tickets) -> Index {
         last_instant: c.last_instant,
         gaps: c.gaps,
         own_median: rows.own_median,
-        responses: f.responses,
-        comments: f.comments,
-        response_day: f.response_day,
-        response_score: f.response_score,
-        response_survey: f.response_survey,
-        word_start: f.word_start,
-        words: f.words,
-        vocabulary: f.vocabulary,
-        nps_start: f.nps_start,
-        nps_answers: f.nps_answers,
-        response_segments: f.response_segments,
-        has_feedback: f.has_feedback,
-        tickets: t.tickets,
-        categories: t.categories,
-        solved_order: t.solved_order,
-        ticket_start: t.ticket_start,
-        customer_tickets: t.customer_tickets,
-        ticket_segments: t.ticket_segments,
-        has_tickets: f.has_tickets,
+        feedback,
+        support,
     }
 }
 
