@@ -734,7 +734,6 @@ impl Index {
             // Copied out above (or never read, the line numbers).
             let _ = orders.drop_in_place(read);
         }
-        let orders = orders;
         // The feedback and tickets need only the customers' codes: they are
         // indexed on a thread of their own while the orders are.
         std::thread::scope(|scope| {
@@ -773,24 +772,44 @@ impl Index {
                 .collect();
             let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
             drop(hashes_in);
-            let seg_names = segment_columns(&orders);
-            // Segment values are read where needed, without a String per row.
-            let seg_cols: Vec<StringChunked> = seg_names
-                .iter()
-                .map(|n| str_column(&orders, &format!("{}{}", schema::SEGMENT_PREFIX, n)))
-                .collect::<Result<_, _>>()?;
-
             step("orders grouped");
             let mut ix = Index::default();
-            let mut seg_interners: Vec<HashMap<String, u32>> =
-                vec![HashMap::new(); seg_names.len()];
-            ix.segments = seg_names
-                .iter()
-                .map(|n| Segment {
-                    name: n.clone(),
-                    ..Default::default()
+            // A customer's segment values are those of their first purchase
+            // row (their first row by day that is not a refund): read before
+            // the customers are indexed, so that the text columns go first.
+            let first_rows: Vec<Option<u32>> = (0..names.len())
+                .map(|g| {
+                    (group_start[g]..group_start[g + 1])
+                        .find(|&k| amounts[k] >= 0)
+                        .map(|k| perm[k])
                 })
                 .collect();
+            for name in segment_columns(&orders) {
+                let column = format!("{}{}", schema::SEGMENT_PREFIX, name);
+                let col = str_column(&orders, &column)?;
+                let mut segment = Segment {
+                    name,
+                    ..Default::default()
+                };
+                let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
+                segment.of_customer = first_rows
+                    .iter()
+                    .map(|row| {
+                        let v = col.get((*row)? as usize)?;
+                        let next = code_of.len() as u32;
+                        let code = *code_of.entry(v).or_insert(next);
+                        if code == next {
+                            segment.values.push(v.to_string());
+                        }
+                        Some(code)
+                    })
+                    .collect();
+                ix.segments.push(segment);
+                drop(code_of);
+                drop(col);
+                let _ = orders.drop_in_place(&column);
+            }
+            drop(first_rows);
             // Order ids only need to be told apart within a customer: keys are local.
             let mut local_orders: Vec<(u64, u32)> = Vec::new();
             let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
@@ -882,17 +901,6 @@ impl Index {
                     ix.ord_keys.push(k);
                 }
                 ix.first_day.push(first.map(|k| days[k]));
-                for (s, col) in seg_cols.iter().enumerate() {
-                    let v = first.and_then(|k| col.get(perm[k] as usize)).map(|v| {
-                        let len = seg_interners[s].len() as u32;
-                        let code = *seg_interners[s].entry(v.to_string()).or_insert(len);
-                        if code == len {
-                            ix.segments[s].values.push(v.to_string());
-                        }
-                        code
-                    });
-                    ix.segments[s].of_customer.push(v);
-                }
                 let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
                 for w in pd.windows(2) {
                     ix.gaps.add(w[1] - w[0]);
