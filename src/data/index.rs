@@ -24,6 +24,9 @@ pub struct Response {
     pub has_customer_id: bool,
 }
 
+/// An own median before the customer's first gap (day gaps are positive).
+const NO_MEDIAN: i32 = i32::MIN;
+
 /// Day gaps as how many there are of each length: a pooled median over ten
 /// million purchases without keeping (or sorting) ten million gaps.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -263,7 +266,7 @@ pub struct Index {
     pub(super) gaps: Gaps,
     /// Median own gap after each purchase day: `own_median[pday_start[c] + k]` is the median
     /// of the customer's first k gaps (meaningful for k ≥ 2).
-    pub(super) own_median: Vec<f64>,
+    pub(super) own_median: Vec<i32>,
     /// The survey responses' part.
     pub(super) feedback: FeedbackPart,
     /// The support tickets' part.
@@ -609,16 +612,11 @@ impl Index {
 
     /// The index with what may legitimately differ between a fresh build and a
     /// reopened store made equal (tests compare the two): the lazily built id
-    /// map is built, and NaN (no median yet) reads as -1.
+    /// map is built.
     #[doc(hidden)]
     pub fn comparable(&self) -> Index {
-        let mut ix = self.clone();
+        let ix = self.clone();
         ix.customer_index("");
-        for m in &mut ix.own_median {
-            if m.is_nan() {
-                *m = -1.0;
-            }
-        }
         ix
     }
 
@@ -626,8 +624,11 @@ impl Index {
         self.customers.len()
     }
 
-    pub fn own_medians(&self, c: usize) -> &[f64] {
-        &self.own_median[self.pday_start[c] as usize..self.pday_start[c + 1] as usize]
+    /// The median of customer `c`'s first `k` own gaps (`None` before a
+    /// first gap; meaningful for k ≥ 2).
+    pub fn own_median(&self, c: usize, k: usize) -> Option<f64> {
+        let m = self.own_median[self.pday_start[c] as usize + k];
+        (m != NO_MEDIAN).then(|| f64::from(m))
     }
 
     pub fn nps_of(&self, c: usize) -> &[(Day, f64)] {
@@ -914,9 +915,9 @@ impl Index {
                     }
                     // Nearest-rank median of the first k gaps.
                     let m = if sorted.is_empty() {
-                        f64::NAN
+                        NO_MEDIAN
                     } else {
-                        f64::from(sorted[sorted.len().div_ceil(2) - 1])
+                        sorted[sorted.len().div_ceil(2) - 1]
                     };
                     ix.own_median.push(m);
                 }

@@ -23,7 +23,7 @@ use super::{Dataset, LoadReport, Scales, Sources, cache};
 
 const MAGIC: &[u8; 8] = b"HFINDEX\0";
 /// Bumped whenever the index or this layout changes.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 /// The header: `MAGIC`, `FORMAT`, the key.
 const HEADER: u64 = 24;
 /// The parts (each read on a thread of its own): the reports, customers,
@@ -238,7 +238,7 @@ fn write_index(w: &mut Writer, ix: &Index) -> std::io::Result<()> {
     w.u32s(row_start)?;
     w.i32s(row_days)?;
     w.i64s(row_cum)?;
-    w.f64s(own_median)?;
+    w.i32s(own_median)?;
     w.end_part();
     write_feedback(w, feedback)?;
     w.end_part();
@@ -383,7 +383,7 @@ struct Rows {
     row_start: Vec<u32>,
     row_days: Vec<Day>,
     row_cum: Vec<i64>,
-    own_median: Vec<f64>,
+    own_median: Vec<i32>,
 }
 
 fn read_rows(mut r: Reader) -> Option<Rows> {
@@ -391,7 +391,7 @@ fn read_rows(mut r: Reader) -> Option<Rows> {
         row_start: r.u32s()?,
         row_days: r.i32s()?,
         row_cum: r.i64s()?,
-        own_median: r.f64s()?,
+        own_median: r.i32s()?,
     };
     r.done()?;
     Some(rows)

@@ -94,7 +94,7 @@ impl Ctx<'_> {
             }
             // k purchase days before e: k − 1 own gaps; fewer than 2 → the typical cycle.
             let own = if k >= 3 {
-                Some(ix.own_medians(c)[k - 1])
+                ix.own_median(c, k - 1)
             } else {
                 cycle
             };

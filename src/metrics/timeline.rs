@@ -597,10 +597,9 @@ impl Timeline {
         let w = self.window as i32;
         for c in range {
             let pd = ix.pdays(c);
-            let medians = ix.own_medians(c);
             for k in 0..pd.len() {
                 // With purchases pd[..=k] before the close: k own gaps.
-                let cyc = if k >= 2 { Some(medians[k]) } else { cycle };
+                let cyc = if k >= 2 { ix.own_median(c, k) } else { cycle };
                 let Some(cyc) = cyc.filter(|x| *x > 0.0 && x.is_finite()) else {
                     continue;
                 };
