@@ -44,7 +44,7 @@ impl Ctx<'_> {
                         revenue[k].resize(age + 1, 0);
                     }
                     revenue[k][age] += a.revenue;
-                    if a.buyer {
+                    if a.buyer() {
                         if counts[k].len() <= age {
                             counts[k].resize(age + 1, 0);
                         }
