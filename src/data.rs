@@ -16,6 +16,7 @@ pub mod source;
 pub mod store;
 pub mod tickets;
 
+use crate::Joined as _;
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
@@ -672,18 +673,14 @@ impl SegmentColumns {
         }
     }
 
-    /// Reads the segment cells of a record (empty cells are null).
-    pub fn read(&mut self, rec: &csv::StringRecord) -> Vec<Option<u32>> {
-        self.names
-            .iter()
-            .zip(self.values.iter_mut())
-            .map(|((_, i), interner)| {
-                mapping::clean_cell(rec.get(*i).unwrap_or("")).map(|v| interner.code(v))
-            })
-            .collect()
+    /// Reads the segment cells of a record (`NO_VALUE` for an empty cell).
+    pub fn read(&mut self, rec: &csv::StringRecord) -> Vec<u32> {
+        let mut codes = Vec::with_capacity(self.names.len());
+        self.read_into(rec, &mut codes);
+        codes
     }
 
-    /// Like `read`, appending the codes to `out` (`NO_VALUE` for an empty cell).
+    /// Like `read`, appending the codes to `out`.
     pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<u32>) {
         for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
             out.push(
@@ -703,14 +700,8 @@ impl SegmentColumns {
             .collect()
     }
 
-    pub fn push(&mut self, codes: &[Option<u32>]) {
-        for (col, c) in self.codes.iter_mut().zip(codes) {
-            col.push(c.unwrap_or(NO_VALUE));
-        }
-    }
-
-    /// Like `push`, with `NO_VALUE` for an empty cell.
-    pub fn push_codes(&mut self, codes: &[u32]) {
+    /// Appends a kept row's codes (`read`'s).
+    pub fn push(&mut self, codes: &[u32]) {
         for (col, c) in self.codes.iter_mut().zip(codes) {
             col.push(*c);
         }
@@ -1003,9 +994,7 @@ pub fn load_with_progress(
         std::thread::scope(|scope| {
             let others = scope.spawn(load_optional);
             let orders = load_all(&sources.orders);
-            let others = others
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let others = others.joined();
             (orders, others)
         })
     } else {

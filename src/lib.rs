@@ -35,3 +35,15 @@ pub mod report;
 pub mod sources;
 pub mod text;
 pub mod ui;
+
+/// A scoped thread's result, its panic carried on into the thread that
+/// joins it (as if the work had run there).
+pub(crate) trait Joined<T> {
+    fn joined(self) -> T;
+}
+
+impl<T> Joined<T> for std::thread::ScopedJoinHandle<'_, T> {
+    fn joined(self) -> T {
+        self.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+}

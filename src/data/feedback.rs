@@ -17,7 +17,7 @@ struct Pending {
     /// The customer read id-first (see `Plan::has_alt_customer`).
     alt: Option<u32>,
     comment: Option<String>,
-    segments: Vec<Option<u32>>,
+    segments: Vec<u32>,
 }
 
 /// The survey of a file without a survey column, from its scores

@@ -3,6 +3,7 @@
 //! raw rows. The canonical polars tables are read column by column; rows are
 //! grouped per customer with a counting sort; the rest is plain vectors.
 
+use crate::Joined as _;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -354,11 +355,7 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
     let mut coded = std::thread::scope(|scope| {
         let later: Vec<_> = (1..parts).map(|k| scope.spawn(move || part(k))).collect();
         let mut all = vec![part(0)];
-        all.extend(
-            later
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-        );
+        all.extend(later.into_iter().map(|h| h.joined()));
         all
     })
     .into_iter();
@@ -775,15 +772,12 @@ impl Index {
             drop(hashes_in);
             step("orders grouped");
             let mut ix = Index::default();
-            // A customer's segment values are those of their first purchase
-            // row (their first row by day that is not a refund): read before
+            // Each customer's first purchase row (their first row by day that
+            // is not a refund), in customer order: its day is their first day,
+            // its segment values theirs. The segment values are read before
             // the customers are indexed, so that the text columns go first.
-            let first_rows: Vec<Option<u32>> = (0..names.len())
-                .map(|g| {
-                    (group_start[g]..group_start[g + 1])
-                        .find(|&k| amounts[k] >= 0)
-                        .map(|k| perm[k])
-                })
+            let first_purchase: Vec<Option<usize>> = (0..names.len())
+                .map(|g| (group_start[g]..group_start[g + 1]).find(|&k| amounts[k] >= 0))
                 .collect();
             for name in segment_columns(&orders) {
                 let column = format!("{}{}", schema::SEGMENT_PREFIX, name);
@@ -793,10 +787,10 @@ impl Index {
                     ..Default::default()
                 };
                 let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
-                segment.of_customer = first_rows
+                segment.of_customer = first_purchase
                     .iter()
-                    .map(|row| {
-                        let v = col.get((*row)? as usize)?;
+                    .map(|k| {
+                        let v = col.get(perm[(*k)?] as usize)?;
                         let next = code_of.len() as u32;
                         let code = *code_of.entry(v).or_insert(next);
                         if code == next {
@@ -810,7 +804,6 @@ impl Index {
                 drop(col);
                 let _ = orders.drop_in_place(&column);
             }
-            drop(first_rows);
             // Order ids only need to be told apart within a customer: keys are local.
             let mut local_orders: Vec<(u64, u32)> = Vec::new();
             let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
@@ -835,7 +828,6 @@ impl Index {
                 let (i, j) = (group_start[g], group_start[g + 1]);
                 let c = ix.customers.len() as u32;
                 ix.customers.push(Some(id));
-                let mut first: Option<usize> = None;
                 let mut running = 0i64;
                 local_orders.clear();
                 many_orders.clear();
@@ -847,9 +839,6 @@ impl Index {
                     ix.row_cum.push(running);
                     if amounts[k] < 0 {
                         continue;
-                    }
-                    if first.is_none() {
-                        first = Some(k);
                     }
                     if ix.pdays.len() == ix.pday_start[c as usize] as usize
                         || ix.pdays.last() != Some(&days[k])
@@ -901,15 +890,13 @@ impl Index {
                     ix.ord_days.push(d);
                     ix.ord_keys.push(k);
                 }
-                ix.first_day.push(first.map(|k| days[k]));
+                ix.first_day.push(first_purchase[g].map(|k| days[k]));
                 let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
-                for w in pd.windows(2) {
-                    ix.gaps.add(w[1] - w[0]);
-                }
                 let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
                 for k in 0..pd.len() {
                     if k > 0 {
                         let g = pd[k] - pd[k - 1];
+                        ix.gaps.add(g);
                         let at = sorted.partition_point(|&x| x < g);
                         sorted.insert(at, g);
                     }
@@ -934,9 +921,7 @@ impl Index {
             ix.first_row_day = days.iter().copied().min();
             ix.last_row_day = days.iter().copied().max();
 
-            let sides = sides
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+            let sides = sides.joined()?;
             (ix.feedback, ix.support) = sides;
             let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
             ix.last_instant = ix

@@ -1,5 +1,6 @@
 //! Orders: one row per order or order line (kpi-spec §1).
 
+use crate::Joined as _;
 use std::collections::HashMap;
 
 use polars::prelude::*;
@@ -166,9 +167,14 @@ impl Run {
                     let own = self.segments.read(rec);
                     let f = &self.pending[idx];
                     let (customer, date) = (f.customer, f.date);
-                    for (j, o) in own.iter().enumerate() {
-                        self.seg_codes
-                            .push(o.unwrap_or(self.seg_codes[idx * stride + j]));
+                    // A value of its own, or its order's first row's.
+                    for (j, &o) in own.iter().enumerate() {
+                        let code = if o == NO_VALUE {
+                            self.seg_codes[idx * stride + j]
+                        } else {
+                            o
+                        };
+                        self.seg_codes.push(code);
                     }
                     self.pending.push(Pending {
                         line,
@@ -393,7 +399,7 @@ fn load_in(
         amount_col.push(amount);
         order_col.push(p.order);
         line_col.push(p.line);
-        segments.push_codes(&seg_codes[i * stride..(i + 1) * stride]);
+        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
     super::trace("orders checked");
     // The rows are in the columns now: free them before polars copies the columns.
@@ -425,15 +431,7 @@ fn load_in(
         )
         .into_column();
         drop(order_col);
-        (
-            customer
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            order,
-            segment_columns
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        )
+        (customer.joined(), order, segment_columns.joined())
     });
     let mut columns = vec![
         customer,

@@ -3,6 +3,7 @@
 //! NDJSON and Parquet. Every record carries the physical line it starts on
 //! (header = line 1) so messages can point at it. Files are only ever read.
 
+use crate::Joined as _;
 use std::path::{Path, PathBuf};
 
 use csv::StringRecord;
@@ -381,7 +382,7 @@ impl RawFile {
             let handles: Vec<_> = (1..count).map(|k| scope.spawn(move || run(k))).collect();
             let mut states = vec![run(0)?];
             for h in handles {
-                states.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
+                states.push(h.joined()?);
             }
             Ok(states)
         })
@@ -1392,7 +1393,7 @@ fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.joined())
             .collect::<Result<Vec<_>, _>>()
     })
     .map_err(err)?;

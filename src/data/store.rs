@@ -6,6 +6,7 @@
 //! a truncated or corrupt entry, or an entry from another version is a miss,
 //! and the entry is rebuilt. Source files are never written.
 
+use crate::Joined as _;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
@@ -67,7 +68,13 @@ pub fn read(path: &Path, key: u64) -> Option<Dataset> {
         let tickets = s.spawn(|| read_tickets(tickets));
         let customers = read_customers(customers);
         let head = read_head(head);
-        (head, customers, join(rows), join(feedback), join(tickets))
+        (
+            head,
+            customers,
+            rows.joined(),
+            feedback.joined(),
+            tickets.joined(),
+        )
     });
     let (order_count, reports) = head?;
     Some(Dataset {
@@ -75,10 +82,6 @@ pub fn read(path: &Path, key: u64) -> Option<Dataset> {
         index: assemble(customers?, rows?, feedback?, tickets?),
         reports: reports.into_iter().map(LoadReport::from).collect(),
     })
-}
-
-fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// The parts' places (start, length) from the table at the end of the file,
@@ -128,14 +131,14 @@ pub fn write(path: &Path, key: u64, ds: &Dataset) {
         let mut w = Writer {
             inner: BufWriter::with_capacity(1 << 20, pending.file.try_clone()?),
             sum: Sum::default(),
-            at: 0,
+            at: HEADER,
             start: HEADER,
             parts: Vec::with_capacity(PARTS),
         };
+        // The header, outside every part's checksum (the reader checks it first).
         w.inner.write_all(MAGIC)?;
         w.inner.write_all(&u64::from(FORMAT).to_le_bytes())?;
         w.inner.write_all(&key.to_le_bytes())?;
-        w.at = HEADER;
         w.u64(ds.order_count as u64)?;
         let reports: Vec<cache::StoredReport> =
             ds.reports.iter().map(cache::StoredReport::from).collect();

@@ -29,7 +29,7 @@ struct Pending {
     alt: Option<u32>,
     category: Option<u32>,
     satisfaction: Option<&'static str>,
-    segments: Vec<Option<u32>>,
+    segments: Vec<u32>,
 }
 
 /// Reads a satisfaction cell: `Ok(None)` for no rating; `Err` is the rejection reason.

@@ -16,6 +16,7 @@
 //! S, E, N, retained, won back and loyalty become AND-popcounts over
 //! bitsets; revenue and orders are sums over the period's active customers.
 
+use crate::Joined as _;
 use crate::calendar::Day;
 use crate::data::index::Index;
 
@@ -474,10 +475,8 @@ impl Timeline {
             let b = s.spawn(move || t.scan_customers(ix, mid..n));
             let classes = s.spawn(move || t.build_nps_classes(ix));
             let a = t.scan_customers(ix, 0..mid);
-            let b = b.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            let classes = classes
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let b = b.joined();
+            let classes = classes.joined();
             (a, b, classes)
         });
         t.end_in_base = a.end_in_base;
@@ -531,7 +530,7 @@ impl Timeline {
             let columns = &columns;
             let b = s.spawn(move || this.sum_range(columns, mid..this.len));
             let a = this.sum_range(columns, 0..mid);
-            (a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            (a, b.joined())
         });
         self.totals = a.totals;
         self.totals.extend(b.totals);
@@ -592,12 +591,7 @@ impl Timeline {
         let (mut lists, later) = std::thread::scope(|s| {
             let later = s.spawn(|| self.risk_candidates_in(ix, cycle, threshold, n / 2..n));
             let lists = self.risk_candidates_in(ix, cycle, threshold, 0..n / 2);
-            (
-                lists,
-                later
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            )
+            (lists, later.joined())
         });
         for (list, more) in lists.iter_mut().zip(later) {
             list.extend(more);
