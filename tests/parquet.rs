@@ -19,11 +19,15 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn load(path: &Path) -> Loaded {
+    load_with(path, SourceOptions::default())
+}
+
+fn load_with(path: &Path, options: SourceOptions) -> Loaded {
     let spec = SourceSpec {
         kind: SourceKind::Orders,
         name: path.display().to_string(),
         origin: data::Origin::Path(path.to_path_buf()),
-        options: SourceOptions::default(),
+        options,
     };
     data::load_source(&spec, Scales::default()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -270,4 +274,179 @@ fn a_dataset_polars_writes_with_escaped_partition_values() {
     );
     assert_eq!(social["revenue"], 5.5);
     assert_eq!(social["customers"]["new"], 1);
+}
+
+/// (order id, day, amount) of a kept row.
+type Kept = (String, String, f64);
+/// A reason and the rows rejected for it.
+type Rejected = (String, Vec<u64>);
+
+/// The kept rows and the rejections.
+fn kept_and_rejected(l: &Loaded) -> (Vec<Kept>, Vec<Rejected>) {
+    let kept = rows(l).into_iter().map(|r| (r.3, r.1, r.2)).collect();
+    let rejected = l
+        .report
+        .examples_by_reason
+        .iter()
+        .map(|(reason, lines)| (reason.clone(), lines.clone()))
+        .collect();
+    (kept, rejected)
+}
+
+#[test]
+fn typed_amounts_with_three_decimals_are_exact_whatever_the_decimal_style() {
+    // DuckDB 2.0.1: a TIMESTAMP order date and a DECIMAL(18,3) amount (one
+    // null); the same rows with a DATE and a DOUBLE amount (NaN where the
+    // decimal is null, infinity on the row whose date is null). As text,
+    // "12.345" and "0.125" could be twelve thousand: read as text they made
+    // the file fail ("cannot tell the decimal style"). Read as themselves
+    // they are what the file stores, under either style.
+    let expected_kept = vec![
+        ("O1".to_string(), "2024-03-01".to_string(), 12.345),
+        ("O2".to_string(), "2024-03-02".to_string(), 0.125),
+        ("O3".to_string(), "2024-03-31".to_string(), -2.5),
+    ];
+    let comma = SourceOptions {
+        decimal: data::parse::DecimalStyle::Comma,
+        ..SourceOptions::default()
+    };
+    for (file, null_amount) in [
+        ("decimal_amounts.parquet", "missing amount"),
+        ("double_amounts.parquet", "unparseable amount"),
+    ] {
+        for options in [SourceOptions::default(), comma.clone()] {
+            let l = load_with(&fixture(file), options);
+            let (kept, rejected) = kept_and_rejected(&l);
+            assert_eq!(kept, expected_kept, "{file}");
+            let mut want = vec![
+                (null_amount.to_string(), vec![4]),
+                ("missing order_date".to_string(), vec![5]),
+            ];
+            want.sort();
+            assert_eq!(rejected, want, "{file}");
+        }
+        // 12.345 + 0.125 in March to date (the refund of the 31st is after
+        // the last purchase, 2 March).
+        let march = report(&fixture(file), &["--period", "2024-03"]);
+        assert_eq!(march["revenue"], 12.47, "{file}");
+    }
+}
+
+/// An orders file as polars writes it: customer ids, the given order dates
+/// and amounts.
+fn write_orders(path: &Path, dates: Column, amounts: Column) {
+    let n = dates.len();
+    let customers: Vec<String> = (0..n).map(|i| format!("C{}", i % 3)).collect();
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("customer_id".into(), customers),
+            dates.with_name("order_date".into()),
+            amounts.with_name("amount".into()),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    ParquetWriter::new(file).finish(&mut df).unwrap();
+}
+
+#[test]
+fn typed_cells_read_as_themselves_round_and_reject_as_text_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = |y, m, d| {
+        holdfast::calendar::days_from_civil(y, m, d)
+            - holdfast::calendar::days_from_civil(1970, 1, 1)
+    };
+    let secs = |y, m, d, h: i64| i64::from(day(y, m, d)) * 86_400 + h * 3600;
+    // Millisecond timestamps in UTC: 23:00 on 1 May is 1 May, whatever the
+    // zone the file names (a zoned timestamp counts on its UTC day).
+    let stamps = Column::new(
+        "t".into(),
+        vec![
+            Some(secs(2024, 5, 1, 23) * 1000),
+            Some(secs(2024, 5, 2, 0) * 1000 + 999),
+            Some(secs(2024, 5, 3, 12) * 1000),
+            None,
+            Some(secs(2024, 5, 4, 1) * 1000),
+            // Year 10000 is no date a text cell can hold.
+            Some(secs(9999, 12, 31, 0) * 1000 + 86_400_000),
+        ],
+    )
+    .cast(&DataType::Datetime(
+        TimeUnit::Milliseconds,
+        Some(TimeZone::UTC),
+    ))
+    .unwrap();
+    // A DECIMAL(20,5): half a ten-thousandth rounds away from zero, as a
+    // written amount does.
+    let amounts = Int128Chunked::from_slice("a".into(), &[1_234_565, -5, 4, 100_000, 250_000, 1])
+        .into_decimal(20, 5)
+        .unwrap()
+        .into_column();
+    let path = dir.path().join("ms.parquet");
+    write_orders(&path, stamps, amounts);
+    let (kept, rejected) = kept_and_rejected(&load(&path));
+    assert_eq!(
+        kept,
+        vec![
+            ("".to_string(), "2024-05-01".to_string(), 12.3457),
+            ("".to_string(), "2024-05-02".to_string(), -0.0001),
+            ("".to_string(), "2024-05-03".to_string(), 0.0),
+            ("".to_string(), "2024-05-04".to_string(), 2.5),
+        ]
+    );
+    assert_eq!(
+        rejected,
+        vec![
+            ("missing order_date".to_string(), vec![4]),
+            ("unparseable order_date".to_string(), vec![6]),
+        ]
+    );
+
+    // Dates with 64-bit floats and integers (whole currency units).
+    let dates = Column::new(
+        "d".into(),
+        vec![
+            day(2024, 6, 1),
+            day(2024, 6, 2),
+            day(2024, 6, 3),
+            day(2024, 6, 4),
+        ],
+    )
+    .cast(&DataType::Date)
+    .unwrap();
+    let floats = Column::new("a".into(), vec![0.00015, 19.99, 1e300, f64::NEG_INFINITY]);
+    let path = dir.path().join("floats.parquet");
+    write_orders(&path, dates.clone(), floats);
+    let (kept, rejected) = kept_and_rejected(&load(&path));
+    // 0.00015 is what the float prints as: it rounds up, as written text would.
+    assert_eq!(
+        kept,
+        vec![
+            ("".to_string(), "2024-06-01".to_string(), 0.0002),
+            ("".to_string(), "2024-06-02".to_string(), 19.99),
+        ]
+    );
+    assert_eq!(
+        rejected,
+        vec![("unparseable amount".to_string(), vec![3, 4])]
+    );
+    let ints = Column::new("a".into(), vec![Some(5i64), Some(-3), None, Some(i64::MAX)]);
+    let path = dir.path().join("ints.parquet");
+    write_orders(&path, dates, ints);
+    let (kept, rejected) = kept_and_rejected(&load(&path));
+    assert_eq!(
+        kept,
+        vec![
+            ("".to_string(), "2024-06-01".to_string(), 5.0),
+            ("".to_string(), "2024-06-02".to_string(), -3.0),
+        ]
+    );
+    assert_eq!(
+        rejected,
+        vec![
+            ("missing amount".to_string(), vec![3]),
+            ("unparseable amount".to_string(), vec![4]),
+        ]
+    );
 }

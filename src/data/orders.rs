@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::mapping::{Plan, SourceOptions, Units};
 use super::parse::{self, AmountCell, Day, PackedStamp, RawStamp};
 use super::schema::{self, SourceKind};
-use super::source::{RawFile, Split};
+use super::source::{Native, NativeKind, RawFile, Split};
 use super::{
     DateVotes, DecimalVotes, Interner, LoadError, Loaded, NO_VALUE, SegmentColumns, Tally, frame,
 };
@@ -127,6 +127,17 @@ struct Reading<'p> {
     width: usize,
     date_header: String,
     amount_header: String,
+    /// The date and amount columns, when a typed file's are read as
+    /// themselves (`RawFile::native_kind`): days and amounts without text.
+    native_date: Option<usize>,
+    native_amount: Option<usize>,
+}
+
+impl Reading<'_> {
+    /// The cell a native column holds on this row.
+    fn native(column: Option<usize>, cells: &[Native]) -> Option<Native> {
+        column.map(|j| cells.get(j).copied().unwrap_or(Native::None))
+    }
 }
 
 impl Run {
@@ -146,7 +157,7 @@ impl Run {
     }
 
     /// Reads one record at physical line `line`.
-    fn row(&mut self, r: &Reading, line: u64, rec: &csv::StringRecord) {
+    fn row(&mut self, r: &Reading, line: u64, rec: &csv::StringRecord, cells: &[Native]) {
         let plan = r.plan;
         let stride = plan.segments.len();
         self.tally.row();
@@ -190,23 +201,18 @@ impl Run {
             }
             return;
         }
-        let outcome = first_look(
-            plan,
-            rec,
-            line,
-            (&r.date_header, &r.amount_header),
-            (&mut self.dates, &mut self.decimals),
-        )
-        .map(|(date, amount, minus, customer)| {
-            // An invoice number that marks a cancellation (UCI's `C536379`) is a refund.
-            let cancelled = plan.cancel_prefix.is_some_and(|p| {
-                order_text.is_some_and(|o| {
-                    o.starts_with(p) && o[1..].starts_with(|c: char| c.is_ascii_digit())
-                })
-            });
-            let amount = if cancelled { amount.negative() } else { amount };
-            (date, amount, minus, customer)
-        });
+        let outcome = first_look(r, rec, cells, line, (&mut self.dates, &mut self.decimals)).map(
+            |(date, amount, minus, customer)| {
+                // An invoice number that marks a cancellation (UCI's `C536379`) is a refund.
+                let cancelled = plan.cancel_prefix.is_some_and(|p| {
+                    order_text.is_some_and(|o| {
+                        o.starts_with(p) && o[1..].starts_with(|c: char| c.is_ascii_digit())
+                    })
+                });
+                let amount = if cancelled { amount.negative() } else { amount };
+                (date, amount, minus, customer)
+            },
+        );
         match outcome {
             Ok((date, amount, minus, customer)) => {
                 let customer = self.customers.code(customer);
@@ -295,12 +301,24 @@ fn load_in(
     let format = raw.format.name();
     let header_names = raw.headers.clone();
     let headers = &header_names;
+    // A typed file's date and amount columns are read as themselves when
+    // each is the only column of its field.
+    let only = |field: &str, kind: NativeKind| match plan.fields.get(field).map(Vec::as_slice) {
+        Some(&[j]) => (raw.native_kind(j) == Some(kind)).then_some(j),
+        _ => None,
+    };
     let reading = Reading {
         plan,
         width: headers.len(),
         date_header: plan.header(headers, schema::ORDER_DATE).to_string(),
         amount_header: plan.header(headers, schema::AMOUNT).to_string(),
+        native_date: only(schema::ORDER_DATE, NativeKind::Time),
+        native_amount: only(schema::AMOUNT, NativeKind::Number),
     };
+    let native: Vec<usize> = [reading.native_date, reading.native_amount]
+        .into_iter()
+        .flatten()
+        .collect();
     // Line items look back at their order's first row, wherever it is.
     let split = if plan.continuation_rows {
         Split::ONE
@@ -310,9 +328,10 @@ fn load_in(
     let runs = raw.for_each_split(
         plan.skip_rows,
         split,
+        &native,
         || Run::new(plan),
-        |run, line, rec| {
-            run.row(&reading, line, rec);
+        |run, line, rec, cells| {
+            run.row(&reading, line, rec, cells);
             Ok(())
         },
     )?;
@@ -484,30 +503,47 @@ type FirstLook<'r> = (RawStamp, AmountCell, Option<AmountCell>, &'r str);
 
 /// Checks the cells that can be checked row by row; `Err` is the reason.
 fn first_look<'r>(
-    plan: &Plan,
+    r: &Reading,
     rec: &'r csv::StringRecord,
+    cells: &[Native],
     line: u64,
-    (date_header, amount_header): (&str, &str),
     (dates, decimals): (&mut DateVotes, &mut DecimalVotes),
 ) -> Result<FirstLook<'r>, String> {
+    let plan = r.plan;
     if let Some(reason) = plan.status.as_ref().and_then(|s| s.skip_reason(rec)) {
         return Err(reason);
     }
     let customer = plan
         .cell(rec, schema::CUSTOMER_ID)
         .ok_or_else(|| format!("missing {}", schema::CUSTOMER_ID))?;
-    let date_text = plan
-        .cell(rec, schema::ORDER_DATE)
-        .ok_or_else(|| format!("missing {}", schema::ORDER_DATE))?;
-    let date = parse::parse_datetime(date_text)
-        .ok_or_else(|| format!("unparseable {}", schema::ORDER_DATE))?;
-    dates.observe(date, line, date_header, date_text);
-    let amount_text = plan
-        .cell(rec, schema::AMOUNT)
-        .ok_or_else(|| format!("missing {}", schema::AMOUNT))?;
-    let mut amount = parse::parse_amount(amount_text)
-        .ok_or_else(|| format!("unparseable {}", schema::AMOUNT))?;
-    decimals.observe(amount, line, amount_header, amount_text);
+    let missing = |field: &str| format!("missing {field}");
+    let unparseable = |field: &str| format!("unparseable {field}");
+    // A typed date or amount is what it is: nothing to vote on.
+    let date = match Reading::native(r.native_date, cells) {
+        Some(Native::None) => return Err(missing(schema::ORDER_DATE)),
+        Some(cell) => parse::native_stamp(cell).ok_or_else(|| unparseable(schema::ORDER_DATE))?,
+        None => {
+            let text = plan
+                .cell(rec, schema::ORDER_DATE)
+                .ok_or_else(|| missing(schema::ORDER_DATE))?;
+            let date =
+                parse::parse_datetime(text).ok_or_else(|| unparseable(schema::ORDER_DATE))?;
+            dates.observe(date, line, &r.date_header, text);
+            date
+        }
+    };
+    let mut amount = match Reading::native(r.native_amount, cells) {
+        Some(Native::None) => return Err(missing(schema::AMOUNT)),
+        Some(cell) => parse::native_amount(cell).ok_or_else(|| unparseable(schema::AMOUNT))?,
+        None => {
+            let text = plan
+                .cell(rec, schema::AMOUNT)
+                .ok_or_else(|| missing(schema::AMOUNT))?;
+            let amount = parse::parse_amount(text).ok_or_else(|| unparseable(schema::AMOUNT))?;
+            decimals.observe(amount, line, &r.amount_header, text);
+            amount
+        }
+    };
     if let Some(q) = plan.quantity {
         let qty = rec
             .get(q)
@@ -528,9 +564,8 @@ fn first_look<'r>(
         .filter(|s| !s.is_empty())
     {
         Some(text) => {
-            let m = parse::parse_amount(text)
-                .ok_or_else(|| format!("unparseable {}", schema::AMOUNT))?;
-            decimals.observe(m, line, amount_header, text);
+            let m = parse::parse_amount(text).ok_or_else(|| unparseable(schema::AMOUNT))?;
+            decimals.observe(m, line, &r.amount_header, text);
             Some(m)
         }
         None => None,

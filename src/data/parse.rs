@@ -788,6 +788,85 @@ fn to_e4(body: &str, decimal: char, thousands: char) -> Option<i64> {
         .checked_add(frac + round_up as i64)
 }
 
+/// A typed date or timestamp cell (Parquet) as its text would parse: a
+/// date at midnight, a naive timestamp as its wall clock, a zoned one as its
+/// UTC instant. `None` for another kind of cell or a year outside 1–9999
+/// (no text date reaches those).
+pub fn native_stamp(cell: super::source::Native) -> Option<RawStamp> {
+    use super::source::Native;
+    let (day, secs, offset) = match cell {
+        Native::Date(day) => (day, i64::from(day) * 86_400, None),
+        Native::Timestamp { secs, utc } => {
+            let day = Day::try_from(secs.div_euclid(86_400)).ok()?;
+            (day, secs, utc.then_some(0))
+        }
+        _ => return None,
+    };
+    (days_from_civil(1, 1, 1)..=days_from_civil(9999, 12, 31))
+        .contains(&day)
+        .then_some(RawStamp::Known(Stamp {
+            day,
+            local_secs: secs,
+            offset,
+        }))
+}
+
+/// A typed number cell (Parquet) as an amount, exactly as stored: the same
+/// under either decimal style. Integers and decimals are exact (a decimal
+/// rounded half away from zero past four places, as a written one is); a
+/// float is read as the shortest decimal that is that float (what it
+/// prints as). `None` for another kind of cell, a float that is not finite
+/// or an amount out of range.
+pub fn native_amount(cell: super::source::Native) -> Option<AmountCell> {
+    use super::source::Native;
+    let value = match cell {
+        Native::Int(v) => v.checked_mul(AMOUNT_SCALE)?,
+        Native::Decimal { value, scale } => decimal_e4(value, scale)?,
+        Native::Float(v) => float_e4(v)?,
+        _ => return None,
+    };
+    Some(AmountCell {
+        dot: Some(value),
+        comma: Some(value),
+    })
+}
+
+/// `value` × 10^-`scale` in ten-thousandths, rounded half away from zero.
+fn decimal_e4(value: i128, scale: u32) -> Option<i64> {
+    let e4 = if scale <= 4 {
+        value.checked_mul(10i128.checked_pow(4 - scale)?)?
+    } else {
+        // Past 10^38 every i128 is under half a unit: zero.
+        let Some(unit) = 10i128.checked_pow(scale - 4) else {
+            return Some(0);
+        };
+        let (q, r) = (value / unit, value % unit);
+        if r.unsigned_abs() * 2 >= unit.unsigned_abs() {
+            q + value.signum()
+        } else {
+            q
+        }
+    };
+    i64::try_from(e4).ok()
+}
+
+/// A float in ten-thousandths, as its shortest decimal form rounds: most
+/// amounts are within a rounding error of a whole number of
+/// ten-thousandths; the others are printed and read as text.
+fn float_e4(v: f64) -> Option<i64> {
+    if !v.is_finite() {
+        return None;
+    }
+    let x = v * AMOUNT_SCALE as f64;
+    let near = x.round();
+    // Below 2^40 a float's error is under 2.5e-4 of a ten-thousandth: a
+    // value this close to a whole one has a shortest form that rounds to it.
+    if x.abs() < (1u64 << 40) as f64 && (x - near).abs() < 1e-3 {
+        return Some(near as i64);
+    }
+    parse_amount(&v.to_string())?.dot
+}
+
 /// Converts ten-thousandths back to a float for output.
 pub fn amount_to_f64(e4: i64) -> f64 {
     e4 as f64 / AMOUNT_SCALE as f64
@@ -1060,5 +1139,109 @@ mod tests {
         assert_eq!(parse_score("4.5"), Some(4.5));
         assert_eq!(parse_score("great"), None);
         assert_eq!(parse_score(""), None);
+    }
+
+    /// A float amount is its shortest decimal form read as written text,
+    /// rounded half away from zero past four places: the shortcut for
+    /// floats near a whole ten-thousandth agrees with printing and parsing,
+    /// on amounts written with 0 to 7 decimals and on arbitrary floats.
+    #[test]
+    fn float_amounts_read_as_their_printed_form() {
+        use proptest::prelude::*;
+        let printed = |v: f64| parse_amount(&v.to_string()).and_then(|a| a.dot);
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(
+                &(-10_000_000_000i64..10_000_000_000, 0u32..8),
+                |(units, places)| {
+                    let v = units as f64 / 10f64.powi(places as i32);
+                    prop_assert_eq!(float_e4(v), printed(v), "{}", v);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        runner
+            .run(&proptest::num::f64::ANY, |v| {
+                prop_assert_eq!(float_e4(v), printed(v).filter(|_| v.is_finite()), "{}", v);
+                Ok(())
+            })
+            .unwrap();
+        for (v, e4) in [(0.00015, Some(2)), (-0.00015, Some(-2)), (0.00005, Some(1))] {
+            assert_eq!(float_e4(v), e4, "{v}");
+        }
+        assert_eq!(float_e4(f64::NAN), None);
+        assert_eq!(float_e4(1e300), None);
+    }
+
+    #[test]
+    fn decimal_amounts_round_half_away_from_zero_past_four_places() {
+        assert_eq!(decimal_e4(1_234_565, 5), Some(123_457));
+        assert_eq!(decimal_e4(-1_234_565, 5), Some(-123_457));
+        assert_eq!(decimal_e4(1_234_564, 5), Some(123_456));
+        assert_eq!(decimal_e4(-49_999, 9), Some(0));
+        assert_eq!(decimal_e4(-50_000, 9), Some(-1));
+        assert_eq!(decimal_e4(1250, 2), Some(125_000));
+        assert_eq!(decimal_e4(7, 0), Some(70_000));
+        // Beyond an i64 of ten-thousandths, and beyond any scale: no amount.
+        assert_eq!(decimal_e4(i128::from(i64::MAX), 0), None);
+        assert_eq!(decimal_e4(1, 60), Some(0));
+        assert_eq!(decimal_e4(i128::MAX, 0), None);
+        // The same as the written decimal.
+        for (value, scale, text) in [(12_345, 3, "12.345"), (-5, 5, "-0.00005"), (99, 1, "9.9")] {
+            assert_eq!(
+                decimal_e4(value, scale),
+                parse_amount(text).and_then(|a| a.dot),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_dates_and_timestamps_are_the_stamps_their_text_parses_to() {
+        use super::super::source::Native;
+        let day = days_from_civil(2024, 3, 1);
+        let at = i64::from(day) * 86_400 + 23 * 3600 + 30 * 60;
+        for (cell, text) in [
+            (Native::Date(day), "2024-03-01"),
+            (
+                Native::Timestamp {
+                    secs: at,
+                    utc: false,
+                },
+                "2024-03-01T23:30:00",
+            ),
+            (
+                Native::Timestamp {
+                    secs: at,
+                    utc: true,
+                },
+                "2024-03-01T23:30:00Z",
+            ),
+            (
+                Native::Timestamp {
+                    secs: -1,
+                    utc: true,
+                },
+                "1969-12-31T23:59:59Z",
+            ),
+        ] {
+            assert_eq!(native_stamp(cell), parse_datetime(text), "{text}");
+        }
+        let first = days_from_civil(1, 1, 1);
+        let last = days_from_civil(9999, 12, 31);
+        assert!(native_stamp(Native::Date(first)).is_some());
+        assert!(native_stamp(Native::Date(last)).is_some());
+        assert_eq!(native_stamp(Native::Date(first - 1)), None);
+        assert_eq!(native_stamp(Native::Date(last + 1)), None);
+        assert_eq!(
+            native_stamp(Native::Timestamp {
+                secs: i64::MAX,
+                utc: true
+            }),
+            None
+        );
+        assert_eq!(native_stamp(Native::None), None);
+        assert_eq!(native_stamp(Native::Int(20_240_301)), None);
+        assert_eq!(native_amount(Native::Date(1)), None);
     }
 }

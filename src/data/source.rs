@@ -58,9 +58,61 @@ enum Body {
         delimiter: u8,
     },
     Records(Vec<(u64, StringRecord)>),
-    /// Columnar files (Parquet): each column as text in one piece, rows
-    /// streamed through one reused record.
-    Columns(Vec<polars::prelude::StringChunked>),
+    /// Columnar files (Parquet): each column as the file holds it, rows
+    /// streamed in blocks through one reused record.
+    Columns(Vec<ColumnBody>),
+}
+
+/// A column of a columnar file.
+enum ColumnBody {
+    /// Text, as the file holds it.
+    Text(polars::prelude::StringChunked),
+    /// Any other type the loaders read. Its cells become text a block of
+    /// rows at a time (`parquet_text`), unless a loader reads them as
+    /// themselves (`Native`).
+    Typed(polars::prelude::Column),
+}
+
+impl ColumnBody {
+    fn len(&self) -> usize {
+        match self {
+            ColumnBody::Text(c) => c.len(),
+            ColumnBody::Typed(c) => c.len(),
+        }
+    }
+}
+
+/// A cell of a typed column read as itself, not as text: the values a
+/// Parquet or Arrow file stores exactly (`RawFile::for_each_split` with
+/// the columns to read so).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Native {
+    /// No value (null).
+    None,
+    /// A date: days since 1970-01-01.
+    Date(i32),
+    /// A timestamp in whole seconds since the epoch of its wall clock;
+    /// `utc` when the column carries a time zone (its values are instants).
+    Timestamp {
+        secs: i64,
+        utc: bool,
+    },
+    Int(i64),
+    Float(f64),
+    /// A decimal: `value` × 10^-`scale`.
+    Decimal {
+        value: i128,
+        scale: u32,
+    },
+}
+
+/// What a typed column holds, for a loader deciding whether to read it as itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeKind {
+    /// Dates and timestamps.
+    Time,
+    /// Integers, 64-bit floats and decimals: amounts exactly as stored.
+    Number,
 }
 
 /// A body cut into runs of whole records: byte ranges of a CSV text, or
@@ -72,7 +124,7 @@ enum Runs<'a> {
         ranges: Vec<std::ops::Range<usize>>,
     },
     Columns {
-        columns: &'a [polars::prelude::StringChunked],
+        columns: &'a [ColumnBody],
         ranges: Vec<std::ops::Range<usize>>,
     },
 }
@@ -313,16 +365,54 @@ impl RawFile {
         skip: usize,
         mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
     ) -> Result<(), LoadError> {
+        self.for_each_native(skip, &[], |line, rec, _| f(line, rec))
+    }
+
+    /// What the column at `index` holds when a loader can read it as
+    /// itself (a typed column of a columnar file); `None` for text.
+    pub fn native_kind(&self, index: usize) -> Option<NativeKind> {
+        use polars::prelude::DataType as D;
+        let Body::Columns(columns) = &self.body else {
+            return None;
+        };
+        let ColumnBody::Typed(col) = columns.get(index)? else {
+            return None;
+        };
+        match col.dtype() {
+            D::Date | D::Datetime(_, _) => Some(NativeKind::Time),
+            D::Int8
+            | D::Int16
+            | D::Int32
+            | D::Int64
+            | D::UInt8
+            | D::UInt16
+            | D::UInt32
+            | D::Float64
+            | D::Decimal(_, _) => Some(NativeKind::Number),
+            _ => None,
+        }
+    }
+
+    /// Like [`RawFile::for_each`]; the columns listed in `native` (those
+    /// `native_kind` names) are read as themselves: their cells come in the
+    /// third argument, one per column (`Native::None` for the others), and
+    /// their text fields are left empty.
+    fn for_each_native(
+        &self,
+        skip: usize,
+        native: &[usize],
+        mut f: impl FnMut(u64, &StringRecord, &[Native]) -> Result<(), LoadError>,
+    ) -> Result<(), LoadError> {
         if self.partitions.is_empty() {
-            return self.for_each_record(skip, f);
+            return self.for_each_record(skip, native, f);
         }
         let mut with = StringRecord::new();
-        self.for_each_record(skip, |line, rec| {
+        self.for_each_record(skip, native, |line, rec, cells| {
             with.clone_from(rec);
             for v in &self.partitions {
                 with.push_field(v);
             }
-            f(line, &with)
+            f(line, &with, cells)
         })
     }
 
@@ -333,18 +423,22 @@ impl RawFile {
     /// the runs together read exactly as the whole file does, line numbers
     /// included. Only a CSV body of `split.min_bytes` or more splits, or a
     /// columnar one (Parquet) of `split.min_bytes / 64` rows or more, in
-    /// equal shares of rows.
+    /// equal shares of rows. The columns listed in `native` are read as
+    /// themselves (see `for_each_native`).
     pub fn for_each_split<S: Send>(
         &self,
         skip: usize,
         split: Split,
+        native: &[usize],
         new: impl Fn() -> S + Sync,
-        f: impl Fn(&mut S, u64, &StringRecord) -> Result<(), LoadError> + Sync,
+        f: impl Fn(&mut S, u64, &StringRecord, &[Native]) -> Result<(), LoadError> + Sync,
     ) -> Result<Vec<S>, LoadError> {
         // One run: the records as one stream (any body).
         let Some(runs) = self.runs(skip, split)? else {
             let mut state = new();
-            self.for_each(skip, |line, rec| f(&mut state, line, rec))?;
+            self.for_each_native(skip, native, |line, rec, cells| {
+                f(&mut state, line, rec, cells)
+            })?;
             return Ok(vec![state]);
         };
         let count = match &runs {
@@ -355,24 +449,26 @@ impl RawFile {
             let mut with = StringRecord::new();
             let skip = if k == 0 { skip } else { 0 };
             {
-                let mut each = |line: u64, rec: &StringRecord| {
+                let mut each = |line: u64, rec: &StringRecord, cells: &[Native]| {
                     if self.partitions.is_empty() {
-                        return f(&mut state, line, rec);
+                        return f(&mut state, line, rec, cells);
                     }
                     with.clone_from(rec);
                     for v in &self.partitions {
                         with.push_field(v);
                     }
-                    f(&mut state, line, &with)
+                    f(&mut state, line, &with, cells)
                 };
                 match &runs {
                     Runs::Csv {
                         text,
                         delimiter,
                         ranges,
-                    } => self.csv_records(text, *delimiter, ranges[k].clone(), skip, &mut each)?,
+                    } => self.csv_records(text, *delimiter, ranges[k].clone(), skip, |l, r| {
+                        each(l, r, &[])
+                    })?,
                     Runs::Columns { columns, ranges } => {
-                        column_records(columns, ranges[k].clone(), skip, &mut each)?
+                        self.column_records(columns, ranges[k].clone(), skip, native, &mut each)?
                     }
                 }
             }
@@ -525,23 +621,97 @@ impl RawFile {
     fn for_each_record(
         &self,
         skip: usize,
-        mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
+        native: &[usize],
+        mut f: impl FnMut(u64, &StringRecord, &[Native]) -> Result<(), LoadError>,
     ) -> Result<(), LoadError> {
         match &self.body {
             Body::Csv { text, delimiter } => {
-                self.csv_records(text, *delimiter, 0..text.len(), skip, f)
+                self.csv_records(text, *delimiter, 0..text.len(), skip, |l, r| f(l, r, &[]))
             }
             Body::Records(rows) => {
                 for (line, rec) in rows.iter().skip(skip) {
-                    f(*line, rec)?;
+                    f(*line, rec, &[])?;
                 }
                 Ok(())
             }
             Body::Columns(columns) => {
-                let height = columns.first().map_or(0, |c| c.len());
-                column_records(columns, 0..height, skip, f)
+                let height = columns.first().map_or(0, ColumnBody::len);
+                self.column_records(columns, 0..height, skip, native, f)
             }
         }
+    }
+
+    /// Calls `f(row, record, cells)` for the rows `range` of a columnar
+    /// body, after `skip` of them; rows are numbered from 1 (as `examples`
+    /// show them). The rows go by in blocks: a typed column's cells become
+    /// text a block at a time, or, for the columns in `native`, cells read
+    /// as themselves.
+    fn column_records(
+        &self,
+        columns: &[ColumnBody],
+        range: std::ops::Range<usize>,
+        skip: usize,
+        native: &[usize],
+        mut f: impl FnMut(u64, &StringRecord, &[Native]) -> Result<(), LoadError>,
+    ) -> Result<(), LoadError> {
+        use polars::prelude::StringChunked;
+        const BLOCK: usize = 1 << 16;
+        let err = |e: polars::prelude::PolarsError| LoadError::Parse {
+            file: self.name.clone(),
+            line: 0,
+            message: format!("cannot read Parquet: {e}"),
+        };
+        let as_native: Vec<bool> = (0..columns.len())
+            .map(|j| native.contains(&j) && self.native_kind(j).is_some())
+            .collect();
+        let mut record = StringRecord::new();
+        let mut cells = vec![Native::None; if native.is_empty() { 0 } else { columns.len() }];
+        let mut start = range.start;
+        while start < range.end {
+            // The first block is small: `peek` stops after three rows.
+            let block = if start == range.start { 256 } else { BLOCK };
+            let len = block.min(range.end - start);
+            // Each column's cells in this block: text, or read as themselves.
+            let mut texts: Vec<StringChunked> = Vec::with_capacity(columns.len());
+            let mut natives: Vec<Vec<Native>> = Vec::with_capacity(columns.len());
+            for (col, &as_native) in columns.iter().zip(&as_native) {
+                let (text, own) = match col {
+                    ColumnBody::Text(c) => (c.slice(start as i64, len), Vec::new()),
+                    ColumnBody::Typed(c) if as_native => (
+                        StringChunked::default(),
+                        native_cells(&c.slice(start as i64, len)).map_err(err)?,
+                    ),
+                    ColumnBody::Typed(c) => (
+                        parquet_text(&c.slice(start as i64, len)).map_err(err)?,
+                        Vec::new(),
+                    ),
+                };
+                texts.push(text);
+                natives.push(own);
+            }
+            let mut iters: Vec<_> = texts
+                .iter()
+                .zip(natives)
+                .map(|(t, n)| (t.iter(), n.into_iter()))
+                .collect();
+            for row in start..start + len {
+                record.clear();
+                for (j, (text, own)) in iters.iter_mut().enumerate() {
+                    match own.next() {
+                        Some(cell) => {
+                            record.push_field("");
+                            cells[j] = cell;
+                        }
+                        None => record.push_field(text.next().flatten().unwrap_or("")),
+                    }
+                }
+                if row - range.start >= skip {
+                    f(row as u64 + 1, &record, &cells)?;
+                }
+            }
+            start += len;
+        }
+        Ok(())
     }
 
     /// The first `n` data records (extra header rows included), for preset detection.
@@ -562,33 +732,6 @@ impl RawFile {
 }
 
 /// `%3A` as `:`, as Hive escapes partition folder names; anything else as it is.
-/// Calls `f(row, record)` for the rows `range` of a columnar body, after
-/// `skip` of them; rows are numbered from 1 (as `examples` show them).
-fn column_records(
-    columns: &[polars::prelude::StringChunked],
-    range: std::ops::Range<usize>,
-    skip: usize,
-    mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
-) -> Result<(), LoadError> {
-    let len = range.len();
-    let parts: Vec<_> = columns
-        .iter()
-        .map(|c| c.slice(range.start as i64, len))
-        .collect();
-    let mut cells: Vec<_> = parts.iter().map(|c| c.iter()).collect();
-    let mut record = StringRecord::new();
-    for i in 0..len {
-        record.clear();
-        for c in &mut cells {
-            record.push_field(c.next().flatten().unwrap_or(""));
-        }
-        if i >= skip {
-            f((range.start + i) as u64 + 1, &record)?;
-        }
-    }
-    Ok(())
-}
-
 fn percent_decode(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -1383,20 +1526,17 @@ fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    // Each column turned into text on a thread of its own, the typed
-    // column dropped as soon as its text is made.
-    let typed = df.into_columns();
-    let columns = std::thread::scope(|scope| {
-        let handles: Vec<_> = typed
-            .into_iter()
-            .map(|col| scope.spawn(move || parquet_text(&col)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.joined())
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .map_err(err)?;
+    // Text stays as it is; other types are kept as themselves, to become
+    // text a block of rows at a time or to be read as themselves.
+    let columns = df
+        .into_columns()
+        .into_iter()
+        .map(|col| match col.dtype() {
+            DataType::String => col.str().map(|c| ColumnBody::Text(c.clone())),
+            _ => Ok(ColumnBody::Typed(col)),
+        })
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(err)?;
     Ok(RawFile {
         name: name.to_string(),
         format: Format::Parquet,
@@ -1457,11 +1597,7 @@ fn parquet_text(
         DataType::Datetime(unit, tz) => {
             let physical = col.to_physical_repr();
             let ca = physical.i64()?;
-            let per_sec: i64 = match unit {
-                TimeUnit::Nanoseconds => 1_000_000_000,
-                TimeUnit::Microseconds => 1_000_000,
-                TimeUnit::Milliseconds => 1_000,
-            };
+            let per_sec = per_second(*unit);
             let utc = tz.is_some();
             ca.iter()
                 .map(|v| {
@@ -1478,6 +1614,66 @@ fn parquet_text(
     // Kept in the file's row groups: the rows are streamed chunk by chunk,
     // and one piece would be a second copy of every column while it is made.
     Ok(text)
+}
+
+/// A time unit's ticks per second.
+fn per_second(unit: polars::prelude::TimeUnit) -> i64 {
+    use polars::prelude::TimeUnit;
+    match unit {
+        TimeUnit::Nanoseconds => 1_000_000_000,
+        TimeUnit::Microseconds => 1_000_000,
+        TimeUnit::Milliseconds => 1_000,
+    }
+}
+
+/// A typed column's cells as themselves (of a type `native_kind` names):
+/// dates as days, timestamps as whole seconds (as their text has them),
+/// integers, 64-bit floats and decimals as stored.
+fn native_cells(col: &polars::prelude::Column) -> polars::prelude::PolarsResult<Vec<Native>> {
+    use polars::prelude::*;
+    let cells = match col.dtype() {
+        DataType::Date => {
+            let physical = col.to_physical_repr();
+            let days = physical.i32()?;
+            days.iter()
+                .map(|v| v.map_or(Native::None, Native::Date))
+                .collect()
+        }
+        DataType::Datetime(unit, tz) => {
+            let physical = col.to_physical_repr();
+            let (per_sec, utc) = (per_second(*unit), tz.is_some());
+            physical
+                .i64()?
+                .iter()
+                .map(|v| {
+                    v.map_or(Native::None, |v| Native::Timestamp {
+                        secs: v.div_euclid(per_sec),
+                        utc,
+                    })
+                })
+                .collect()
+        }
+        DataType::Float64 => col
+            .f64()?
+            .iter()
+            .map(|v| v.map_or(Native::None, Native::Float))
+            .collect(),
+        DataType::Decimal(_, scale) => {
+            let scale = *scale as u32;
+            col.decimal()?
+                .physical()
+                .iter()
+                .map(|v| v.map_or(Native::None, |value| Native::Decimal { value, scale }))
+                .collect()
+        }
+        _ => col
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| v.map_or(Native::None, Native::Int))
+            .collect(),
+    };
+    Ok(cells)
 }
 
 #[cfg(test)]
@@ -1505,7 +1701,7 @@ mod tests {
             min_bytes: 0,
         };
         let runs = f
-            .for_each_split(skip, split, Vec::new, |out, l, r| {
+            .for_each_split(skip, split, &[], Vec::new, |out, l, r, _| {
                 out.push((l, r.iter().map(String::from).collect::<Vec<_>>()));
                 Ok(())
             })
@@ -1554,8 +1750,9 @@ mod tests {
             .for_each_split(
                 0,
                 Split::for_machine(),
+                &[],
                 || 0,
-                |n, _, _| {
+                |n, _, _, _| {
                     *n += 1;
                     Ok(())
                 },
@@ -1567,35 +1764,80 @@ mod tests {
     #[test]
     fn a_parquet_file_read_in_runs_reads_as_the_whole_file() {
         use polars::prelude::*;
-        let n = 23;
+        // More rows than the first block and one full block: the blocks'
+        // seams fall inside runs.
+        let n = 70_001;
         let mut df = df!(
             "id" => (0..n).map(|i| format!("C{i}")).collect::<Vec<_>>(),
             "amount" => (0..n).map(|i| (i % 4 != 0).then_some(i as f64 + 0.5)).collect::<Vec<_>>(),
+            "day" => (0..n).map(|i| (i % 5 != 0).then_some(i as i32)).collect::<Vec<_>>(),
         )
         .unwrap();
+        df.apply("day", |c| c.cast(&DataType::Date).unwrap())
+            .unwrap();
         let mut bytes = Vec::new();
         ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
         let f = open("o.parquet", &bytes).unwrap();
         let whole = lines(&f);
         assert_eq!(whole.len(), n);
-        assert_eq!(whole[4], (5, vec!["C4".to_string(), String::new()]));
-        for pieces in 2..=7 {
+        assert_eq!(
+            whole[4],
+            (5, vec!["C4".into(), String::new(), "1970-01-05".into()])
+        );
+        for (i, (line, cells)) in whole.iter().enumerate() {
+            assert_eq!(
+                (*line, cells[0].as_str()),
+                (i as u64 + 1, format!("C{i}").as_str())
+            );
+        }
+        assert_eq!(f.native_kind(0), None, "text");
+        assert_eq!(f.native_kind(1), Some(NativeKind::Number));
+        assert_eq!(f.native_kind(2), Some(NativeKind::Time));
+        type Row = (u64, Vec<String>, Vec<Native>);
+        let read = |skip: usize, split: Split, native: &[usize]| -> Vec<Row> {
+            f.for_each_split(
+                skip,
+                split,
+                native,
+                Vec::new,
+                |out: &mut Vec<Row>, l, r, c| {
+                    out.push((l, r.iter().map(String::from).collect(), c.to_vec()));
+                    Ok(())
+                },
+            )
+            .unwrap()
+            .concat()
+        };
+        // Read as themselves: the cells as stored, their text fields empty.
+        let native = read(0, Split::ONE, &[1, 2]);
+        assert_eq!(
+            native[4],
+            (
+                5,
+                vec!["C4".into(), String::new(), String::new()],
+                vec![Native::None, Native::None, Native::Date(4)]
+            )
+        );
+        assert_eq!(
+            native[5].2,
+            vec![Native::None, Native::Float(5.5), Native::None]
+        );
+        assert_eq!(native[n - 2].2[2], Native::Date(n as i32 - 2));
+        for pieces in [2, 3, 7] {
             let split = Split {
                 pieces,
                 min_bytes: 0,
             };
-            let read = |skip: usize| {
-                f.for_each_split(skip, split, Vec::new, |out, l, r| {
-                    out.push((l, r.iter().map(String::from).collect::<Vec<_>>()));
-                    Ok(())
-                })
-                .unwrap()
+            let text = |skip| -> Vec<(u64, Vec<String>)> {
+                read(skip, split, &[])
+                    .into_iter()
+                    .map(|(l, r, _)| (l, r))
+                    .collect()
             };
-            let runs = read(0);
-            assert!(runs.len() > 1, "{pieces} pieces: one run");
-            assert_eq!(runs.concat(), whole, "{pieces} pieces");
+            assert_eq!(text(0), whole, "{pieces} pieces");
             // Extra header rows skipped in the first run only.
-            assert_eq!(read(2).concat(), whole[2..], "{pieces} pieces, skip 2");
+            assert_eq!(text(2), whole[2..], "{pieces} pieces, skip 2");
+            assert_eq!(read(0, split, &[1, 2]), native, "{pieces} pieces, native");
         }
     }
 
