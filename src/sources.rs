@@ -66,8 +66,8 @@ pub fn spec(kind: SourceKind, path: &Path, config: &Config) -> SourceSpec {
 
 /// The file extensions read when a folder or glob is given.
 const SUPPORTED: &[&str] = &[
-    "csv", "tsv", "txt", "dat", "json", "ndjson", "jsonl", "parquet", "pq", "xlsx", "xlsm", "xls",
-    "ods", "gz",
+    "csv", "tsv", "txt", "dat", "json", "ndjson", "jsonl", "parquet", "pq", "arrow", "feather",
+    "ipc", "xlsx", "xlsm", "xls", "ods", "gz",
 ];
 
 fn supported(path: &Path) -> bool {

@@ -159,6 +159,26 @@ fn parquet_with_wrong_types_rejects_rows_not_the_file() {
     std::fs::write(&junk, b"PAR1 not really").unwrap();
     let err = load(SourceKind::Orders, &junk).err().expect("rejected");
     assert!(err.contains("cannot read Parquet"), "{err}");
+    // An Arrow (Feather) file cut short, and one that is not Arrow at all:
+    // one line naming the file, no line number.
+    let typed = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet/typed.arrow"),
+    )
+    .unwrap();
+    for (name, bytes) in [
+        ("cut.arrow", &typed[..typed.len() / 2]),
+        ("text.feather", b"order_id,amount\n1,2\n".as_slice()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = load(SourceKind::Orders, &path).err().expect("rejected");
+        assert!(
+            err.contains(&format!("{name}: cannot read Arrow: "))
+                && err.ends_with("(the file is damaged, cut short, or not Arrow at all)")
+                && !err.contains('\n'),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -450,3 +450,22 @@ fn typed_cells_read_as_themselves_round_and_reject_as_text_would() {
         ]
     );
 }
+
+#[test]
+fn arrow_ipc_files_read_as_typed_parquet_does() {
+    // pyarrow 26's `write_feather` (LZ4 by default, and ZSTD) of the same
+    // five orders as typed.parquet: DATE, TIMESTAMP with a zone, DECIMAL,
+    // BIGINT, and the region dictionary-encoded (pandas' categorical).
+    let parquet = load(&fixture("typed.parquet"));
+    for file in ["typed.arrow", "typed_zstd.feather"] {
+        let arrow = load(&fixture(file));
+        assert_eq!(arrow.report.format, "arrow", "{file}");
+        assert_eq!(arrow.report.rejected_total(), 0, "{file}");
+        assert_eq!(rows(&arrow), rows(&parquet), "{file}");
+        let eu = report(
+            &fixture(file),
+            &["--period", "2024-01", "--segment", "region=EU"],
+        );
+        assert_eq!(eu["revenue"], 12.5, "{file}");
+    }
+}

@@ -75,6 +75,7 @@ fn format_name(s: &str) -> &'static str {
         "json" => "json",
         "ndjson" => "ndjson",
         "parquet" => "parquet",
+        "arrow" => "arrow",
         "xlsx" => "xlsx",
         _ => "csv",
     }

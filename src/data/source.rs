@@ -37,6 +37,8 @@ pub enum Format {
     Json,
     Ndjson,
     Parquet,
+    /// Arrow IPC (Feather v2).
+    Arrow,
     Xlsx,
 }
 
@@ -47,7 +49,20 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
             Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// The format's name in messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+            Format::Ndjson => "NDJSON",
+            Format::Parquet => "Parquet",
+            Format::Arrow => "Arrow",
+            Format::Xlsx => "the workbook",
         }
     }
 }
@@ -275,6 +290,9 @@ impl RawFile {
         }
         if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
             return read_parquet(name, bytes);
+        }
+        if matches!(ext.as_str(), "arrow" | "feather" | "ipc") || bytes.starts_with(b"ARROW1") {
+            return read_arrow(name, bytes);
         }
         if let Some(kind) = spreadsheet_kind(&ext, bytes) {
             if kind != Sheet::Xls {
@@ -656,11 +674,7 @@ impl RawFile {
     ) -> Result<(), LoadError> {
         use polars::prelude::StringChunked;
         const BLOCK: usize = 1 << 16;
-        let err = |e: polars::prelude::PolarsError| LoadError::Parse {
-            file: self.name.clone(),
-            line: 0,
-            message: format!("cannot read Parquet: {e}"),
-        };
+        let err = columnar_error(&self.name, self.format);
         let as_native: Vec<bool> = (0..columns.len())
             .map(|j| native.contains(&j) && self.native_kind(j).is_some())
             .collect();
@@ -679,10 +693,10 @@ impl RawFile {
                     ColumnBody::Text(c) => (c.slice(start as i64, len), Vec::new()),
                     ColumnBody::Typed(c) if as_native => (
                         StringChunked::default(),
-                        native_cells(&c.slice(start as i64, len)).map_err(err)?,
+                        native_cells(&c.slice(start as i64, len)).map_err(&err)?,
                     ),
                     ColumnBody::Typed(c) => (
-                        parquet_text(&c.slice(start as i64, len)).map_err(err)?,
+                        parquet_text(&c.slice(start as i64, len)).map_err(&err)?,
                         Vec::new(),
                     ),
                 };
@@ -1497,30 +1511,69 @@ fn read_ndjson(name: &str, text: &str) -> Result<RawFile, LoadError> {
 
 fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
     use polars::prelude::*;
-    let err = |e: PolarsError| LoadError::Parse {
-        file: name.to_string(),
-        line: 0,
-        message: format!("cannot read Parquet: {e}"),
-    };
-    // Only columns of types holdfast reads (text, numbers, booleans,
-    // dates, timestamps, decimals): a list, struct, time-of-day or interval
-    // column beside them is left out rather than failing the file.
     let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
-    let schema = reader.schema().map_err(err)?;
+    let schema = reader
+        .schema()
+        .map_err(columnar_error(name, Format::Parquet))?;
+    columnar(name, Format::Parquet, &schema, |wanted| {
+        reader.with_columns(Some(wanted)).finish()
+    })
+}
+
+/// An Arrow IPC file (Feather v2: pandas' `to_feather`, polars'
+/// `write_ipc`, DuckDB, Arrow itself), read as a typed Parquet file is.
+fn read_arrow(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
+    use polars::prelude::*;
+    let mut reader = IpcReader::new(std::io::Cursor::new(bytes));
+    let schema = reader
+        .schema()
+        .map_err(columnar_error(name, Format::Arrow))?;
+    columnar(name, Format::Arrow, &schema, |wanted| {
+        reader.with_columns(Some(wanted)).finish()
+    })
+}
+
+/// What a columnar file's reader said, as the message naming the file.
+fn columnar_error(
+    name: &str,
+    format: Format,
+) -> impl Fn(polars::prelude::PolarsError) -> LoadError {
+    move |e| LoadError::Invalid {
+        file: name.to_string(),
+        message: format!(
+            "cannot read {}: {e} (the file is damaged, cut short, or not {} at all)",
+            format.title(),
+            format.title()
+        ),
+    }
+}
+
+/// A columnar file read by `read` with the columns it is given: only
+/// columns of types holdfast reads (text, numbers, booleans, dates,
+/// timestamps, decimals); a list, struct, time-of-day or interval column
+/// beside them is left out rather than failing the file.
+fn columnar(
+    name: &str,
+    format: Format,
+    schema: &polars::prelude::ArrowSchema,
+    read: impl FnOnce(Vec<String>) -> polars::prelude::PolarsResult<polars::prelude::DataFrame>,
+) -> Result<RawFile, LoadError> {
+    use polars::prelude::*;
+    let err = columnar_error(name, format);
     let wanted: Vec<String> = schema
         .iter()
         .filter(|(_, field)| readable_parquet_type(field.dtype()))
         .map(|(name, _)| name.to_string())
         .collect();
-    let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.with_columns(Some(wanted)).finish()
-    }))
-    .map_err(|_| LoadError::Parse {
-        file: name.to_string(),
-        line: 0,
-        message: "cannot read Parquet: a column's type is not supported; export the columns as text, numbers, dates or timestamps".into(),
-    })?
-    .map_err(err)?;
+    let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(wanted)))
+        .map_err(|_| LoadError::Invalid {
+            file: name.to_string(),
+            message: format!(
+                "cannot read {}: a column's type is not supported; export the columns as text, numbers, dates or timestamps",
+                format.title()
+            ),
+        })?
+        .map_err(&err)?;
     let headers: Vec<String> = df
         .get_column_names()
         .iter()
@@ -1539,7 +1592,7 @@ fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
         .map_err(err)?;
     Ok(RawFile {
         name: name.to_string(),
-        format: Format::Parquet,
+        format,
         headers,
         headerless: false,
         body: Body::Columns(columns),
