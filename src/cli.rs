@@ -18,7 +18,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Sales export (orders, payments, invoices): CSV, XLSX/XLS/ODS, JSON,
-    /// NDJSON or Parquet, optionally gzipped. Repeat the flag for several
+    /// NDJSON, Parquet or Arrow/Feather, optionally gzipped. Repeat the flag for several
     /// files; a folder or a quoted glob ("exports/*.csv") reads every file
     /// in it; `-` reads standard input.
     #[arg(long, global = true, value_name = "FILE")]
