@@ -175,7 +175,15 @@ pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
         return;
     };
     let mut frame = loaded.frame.clone();
-    let written = ParquetWriter::new(&parquet.file).finish(&mut frame).is_ok()
+    // LZ4 and no column statistics: the entry is written on every load
+    // of a changed file and only ever read whole, by holdfast (10 M orders:
+    // 2.0 s and 182 MB, against 3.3 s and 113 MB with polars' default zstd
+    // and statistics; read back in 0.6 s either way).
+    let written = ParquetWriter::new(&parquet.file)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
+        .finish(&mut frame)
+        .is_ok()
         && serde_json::to_vec(&stored)
             .ok()
             .is_some_and(|bytes| std::io::Write::write_all(&mut json.file, &bytes).is_ok());
