@@ -768,6 +768,59 @@ pub struct Loaded {
 
 /// Loads one source file of a known kind.
 pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
+    let mut loaded = load_source_coded(spec, scales)?;
+    loaded.customer_text()?;
+    Ok(loaded)
+}
+
+impl Loaded {
+    /// Adds the customer id column to an orders table that has its
+    /// customers as codes only (`load_source_coded`); a table that has the
+    /// column is left as it is.
+    pub fn customer_text(&mut self) -> Result<(), LoadError> {
+        if self.frame.column(schema::CUSTOMER_ID).is_ok() {
+            return Ok(());
+        }
+        let (Some(names), Some(rows)) = (&self.customers, &self.row_customers) else {
+            return Ok(());
+        };
+        let column = StringChunked::from_iter_values(
+            schema::CUSTOMER_ID.into(),
+            rows.iter().map(|&c| names[c as usize].as_str()),
+        )
+        .into_column();
+        self.frame
+            .insert_column(0, column)
+            .map(|_| ())
+            .map_err(|e| LoadError::Invalid {
+                file: self.report.file.clone(),
+                message: format!("internal error building the table: {e}"),
+            })
+    }
+
+    /// The customer of the table's first row.
+    fn first_customer(&self) -> Option<String> {
+        match (&self.customers, &self.row_customers) {
+            (Some(names), Some(rows)) if self.frame.column(schema::CUSTOMER_ID).is_err() => {
+                rows.first().map(|&c| names[c as usize].clone())
+            }
+            _ => first_customer(&self.frame),
+        }
+    }
+}
+
+/// The customer id of a table's first row that has one.
+fn first_customer(frame: &DataFrame) -> Option<String> {
+    frame
+        .column(schema::CUSTOMER_ID)
+        .ok()
+        .and_then(|c| c.str().ok()?.iter().flatten().next().map(String::from))
+}
+
+/// Like `load_source`; an orders file's customers come as codes only
+/// (`Loaded::customers` and `row_customers`, no text column: the index
+/// takes the codes as they are). `Loaded::customer_text` adds the column.
+pub fn load_source_coded(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
     let mut raw = source::RawFile::open(&spec.name, &spec.origin, read_options(&spec.options))?;
     trace(&format!("{} opened", spec.name));
     let peek = raw.peek(3);
@@ -825,13 +878,6 @@ fn name_headerless_columns(kind: SourceKind, headers: &mut [String], peek: &[csv
 /// Ids that Excel turned into numbers in scientific notation (`1.03E+13`):
 /// the digits are lost, so such ids can never match. The report says so.
 fn warn_damaged_ids(loaded: &mut Loaded) {
-    let Ok(col) = loaded
-        .frame
-        .column(schema::CUSTOMER_ID)
-        .and_then(|c| c.str().cloned())
-    else {
-        return;
-    };
     let damaged = |v: &str| {
         let (mantissa, exp) = match v.split_once(['E', 'e']) {
             Some(parts) => parts,
@@ -844,10 +890,31 @@ fn warn_damaged_ids(loaded: &mut Loaded) {
     };
     let mut count = 0u64;
     let mut example = None;
-    for v in col.iter().flatten() {
-        if damaged(v) {
-            count += 1;
-            example.get_or_insert_with(|| v.to_string());
+    let mut saw = |v: &str| {
+        count += 1;
+        example.get_or_insert_with(|| v.to_string());
+    };
+    match (&loaded.customers, &loaded.row_customers) {
+        // Coded: each distinct id checked once, the rows counted by code.
+        (Some(names), Some(rows)) => {
+            let bad: Vec<bool> = names.iter().map(|v| damaged(v)).collect();
+            for &c in rows {
+                if bad[c as usize] {
+                    saw(&names[c as usize]);
+                }
+            }
+        }
+        _ => {
+            let Ok(col) = loaded
+                .frame
+                .column(schema::CUSTOMER_ID)
+                .and_then(|c| c.str().cloned())
+            else {
+                return;
+            };
+            for v in col.iter().flatten().filter(|v| damaged(v)) {
+                saw(v);
+            }
         }
     }
     if let Some(example) = example {
@@ -900,19 +967,20 @@ pub struct Dataset {
     pub reports: Vec<LoadReport>,
 }
 
-/// Loads one source through the parse cache in `cache_dir`, when given.
+/// Loads one source through the parse cache in `cache_dir`, when given;
+/// an orders file's customers come as codes (`load_source_coded`).
 pub fn load_source_cached(
     spec: &SourceSpec,
     scales: Scales,
     cache_dir: Option<&std::path::Path>,
 ) -> Result<Loaded, LoadError> {
     let Some((dir, key)) = cache_dir.and_then(|d| cache::key(spec, scales).map(|k| (d, k))) else {
-        return load_source(spec, scales);
+        return load_source_coded(spec, scales);
     };
     if let Some(hit) = cache::read(dir, &key, spec) {
         return Ok(hit);
     }
-    let loaded = load_source(spec, scales)?;
+    let loaded = load_source_coded(spec, scales)?;
     cache::write(dir, &key, &loaded);
     Ok(loaded)
 }
@@ -1002,6 +1070,17 @@ pub fn load_with_progress(
     };
     // Errors in the order of the files: orders first.
     let mut orders = orders?;
+    // Several files are merged by their customer ids as text.
+    if orders.len() > 1 {
+        for one in &mut orders {
+            one.customer_text()?;
+        }
+    }
+    // The first row's customer (of the merged table, for several files).
+    let coded_example = match orders.as_slice() {
+        [one] => one.first_customer(),
+        _ => None,
+    };
     let known: Option<Vec<Vec<String>>> = orders.iter_mut().map(|l| l.customers.take()).collect();
     // One file (merging leaves its rows as they are): its rows' customer
     // codes go to the index as the loader made them.
@@ -1012,7 +1091,9 @@ pub fn load_with_progress(
     let (orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
     trace("orders merged");
     let customers = match &known {
-        Some(lists) => OrderCustomers::from_lists(lists, &orders),
+        Some(lists) => {
+            OrderCustomers::from_lists(lists, coded_example.or_else(|| first_customer(&orders)))
+        }
         None => order_customers(&[&orders]),
     };
     trace("order customers listed");
@@ -1067,16 +1148,12 @@ pub struct OrderCustomers {
 
 impl OrderCustomers {
     /// From the files' lists of distinct ids; the example is the first row's.
-    fn from_lists(lists: &[Vec<String>], orders: &DataFrame) -> OrderCustomers {
+    fn from_lists(lists: &[Vec<String>], example: Option<String>) -> OrderCustomers {
         let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
         ids.reserve(lists.iter().map(Vec::len).max().unwrap_or(0));
         for list in lists {
             ids.extend(list.iter().cloned());
         }
-        let example = orders
-            .column(schema::CUSTOMER_ID)
-            .ok()
-            .and_then(|c| c.str().ok()?.iter().flatten().next().map(String::from));
         OrderCustomers { ids, example }
     }
 }
@@ -1378,7 +1455,17 @@ pub fn ticket_rows(df: &DataFrame) -> Vec<TicketRow> {
 
 impl Loaded {
     pub fn order_rows(&self) -> Vec<OrderRow> {
-        order_rows(&self.frame)
+        let mut rows = order_rows(&self.frame);
+        if let (Some(names), Some(codes), Err(_)) = (
+            &self.customers,
+            &self.row_customers,
+            self.frame.column(schema::CUSTOMER_ID),
+        ) {
+            for (row, &c) in rows.iter_mut().zip(codes) {
+                row.customer_id = names[c as usize].clone();
+            }
+        }
+        rows
     }
     pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
         feedback_rows(&self.frame)
@@ -1462,7 +1549,7 @@ mod order_customer_tests {
         let loaded = load_source(&spec, Scales::default()).unwrap();
         let from_table = order_customers(&[&loaded.frame]);
         let lists = vec![loaded.customers.clone().unwrap()];
-        let from_loader = OrderCustomers::from_lists(&lists, &loaded.frame);
+        let from_loader = OrderCustomers::from_lists(&lists, loaded.first_customer());
         let mut ids: Vec<&String> = from_loader.ids.iter().collect();
         ids.sort();
         assert_eq!(ids, ["ann@example.com", "dee@example.com"]);

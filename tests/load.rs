@@ -872,6 +872,10 @@ fn parse_cache_hits_misses_on_change_and_survives_corruption() {
     assert_eq!(entries(), 2, "a Parquet table and a JSON report");
     let second = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
     assert_eq!(second.order_rows(), first.order_rows());
+    // The customers come back as the loader coded them: no id hashed again.
+    assert!(first.customers.is_some() && first.row_customers.is_some());
+    assert_eq!(second.customers, first.customers);
+    assert_eq!(second.row_customers, first.row_customers);
     assert_eq!(
         second.report, first.report,
         "the cached report is the same, rejections included"
@@ -882,6 +886,21 @@ fn parse_cache_hits_misses_on_change_and_survives_corruption() {
     }
     let third = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
     assert_eq!(third.order_rows(), first.order_rows());
+    // A list of ids shorter than the codes need (a damaged entry that still
+    // parses) is a miss too, not a wrong customer.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let mut entry: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let ids = entry["customers"].as_array_mut().expect("coded customers");
+            assert!(ids.len() > 1);
+            ids.truncate(1);
+            std::fs::write(&path, serde_json::to_vec(&entry).unwrap()).unwrap();
+        }
+    }
+    let fourth = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(fourth.order_rows(), first.order_rows());
     // A changed file is parsed again.
     std::fs::write(
         &src,

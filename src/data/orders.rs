@@ -432,17 +432,10 @@ fn load_in(
     let height = day_col.len();
     let seg_names = segments.header_names();
     // The text columns are made on threads of their own (each copies
-    // every row's text into polars' buffers).
-    let names = &customers.names;
-    let (rows, ids) = (&row_customers, &order_ids);
-    let (customer, order, segment_columns) = std::thread::scope(|scope| {
-        let customer = scope.spawn(move || {
-            StringChunked::from_iter_values(
-                schema::CUSTOMER_ID.into(),
-                rows.iter().map(|&c| names[c as usize].as_str()),
-            )
-            .into_column()
-        });
+    // every row's text into polars' buffers). The customers stay codes:
+    // `Loaded::customer_text` makes their column where one is needed.
+    let ids = &order_ids;
+    let (order, segment_columns) = std::thread::scope(|scope| {
         let segment_columns = scope.spawn(move || segments.into_columns());
         let order = StringChunked::from_iter_options(
             schema::ORDER_ID.into(),
@@ -450,10 +443,9 @@ fn load_in(
         )
         .into_column();
         drop(order_col);
-        (customer.joined(), order, segment_columns.joined())
+        (order, segment_columns.joined())
     });
     let mut columns = vec![
-        customer,
         Column::new(schema::ORDER_DATE.into(), day_col),
         Column::new(schema::AMOUNT.into(), amount_col),
         order,
@@ -592,7 +584,9 @@ mod tests {
             &options,
         )
         .unwrap();
-        load_in(raw, &plan, &options, split).unwrap()
+        let mut loaded = load_in(raw, &plan, &options, split).unwrap();
+        loaded.customer_text().unwrap();
+        loaded
     }
 
     /// A file read in several runs at once gives the table and the report
