@@ -608,6 +608,52 @@ impl AmountCell {
 /// an amount in any style.
 pub fn parse_amount(input: &str) -> Option<AmountCell> {
     let s = input.trim();
+    if let Some(cell) = plain_amount(s) {
+        return Some(cell);
+    }
+    parse_amount_general(s)
+}
+
+/// The common cell, `1234` or `-1234.5` (not three decimals, which could
+/// be a thousands group), read without the general parser's buffer; `None`
+/// sends any other cell to `parse_amount_general`, which reads these the
+/// same (a test compares them).
+fn plain_amount(s: &str) -> Option<AmountCell> {
+    let b = s.as_bytes();
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let int_len = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    // Fourteen digits and four decimals stay within an i64.
+    if int_len == 0 || int_len > 14 {
+        return None;
+    }
+    let mut int = 0i64;
+    for &c in &digits[..int_len] {
+        int = int * 10 + i64::from(c - b'0');
+    }
+    let rest = &digits[int_len..];
+    let (frac, round_up, dotted) = match rest {
+        [] => (0, false, false),
+        [b'.', f @ ..] if !f.is_empty() && f.len() != 3 && f.iter().all(u8::is_ascii_digit) => {
+            let mut frac = 0i64;
+            for k in 0..4 {
+                frac = frac * 10 + f.get(k).map_or(0, |&c| i64::from(c - b'0'));
+            }
+            (frac, f.get(4).is_some_and(|&c| c >= b'5'), true)
+        }
+        _ => return None,
+    };
+    let value = int * AMOUNT_SCALE + frac + i64::from(round_up);
+    let value = if negative { -value } else { value };
+    Some(AmountCell {
+        dot: Some(value),
+        comma: (!dotted).then_some(value),
+    })
+}
+
+fn parse_amount_general(s: &str) -> Option<AmountCell> {
     if s.is_empty() {
         return None;
     }
@@ -1243,5 +1289,46 @@ mod tests {
         assert_eq!(native_stamp(Native::None), None);
         assert_eq!(native_stamp(Native::Int(20_240_301)), None);
         assert_eq!(native_amount(Native::Date(1)), None);
+    }
+
+    /// The shortcut for plain amounts reads every cell as the general
+    /// parser does: plain ones of every length and sign, and near misses
+    /// that must go the general way (three decimals, a comma, a plus, a
+    /// trailing dot, fifteen digits).
+    #[test]
+    fn plain_amounts_read_as_the_general_parser_reads_them() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&"[-+]?[0-9]{0,16}([.,][0-9]{0,7})?[-]?", |cell| {
+                let general = parse_amount_general(cell.trim());
+                prop_assert_eq!(parse_amount(&cell), general, "{:?}", cell);
+                if let Some(plain) = plain_amount(&cell) {
+                    prop_assert_eq!(Some(plain), general, "{:?}", cell);
+                }
+                Ok(())
+            })
+            .unwrap();
+        for cell in [
+            "0",
+            "-0",
+            "12",
+            "-12.5",
+            "12.50",
+            "0.00015",
+            "99999999999999.9999",
+            "12.345",
+            "1,5",
+            "+3",
+            "12.",
+            ".5",
+            "123456789012345",
+            "12-",
+            "",
+        ] {
+            assert_eq!(parse_amount(cell), parse_amount_general(cell), "{cell:?}");
+        }
+        assert!(plain_amount("12.50").is_some());
+        assert!(plain_amount("12.345").is_none());
     }
 }
