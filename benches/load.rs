@@ -1,6 +1,8 @@
-//! Load and draw: parsing the generated exports from CSV and from Parquet,
-//! reopening them through the parse cache and the index cache, and drawing one full dashboard
-//! frame on ratatui's TestBackend. `cargo bench --bench load`;
+//! Load and draw: parsing the generated exports from CSV, from Parquet
+//! (text columns, and typed: DATE and DOUBLE), from an Arrow IPC file and
+//! from a year-partitioned Parquet dataset (Hive folders), reopening them
+//! through the parse cache and the index cache, and drawing one full
+//! dashboard frame on ratatui's TestBackend. `cargo bench --bench load`;
 //! `HOLDFAST_BENCH_CUSTOMERS=N` changes the size (default 10 000 customers,
 //! about 100 k order rows).
 
@@ -22,6 +24,9 @@ struct Files {
     feedback: PathBuf,
     tickets: PathBuf,
     parquet: PathBuf,
+    typed: PathBuf,
+    arrow: PathBuf,
+    dataset: PathBuf,
     cache: PathBuf,
 }
 
@@ -58,19 +63,96 @@ static FILES: LazyLock<Files> = LazyLock::new(|| {
         .collect();
     let mut df = polars::prelude::DataFrame::new_infer_height(cols).expect("frame");
     let parquet = dir.path().join("orders.parquet");
-    polars::prelude::ParquetWriter::new(std::fs::File::create(&parquet).expect("file"))
-        .finish(&mut df)
-        .expect("parquet");
+    write_parquet(&parquet, &mut df);
+    // Typed, as a warehouse writes it: the date a DATE, the amount a DOUBLE.
+    let mut typed = typed_orders(&df);
+    let typed_path = dir.path().join("typed.parquet");
+    write_parquet(&typed_path, &mut typed);
+    let arrow = dir.path().join("orders.arrow");
+    use polars::prelude::SerWriter as _;
+    polars::prelude::IpcWriter::new(std::fs::File::create(&arrow).expect("file"))
+        .finish(&mut typed)
+        .expect("arrow");
+    // A dataset partitioned by year: `year=2024/part-0.parquet`, …
+    let dataset = dir.path().join("dataset");
+    let years: Vec<i32> = typed
+        .column("order_date")
+        .expect("date")
+        .to_physical_repr()
+        .i32()
+        .expect("days")
+        .into_no_null_iter()
+        .map(|d| holdfast::calendar::civil_from_days(d).0)
+        .collect();
+    let mut distinct = years.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for year in distinct {
+        let mask: polars::prelude::BooleanChunked = years.iter().map(|&y| y == year).collect();
+        let mut part = typed.filter(&mask).expect("part");
+        let folder = dataset.join(format!("year={year}"));
+        std::fs::create_dir_all(&folder).expect("folder");
+        write_parquet(&folder.join("part-0.parquet"), &mut part);
+    }
     let cache = dir.path().join("cache");
     Files {
         csv: orders,
         feedback,
         tickets,
         parquet,
+        typed: typed_path,
+        arrow,
+        dataset,
         cache,
         _dir: dir,
     }
 });
+
+fn write_parquet(path: &std::path::Path, df: &mut polars::prelude::DataFrame) {
+    polars::prelude::ParquetWriter::new(std::fs::File::create(path).expect("file"))
+        .finish(df)
+        .expect("parquet");
+}
+
+/// The text orders with `order_date` as days (DATE) and `amount` as DOUBLE.
+fn typed_orders(text: &polars::prelude::DataFrame) -> polars::prelude::DataFrame {
+    use holdfast::data::parse;
+    use polars::prelude::*;
+    let cells = |name: &str| {
+        text.column(name)
+            .expect("column")
+            .str()
+            .expect("text")
+            .clone()
+    };
+    let days: Vec<i32> = cells("order_date")
+        .iter()
+        .flatten()
+        .map(
+            |d| match parse::parse_datetime(d).and_then(|r| r.resolve(parse::DateOrder::Dmy)) {
+                Some(stamp) => stamp.day,
+                None => panic!("date {d}"),
+            },
+        )
+        .collect();
+    let amounts: Vec<f64> = cells("amount")
+        .iter()
+        .flatten()
+        .map(|a| a.parse().expect("amount"))
+        .collect();
+    let mut typed = text.clone();
+    typed
+        .with_column(
+            Column::new("order_date".into(), days)
+                .cast(&DataType::Date)
+                .expect("date"),
+        )
+        .expect("date column");
+    typed
+        .with_column(Column::new("amount".into(), amounts))
+        .expect("amount column");
+    typed
+}
 
 fn spec(path: &std::path::Path) -> SourceSpec {
     SourceSpec::path(SourceKind::Orders, path, SourceOptions::default())
@@ -84,6 +166,29 @@ fn orders_from_csv() -> data::Loaded {
 #[divan::bench(sample_count = 20)]
 fn orders_from_parquet() -> data::Loaded {
     data::load_source(&spec(&FILES.parquet), Scales::default()).expect("loads")
+}
+
+#[divan::bench(sample_count = 20)]
+fn orders_from_typed_parquet() -> data::Loaded {
+    data::load_source(&spec(&FILES.typed), Scales::default()).expect("loads")
+}
+
+#[divan::bench(sample_count = 20)]
+fn orders_from_arrow() -> data::Loaded {
+    data::load_source(&spec(&FILES.arrow), Scales::default()).expect("loads")
+}
+
+/// The year-partitioned dataset through the whole load (one file per year,
+/// merged) and indexed, as `--orders dataset/` does.
+#[divan::bench(sample_count = 10)]
+fn orders_from_hive_dataset() -> data::Dataset {
+    let files = holdfast::sources::expand(&FILES.dataset).expect("parts");
+    let sources = data::Sources {
+        orders: files.iter().map(|p| spec(p)).collect(),
+        feedback: Vec::new(),
+        tickets: Vec::new(),
+    };
+    data::load(&sources, Scales::default()).expect("loads")
 }
 
 #[divan::bench(sample_count = 20)]
