@@ -21,19 +21,12 @@ const FORMAT: u32 = 4;
 /// is in the JSON beside it.
 const CUSTOMER_CODE: &str = "__customer_code";
 
-/// The JSON beside a cached table.
-#[derive(serde::Deserialize)]
-struct Entry {
+/// The JSON beside a cached table (written borrowing the ids, read owning them).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry<'a> {
     report: StoredReport,
     /// An orders table's distinct customer ids, when its rows have codes.
-    customers: Option<Vec<String>>,
-}
-
-/// `Entry` as written, borrowing the ids.
-#[derive(serde::Serialize)]
-struct EntryRef<'a> {
-    report: StoredReport,
-    customers: Option<&'a [String]>,
+    customers: Option<std::borrow::Cow<'a, [String]>>,
 }
 
 /// The cache folder (`None` when the platform has none).
@@ -163,6 +156,7 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
     )
     .ok()?;
     let Entry { report, customers } = serde_json::from_slice(&json).ok()?;
+    let customers = customers.map(std::borrow::Cow::into_owned);
     if report.kind != spec.kind {
         return None;
     }
@@ -204,11 +198,11 @@ pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
             if frame.with_column(codes).is_err() {
                 return;
             }
-            Some(names.as_slice())
+            Some(std::borrow::Cow::Borrowed(names.as_slice()))
         }
         _ => None,
     };
-    let stored = EntryRef {
+    let stored = Entry {
         report: StoredReport::from(&loaded.report),
         customers,
     };

@@ -493,6 +493,30 @@ fn load_in(
 
 type FirstLook<'r> = (RawStamp, AmountCell, Option<AmountCell>, &'r str);
 
+/// A date or amount cell of `field`: the typed cell read as itself when
+/// the column is read so (nothing to vote on: it is what it is), else its
+/// text parsed and shown to `observe` for the file-wide votes. `Err` is
+/// the reason the row is rejected.
+fn read_cell<T: Copy>(
+    field: &str,
+    (native, text): (Option<Native>, Option<&str>),
+    from_native: fn(Native) -> Option<T>,
+    parse: fn(&str) -> Option<T>,
+    mut observe: impl FnMut(T, &str),
+) -> Result<T, String> {
+    let unparseable = || format!("unparseable {field}");
+    match native {
+        Some(Native::None) => Err(format!("missing {field}")),
+        Some(cell) => from_native(cell).ok_or_else(unparseable),
+        None => {
+            let text = text.ok_or_else(|| format!("missing {field}"))?;
+            let value = parse(text).ok_or_else(unparseable)?;
+            observe(value, text);
+            Ok(value)
+        }
+    }
+}
+
 /// Checks the cells that can be checked row by row; `Err` is the reason.
 fn first_look<'r>(
     r: &Reading,
@@ -508,34 +532,27 @@ fn first_look<'r>(
     let customer = plan
         .cell(rec, schema::CUSTOMER_ID)
         .ok_or_else(|| format!("missing {}", schema::CUSTOMER_ID))?;
-    let missing = |field: &str| format!("missing {field}");
     let unparseable = |field: &str| format!("unparseable {field}");
-    // A typed date or amount is what it is: nothing to vote on.
-    let date = match Reading::native(r.native_date, cells) {
-        Some(Native::None) => return Err(missing(schema::ORDER_DATE)),
-        Some(cell) => parse::native_stamp(cell).ok_or_else(|| unparseable(schema::ORDER_DATE))?,
-        None => {
-            let text = plan
-                .cell(rec, schema::ORDER_DATE)
-                .ok_or_else(|| missing(schema::ORDER_DATE))?;
-            let date =
-                parse::parse_datetime(text).ok_or_else(|| unparseable(schema::ORDER_DATE))?;
-            dates.observe(date, line, &r.date_header, text);
-            date
-        }
-    };
-    let mut amount = match Reading::native(r.native_amount, cells) {
-        Some(Native::None) => return Err(missing(schema::AMOUNT)),
-        Some(cell) => parse::native_amount(cell).ok_or_else(|| unparseable(schema::AMOUNT))?,
-        None => {
-            let text = plan
-                .cell(rec, schema::AMOUNT)
-                .ok_or_else(|| missing(schema::AMOUNT))?;
-            let amount = parse::parse_amount(text).ok_or_else(|| unparseable(schema::AMOUNT))?;
-            decimals.observe(amount, line, &r.amount_header, text);
-            amount
-        }
-    };
+    let date = read_cell(
+        schema::ORDER_DATE,
+        (
+            Reading::native(r.native_date, cells),
+            plan.cell(rec, schema::ORDER_DATE),
+        ),
+        parse::native_stamp,
+        parse::parse_datetime,
+        |date, text| dates.observe(date, line, &r.date_header, text),
+    )?;
+    let mut amount = read_cell(
+        schema::AMOUNT,
+        (
+            Reading::native(r.native_amount, cells),
+            plan.cell(rec, schema::AMOUNT),
+        ),
+        parse::native_amount,
+        parse::parse_amount,
+        |amount, text| decimals.observe(amount, line, &r.amount_header, text),
+    )?;
     if let Some(q) = plan.quantity {
         let qty = rec
             .get(q)

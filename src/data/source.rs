@@ -97,6 +97,13 @@ impl ColumnBody {
     }
 }
 
+/// A block of one column's rows (`RawFile::column_records`): its text, or
+/// its cells read as themselves (or iterators over either).
+enum Block<T, N> {
+    Text(T),
+    Native(N),
+}
+
 /// A cell of a typed column read as itself, not as text: the values a
 /// Parquet or Arrow file stores exactly (`RawFile::for_each_split` with
 /// the columns to read so).
@@ -672,7 +679,6 @@ impl RawFile {
         native: &[usize],
         mut f: impl FnMut(u64, &StringRecord, &[Native]) -> Result<(), LoadError>,
     ) -> Result<(), LoadError> {
-        use polars::prelude::StringChunked;
         const BLOCK: usize = 1 << 16;
         let err = columnar_error(&self.name, self.format);
         let as_native: Vec<bool> = (0..columns.len())
@@ -686,37 +692,38 @@ impl RawFile {
             let block = if start == range.start { 256 } else { BLOCK };
             let len = block.min(range.end - start);
             // Each column's cells in this block: text, or read as themselves.
-            let mut texts: Vec<StringChunked> = Vec::with_capacity(columns.len());
-            let mut natives: Vec<Vec<Native>> = Vec::with_capacity(columns.len());
-            for (col, &as_native) in columns.iter().zip(&as_native) {
-                let (text, own) = match col {
-                    ColumnBody::Text(c) => (c.slice(start as i64, len), Vec::new()),
-                    ColumnBody::Typed(c) if as_native => (
-                        StringChunked::default(),
-                        native_cells(&c.slice(start as i64, len)).map_err(&err)?,
-                    ),
-                    ColumnBody::Typed(c) => (
-                        parquet_text(&c.slice(start as i64, len)).map_err(&err)?,
-                        Vec::new(),
-                    ),
-                };
-                texts.push(text);
-                natives.push(own);
-            }
-            let mut iters: Vec<_> = texts
+            let blocks = columns
                 .iter()
-                .zip(natives)
-                .map(|(t, n)| (t.iter(), n.into_iter()))
+                .zip(&as_native)
+                .map(|(col, &as_native)| match col {
+                    ColumnBody::Text(c) => Ok(Block::Text(c.slice(start as i64, len))),
+                    ColumnBody::Typed(c) if as_native => {
+                        native_cells(&c.slice(start as i64, len)).map(Block::Native)
+                    }
+                    ColumnBody::Typed(c) => {
+                        parquet_text(&c.slice(start as i64, len)).map(Block::Text)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(&err)?;
+            let mut iters: Vec<_> = blocks
+                .iter()
+                .map(|b| match b {
+                    Block::Text(t) => Block::Text(t.iter()),
+                    Block::Native(n) => Block::Native(n.iter()),
+                })
                 .collect();
             for row in start..start + len {
                 record.clear();
-                for (j, (text, own)) in iters.iter_mut().enumerate() {
-                    match own.next() {
-                        Some(cell) => {
-                            record.push_field("");
-                            cells[j] = cell;
+                for (j, cells_of) in iters.iter_mut().enumerate() {
+                    match cells_of {
+                        Block::Text(text) => {
+                            record.push_field(text.next().flatten().unwrap_or(""));
                         }
-                        None => record.push_field(text.next().flatten().unwrap_or("")),
+                        Block::Native(own) => {
+                            record.push_field("");
+                            cells[j] = own.next().copied().unwrap_or(Native::None);
+                        }
                     }
                 }
                 if row - range.start >= skip {
