@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::mapping::{Plan, SourceOptions, Units};
-use super::parse::{self, AmountCell, Day, PackedStamp, RawStamp};
+use super::parse::{self, AmountCell, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::{Native, NativeKind, RawFile, Split};
 use super::{
@@ -15,46 +15,139 @@ use super::{
 
 /// A row that passed the first look; dates and amounts wait for the
 /// file-wide decisions on day/month order and decimal style.
-/// Ten million of them wait at once on a large export: rare fields (a
-/// separate refund amount, Shopify's line items) live in side tables.
+/// Ten million of them wait at once on a large export: 32 bytes each, and
+/// rare fields (a separate refund amount, an amount whose two readings
+/// differ, Shopify's line items) live in side tables or flag bits.
+#[derive(Clone, Copy)]
 struct Pending {
-    line: u64,
+    /// The physical line (a file has at most `u32::MAX` lines: `line32`).
+    line: u32,
     customer: u32,
     /// Order id code, or `NONE`.
     order: u32,
-    date: PackedStamp,
-    /// The amount's two readings (`AmountCell`), `i64::MIN` for none.
-    amount: [i64; 2],
-    /// Whether a refund amount for this row waits in `Minus`.
-    minus: bool,
     /// Shopify line-item row: the index of its order's first row, or `NONE`.
     continues: u32,
+    /// The order's day, or the year of a `NN/NN/YYYY` date (`SLASH_DATE`).
+    day_or_year: i32,
+    /// A slash date's two day/month numbers (bits 0–7 and 8–15) and the
+    /// `SLASH_DATE`, `DOT`, `COMMA`, `COMMA_ASIDE` and `MINUS` bits.
+    flags: u32,
+    /// The amount's dot reading if it has one, else its comma reading.
+    amount: i64,
 }
 
-// Ten million wait at once on a large export: keep them small.
-const _: () = assert!(std::mem::size_of::<Pending>() <= 56);
+const _: () = assert!(std::mem::size_of::<Pending>() == 32);
+
+/// The date is `NN/NN/YYYY`: its day and month wait for the file's order.
+const SLASH_DATE: u32 = 1 << 16;
+/// The amount has a dot-style reading (`Pending::amount`).
+const DOT: u32 = 1 << 17;
+/// The amount has a comma-style reading: `Pending::amount` when equal to
+/// the dot reading or the only one, else in `Aside::comma` (`COMMA_ASIDE`).
+const COMMA: u32 = 1 << 18;
+const COMMA_ASIDE: u32 = 1 << 19;
+/// A refund amount for this row waits in `Aside::minus`.
+const MINUS: u32 = 1 << 20;
 
 /// No order id, not a line item.
 const NONE: u32 = u32::MAX;
 
-fn pack(a: AmountCell) -> [i64; 2] {
-    [a.dot.unwrap_or(i64::MIN), a.comma.unwrap_or(i64::MIN)]
+/// What waits beside the rows, in row order: the comma readings that
+/// differ from the dot readings (`1.234`), and the refund amounts.
+#[derive(Default)]
+struct Aside {
+    comma: Vec<i64>,
+    minus: Vec<AmountCell>,
 }
 
-fn unpack([dot, comma]: [i64; 2]) -> AmountCell {
-    let some = |v: i64| (v != i64::MIN).then_some(v);
-    AmountCell {
-        dot: some(dot),
-        comma: some(comma),
+impl Pending {
+    /// The date, amount and refund fields of a row (`Aside` takes the rare parts).
+    fn packed(
+        date: RawStamp,
+        amount: AmountCell,
+        minus: Option<AmountCell>,
+        aside: &mut Aside,
+    ) -> (i32, u32, i64) {
+        let (day_or_year, mut flags) = match date {
+            RawStamp::Known(s) => (s.day, 0),
+            // `allows`: a and b are day or month numbers (1..=31).
+            RawStamp::Slash { a, b, year, .. } => (year, SLASH_DATE | (a & 0xff) | (b & 0xff) << 8),
+        };
+        let value = match (amount.dot, amount.comma) {
+            (Some(d), Some(c)) => {
+                flags |= DOT | COMMA;
+                if c != d {
+                    flags |= COMMA_ASIDE;
+                    aside.comma.push(c);
+                }
+                d
+            }
+            (Some(d), None) => {
+                flags |= DOT;
+                d
+            }
+            (None, Some(c)) => {
+                flags |= COMMA;
+                c
+            }
+            (None, None) => 0,
+        };
+        if let Some(m) = minus {
+            flags |= MINUS;
+            aside.minus.push(m);
+        }
+        (day_or_year, flags, value)
     }
+
+    /// The order day under the file's day/month order; `None` when the date does not exist.
+    fn day(&self, order: parse::DateOrder) -> Option<Day> {
+        if self.flags & SLASH_DATE == 0 {
+            return Some(self.day_or_year);
+        }
+        let slash = RawStamp::Slash {
+            a: self.flags & 0xff,
+            b: (self.flags >> 8) & 0xff,
+            year: self.day_or_year,
+            time_of_day: 0,
+            offset: None,
+        };
+        slash.resolve(order).map(|s| s.day)
+    }
+
+    /// The amount's readings and the refund amount, taking this row's
+    /// entries from the side tables' iterators (every row must be asked, in order).
+    fn amounts(
+        &self,
+        comma: &mut impl Iterator<Item = i64>,
+        minus: &mut impl Iterator<Item = AmountCell>,
+    ) -> (AmountCell, Option<AmountCell>) {
+        let has = |bit: u32| self.flags & bit != 0;
+        let dot = has(DOT).then_some(self.amount);
+        let comma = if has(COMMA_ASIDE) {
+            comma.next()
+        } else {
+            has(COMMA).then_some(self.amount)
+        };
+        let minus = if has(MINUS) { minus.next() } else { None };
+        (AmountCell { dot, comma }, minus)
+    }
+}
+
+/// A physical line number as the rows keep it; a file of more lines is
+/// refused (no export comes near: 4 billion lines are over 8 GB of text).
+fn line32(file: &str, line: u64) -> Result<u32, LoadError> {
+    u32::try_from(line).map_err(|_| LoadError::Invalid {
+        file: file.to_string(),
+        message: format!(
+            "has more than {} lines; split it into several files and give the folder or a glob as the source",
+            u32::MAX
+        ),
+    })
 }
 
 fn some(code: u32) -> Option<u32> {
     (code != NONE).then_some(code)
 }
-
-/// Refund amounts of the rows that have one, in row order: (pending index, amount).
-type Minus = Vec<(u32, AmountCell)>;
 
 /// Order ids: kept as text in one buffer. Only Shopify files, whose line-item
 /// rows must find their order's first row, need them interned.
@@ -116,7 +209,7 @@ struct Run {
     dates: DateVotes,
     decimals: DecimalVotes,
     pending: Vec<Pending>,
-    minus_of: Minus,
+    aside: Aside,
     /// Shopify: order id -> its first row (pending index, or the reason it was rejected).
     first_rows: HashMap<u32, Result<usize, String>>,
 }
@@ -151,18 +244,19 @@ impl Run {
             dates: DateVotes::default(),
             decimals: DecimalVotes::default(),
             pending: Vec::new(),
-            minus_of: Vec::new(),
+            aside: Aside::default(),
             first_rows: HashMap::new(),
         }
     }
 
     /// Reads one record at physical line `line`.
-    fn row(&mut self, r: &Reading, line: u64, rec: &csv::StringRecord, cells: &[Native]) {
+    fn row(&mut self, r: &Reading, line: u32, rec: &csv::StringRecord, cells: &[Native]) {
         let plan = r.plan;
         let stride = plan.segments.len();
+        let line64 = u64::from(line);
         self.tally.row();
         if rec.len() != r.width {
-            self.tally.reject("wrong number of fields", line);
+            self.tally.reject("wrong number of fields", line64);
             return;
         }
         let order_text = plan.cell(rec, schema::ORDER_ID);
@@ -177,7 +271,8 @@ impl Run {
                     let idx = *idx;
                     let own = self.segments.read(rec);
                     let f = &self.pending[idx];
-                    let (customer, date) = (f.customer, f.date);
+                    let (customer, day_or_year) = (f.customer, f.day_or_year);
+                    let date_flags = f.flags & (SLASH_DATE | 0xffff);
                     // A value of its own, or its order's first row's.
                     for (j, &o) in own.iter().enumerate() {
                         let code = if o == NO_VALUE {
@@ -187,21 +282,22 @@ impl Run {
                         };
                         self.seg_codes.push(code);
                     }
+                    // A line item's amount is its order's (on the first row): 0 here.
                     self.pending.push(Pending {
                         line,
                         customer,
                         order: order.unwrap_or(NONE),
-                        date,
-                        amount: [0, 0],
-                        minus: false,
                         continues: idx as u32,
+                        day_or_year,
+                        flags: date_flags | DOT | COMMA,
+                        amount: 0,
                     });
                 }
-                Err(reason) => self.tally.reject(&reason.clone(), line),
+                Err(reason) => self.tally.reject(&reason.clone(), line64),
             }
             return;
         }
-        let outcome = first_look(r, rec, cells, line, (&mut self.dates, &mut self.decimals)).map(
+        let outcome = first_look(r, rec, cells, line64, (&mut self.dates, &mut self.decimals)).map(
             |(date, amount, minus, customer)| {
                 // An invoice number that marks a cancellation (UCI's `C536379`) is a refund.
                 let cancelled = plan.cancel_prefix.is_some_and(|p| {
@@ -219,17 +315,16 @@ impl Run {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
                     self.first_rows.entry(o).or_insert(Ok(self.pending.len()));
                 }
-                if let Some(m) = minus {
-                    self.minus_of.push((self.pending.len() as u32, m));
-                }
+                let (day_or_year, flags, amount) =
+                    Pending::packed(date, amount, minus, &mut self.aside);
                 self.pending.push(Pending {
                     line,
                     customer,
                     order: order.unwrap_or(NONE),
-                    date: date.into(),
-                    amount: pack(amount),
-                    minus: minus.is_some(),
                     continues: NONE,
+                    day_or_year,
+                    flags,
+                    amount,
                 });
                 self.segments.read_into(rec, &mut self.seg_codes);
             }
@@ -237,7 +332,7 @@ impl Run {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
                     self.first_rows.entry(o).or_insert(Err(reason.clone()));
                 }
-                self.tally.reject(&reason, line);
+                self.tally.reject(&reason, line64);
             }
         }
     }
@@ -278,8 +373,8 @@ impl Run {
                     segments[i % stride][c as usize]
                 }
             }));
-        self.minus_of
-            .extend(later.minus_of.into_iter().map(|(i, m)| (rows + i, m)));
+        self.aside.comma.extend(later.aside.comma);
+        self.aside.minus.extend(later.aside.minus);
     }
 }
 
@@ -331,7 +426,7 @@ fn load_in(
         &native,
         || Run::new(plan),
         |run, line, rec, cells| {
-            run.row(&reading, line, rec, cells);
+            run.row(&reading, line32(file, line)?, rec, cells);
             Ok(())
         },
     )?;
@@ -352,7 +447,7 @@ fn load_in(
         dates,
         decimals,
         pending,
-        minus_of,
+        aside,
         first_rows,
     } = run;
     let stride = plan.segments.len();
@@ -375,34 +470,31 @@ fn load_in(
     // Each kept row's customer code (renumbered below to the kept customers).
     let mut row_customers: Vec<u32> = Vec::with_capacity(n);
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
-    let mut minus_rows = minus_of.iter();
+    let (mut commas, mut minuses) = (aside.comma.iter().copied(), aside.minus.iter().copied());
     for (i, p) in pending.iter().enumerate() {
-        // This row's refund amount, if it has one (the side table is in row order).
-        let minus_cell = if p.minus {
-            minus_rows.next().map(|(_, m)| *m)
-        } else {
-            None
-        };
+        // Asked of every row, in order: the side tables are in row order.
+        let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
+        let line = u64::from(p.line);
         if let Some(first) = some(p.continues).map(|f| f as usize)
             && !keep[first]
         {
             tally.reject(
                 &format!("line item of a rejected order ({})", pending[first].line),
-                p.line,
+                line,
             );
             continue;
         }
-        let Some(stamp) = RawStamp::from(p.date).resolve(order_by) else {
-            tally.reject(&format!("unparseable {}", schema::ORDER_DATE), p.line);
+        let Some(day) = p.day(order_by) else {
+            tally.reject(&format!("unparseable {}", schema::ORDER_DATE), line);
             continue;
         };
-        let value = unpack(p.amount).value(style);
+        let value = amount_cell.value(style);
         let minus = match minus_cell {
             Some(m) => m.value(style),
             None => Some(0),
         };
         let (Some(value), Some(minus)) = (value, minus) else {
-            tally.reject(&format!("unparseable {}", schema::AMOUNT), p.line);
+            tally.reject(&format!("unparseable {}", schema::AMOUNT), line);
             continue;
         };
         let mut amount = value - minus;
@@ -412,18 +504,18 @@ fn load_in(
         keep[i] = true;
         kept_customer[p.customer as usize] = true;
         row_customers.push(p.customer);
-        day_col.push(stamp.day);
-        first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
-        last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
+        day_col.push(day);
+        first_day = Some(first_day.map_or(day, |d| d.min(day)));
+        last_day = Some(last_day.map_or(day, |d| d.max(day)));
         amount_col.push(amount);
         order_col.push(p.order);
-        line_col.push(p.line);
+        line_col.push(line);
         segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
     super::trace("orders checked");
     // The rows are in the columns now: free them before polars copies the columns.
     drop(pending);
-    drop(minus_of);
+    drop(aside);
     drop(seg_codes);
     if plan.segments_auto {
         segments.retain_categories();
@@ -587,6 +679,80 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::data::source::Origin;
+
+    #[test]
+    fn packed_rows_give_back_their_dates_amounts_and_refunds() {
+        use parse::{DateOrder, Stamp};
+        let mut dates = Vec::new();
+        for day in [0, 1, -1, 19_800, -719_468, 2_932_896] {
+            dates.push(RawStamp::Known(Stamp::from_parts(
+                day,
+                43_200,
+                Some(-19_800),
+            )));
+        }
+        for (a, b) in [(1, 1), (31, 12), (12, 31), (3, 4), (30, 2)] {
+            for year in [1, 2024, 9999] {
+                dates.push(RawStamp::Slash {
+                    a,
+                    b,
+                    year,
+                    time_of_day: 86_399,
+                    offset: Some(3_600),
+                });
+            }
+        }
+        let cells = [
+            (Some(12_345_000), Some(12_345_000)),
+            (Some(12_340), Some(12_340_000)),
+            (Some(-5), None),
+            (None, Some(i64::MIN + 1)),
+            (None, None),
+            (Some(i64::MAX), Some(0)),
+        ];
+        let mut aside = Aside::default();
+        let mut rows = Vec::new();
+        let mut want = Vec::new();
+        for (k, date) in dates.iter().enumerate() {
+            let (dot, comma) = cells[k % cells.len()];
+            let amount = AmountCell { dot, comma };
+            let minus = (k % 3 == 0).then_some(AmountCell {
+                dot: Some(k as i64),
+                comma: None,
+            });
+            let (day_or_year, flags, value) = Pending::packed(*date, amount, minus, &mut aside);
+            rows.push(Pending {
+                line: k as u32,
+                customer: 0,
+                order: NONE,
+                continues: NONE,
+                day_or_year,
+                flags,
+                amount: value,
+            });
+            want.push((*date, amount, minus));
+        }
+        let (mut commas, mut minuses) = (aside.comma.iter().copied(), aside.minus.iter().copied());
+        for (p, (date, amount, minus)) in rows.iter().zip(want) {
+            for order in [DateOrder::Dmy, DateOrder::Mdy] {
+                assert_eq!(p.day(order), date.resolve(order).map(|s| s.day), "{date:?}");
+            }
+            assert_eq!(p.amounts(&mut commas, &mut minuses), (amount, minus));
+        }
+        assert_eq!((commas.next(), minuses.next()), (None, None));
+    }
+
+    #[test]
+    fn a_file_past_u32_lines_is_refused_in_one_line() {
+        assert_eq!(line32("o.csv", u64::from(u32::MAX)).unwrap(), u32::MAX);
+        let err = line32("o.csv", u64::from(u32::MAX) + 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("o.csv") && err.contains("split it into several files"),
+            "{err}"
+        );
+    }
 
     fn load_split(text: &str, split: Split) -> Loaded {
         let origin = Origin::Memory(std::sync::Arc::new(text.as_bytes().to_vec()));

@@ -113,74 +113,6 @@ impl RawStamp {
     }
 }
 
-/// A `RawStamp` in 16 bytes (it takes 32 as an enum): ten million of them
-/// wait at once for the file's day/month order on a large export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PackedStamp {
-    /// The day (`Known`) or the year (`Slash`).
-    first: i32,
-    /// `Known`: the local seconds' low and high words. `Slash`: the time of
-    /// day, then `SLASH` with the two day/month numbers.
-    low: u32,
-    high: u32,
-    /// The UTC offset, `NO_OFFSET` for none.
-    offset: i32,
-}
-
-/// Marks a `Slash` stamp in `PackedStamp::high`: a `Known` stamp's high word
-/// never has it (local seconds stay within ±2^48 for any `Day`).
-const SLASH: u32 = 0x8000_0000;
-/// No offset: no parsed offset reaches it (offsets are hours and minutes).
-const NO_OFFSET: i32 = i32::MIN;
-
-impl From<RawStamp> for PackedStamp {
-    fn from(raw: RawStamp) -> Self {
-        let offset = |o: Option<i32>| o.unwrap_or(NO_OFFSET);
-        match raw {
-            RawStamp::Known(s) => PackedStamp {
-                first: s.day,
-                low: s.local_secs as u32,
-                high: (s.local_secs >> 32) as u32,
-                offset: offset(s.offset),
-            },
-            // `allows`: a and b are day or month numbers (1..=31).
-            RawStamp::Slash {
-                a,
-                b,
-                year,
-                time_of_day,
-                offset: o,
-            } => PackedStamp {
-                first: year,
-                low: time_of_day,
-                high: SLASH | (a & 0xff) | (b & 0xff) << 8,
-                offset: offset(o),
-            },
-        }
-    }
-}
-
-impl From<PackedStamp> for RawStamp {
-    fn from(p: PackedStamp) -> Self {
-        let offset = (p.offset != NO_OFFSET).then_some(p.offset);
-        if p.high & SLASH != 0 && p.high >> 16 == SLASH >> 16 {
-            RawStamp::Slash {
-                a: p.high & 0xff,
-                b: (p.high >> 8) & 0xff,
-                year: p.first,
-                time_of_day: p.low,
-                offset,
-            }
-        } else {
-            RawStamp::Known(Stamp {
-                day: p.first,
-                local_secs: (i64::from(p.high as i32) << 32) | i64::from(p.low),
-                offset,
-            })
-        }
-    }
-}
-
 struct Cursor<'a> {
     s: &'a [u8],
     i: usize,
@@ -946,37 +878,6 @@ pub fn parse_score(input: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn packed_stamps_unpack_to_the_same_stamps() {
-        let mut raws = Vec::new();
-        for day in [0, 1, -1, 19_800, -719_468, 2_932_896, i32::MAX / 86_400] {
-            for time in [0u32, 1, 43_200, 86_399] {
-                for offset in [None, Some(0), Some(-36_000), Some(50_400), Some(-1)] {
-                    raws.push(RawStamp::Known(Stamp::from_parts(day, time, offset)));
-                    raws.push(RawStamp::Known(Stamp::from_unix(
-                        i64::from(day) * 86_400 - i64::from(time),
-                    )));
-                }
-            }
-        }
-        for (a, b) in [(1, 1), (31, 12), (12, 31), (3, 4)] {
-            for year in [1, 1999, 2024, 9999] {
-                for offset in [None, Some(3_600), Some(-19_800)] {
-                    raws.push(RawStamp::Slash {
-                        a,
-                        b,
-                        year,
-                        time_of_day: 86_399,
-                        offset,
-                    });
-                }
-            }
-        }
-        for raw in raws {
-            assert_eq!(RawStamp::from(PackedStamp::from(raw)), raw, "{raw:?}");
-        }
-    }
-
     use super::*;
 
     fn day(s: &str) -> Day {
