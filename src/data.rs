@@ -745,6 +745,18 @@ impl SegmentColumns {
     }
 }
 
+/// A physical line number as the rows keep it; a file of more lines is
+/// refused (no export comes near: 4 billion lines are over 8 GB of text).
+pub fn line32(file: &str, line: u64) -> Result<u32, LoadError> {
+    u32::try_from(line).map_err(|_| LoadError::Invalid {
+        file: file.to_string(),
+        message: format!(
+            "has more than {} lines; split it into several files and give the folder or a glob as the source",
+            u32::MAX
+        ),
+    })
+}
+
 /// Builds a frame, turning a polars error into a load error for `file`.
 pub fn frame(file: &str, height: usize, columns: Vec<Column>) -> Result<DataFrame, LoadError> {
     DataFrame::new(height, columns).map_err(|e| LoadError::Invalid {
@@ -836,8 +848,8 @@ pub fn load_source_coded(spec: &SourceSpec, scales: Scales) -> Result<Loaded, Lo
     }
     let mut loaded = match spec.kind {
         SourceKind::Orders => orders::load(raw, &plan, &spec.options),
-        SourceKind::Feedback => feedback::load(&raw, &plan, &spec.options, scales),
-        SourceKind::Tickets => tickets::load(&raw, &plan, &spec.options),
+        SourceKind::Feedback => feedback::load(raw, &plan, &spec.options, scales),
+        SourceKind::Tickets => tickets::load(raw, &plan, &spec.options),
     }?;
     warn_damaged_ids(&mut loaded);
     Ok(loaded)

@@ -3,21 +3,34 @@
 use polars::prelude::*;
 
 use super::mapping::{Plan, SourceOptions};
-use super::parse::{self, Day, RawStamp};
+use super::parse::{self, Day, RawStamp, WaitingDay};
 use super::schema::{self, SourceKind, Survey};
 use super::source::RawFile;
-use super::{DateVotes, Interner, LoadError, Loaded, Scales, SegmentColumns, Tally, frame};
+use super::{DateVotes, Interner, LoadError, Loaded, Scales, SegmentColumns, Tally, frame, line32};
 
+/// A response that passed the first look, waiting for the file's
+/// day/month order and survey: 32 bytes (two million wait at once on a
+/// large export); comments and segment codes wait beside the rows.
 struct Pending {
-    line: u64,
-    date: RawStamp,
-    score: f64,
+    line: u32,
+    date: WaitingDay,
+    /// Customer code, or `NONE`.
+    customer: u32,
+    /// The customer read id-first (see `Plan::has_alt_customer`), or `NONE`.
+    alt: u32,
+    /// Index into the comments, or `NONE`.
+    comment: u32,
     survey: Option<Survey>,
-    customer: Option<u32>,
-    /// The customer read id-first (see `Plan::has_alt_customer`).
-    alt: Option<u32>,
-    comment: Option<String>,
-    segments: Vec<u32>,
+    score: f64,
+}
+
+const _: () = assert!(std::mem::size_of::<Pending>() <= 40);
+
+/// No customer, no comment.
+const NONE: u32 = u32::MAX;
+
+fn some(code: u32) -> Option<u32> {
+    (code != NONE).then_some(code)
 }
 
 /// The survey of a file without a survey column, from its scores
@@ -55,24 +68,31 @@ pub fn on_scale(survey: Survey, score: f64, scales: Scales) -> bool {
     (lo..=hi).contains(&score)
 }
 
+/// Loads a survey export; the raw text is dropped as soon as it is read.
 pub fn load(
-    raw: &RawFile,
+    raw: RawFile,
     plan: &Plan,
     options: &SourceOptions,
     scales: Scales,
 ) -> Result<Loaded, LoadError> {
-    let file = raw.name.as_str();
-    let headers = &raw.headers;
-    let date_header = plan.header(headers, schema::RESPONDED_AT).to_string();
+    let file = raw.name.clone();
+    let file = file.as_str();
+    let headers = raw.headers.clone();
+    let format = raw.format.name();
+    let date_header = plan.header(&headers, schema::RESPONDED_AT).to_string();
     let has_survey_column = plan.col(schema::SURVEY).is_some();
     let mut tally = Tally::default();
     let alt_customer = plan.has_alt_customer();
     let mut customers = Interner::default();
     let mut segments = SegmentColumns::new(plan.segments.clone());
+    let stride = plan.segments.len();
+    let mut seg_codes: Vec<u32> = Vec::new();
+    let mut comments: Vec<String> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
 
     raw.for_each(plan.skip_rows, |line, rec| {
+        let line_no = line32(file, line)?;
         tally.row();
         if rec.len() != headers.len() {
             tally.reject("wrong number of fields", line);
@@ -96,33 +116,41 @@ pub fn load(
             } else {
                 plan.survey
             };
-            if let Some(text) = plan.cell(rec, schema::RESPONDED_AT) {
-                dates.observe(date, line, &date_header, text);
-            }
+            dates.observe(date, line, &date_header, date_text);
             Ok((date, score, survey))
         };
         match look() {
-            Ok((date, score, survey)) => pending.push(Pending {
-                line,
-                date,
-                score,
-                survey,
-                customer: plan
-                    .cell(rec, schema::CUSTOMER_ID)
-                    .map(|c| customers.code(c)),
-                alt: if alt_customer {
-                    plan.cell_last_first(rec, schema::CUSTOMER_ID)
-                        .map(|c| customers.code(c))
+            Ok((date, score, survey)) => {
+                let mut code = |c: Option<&str>| c.map_or(NONE, |c| customers.code(c));
+                let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
+                let alt = if alt_customer {
+                    code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
                 } else {
-                    None
-                },
-                comment: plan.cell(rec, schema::COMMENT).map(String::from),
-                segments: segments.read(rec),
-            }),
+                    NONE
+                };
+                let comment = match plan.cell(rec, schema::COMMENT) {
+                    Some(c) => {
+                        comments.push(c.to_string());
+                        (comments.len() - 1) as u32
+                    }
+                    None => NONE,
+                };
+                pending.push(Pending {
+                    line: line_no,
+                    date: WaitingDay::new(date),
+                    customer,
+                    alt,
+                    comment,
+                    survey,
+                    score,
+                });
+                segments.read_into(rec, &mut seg_codes);
+            }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
+    drop(raw);
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let inferred = if has_survey_column || plan.survey.is_some() {
@@ -131,66 +159,84 @@ pub fn load(
         Some(infer_survey(file, pending.iter().map(|p| p.score))?)
     };
 
-    let n = pending.len();
-    let mut day_col: Vec<i32> = Vec::with_capacity(n);
-    let mut score_col: Vec<f64> = Vec::with_capacity(n);
-    let mut survey_col: Vec<&str> = Vec::with_capacity(n);
-    let mut customer_col: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut alt_col: Vec<Option<&str>> = Vec::with_capacity(if alt_customer { n } else { 0 });
-    let mut comment_col: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut line_col: Vec<u64> = Vec::with_capacity(n);
+    // The rows kept, with their day and survey; the columns are made from them.
+    let mut kept: Vec<(u32, Day, Survey)> = Vec::with_capacity(pending.len());
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
-    for p in &pending {
-        let Some(stamp) = p.date.resolve(order) else {
-            tally.reject(&format!("unparseable {}", schema::RESPONDED_AT), p.line);
+    for (i, p) in pending.iter().enumerate() {
+        let line = u64::from(p.line);
+        let Some(day) = p.date.day(order) else {
+            tally.reject(&format!("unparseable {}", schema::RESPONDED_AT), line);
             continue;
         };
         let survey = p.survey.or(inferred).unwrap_or(Survey::Nps);
         if !on_scale(survey, p.score, scales) {
-            tally.reject("score out of range", p.line);
+            tally.reject("score out of range", line);
             continue;
         }
-        first_day = Some(first_day.map_or(stamp.day, |d| d.min(stamp.day)));
-        last_day = Some(last_day.map_or(stamp.day, |d| d.max(stamp.day)));
-        day_col.push(stamp.day);
-        score_col.push(p.score);
-        survey_col.push(survey.name());
-        customer_col.push(p.customer.map(|c| customers.names[c as usize].as_str()));
-        if alt_customer {
-            alt_col.push(p.alt.map(|c| customers.names[c as usize].as_str()));
-        }
-        comment_col.push(p.comment.as_deref());
-        line_col.push(p.line);
-        segments.push(&p.segments);
+        first_day = Some(first_day.map_or(day, |d| d.min(day)));
+        last_day = Some(last_day.map_or(day, |d| d.max(day)));
+        kept.push((i as u32, day, survey));
+        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
+    drop(seg_codes);
     if plan.segments_auto {
         segments.retain_categories();
     }
-    tally.require_some(file, SourceKind::Feedback, plan, headers)?;
-    let height = day_col.len();
+    tally.require_some(file, SourceKind::Feedback, plan, &headers)?;
+    let height = kept.len();
     let seg_names = segments.header_names();
+    let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
+    let name = |c: u32| some(c).map(|c| customers.names[c as usize].as_str());
     let mut columns = vec![
-        Column::new(schema::RESPONDED_AT.into(), day_col),
-        Column::new(schema::SCORE.into(), score_col),
-        Column::new(schema::SURVEY.into(), survey_col),
-        Column::new(schema::CUSTOMER_ID.into(), customer_col),
-        Column::new(schema::COMMENT.into(), comment_col),
-        Column::new(schema::LINE.into(), line_col),
+        Column::new(
+            schema::RESPONDED_AT.into(),
+            kept.iter().map(|k| k.1).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            schema::SCORE.into(),
+            kept.iter().map(|k| row(k).score).collect::<Vec<f64>>(),
+        ),
+        StringChunked::from_iter_values(schema::SURVEY.into(), kept.iter().map(|k| k.2.name()))
+            .into_column(),
+        StringChunked::from_iter_options(
+            schema::CUSTOMER_ID.into(),
+            kept.iter().map(|k| name(row(k).customer)),
+        )
+        .into_column(),
+        StringChunked::from_iter_options(
+            schema::COMMENT.into(),
+            kept.iter()
+                .map(|k| some(row(k).comment).map(|c| comments[c as usize].as_str())),
+        )
+        .into_column(),
+        Column::new(
+            schema::LINE.into(),
+            kept.iter()
+                .map(|k| u64::from(row(k).line))
+                .collect::<Vec<u64>>(),
+        ),
     ];
     if alt_customer {
-        columns.push(Column::new(schema::CUSTOMER_ALT.into(), alt_col));
+        columns.push(
+            StringChunked::from_iter_options(
+                schema::CUSTOMER_ALT.into(),
+                kept.iter().map(|k| name(row(k).alt)),
+            )
+            .into_column(),
+        );
     }
+    drop((pending, comments));
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
     let mut report = tally.report(
         file,
         SourceKind::Feedback,
-        raw.format.name(),
+        format,
         &plan.mapping,
         (first_day, last_day),
         seg_names,
     );
-    report.columns = plan.column_headers(headers);
+    report.columns = plan.column_headers(&headers);
     Ok(Loaded {
         frame,
         report,

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::mapping::{Plan, SourceOptions, Units};
-use super::parse::{self, AmountCell, Day, RawStamp};
+use super::parse::{self, AmountCell, Day, RawStamp, WAITING_BITS, WaitingDay};
 use super::schema::{self, SourceKind};
 use super::source::{Native, NativeKind, RawFile, Split};
 use super::{
     DateVotes, DecimalVotes, Interner, LoadError, Loaded, NO_VALUE, SegmentColumns, Tally, frame,
+    line32,
 };
 
 /// A row that passed the first look; dates and amounts wait for the
@@ -27,10 +28,10 @@ struct Pending {
     order: u32,
     /// Shopify line-item row: the index of its order's first row, or `NONE`.
     continues: u32,
-    /// The order's day, or the year of a `NN/NN/YYYY` date (`SLASH_DATE`).
+    /// The order's day, or the year of a `NN/NN/YYYY` date (`WaitingDay`).
     day_or_year: i32,
-    /// A slash date's two day/month numbers (bits 0–7 and 8–15) and the
-    /// `SLASH_DATE`, `DOT`, `COMMA`, `COMMA_ASIDE` and `MINUS` bits.
+    /// The date's `WaitingDay::bits`, and the `DOT`, `COMMA`, `COMMA_ASIDE`
+    /// and `MINUS` bits.
     flags: u32,
     /// The amount's dot reading if it has one, else its comma reading.
     amount: i64,
@@ -38,8 +39,6 @@ struct Pending {
 
 const _: () = assert!(std::mem::size_of::<Pending>() == 32);
 
-/// The date is `NN/NN/YYYY`: its day and month wait for the file's order.
-const SLASH_DATE: u32 = 1 << 16;
 /// The amount has a dot-style reading (`Pending::amount`).
 const DOT: u32 = 1 << 17;
 /// The amount has a comma-style reading: `Pending::amount` when equal to
@@ -68,11 +67,10 @@ impl Pending {
         minus: Option<AmountCell>,
         aside: &mut Aside,
     ) -> (i32, u32, i64) {
-        let (day_or_year, mut flags) = match date {
-            RawStamp::Known(s) => (s.day, 0),
-            // `allows`: a and b are day or month numbers (1..=31).
-            RawStamp::Slash { a, b, year, .. } => (year, SLASH_DATE | (a & 0xff) | (b & 0xff) << 8),
-        };
+        let WaitingDay {
+            day_or_year,
+            bits: mut flags,
+        } = WaitingDay::new(date);
         let value = match (amount.dot, amount.comma) {
             (Some(d), Some(c)) => {
                 flags |= DOT | COMMA;
@@ -101,17 +99,11 @@ impl Pending {
 
     /// The order day under the file's day/month order; `None` when the date does not exist.
     fn day(&self, order: parse::DateOrder) -> Option<Day> {
-        if self.flags & SLASH_DATE == 0 {
-            return Some(self.day_or_year);
+        WaitingDay {
+            day_or_year: self.day_or_year,
+            bits: self.flags & WAITING_BITS,
         }
-        let slash = RawStamp::Slash {
-            a: self.flags & 0xff,
-            b: (self.flags >> 8) & 0xff,
-            year: self.day_or_year,
-            time_of_day: 0,
-            offset: None,
-        };
-        slash.resolve(order).map(|s| s.day)
+        .day(order)
     }
 
     /// The amount's readings and the refund amount, taking this row's
@@ -131,18 +123,6 @@ impl Pending {
         let minus = if has(MINUS) { minus.next() } else { None };
         (AmountCell { dot, comma }, minus)
     }
-}
-
-/// A physical line number as the rows keep it; a file of more lines is
-/// refused (no export comes near: 4 billion lines are over 8 GB of text).
-fn line32(file: &str, line: u64) -> Result<u32, LoadError> {
-    u32::try_from(line).map_err(|_| LoadError::Invalid {
-        file: file.to_string(),
-        message: format!(
-            "has more than {} lines; split it into several files and give the folder or a glob as the source",
-            u32::MAX
-        ),
-    })
 }
 
 fn some(code: u32) -> Option<u32> {
@@ -272,7 +252,7 @@ impl Run {
                     let own = self.segments.read(rec);
                     let f = &self.pending[idx];
                     let (customer, day_or_year) = (f.customer, f.day_or_year);
-                    let date_flags = f.flags & (SLASH_DATE | 0xffff);
+                    let date_flags = f.flags & WAITING_BITS;
                     // A value of its own, or its order's first row's.
                     for (j, &o) in own.iter().enumerate() {
                         let code = if o == NO_VALUE {

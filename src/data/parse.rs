@@ -113,6 +113,53 @@ impl RawStamp {
     }
 }
 
+/// A date cell reduced to its day, for rows that wait (by the million) for
+/// the file's day/month order: the day, or a `NN/NN/YYYY` date's year with
+/// its two numbers in `bits` (0–7, 8–15) and `WAITING_SLASH`. The time and
+/// offset are not kept: only the day is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitingDay {
+    pub day_or_year: i32,
+    /// Bits 0–16; a row may use the bits above for flags of its own.
+    pub bits: u32,
+}
+
+/// Marks a slash date in `WaitingDay::bits`.
+pub const WAITING_SLASH: u32 = 1 << 16;
+/// The bits of `WaitingDay::bits` that the date uses.
+pub const WAITING_BITS: u32 = WAITING_SLASH | 0xffff;
+
+impl WaitingDay {
+    pub fn new(date: RawStamp) -> Self {
+        match date {
+            RawStamp::Known(s) => WaitingDay {
+                day_or_year: s.day,
+                bits: 0,
+            },
+            // `allows`: a and b are day or month numbers (1..=31).
+            RawStamp::Slash { a, b, year, .. } => WaitingDay {
+                day_or_year: year,
+                bits: WAITING_SLASH | (a & 0xff) | (b & 0xff) << 8,
+            },
+        }
+    }
+
+    /// The day under the file's day/month order; `None` when the date does not exist.
+    pub fn day(self, order: DateOrder) -> Option<Day> {
+        if self.bits & WAITING_SLASH == 0 {
+            return Some(self.day_or_year);
+        }
+        let slash = RawStamp::Slash {
+            a: self.bits & 0xff,
+            b: (self.bits >> 8) & 0xff,
+            year: self.day_or_year,
+            time_of_day: 0,
+            offset: None,
+        };
+        slash.resolve(order).map(|s| s.day)
+    }
+}
+
 struct Cursor<'a> {
     s: &'a [u8],
     i: usize,

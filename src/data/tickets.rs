@@ -8,7 +8,7 @@ use super::mapping::{Plan, SourceOptions, Timing};
 use super::parse::{self, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::RawFile;
-use super::{DateVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame};
+use super::{DateVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame, line32};
 
 /// When the first response happened, before the file-wide date decision.
 #[derive(Clone, Copy)]
@@ -18,18 +18,28 @@ enum Response {
     After(i64),
 }
 
+/// A ticket row that passed the first look, waiting for the file's
+/// day/month order; its segment codes wait beside the rows.
 struct Pending {
-    line: u64,
+    line: u32,
     id: u32,
+    /// Customer code, or `NONE`.
+    customer: u32,
+    /// The customer read id-first (see `Plan::has_alt_customer`), or `NONE`.
+    alt: u32,
+    /// Category code, or `NONE`.
+    category: u32,
     created: RawStamp,
     response: Response,
     solved: Option<RawStamp>,
-    customer: Option<u32>,
-    /// The customer read id-first (see `Plan::has_alt_customer`).
-    alt: Option<u32>,
-    category: Option<u32>,
     satisfaction: Option<&'static str>,
-    segments: Vec<u32>,
+}
+
+/// No customer, no category.
+const NONE: u32 = u32::MAX;
+
+fn some(code: u32) -> Option<u32> {
+    (code != NONE).then_some(code)
 }
 
 /// Reads a satisfaction cell: `Ok(None)` for no rating; `Err` is the rejection reason.
@@ -124,9 +134,13 @@ fn date_cell(
     Ok(Some(raw))
 }
 
-pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
-    let file = raw.name.as_str();
-    let headers = &raw.headers;
+/// Loads a tickets export; the raw text is dropped as soon as it is read.
+pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded, LoadError> {
+    let file = raw.name.clone();
+    let file = file.as_str();
+    let header_names = raw.headers.clone();
+    let headers = &header_names;
+    let format = raw.format.name();
     let header = |i: Option<usize>| i.and_then(|i| headers.get(i)).cloned().unwrap_or_default();
     let created_col = plan.col(schema::CREATED_AT);
     let solved_col = plan.col(schema::SOLVED_AT);
@@ -136,10 +150,13 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
     let mut customers = Interner::default();
     let mut categories = Interner::default();
     let mut segments = SegmentColumns::new(plan.segments.clone());
+    let stride = plan.segments.len();
+    let mut seg_codes: Vec<u32> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
 
     raw.for_each(plan.skip_rows, |line, rec| {
+        let line_no = line32(file, line)?;
         tally.row();
         if rec.len() != headers.len() {
             tally.reject("wrong number of fields", line);
@@ -207,32 +224,35 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
                     .map(str::trim)
                     .find(|t| !t.is_empty())
             });
+            let mut code = |c: Option<&str>| c.map_or(NONE, |c| customers.code(c));
+            let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
+            let alt = if alt_customer {
+                code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
+            } else {
+                NONE
+            };
             Ok(Pending {
-                line,
+                line: line_no,
                 id: ids.code(id),
+                customer,
+                alt,
+                category: category.map_or(NONE, |c| categories.code(c)),
                 created,
                 response,
                 solved,
-                customer: plan
-                    .cell(rec, schema::CUSTOMER_ID)
-                    .map(|c| customers.code(c)),
-                alt: if alt_customer {
-                    plan.cell_last_first(rec, schema::CUSTOMER_ID)
-                        .map(|c| customers.code(c))
-                } else {
-                    None
-                },
-                category: category.map(|c| categories.code(c)),
                 satisfaction,
-                segments: segments.read(rec),
             })
         };
         match look() {
-            Ok(p) => pending.push(p),
+            Ok(p) => {
+                pending.push(p);
+                segments.read_into(rec, &mut seg_codes);
+            }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
+    drop(raw);
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
 
@@ -279,7 +299,7 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         match check() {
             Ok(r) => resolved.push(Some(r)),
             Err(reason) => {
-                tally.reject(&reason, p.line);
+                tally.reject(&reason, u64::from(p.line));
                 resolved.push(None);
             }
         }
@@ -291,70 +311,108 @@ pub fn load(raw: &RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loade
         }
     }
 
-    let n = pending.len();
-    let mut id_col: Vec<&str> = Vec::with_capacity(n);
-    let mut created_col: Vec<i64> = Vec::with_capacity(n);
-    let mut created_day_col: Vec<i32> = Vec::with_capacity(n);
-    let mut response_col: Vec<Option<i64>> = Vec::with_capacity(n);
-    let mut solved_col: Vec<Option<i64>> = Vec::with_capacity(n);
-    let mut solved_day_col: Vec<Option<i32>> = Vec::with_capacity(n);
-    let mut customer_col: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut alt_col: Vec<Option<&str>> = Vec::with_capacity(if alt_customer { n } else { 0 });
-    let mut category_col: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut satisfaction_col: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut line_col: Vec<u64> = Vec::with_capacity(n);
+    // The rows kept (the last row of each ticket id); the columns are made from them.
+    let mut kept: Vec<u32> = Vec::with_capacity(pending.len());
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
     for (i, p) in pending.iter().enumerate() {
         let Some(r) = &resolved[i] else { continue };
         if last_of.get(&p.id) != Some(&i) {
-            tally.reject("duplicate ticket_id", p.line);
+            tally.reject("duplicate ticket_id", u64::from(p.line));
             continue;
         }
         let day = r.created.day;
         first_day = Some(first_day.map_or(day, |d| d.min(day)));
         last_day = Some(last_day.map_or(day, |d| d.max(day)));
-        id_col.push(&ids.names[p.id as usize]);
-        created_col.push(r.created.instant());
-        created_day_col.push(day);
-        response_col.push(r.response);
-        solved_col.push(r.solved.map(|s| s.instant()));
-        solved_day_col.push(r.solved.map(|s| s.day));
-        customer_col.push(p.customer.map(|c| customers.names[c as usize].as_str()));
-        if alt_customer {
-            alt_col.push(p.alt.map(|c| customers.names[c as usize].as_str()));
-        }
-        category_col.push(p.category.map(|c| categories.names[c as usize].as_str()));
-        satisfaction_col.push(p.satisfaction);
-        line_col.push(p.line);
-        segments.push(&p.segments);
+        kept.push(i as u32);
+        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
     }
+    drop((seg_codes, last_of));
     if plan.segments_auto {
         segments.retain_categories();
     }
     tally.require_some(file, SourceKind::Tickets, plan, headers)?;
-    let height = id_col.len();
+    let height = kept.len();
     let seg_names = segments.header_names();
+    let row = |&i: &u32| &pending[i as usize];
+    let done = |&i: &u32| resolved[i as usize].as_ref();
+    let name = |c: u32| some(c).map(|c| customers.names[c as usize].as_str());
+    let ints = |name: &str, f: &dyn Fn(&Resolved) -> i64| {
+        Column::new(
+            name.into(),
+            kept.iter().filter_map(done).map(f).collect::<Vec<i64>>(),
+        )
+    };
+    let options = |name: &str, f: &dyn Fn(&Resolved) -> Option<i64>| {
+        Column::new(
+            name.into(),
+            kept.iter()
+                .filter_map(done)
+                .map(f)
+                .collect::<Vec<Option<i64>>>(),
+        )
+    };
     let mut columns = vec![
-        Column::new(schema::TICKET_ID.into(), id_col),
-        Column::new(schema::CREATED_AT.into(), created_col),
-        Column::new(schema::CREATED_DAY.into(), created_day_col),
-        Column::new(schema::FIRST_RESPONSE_AT.into(), response_col),
-        Column::new(schema::SOLVED_AT.into(), solved_col),
-        Column::new(schema::SOLVED_DAY.into(), solved_day_col),
-        Column::new(schema::CUSTOMER_ID.into(), customer_col),
-        Column::new(schema::CATEGORY.into(), category_col),
-        Column::new(schema::SATISFACTION.into(), satisfaction_col),
-        Column::new(schema::LINE.into(), line_col),
+        StringChunked::from_iter_values(
+            schema::TICKET_ID.into(),
+            kept.iter().map(|k| ids.names[row(k).id as usize].as_str()),
+        )
+        .into_column(),
+        ints(schema::CREATED_AT, &|r| r.created.instant()),
+        Column::new(
+            schema::CREATED_DAY.into(),
+            kept.iter()
+                .filter_map(done)
+                .map(|r| r.created.day)
+                .collect::<Vec<i32>>(),
+        ),
+        options(schema::FIRST_RESPONSE_AT, &|r| r.response),
+        options(schema::SOLVED_AT, &|r| r.solved.map(|s| s.instant())),
+        Column::new(
+            schema::SOLVED_DAY.into(),
+            kept.iter()
+                .filter_map(done)
+                .map(|r| r.solved.map(|s| s.day))
+                .collect::<Vec<Option<i32>>>(),
+        ),
+        StringChunked::from_iter_options(
+            schema::CUSTOMER_ID.into(),
+            kept.iter().map(|k| name(row(k).customer)),
+        )
+        .into_column(),
+        StringChunked::from_iter_options(
+            schema::CATEGORY.into(),
+            kept.iter()
+                .map(|k| some(row(k).category).map(|c| categories.names[c as usize].as_str())),
+        )
+        .into_column(),
+        StringChunked::from_iter_options(
+            schema::SATISFACTION.into(),
+            kept.iter().map(|k| row(k).satisfaction),
+        )
+        .into_column(),
+        Column::new(
+            schema::LINE.into(),
+            kept.iter()
+                .map(|k| u64::from(row(k).line))
+                .collect::<Vec<u64>>(),
+        ),
     ];
     if alt_customer {
-        columns.push(Column::new(schema::CUSTOMER_ALT.into(), alt_col));
+        columns.push(
+            StringChunked::from_iter_options(
+                schema::CUSTOMER_ALT.into(),
+                kept.iter().map(|k| name(row(k).alt)),
+            )
+            .into_column(),
+        );
     }
+    drop((pending, resolved));
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
     let mut report = tally.report(
         file,
         SourceKind::Tickets,
-        raw.format.name(),
+        format,
         &plan.mapping,
         (first_day, last_day),
         seg_names,
