@@ -757,6 +757,50 @@ mod tests {
     /// values coded alike, the same rejections with the same example lines,
     /// and the day/month vote from a date only the last run holds.
     #[test]
+    fn a_text_without_quotes_read_in_runs_loads_as_in_one() {
+        // Line ends of every kind, blank lines, short and bad rows: no quote,
+        // so the runs are cut after line breaks without reading the records.
+        let mut text = String::from("order_id,customer_id,order_date,amount,plan\n\n");
+        for i in 0..2000u32 {
+            let customer = format!("C{:04}", (i * 7919) % 401);
+            let row = match i % 89 {
+                3 => format!("O{i},C1,2024-13-01,5.00,pro"),
+                7 => format!("O{i},{customer},2024-03-01"),
+                11 => format!("O{i},,2024-03-01,5.00,pro"),
+                _ => format!(
+                    "O{i},{customer},2024-{:02}-03,{}.50,basic",
+                    1 + i % 12,
+                    i % 70
+                ),
+            };
+            text.push_str(&row);
+            text.push_str(["\n", "\r\n", "\r", "\n\n", "\r\n\r\n"][(i % 5) as usize]);
+        }
+        let one = load_split(&text, Split::ONE);
+        assert_eq!(one.report.rows, 2000);
+        assert!(
+            one.report.rejected_total() > 60,
+            "{:?}",
+            one.report.rejected
+        );
+        for pieces in [2, 3, 7, 64] {
+            let runs = load_split(
+                &text,
+                Split {
+                    pieces,
+                    min_bytes: 0,
+                },
+            );
+            assert!(runs.frame.equals_missing(&one.frame), "{pieces} runs");
+            let r = (&runs.report, &one.report);
+            assert_eq!((r.0.rows, r.0.kept), (r.1.rows, r.1.kept));
+            assert_eq!(r.0.rejected, r.1.rejected);
+            assert_eq!(r.0.examples, r.1.examples);
+            assert_eq!(r.0.examples_by_reason, r.1.examples_by_reason);
+        }
+    }
+
+    #[test]
     fn orders_read_in_runs_load_as_in_one() {
         let mut text = String::from("order_id,customer_id,order_date,amount,plan,region\r\n");
         for i in 0..3000u32 {

@@ -558,8 +558,19 @@ impl RawFile {
         skip: usize,
         pieces: usize,
     ) -> Result<Vec<usize>, LoadError> {
-        let mut reader = csv_reader(text.as_bytes(), delimiter, !self.headerless);
         let share = text.len() / pieces;
+        // No quote anywhere: every line break ends a record, so a run
+        // starts after the first one past each share (no pass over the text).
+        if !text.as_bytes().contains(&b'"') {
+            let header = usize::from(!self.headerless);
+            return Ok(quoteless_starts(
+                text.as_bytes(),
+                share,
+                pieces,
+                skip + 2 + header,
+            ));
+        }
+        let mut reader = csv_reader(text.as_bytes(), delimiter, !self.headerless);
         let mut starts = Vec::with_capacity(pieces - 1);
         let mut record = csv::ByteRecord::new();
         let mut seen = 0usize;
@@ -750,6 +761,44 @@ impl RawFile {
         });
         out
     }
+}
+
+/// Where the 2nd, 3rd, … runs of a text without quotes start: after the
+/// first line break at or past each share of the bytes, once `lead` lines
+/// with something on them (the header and the rows to skip) lie before.
+/// Every `\n` ends a record there (`\r\n` too; a lone `\r` is only a
+/// record end the reader sees, never a start taken here).
+fn quoteless_starts(b: &[u8], share: usize, pieces: usize, lead: usize) -> Vec<usize> {
+    // The end of the `lead` first lines that are not blank.
+    let mut lines = 0usize;
+    let mut pos = 0usize;
+    while lines < lead && pos < b.len() {
+        let end = b[pos..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |i| pos + i + 1);
+        if b[pos..end].iter().any(|&c| c != b'\n' && c != b'\r') {
+            lines += 1;
+        }
+        pos = end;
+    }
+    let mut starts: Vec<usize> = Vec::with_capacity(pieces.saturating_sub(1));
+    for k in 1..pieces {
+        let from = (share * k).max(pos).max(starts.last().map_or(0, |s| s + 1));
+        // A record starts right after a `\n`: the first `\n` at `from - 1` or later.
+        let Some(i) = b
+            .get(from.saturating_sub(1)..)
+            .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+        else {
+            break;
+        };
+        let at = from.saturating_sub(1) + i + 1;
+        if at >= b.len() {
+            break;
+        }
+        starts.push(at);
+    }
+    starts
 }
 
 /// `%3A` as `:`, as Hive escapes partition folder names; anything else as it is.
@@ -1739,6 +1788,26 @@ fn native_cells(col: &polars::prelude::Column) -> polars::prelude::PolarsResult<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoteless_runs_start_after_a_line_break_past_the_lead_lines() {
+        let text = b"h1,h2\r\n\r\nskip,me\na,1\rb,2\r\nc,3\n\nd,4\n";
+        for pieces in 2..12 {
+            let share = text.len() / pieces;
+            let starts = quoteless_starts(text, share, pieces, 3);
+            let lead_end = text.windows(4).position(|w| w == b"a,1\r").unwrap();
+            let mut last = 0;
+            for &s in &starts {
+                assert_eq!(text[s - 1], b'\n', "{pieces}: {s}");
+                assert!(
+                    s >= lead_end && s > last && s < text.len(),
+                    "{pieces}: {starts:?}"
+                );
+                last = s;
+            }
+        }
+        assert!(quoteless_starts(b"h\na\n", 1, 4, 3).is_empty());
+    }
 
     fn open(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
         RawFile::from_bytes(name, Path::new(name), bytes, Encoding::Utf8)
