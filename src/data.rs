@@ -999,7 +999,7 @@ pub fn load_source_cached(
 
 /// Loads every source of a dataset. A whole-file error stops the load.
 pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
-    load_with_progress(sources, scales, None, &mut |_| {})
+    load_dataset(sources, scales, None, &mut |_| {}).map(|(ds, _)| ds)
 }
 
 /// With `HOLDFAST_TRACE_LOAD=1`, prints the time since the first traced step
@@ -1039,7 +1039,28 @@ pub fn load_with_progress(
     scales: Scales,
     cache_dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
-) -> Result<Dataset, LoadError> {
+) -> Result<std::sync::Arc<Dataset>, LoadError> {
+    let (ds, snapshot) = load_dataset(sources, scales, cache_dir, progress)?;
+    let ds = std::sync::Arc::new(ds);
+    // A fresh load's index store is written beside what follows (the first
+    // view, the report): nothing waits for it but the process's exit.
+    if let Some((path, key)) = snapshot {
+        let shared = std::sync::Arc::clone(&ds);
+        write_beside(move || store::write(&path, key, &shared));
+    }
+    Ok(ds)
+}
+
+/// A reopened or freshly loaded dataset, with where its index store is to
+/// be written (a fresh load with a cache folder).
+type Fresh = (Dataset, Option<(std::path::PathBuf, u64)>);
+
+fn load_dataset(
+    sources: &Sources,
+    scales: Scales,
+    cache_dir: Option<&std::path::Path>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Fresh, LoadError> {
     let mut progress = |step: &str| {
         trace(step);
         progress(step);
@@ -1050,7 +1071,7 @@ pub fn load_with_progress(
         progress("reading the index cache");
         if let Some(ds) = store::read(path, *key) {
             progress("indexed");
-            return Ok(ds);
+            return Ok((ds, None));
         }
     }
     // The feedback and tickets files load on a second thread while the
@@ -1144,12 +1165,36 @@ pub fn load_with_progress(
         reports,
     };
     drop((feedback, tickets));
-    if let Some((path, key)) = &snapshot {
-        progress("writing the index cache");
-        store::write(path, *key, &ds);
-    }
     progress("indexed");
-    Ok(ds)
+    Ok((ds, snapshot))
+}
+
+/// Cache writes running beside the work that follows a load.
+static WRITES: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Runs a cache write on a thread of its own; `finish_writes` waits for
+/// it. A cache only: where no thread can be started, it is not written.
+fn write_beside(write: impl FnOnce() + Send + 'static) {
+    let started = std::thread::Builder::new()
+        .name("cache write".into())
+        .spawn(write);
+    if let (Ok(handle), Ok(mut all)) = (started, WRITES.lock()) {
+        all.retain(|h| !h.is_finished());
+        all.push(handle);
+    }
+}
+
+/// Waits for the cache writes still running (before the process exits, so
+/// that a cache entry is finished rather than left as a temporary file).
+pub fn finish_writes() {
+    let running = WRITES
+        .lock()
+        .map(|mut all| std::mem::take(&mut *all))
+        .unwrap_or_default();
+    for handle in running {
+        let _ = handle.join();
+    }
 }
 
 /// The customer ids of an orders table, and one of them for messages.

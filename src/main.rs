@@ -49,13 +49,17 @@ impl From<&str> for CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("holdfast: {}", holdfast::text::visible(&error.to_string()));
             ExitCode::from(2)
         }
-    }
+    };
+    // The output is out (the terminal restored): a cache write that is
+    // still running finishes before the process ends.
+    holdfast::data::finish_writes();
+    code
 }
 
 /// `--period` and `--demo` before a command are the dashboard's flags:
@@ -449,7 +453,7 @@ fn load_quietly(
     sources: &data::Sources,
     config: &Config,
     cache: Option<&std::path::Path>,
-) -> Result<data::Dataset, CliError> {
+) -> Result<std::sync::Arc<data::Dataset>, CliError> {
     Ok(data::load_with_progress(
         sources,
         config.scales(),

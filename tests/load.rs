@@ -931,17 +931,19 @@ fn parse_cache_hits_misses_on_change_and_survives_corruption() {
 }
 
 /// Loads the three files through the caches in `cache`, returning the
-/// dataset and the steps the load went through.
+/// dataset and the steps the load went through; the index store (written
+/// beside what follows the load) is finished.
 fn load_cached(
     sources: &holdfast::data::Sources,
     cache: &Path,
-) -> (holdfast::data::Dataset, Vec<String>) {
+) -> (std::sync::Arc<holdfast::data::Dataset>, Vec<String>) {
     let mut steps = Vec::new();
     let ds =
         holdfast::data::load_with_progress(sources, Scales::default(), Some(cache), &mut |s| {
             steps.push(s.to_string())
         })
         .unwrap();
+    holdfast::data::finish_writes();
     (ds, steps)
 }
 

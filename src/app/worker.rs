@@ -165,7 +165,6 @@ pub fn run(setup: Setup, requests: Receiver<Request>, replies: Sender<Reply>) {
         };
         match data::load_with_progress(&sources, scales, cache_dir.as_deref(), &mut progress) {
             Ok(ds) => {
-                let ds = Arc::new(ds);
                 let _ = replies.send(Reply::Loaded {
                     choices: choices(&ds, granularity),
                     data_range: crate::metrics::data_range(&ds),
