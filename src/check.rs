@@ -49,9 +49,11 @@ pub fn check(specs: &[SourceSpec], scales: Scales) -> Vec<Checked> {
     let customers = (!order_frames.is_empty()).then(|| data::order_customers(&order_frames));
     for l in loaded.iter_mut().flatten() {
         match (l.report.kind, &customers) {
-            (SourceKind::Orders, _) => {
-                data::warn_currencies(&l.frame, std::slice::from_mut(&mut l.report))
-            }
+            (SourceKind::Orders, _) => data::warn_currencies(
+                &l.frame,
+                &l.segment_values,
+                std::slice::from_mut(&mut l.report),
+            ),
             (_, Some(c)) => {
                 data::prefer_matching_customer(c, l);
                 data::match_customers(c, &l.frame, &mut l.report)

@@ -724,6 +724,23 @@ impl SegmentColumns {
             .collect()
     }
 
+    /// The columns as value codes (`SEGMENT_CODE_PREFIX`, `NO_VALUE` for an
+    /// empty cell) with each column's values: no text copied per row.
+    pub fn into_coded(self) -> (Vec<Column>, SegmentValues) {
+        self.names
+            .into_iter()
+            .zip(self.values)
+            .zip(self.codes)
+            .map(|(((name, _), interner), codes)| {
+                let column = Column::new(
+                    format!("{}{}", schema::SEGMENT_CODE_PREFIX, name).into(),
+                    codes,
+                );
+                (column, (name, interner.names))
+            })
+            .unzip()
+    }
+
     /// Drops the columns whose values are not categories (`is_category`).
     pub fn retain_categories(&mut self) {
         let keep: Vec<bool> = self
@@ -776,38 +793,70 @@ pub struct Loaded {
     /// With `customers`: each row's customer as an index into that list,
     /// so the index codes the customers without hashing every row's id again.
     pub row_customers: Option<Vec<u32>>,
+    /// The values of the table's coded segment columns
+    /// (`schema::SEGMENT_CODE_PREFIX`), by segment name.
+    pub segment_values: SegmentValues,
 }
+
+/// Each coded segment column's name and values (its codes index them).
+pub type SegmentValues = Vec<(String, Vec<String>)>;
 
 /// Loads one source file of a known kind.
 pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
     let mut loaded = load_source_coded(spec, scales)?;
-    loaded.customer_text()?;
+    loaded.as_text()?;
     Ok(loaded)
 }
 
 impl Loaded {
-    /// Adds the customer id column to an orders table that has its
-    /// customers as codes only (`load_source_coded`); a table that has the
-    /// column is left as it is.
-    pub fn customer_text(&mut self) -> Result<(), LoadError> {
-        if self.frame.column(schema::CUSTOMER_ID).is_ok() {
-            return Ok(());
-        }
-        let (Some(names), Some(rows)) = (&self.customers, &self.row_customers) else {
-            return Ok(());
+    /// Gives an orders table that has its customers or segments as codes
+    /// only (`load_source_coded`) their text columns; a table that has
+    /// them is left as it is.
+    pub fn as_text(&mut self) -> Result<(), LoadError> {
+        self.frame = self.text_frame()?;
+        self.segment_values = Vec::new();
+        Ok(())
+    }
+
+    /// The table with the customer id column and the segment columns as
+    /// text (the other columns shared, not copied).
+    fn text_frame(&self) -> Result<DataFrame, LoadError> {
+        let internal = |e: PolarsError| LoadError::Invalid {
+            file: self.report.file.clone(),
+            message: format!("internal error building the table: {e}"),
         };
-        let column = StringChunked::from_iter_values(
-            schema::CUSTOMER_ID.into(),
-            rows.iter().map(|&c| names[c as usize].as_str()),
-        )
-        .into_column();
-        self.frame
-            .insert_column(0, column)
-            .map(|_| ())
-            .map_err(|e| LoadError::Invalid {
-                file: self.report.file.clone(),
-                message: format!("internal error building the table: {e}"),
-            })
+        let mut frame = self.frame.clone();
+        if let (Some(names), Some(rows), Err(_)) = (
+            &self.customers,
+            &self.row_customers,
+            frame.column(schema::CUSTOMER_ID),
+        ) {
+            let column = StringChunked::from_iter_values(
+                schema::CUSTOMER_ID.into(),
+                rows.iter().map(|&c| names[c as usize].as_str()),
+            )
+            .into_column();
+            frame.insert_column(0, column).map_err(internal)?;
+        }
+        for (name, values) in &self.segment_values {
+            let coded = format!("{}{name}", schema::SEGMENT_CODE_PREFIX);
+            let Some(at) = frame.get_column_index(&coded) else {
+                continue;
+            };
+            let codes = frame
+                .column(&coded)
+                .and_then(|c| c.u32().cloned())
+                .map_err(internal)?;
+            let text = StringChunked::from_iter_options(
+                format!("{}{name}", schema::SEGMENT_PREFIX).into(),
+                codes
+                    .iter()
+                    .map(|c| c.and_then(|c| values.get(c as usize)).map(String::as_str)),
+            )
+            .into_column();
+            frame.replace_column(at, text).map_err(internal)?;
+        }
+        Ok(frame)
     }
 
     /// The customer of the table's first row.
@@ -1106,7 +1155,7 @@ fn load_dataset(
     // Several files are merged by their customer ids as text.
     if orders.len() > 1 {
         for one in &mut orders {
-            one.customer_text()?;
+            one.as_text()?;
         }
     }
     // The first row's customer (of the merged table, for several files).
@@ -1120,6 +1169,12 @@ fn load_dataset(
     let row_customers = match orders.as_mut_slice() {
         [one] => one.row_customers.take(),
         _ => None,
+    };
+    // Its segments too, as codes with their values (several files were
+    // made text above).
+    let segment_values = match orders.as_mut_slice() {
+        [one] => std::mem::take(&mut one.segment_values),
+        _ => Vec::new(),
     };
     let (orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
     trace("orders merged");
@@ -1150,14 +1205,20 @@ fn load_dataset(
     let tickets = other(SourceKind::Tickets, tickets)?;
     trace("tickets matched");
     drop(customers);
-    warn_currencies(&orders, &mut reports);
+    warn_currencies(&orders, &segment_values, &mut reports);
     progress("indexing");
     let coded = match (&row_customers, known.as_deref()) {
         (Some(rows), Some([list])) => Some((rows.as_slice(), list.as_slice())),
         _ => None,
     };
     let order_count = orders.height();
-    let index = index::Index::build_coded(orders, coded, feedback.as_ref(), tickets.as_ref())?;
+    let index = index::Index::build_coded(
+        orders,
+        coded,
+        &segment_values,
+        feedback.as_ref(),
+        tickets.as_ref(),
+    )?;
     drop((row_customers, known));
     let ds = Dataset {
         order_count,
@@ -1320,30 +1381,62 @@ pub fn match_customers(customers: &OrderCustomers, frame: &DataFrame, report: &m
     ));
 }
 
-/// The segment column that holds the currency of each order, if any.
-fn currency_column(frame: &DataFrame) -> Option<String> {
-    frame.get_column_names().iter().find_map(|n| {
-        let seg = n.strip_prefix(schema::SEGMENT_PREFIX)?;
-        matches!(
-            schema::normalize(seg).as_str(),
-            "currency" | "ordercurrency" | "presentmentcurrency" | "currencycode"
-        )
-        .then(|| n.to_string())
-    })
+/// The segment that holds the currency of each order, if any (a text
+/// column, or a coded one of `coded`).
+fn currency_segment(frame: &DataFrame, coded: &SegmentValues) -> Option<String> {
+    frame
+        .get_column_names()
+        .iter()
+        .find_map(|n| {
+            n.strip_prefix(schema::SEGMENT_PREFIX)
+                .filter(|s| is_currency(s))
+        })
+        .map(String::from)
+        .or_else(|| {
+            coded
+                .iter()
+                .find(|(n, _)| is_currency(n))
+                .map(|(n, _)| n.clone())
+        })
+}
+
+/// Whether a segment (by its name) holds the currency of each order.
+fn is_currency(segment: &str) -> bool {
+    matches!(
+        schema::normalize(segment).as_str(),
+        "currency" | "ordercurrency" | "presentmentcurrency" | "currencycode"
+    )
 }
 
 /// The currencies of the orders with their row counts, most rows first
-/// (empty when the orders carry no currency column).
-pub fn currencies(frame: &DataFrame) -> Vec<(String, u64)> {
-    let Some(name) = currency_column(frame) else {
-        return Vec::new();
-    };
-    let Ok(col) = frame.column(&name).and_then(|c| c.str().cloned()) else {
-        return Vec::new();
-    };
+/// (empty when the orders carry no currency column). `coded`: the values
+/// of the table's coded segment columns (`Loaded::segment_values`).
+pub fn currencies(frame: &DataFrame, coded: &SegmentValues) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for v in col.iter().flatten() {
-        *counts.entry(v.to_string()).or_default() += 1;
+    let text = frame.get_column_names().into_iter().find(|n| {
+        n.strip_prefix(schema::SEGMENT_PREFIX)
+            .is_some_and(is_currency)
+    });
+    if let Some(col) = text.and_then(|n| frame.column(n).ok()?.str().ok().cloned()) {
+        for v in col.iter().flatten() {
+            *counts.entry(v.to_string()).or_default() += 1;
+        }
+    } else if let Some((name, values)) = coded.iter().find(|(n, _)| is_currency(n)) {
+        let column = format!("{}{name}", schema::SEGMENT_CODE_PREFIX);
+        let Some(codes) = frame.column(&column).ok().and_then(|c| c.u32().ok()) else {
+            return Vec::new();
+        };
+        let mut per_code = vec![0u64; values.len()];
+        for c in codes.into_no_null_iter() {
+            if let Some(n) = per_code.get_mut(c as usize) {
+                *n += 1;
+            }
+        }
+        for (value, n) in values.iter().zip(per_code) {
+            if n > 0 {
+                *counts.entry(value.clone()).or_default() += n;
+            }
+        }
     }
     let mut v: Vec<(String, u64)> = counts.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -1352,8 +1445,8 @@ pub fn currencies(frame: &DataFrame) -> Vec<(String, u64)> {
 
 /// Amounts in several currencies are never added up silently: each orders
 /// report says so and how to filter one.
-pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
-    let found = currencies(orders);
+pub fn warn_currencies(orders: &DataFrame, coded: &SegmentValues, reports: &mut [LoadReport]) {
+    let found = currencies(orders, coded);
     if let [(one, _)] = found.as_slice() {
         for r in reports.iter_mut().filter(|r| r.kind == SourceKind::Orders) {
             r.currency = Some(one.clone());
@@ -1362,9 +1455,7 @@ pub fn warn_currencies(orders: &DataFrame, reports: &mut [LoadReport]) {
     if found.len() < 2 {
         return;
     }
-    let column = currency_column(orders)
-        .map(|n| n.trim_start_matches(schema::SEGMENT_PREFIX).to_string())
-        .unwrap_or_default();
+    let column = currency_segment(orders, coded).unwrap_or_default();
     let list: Vec<String> = found
         .iter()
         .map(|(c, n)| format!("{c}: {n} row{}", if *n == 1 { "" } else { "s" }))
@@ -1512,17 +1603,7 @@ pub fn ticket_rows(df: &DataFrame) -> Vec<TicketRow> {
 
 impl Loaded {
     pub fn order_rows(&self) -> Vec<OrderRow> {
-        let mut rows = order_rows(&self.frame);
-        if let (Some(names), Some(codes), Err(_)) = (
-            &self.customers,
-            &self.row_customers,
-            self.frame.column(schema::CUSTOMER_ID),
-        ) {
-            for (row, &c) in rows.iter_mut().zip(codes) {
-                row.customer_id = names[c as usize].clone();
-            }
-        }
-        rows
+        order_rows(&self.text_frame().unwrap_or_else(|_| self.frame.clone()))
     }
     pub fn feedback_rows(&self) -> Vec<FeedbackRow> {
         feedback_rows(&self.frame)

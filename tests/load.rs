@@ -860,6 +860,65 @@ fn source_files_are_never_written() {
 }
 
 #[test]
+fn parse_cache_keeps_segments_as_codes_and_misses_when_their_values_do_not_fit() {
+    use holdfast::data::load_source_cached;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let src = dir.path().join("orders.csv");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/orders.csv");
+    std::fs::copy(sample, &src).unwrap();
+    let spec = SourceSpec::path(SourceKind::Orders, &src, SourceOptions::default());
+    let first = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    let names: Vec<&str> = first
+        .segment_values
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(names, ["plan", "region", "channel"]);
+    assert!(first.frame.column("segcode:region").is_ok());
+    assert!(first.frame.column("seg:region").is_err());
+    // The rows read as text are the loader's, segments included.
+    let text = holdfast::data::load_source(&spec, Scales::default()).unwrap();
+    assert!(text.segment_values.is_empty() && text.frame.column("seg:region").is_ok());
+    assert_eq!(first.order_rows(), text.order_rows());
+    assert!(
+        first.order_rows()[0]
+            .segments
+            .iter()
+            .all(|(_, v)| v.is_some())
+    );
+    let second = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(second.segment_values, first.segment_values);
+    assert_eq!(second.order_rows(), text.order_rows());
+    // Values cut short (a damaged entry that still parses), or gone: a miss,
+    // never a wrong or missing segment value.
+    let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+        for e in std::fs::read_dir(&cache).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "json") {
+                let mut entry: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                change(&mut entry);
+                std::fs::write(&path, serde_json::to_vec(&entry).unwrap()).unwrap();
+            }
+        }
+    };
+    edit(&|e| {
+        let values = e["segments"][1][1].as_array_mut().expect("region values");
+        assert!(values.len() > 1);
+        values.truncate(1);
+    });
+    let cut = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(cut.order_rows(), text.order_rows());
+    edit(&|e| {
+        e.as_object_mut().unwrap().remove("segments");
+    });
+    let gone = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert_eq!(gone.order_rows(), text.order_rows());
+    assert_eq!(gone.segment_values, first.segment_values);
+}
+
+#[test]
 fn parse_cache_hits_misses_on_change_and_survives_corruption() {
     use holdfast::data::load_source_cached;
     let dir = tempfile::tempdir().unwrap();

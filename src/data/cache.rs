@@ -14,7 +14,7 @@ use super::source::Origin;
 use super::{LoadReport, Loaded, Scales, SourceKind, SourceSpec};
 
 /// Bumped whenever the canonical tables or the report change shape.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// An orders table's customers, when they are codes (`Loaded::customers`):
 /// each row's code is this column of the Parquet file, and the list of ids
@@ -27,6 +27,9 @@ struct Entry<'a> {
     report: StoredReport,
     /// An orders table's distinct customer ids, when its rows have codes.
     customers: Option<std::borrow::Cow<'a, [String]>>,
+    /// The values of the coded segment columns (`Loaded::segment_values`).
+    #[serde(default)]
+    segments: std::borrow::Cow<'a, [(String, Vec<String>)]>,
 }
 
 /// The cache folder (`None` when the platform has none).
@@ -155,8 +158,13 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
         &mut json,
     )
     .ok()?;
-    let Entry { report, customers } = serde_json::from_slice(&json).ok()?;
+    let Entry {
+        report,
+        customers,
+        segments,
+    } = serde_json::from_slice(&json).ok()?;
     let customers = customers.map(std::borrow::Cow::into_owned);
+    let segment_values = segments.into_owned();
     if report.kind != spec.kind {
         return None;
     }
@@ -177,11 +185,33 @@ pub fn read(dir: &Path, key: &str, spec: &SourceSpec) -> Option<Loaded> {
         (None, None) => None,
         _ => return None,
     };
+    // Each coded segment column with its values, every code among them;
+    // no coded column without its values.
+    let coded = frame
+        .get_column_names()
+        .iter()
+        .filter(|n| n.starts_with(super::schema::SEGMENT_CODE_PREFIX))
+        .count();
+    if coded != segment_values.len() {
+        return None;
+    }
+    for (name, values) in &segment_values {
+        let column = format!("{}{name}", super::schema::SEGMENT_CODE_PREFIX);
+        let codes = frame.column(&column).ok()?.u32().ok()?;
+        if codes.null_count() > 0
+            || codes
+                .into_no_null_iter()
+                .any(|c| c != super::NO_VALUE && c as usize >= values.len())
+        {
+            return None;
+        }
+    }
     Some(Loaded {
         frame,
         report: report.into(),
         customers,
         row_customers,
+        segment_values,
     })
 }
 
@@ -205,6 +235,7 @@ pub fn write(dir: &Path, key: &str, loaded: &Loaded) {
     let stored = Entry {
         report: StoredReport::from(&loaded.report),
         customers,
+        segments: std::borrow::Cow::Borrowed(&loaded.segment_values),
     };
     // Written to new private temporary files, then renamed: a reader never
     // sees half an entry, and a link planted at the name is replaced, not followed.

@@ -242,6 +242,7 @@ pub fn load(
         report,
         customers: None,
         row_customers: None,
+        segment_values: Vec::new(),
     })
 }
 

@@ -690,7 +690,7 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
-        Index::build_coded(orders.clone(), None, feedback, tickets)
+        Index::build_coded(orders.clone(), None, &Vec::new(), feedback, tickets)
     }
 
     /// Like [`Index::build`], with the orders' customers already coded when
@@ -701,6 +701,7 @@ impl Index {
     pub fn build_coded(
         mut orders: DataFrame,
         coded: Option<(&[u32], &[String])>,
+        segment_values: &super::SegmentValues,
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
@@ -779,29 +780,71 @@ impl Index {
             let first_purchase: Vec<Option<usize>> = (0..names.len())
                 .map(|g| (group_start[g]..group_start[g + 1]).find(|&k| amounts[k] >= 0))
                 .collect();
-            for name in segment_columns(&orders) {
-                let column = format!("{}{}", schema::SEGMENT_PREFIX, name);
-                let col = str_column(&orders, &column)?;
-                let mut segment = Segment {
-                    name,
-                    ..Default::default()
+            // A segment column is text (several files merged, `Index::build`)
+            // or value codes with their values (`SEGMENT_CODE_PREFIX`, the
+            // loader's). The values are numbered in the order customers
+            // first show them, either way.
+            let columns: Vec<String> = orders
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            for column in columns {
+                let segment = if let Some(name) = column.strip_prefix(schema::SEGMENT_PREFIX) {
+                    let col = str_column(&orders, &column)?;
+                    let mut segment = Segment {
+                        name: name.to_string(),
+                        ..Default::default()
+                    };
+                    let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
+                    segment.of_customer = first_purchase
+                        .iter()
+                        .map(|k| {
+                            let v = col.get(perm[(*k)?] as usize)?;
+                            let next = code_of.len() as u32;
+                            let code = *code_of.entry(v).or_insert(next);
+                            if code == next {
+                                segment.values.push(v.to_string());
+                            }
+                            Some(code)
+                        })
+                        .collect();
+                    segment
+                } else if let Some(name) = column.strip_prefix(schema::SEGMENT_CODE_PREFIX) {
+                    let values = segment_values
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.as_slice())
+                        .unwrap_or_default();
+                    let codes = orders
+                        .column(&column)
+                        .and_then(|c| c.u32().cloned())
+                        .map_err(err)?
+                        .rechunk()
+                        .into_owned();
+                    let codes = codes.cont_slice().map_err(err)?;
+                    let mut segment = Segment {
+                        name: name.to_string(),
+                        ..Default::default()
+                    };
+                    let mut renumbered = vec![u32::MAX; values.len()];
+                    segment.of_customer = first_purchase
+                        .iter()
+                        .map(|k| {
+                            let c = codes[perm[(*k)?] as usize] as usize;
+                            let (value, code) = (values.get(c)?, renumbered.get_mut(c)?);
+                            if *code == u32::MAX {
+                                *code = segment.values.len() as u32;
+                                segment.values.push(value.clone());
+                            }
+                            Some(*code)
+                        })
+                        .collect();
+                    segment
+                } else {
+                    continue;
                 };
-                let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
-                segment.of_customer = first_purchase
-                    .iter()
-                    .map(|k| {
-                        let v = col.get(perm[(*k)?] as usize)?;
-                        let next = code_of.len() as u32;
-                        let code = *code_of.entry(v).or_insert(next);
-                        if code == next {
-                            segment.values.push(v.to_string());
-                        }
-                        Some(code)
-                    })
-                    .collect();
                 ix.segments.push(segment);
-                drop(code_of);
-                drop(col);
                 let _ = orders.drop_in_place(&column);
             }
             // Order ids only need to be told apart within a customer: keys are local.

@@ -1,6 +1,5 @@
 //! Orders: one row per order or order line (kpi-spec §1).
 
-use crate::Joined as _;
 use std::collections::HashMap;
 
 use polars::prelude::*;
@@ -503,20 +502,16 @@ fn load_in(
     tally.require_some(file, SourceKind::Orders, plan, headers)?;
     let height = day_col.len();
     let seg_names = segments.header_names();
-    // The text columns are made on threads of their own (each copies
-    // every row's text into polars' buffers). The customers stay codes:
-    // `Loaded::customer_text` makes their column where one is needed.
-    let ids = &order_ids;
-    let (order, segment_columns) = std::thread::scope(|scope| {
-        let segment_columns = scope.spawn(move || segments.into_columns());
-        let order = StringChunked::from_iter_options(
-            schema::ORDER_ID.into(),
-            order_col.iter().map(|&o| some(o).map(|o| ids.get(o))),
-        )
-        .into_column();
-        drop(order_col);
-        (order, segment_columns.joined())
-    });
+    // The order ids' text column is made from the codes; the customers and
+    // segments stay codes (`Loaded::as_text` makes their text columns
+    // where they are needed; the index takes the codes).
+    let order = StringChunked::from_iter_options(
+        schema::ORDER_ID.into(),
+        order_col.iter().map(|&o| some(o).map(|o| order_ids.get(o))),
+    )
+    .into_column();
+    drop(order_col);
+    let (segment_columns, segment_values) = segments.into_coded();
     let mut columns = vec![
         Column::new(schema::ORDER_DATE.into(), day_col),
         Column::new(schema::AMOUNT.into(), amount_col),
@@ -560,6 +555,7 @@ fn load_in(
         report,
         customers: Some(customers),
         row_customers: Some(row_customers),
+        segment_values,
     })
 }
 
@@ -748,7 +744,7 @@ mod tests {
         )
         .unwrap();
         let mut loaded = load_in(raw, &plan, &options, split).unwrap();
-        loaded.customer_text().unwrap();
+        loaded.as_text().unwrap();
         loaded
     }
 

@@ -35,6 +35,10 @@ pub const SATISFACTION: &str = "satisfaction";
 /// The physical line of the row in its file (record number for JSON/Parquet).
 pub const LINE: &str = "line";
 pub const SEGMENT_PREFIX: &str = "seg:";
+/// An orders segment column as value codes (`u32`, `NO_VALUE` for none)
+/// into the list in `Loaded::segment_values`: the loader's form, which the
+/// index takes as it is (`Loaded::as_text` makes the `SEGMENT_PREFIX` column).
+pub const SEGMENT_CODE_PREFIX: &str = "segcode:";
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord,

@@ -423,6 +423,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         report,
         customers: None,
         row_customers: None,
+        segment_values: Vec::new(),
     })
 }
 
