@@ -1260,24 +1260,32 @@ pub fn finish_writes() {
 
 /// The customer ids of an orders table, and one of them for messages.
 pub struct OrderCustomers {
-    ids: std::collections::HashSet<String, FastHash>,
+    /// In the table's own slots (`Key`): a lookup for each feedback or
+    /// ticket row follows no pointer to a heap string.
+    ids: std::collections::HashSet<Key, FastHash>,
     example: Option<String>,
+}
+
+impl OrderCustomers {
+    fn has(&self, id: &str) -> bool {
+        self.ids.contains(id.as_bytes())
+    }
 }
 
 impl OrderCustomers {
     /// From the files' lists of distinct ids; the example is the first row's.
     fn from_lists(lists: &[Vec<String>], example: Option<String>) -> OrderCustomers {
-        let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
+        let mut ids: std::collections::HashSet<Key, FastHash> = Default::default();
         ids.reserve(lists.iter().map(Vec::len).max().unwrap_or(0));
         for list in lists {
-            ids.extend(list.iter().cloned());
+            ids.extend(list.iter().map(|id| Key::new(id.as_bytes())));
         }
         OrderCustomers { ids, example }
     }
 }
 
 pub fn order_customers(frames: &[&DataFrame]) -> OrderCustomers {
-    let mut ids: std::collections::HashSet<String, FastHash> = Default::default();
+    let mut ids: std::collections::HashSet<Key, FastHash> = Default::default();
     let mut example = None;
     for orders in frames {
         if let Ok(col) = orders
@@ -1288,8 +1296,8 @@ pub fn order_customers(frames: &[&DataFrame]) -> OrderCustomers {
                 if example.is_none() {
                     example = Some(v.to_string());
                 }
-                if !ids.contains(v) {
-                    ids.insert(v.to_string());
+                if !ids.contains(v.as_bytes()) {
+                    ids.insert(Key::new(v.as_bytes()));
                 }
             }
         }
@@ -1306,12 +1314,7 @@ pub fn prefer_matching_customer(customers: &OrderCustomers, loaded: &mut Loaded)
     else {
         return;
     };
-    let matches = |col: &StringChunked| {
-        col.iter()
-            .flatten()
-            .filter(|v| customers.ids.contains(*v))
-            .count()
-    };
+    let matches = |col: &StringChunked| col.iter().flatten().filter(|v| customers.has(v)).count();
     if matches(&alt) > matches(&primary) {
         let mut alt = alt;
         alt.rename(schema::CUSTOMER_ID.into());
@@ -1349,7 +1352,7 @@ pub fn match_customers(customers: &OrderCustomers, frame: &DataFrame, report: &m
     let mut example = None;
     for v in col.iter().flatten() {
         rows += 1;
-        if customers.ids.contains(v) {
+        if customers.has(v) {
             matched += 1;
         } else if example.is_none() {
             example = Some(v.to_string());
@@ -1688,9 +1691,9 @@ mod order_customer_tests {
         let from_table = order_customers(&[&loaded.frame]);
         let lists = vec![loaded.customers.clone().unwrap()];
         let from_loader = OrderCustomers::from_lists(&lists, loaded.first_customer());
-        let mut ids: Vec<&String> = from_loader.ids.iter().collect();
+        let mut ids: Vec<&[u8]> = from_loader.ids.iter().map(Key::bytes).collect();
         ids.sort();
-        assert_eq!(ids, ["ann@example.com", "dee@example.com"]);
+        assert_eq!(ids, [&b"ann@example.com"[..], b"dee@example.com"]);
         assert_eq!(from_loader.ids, from_table.ids);
         assert_eq!(from_loader.example, from_table.example);
         assert_eq!(loaded.report.rejected_total(), 2);
