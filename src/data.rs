@@ -663,6 +663,38 @@ pub struct SegmentColumns {
 /// A segment cell left empty, among value codes.
 pub const NO_VALUE: u32 = u32::MAX;
 
+/// No code: a waiting row without a customer, order id, category or comment.
+pub const NO_CODE: u32 = u32::MAX;
+
+/// A code, or `None` for `NO_CODE`.
+pub fn coded(code: u32) -> Option<u32> {
+    (code != NO_CODE).then_some(code)
+}
+
+impl Interner {
+    /// A feedback or tickets row's customer codes: as mapped, and as read
+    /// id-first where the plan reads both (`Plan::has_alt_customer`).
+    pub fn row_customer(&mut self, plan: &mapping::Plan, rec: &csv::StringRecord) -> (u32, u32) {
+        let mut code = |c: Option<&str>| c.map_or(NO_CODE, |c| self.code(c));
+        let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
+        let alt = if plan.has_alt_customer() {
+            code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
+        } else {
+            NO_CODE
+        };
+        (customer, alt)
+    }
+
+    /// The id-first customer column of the kept rows, from their codes.
+    pub fn alt_customer_column(&self, alts: impl Iterator<Item = u32>) -> Column {
+        StringChunked::from_iter_options(
+            schema::CUSTOMER_ALT.into(),
+            alts.map(|c| coded(c).map(|c| self.names[c as usize].as_str())),
+        )
+        .into_column()
+    }
+}
+
 impl SegmentColumns {
     pub fn new(names: Vec<(String, usize)>) -> Self {
         let n = names.len();

@@ -6,7 +6,10 @@ use super::mapping::{Plan, SourceOptions};
 use super::parse::{self, Day, RawStamp, WaitingDay};
 use super::schema::{self, SourceKind, Survey};
 use super::source::RawFile;
-use super::{DateVotes, Interner, LoadError, Loaded, Scales, SegmentColumns, Tally, frame, line32};
+use super::{
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, Scales, SegmentColumns, Tally, coded, frame,
+    line32,
+};
 
 /// A response that passed the first look, waiting for the file's
 /// day/month order and survey: 32 bytes (two million wait at once on a
@@ -14,24 +17,17 @@ use super::{DateVotes, Interner, LoadError, Loaded, Scales, SegmentColumns, Tall
 struct Pending {
     line: u32,
     date: WaitingDay,
-    /// Customer code, or `NONE`.
+    /// Customer code, or `NO_CODE`.
     customer: u32,
-    /// The customer read id-first (see `Plan::has_alt_customer`), or `NONE`.
+    /// The customer read id-first (see `Plan::has_alt_customer`), or `NO_CODE`.
     alt: u32,
-    /// Index into the comments, or `NONE`.
+    /// Index into the comments, or `NO_CODE`.
     comment: u32,
     survey: Option<Survey>,
     score: f64,
 }
 
 const _: () = assert!(std::mem::size_of::<Pending>() <= 40);
-
-/// No customer, no comment.
-const NONE: u32 = u32::MAX;
-
-fn some(code: u32) -> Option<u32> {
-    (code != NONE).then_some(code)
-}
 
 /// The survey of a file without a survey column, from its scores
 /// (kpi-spec §1): any 0 or any score ≥ 8 → NPS; all in 1..5 → CSAT.
@@ -121,19 +117,13 @@ pub fn load(
         };
         match look() {
             Ok((date, score, survey)) => {
-                let mut code = |c: Option<&str>| c.map_or(NONE, |c| customers.code(c));
-                let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
-                let alt = if alt_customer {
-                    code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
-                } else {
-                    NONE
-                };
+                let (customer, alt) = customers.row_customer(plan, rec);
                 let comment = match plan.cell(rec, schema::COMMENT) {
                     Some(c) => {
                         comments.push(c.to_string());
                         (comments.len() - 1) as u32
                     }
-                    None => NONE,
+                    None => NO_CODE,
                 };
                 pending.push(Pending {
                     line: line_no,
@@ -186,7 +176,7 @@ pub fn load(
     let height = kept.len();
     let seg_names = segments.header_names();
     let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
-    let name = |c: u32| some(c).map(|c| customers.names[c as usize].as_str());
+    let name = |c: u32| coded(c).map(|c| customers.names[c as usize].as_str());
     let mut columns = vec![
         Column::new(
             schema::RESPONDED_AT.into(),
@@ -206,7 +196,7 @@ pub fn load(
         StringChunked::from_iter_options(
             schema::COMMENT.into(),
             kept.iter()
-                .map(|k| some(row(k).comment).map(|c| comments[c as usize].as_str())),
+                .map(|k| coded(row(k).comment).map(|c| comments[c as usize].as_str())),
         )
         .into_column(),
         Column::new(
@@ -217,13 +207,7 @@ pub fn load(
         ),
     ];
     if alt_customer {
-        columns.push(
-            StringChunked::from_iter_options(
-                schema::CUSTOMER_ALT.into(),
-                kept.iter().map(|k| name(row(k).alt)),
-            )
-            .into_column(),
-        );
+        columns.push(customers.alt_customer_column(kept.iter().map(|k| row(k).alt)));
     }
     drop((pending, comments));
     columns.extend(segments.into_columns());

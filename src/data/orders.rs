@@ -9,8 +9,8 @@ use super::parse::{self, AmountCell, Day, RawStamp, WAITING_BITS, WaitingDay};
 use super::schema::{self, SourceKind};
 use super::source::{Native, NativeKind, RawFile, Split};
 use super::{
-    DateVotes, DecimalVotes, Interner, LoadError, Loaded, NO_VALUE, SegmentColumns, Tally, frame,
-    line32,
+    DateVotes, DecimalVotes, Interner, LoadError, Loaded, NO_CODE, NO_VALUE, SegmentColumns, Tally,
+    coded, frame, line32,
 };
 
 /// A row that passed the first look; dates and amounts wait for the
@@ -23,9 +23,9 @@ struct Pending {
     /// The physical line (a file has at most `u32::MAX` lines: `line32`).
     line: u32,
     customer: u32,
-    /// Order id code, or `NONE`.
+    /// Order id code, or `NO_CODE`.
     order: u32,
-    /// Shopify line-item row: the index of its order's first row, or `NONE`.
+    /// Shopify line-item row: the index of its order's first row, or `NO_CODE`.
     continues: u32,
     /// The order's day, or the year of a `NN/NN/YYYY` date (`WaitingDay`).
     day_or_year: i32,
@@ -46,9 +46,6 @@ const COMMA: u32 = 1 << 18;
 const COMMA_ASIDE: u32 = 1 << 19;
 /// A refund amount for this row waits in `Aside::minus`.
 const MINUS: u32 = 1 << 20;
-
-/// No order id, not a line item.
-const NONE: u32 = u32::MAX;
 
 /// What waits beside the rows, in row order: the comma readings that
 /// differ from the dot readings (`1.234`), and the refund amounts.
@@ -122,10 +119,6 @@ impl Pending {
         let minus = if has(MINUS) { minus.next() } else { None };
         (AmountCell { dot, comma }, minus)
     }
-}
-
-fn some(code: u32) -> Option<u32> {
-    (code != NONE).then_some(code)
 }
 
 /// Order ids: kept as text in one buffer. Only Shopify files, whose line-item
@@ -265,7 +258,7 @@ impl Run {
                     self.pending.push(Pending {
                         line,
                         customer,
-                        order: order.unwrap_or(NONE),
+                        order: order.unwrap_or(NO_CODE),
                         continues: idx as u32,
                         day_or_year,
                         flags: date_flags | DOT | COMMA,
@@ -299,8 +292,8 @@ impl Run {
                 self.pending.push(Pending {
                     line,
                     customer,
-                    order: order.unwrap_or(NONE),
-                    continues: NONE,
+                    order: order.unwrap_or(NO_CODE),
+                    continues: NO_CODE,
                     day_or_year,
                     flags,
                     amount,
@@ -331,13 +324,13 @@ impl Run {
         self.pending
             .extend(later.pending.into_iter().map(|p| Pending {
                 customer: customers[p.customer as usize],
-                order: if p.order == NONE {
-                    NONE
+                order: if p.order == NO_CODE {
+                    NO_CODE
                 } else {
                     orders + p.order
                 },
-                continues: if p.continues == NONE {
-                    NONE
+                continues: if p.continues == NO_CODE {
+                    NO_CODE
                 } else {
                     rows + p.continues
                 },
@@ -442,7 +435,7 @@ fn load_in(
     let mut kept_customer = vec![false; customers.names.len()];
     let mut day_col: Vec<i32> = Vec::with_capacity(n);
     let mut amount_col: Vec<i64> = Vec::with_capacity(n);
-    // Order id codes (`NONE`: no id); the text columns are made from the
+    // Order id codes (`NO_CODE`: no id); the text columns are made from the
     // codes once the pending rows are gone.
     let mut order_col: Vec<u32> = Vec::with_capacity(n);
     let mut line_col: Vec<u64> = Vec::with_capacity(n);
@@ -454,7 +447,7 @@ fn load_in(
         // Asked of every row, in order: the side tables are in row order.
         let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
         let line = u64::from(p.line);
-        if let Some(first) = some(p.continues).map(|f| f as usize)
+        if let Some(first) = coded(p.continues).map(|f| f as usize)
             && !keep[first]
         {
             tally.reject(
@@ -507,7 +500,9 @@ fn load_in(
     // where they are needed; the index takes the codes).
     let order = StringChunked::from_iter_options(
         schema::ORDER_ID.into(),
-        order_col.iter().map(|&o| some(o).map(|o| order_ids.get(o))),
+        order_col
+            .iter()
+            .map(|&o| coded(o).map(|o| order_ids.get(o))),
     )
     .into_column();
     drop(order_col);
@@ -700,8 +695,8 @@ mod tests {
             rows.push(Pending {
                 line: k as u32,
                 customer: 0,
-                order: NONE,
-                continues: NONE,
+                order: NO_CODE,
+                continues: NO_CODE,
                 day_or_year,
                 flags,
                 amount: value,
@@ -779,9 +774,14 @@ mod tests {
             "{:?}",
             one.report.rejected
         );
-        for pieces in [2, 3, 7, 64] {
+        assert_runs_load_as_one(&text, &one, &[2, 3, 7, 64]);
+    }
+
+    /// Loading `text` in each count of runs gives `one`'s table and report.
+    fn assert_runs_load_as_one(text: &str, one: &Loaded, counts: &[usize]) {
+        for &pieces in counts {
             let runs = load_split(
-                &text,
+                text,
                 Split {
                     pieces,
                     min_bytes: 0,
@@ -793,6 +793,8 @@ mod tests {
             assert_eq!(r.0.rejected, r.1.rejected);
             assert_eq!(r.0.examples, r.1.examples);
             assert_eq!(r.0.examples_by_reason, r.1.examples_by_reason);
+            assert_eq!(r.0.date_range, r.1.date_range);
+            assert_eq!(r.0.segments, r.1.segments);
         }
     }
 
@@ -828,23 +830,7 @@ mod tests {
             "{:?}",
             one.report.rejected
         );
-        for pieces in [2, 3, 7] {
-            let runs = load_split(
-                &text,
-                Split {
-                    pieces,
-                    min_bytes: 0,
-                },
-            );
-            assert!(runs.frame.equals_missing(&one.frame), "{pieces} runs");
-            let r = (&runs.report, &one.report);
-            assert_eq!((r.0.rows, r.0.kept), (r.1.rows, r.1.kept));
-            assert_eq!(r.0.rejected, r.1.rejected);
-            assert_eq!(r.0.examples, r.1.examples);
-            assert_eq!(r.0.examples_by_reason, r.1.examples_by_reason);
-            assert_eq!(r.0.date_range, r.1.date_range);
-            assert_eq!(r.0.segments, r.1.segments);
-        }
+        assert_runs_load_as_one(&text, &one, &[2, 3, 7]);
         // Day first: 13/… settles it, so line 3's 06/02/2024 is 6 February.
         let days = one
             .frame

@@ -8,7 +8,9 @@ use super::mapping::{Plan, SourceOptions, Timing};
 use super::parse::{self, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::RawFile;
-use super::{DateVotes, Interner, LoadError, Loaded, SegmentColumns, Tally, frame, line32};
+use super::{
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, coded, frame, line32,
+};
 
 /// When the first response happened, before the file-wide date decision.
 #[derive(Clone, Copy)]
@@ -23,23 +25,16 @@ enum Response {
 struct Pending {
     line: u32,
     id: u32,
-    /// Customer code, or `NONE`.
+    /// Customer code, or `NO_CODE`.
     customer: u32,
-    /// The customer read id-first (see `Plan::has_alt_customer`), or `NONE`.
+    /// The customer read id-first (see `Plan::has_alt_customer`), or `NO_CODE`.
     alt: u32,
-    /// Category code, or `NONE`.
+    /// Category code, or `NO_CODE`.
     category: u32,
     created: RawStamp,
     response: Response,
     solved: Option<RawStamp>,
     satisfaction: Option<&'static str>,
-}
-
-/// No customer, no category.
-const NONE: u32 = u32::MAX;
-
-fn some(code: u32) -> Option<u32> {
-    (code != NONE).then_some(code)
 }
 
 /// Reads a satisfaction cell: `Ok(None)` for no rating; `Err` is the rejection reason.
@@ -224,19 +219,13 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                     .map(str::trim)
                     .find(|t| !t.is_empty())
             });
-            let mut code = |c: Option<&str>| c.map_or(NONE, |c| customers.code(c));
-            let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
-            let alt = if alt_customer {
-                code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
-            } else {
-                NONE
-            };
+            let (customer, alt) = customers.row_customer(plan, rec);
             Ok(Pending {
                 line: line_no,
                 id: ids.code(id),
                 customer,
                 alt,
-                category: category.map_or(NONE, |c| categories.code(c)),
+                category: category.map_or(NO_CODE, |c| categories.code(c)),
                 created,
                 response,
                 solved,
@@ -335,7 +324,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let seg_names = segments.header_names();
     let row = |&i: &u32| &pending[i as usize];
     let done = |&i: &u32| resolved[i as usize].as_ref();
-    let name = |c: u32| some(c).map(|c| customers.names[c as usize].as_str());
+    let name = |c: u32| coded(c).map(|c| customers.names[c as usize].as_str());
     let ints = |name: &str, f: &dyn Fn(&Resolved) -> i64| {
         Column::new(
             name.into(),
@@ -382,7 +371,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         StringChunked::from_iter_options(
             schema::CATEGORY.into(),
             kept.iter()
-                .map(|k| some(row(k).category).map(|c| categories.names[c as usize].as_str())),
+                .map(|k| coded(row(k).category).map(|c| categories.names[c as usize].as_str())),
         )
         .into_column(),
         StringChunked::from_iter_options(
@@ -398,13 +387,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         ),
     ];
     if alt_customer {
-        columns.push(
-            StringChunked::from_iter_options(
-                schema::CUSTOMER_ALT.into(),
-                kept.iter().map(|k| name(row(k).alt)),
-            )
-            .into_column(),
-        );
+        columns.push(customers.alt_customer_column(kept.iter().map(|k| row(k).alt)));
     }
     drop((pending, resolved));
     columns.extend(segments.into_columns());
