@@ -685,11 +685,11 @@ impl Interner {
         (customer, alt)
     }
 
-    /// The id-first customer column of the kept rows, from their codes.
-    pub fn alt_customer_column(&self, alts: impl Iterator<Item = u32>) -> Column {
+    /// A text column of the kept rows' names from their codes (`NO_CODE`: null).
+    pub fn column(&self, name: &str, codes: impl Iterator<Item = u32>) -> Column {
         StringChunked::from_iter_options(
-            schema::CUSTOMER_ALT.into(),
-            alts.map(|c| coded(c).map(|c| self.names[c as usize].as_str())),
+            name.into(),
+            codes.map(|c| coded(c).map(|c| self.names[c as usize].as_str())),
         )
         .into_column()
     }
@@ -804,6 +804,14 @@ pub fn line32(file: &str, line: u64) -> Result<u32, LoadError> {
             u32::MAX
         ),
     })
+}
+
+/// The physical line column of the kept rows.
+pub fn line_column(lines: impl Iterator<Item = u32>) -> Column {
+    Column::new(
+        schema::LINE.into(),
+        lines.map(u64::from).collect::<Vec<u64>>(),
+    )
 }
 
 /// Builds a frame, turning a polars error into a load error for `file`.

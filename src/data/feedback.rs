@@ -8,7 +8,7 @@ use super::schema::{self, SourceKind, Survey};
 use super::source::RawFile;
 use super::{
     DateVotes, Interner, LoadError, Loaded, NO_CODE, Scales, SegmentColumns, Tally, coded, frame,
-    line32,
+    line_column, line32,
 };
 
 /// A response that passed the first look, waiting for the file's
@@ -176,7 +176,6 @@ pub fn load(
     let height = kept.len();
     let seg_names = segments.header_names();
     let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
-    let name = |c: u32| coded(c).map(|c| customers.names[c as usize].as_str());
     let mut columns = vec![
         Column::new(
             schema::RESPONDED_AT.into(),
@@ -188,26 +187,17 @@ pub fn load(
         ),
         StringChunked::from_iter_values(schema::SURVEY.into(), kept.iter().map(|k| k.2.name()))
             .into_column(),
-        StringChunked::from_iter_options(
-            schema::CUSTOMER_ID.into(),
-            kept.iter().map(|k| name(row(k).customer)),
-        )
-        .into_column(),
+        customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer)),
         StringChunked::from_iter_options(
             schema::COMMENT.into(),
             kept.iter()
                 .map(|k| coded(row(k).comment).map(|c| comments[c as usize].as_str())),
         )
         .into_column(),
-        Column::new(
-            schema::LINE.into(),
-            kept.iter()
-                .map(|k| u64::from(row(k).line))
-                .collect::<Vec<u64>>(),
-        ),
+        line_column(kept.iter().map(|k| row(k).line)),
     ];
     if alt_customer {
-        columns.push(customers.alt_customer_column(kept.iter().map(|k| row(k).alt)));
+        columns.push(customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
     }
     drop((pending, comments));
     columns.extend(segments.into_columns());

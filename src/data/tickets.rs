@@ -9,7 +9,8 @@ use super::parse::{self, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::RawFile;
 use super::{
-    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, coded, frame, line32,
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, frame, line_column,
+    line32,
 };
 
 /// When the first response happened, before the file-wide date decision.
@@ -324,7 +325,6 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let seg_names = segments.header_names();
     let row = |&i: &u32| &pending[i as usize];
     let done = |&i: &u32| resolved[i as usize].as_ref();
-    let name = |c: u32| coded(c).map(|c| customers.names[c as usize].as_str());
     let ints = |name: &str, f: &dyn Fn(&Resolved) -> i64| {
         Column::new(
             name.into(),
@@ -363,31 +363,17 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                 .map(|r| r.solved.map(|s| s.day))
                 .collect::<Vec<Option<i32>>>(),
         ),
-        StringChunked::from_iter_options(
-            schema::CUSTOMER_ID.into(),
-            kept.iter().map(|k| name(row(k).customer)),
-        )
-        .into_column(),
-        StringChunked::from_iter_options(
-            schema::CATEGORY.into(),
-            kept.iter()
-                .map(|k| coded(row(k).category).map(|c| categories.names[c as usize].as_str())),
-        )
-        .into_column(),
+        customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer)),
+        categories.column(schema::CATEGORY, kept.iter().map(|k| row(k).category)),
         StringChunked::from_iter_options(
             schema::SATISFACTION.into(),
             kept.iter().map(|k| row(k).satisfaction),
         )
         .into_column(),
-        Column::new(
-            schema::LINE.into(),
-            kept.iter()
-                .map(|k| u64::from(row(k).line))
-                .collect::<Vec<u64>>(),
-        ),
+        line_column(kept.iter().map(|k| row(k).line)),
     ];
     if alt_customer {
-        columns.push(customers.alt_customer_column(kept.iter().map(|k| row(k).alt)));
+        columns.push(customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
     }
     drop((pending, resolved));
     columns.extend(segments.into_columns());
