@@ -918,9 +918,10 @@ fn first_customer(frame: &DataFrame) -> Option<String> {
         .and_then(|c| c.str().ok()?.iter().flatten().next().map(String::from))
 }
 
-/// Like `load_source`; an orders file's customers come as codes only
-/// (`Loaded::customers` and `row_customers`, no text column: the index
-/// takes the codes as they are). `Loaded::customer_text` adds the column.
+/// Like `load_source`; an orders file's customers and segments come as
+/// codes only (`Loaded::customers` and `row_customers`, `segcode:` columns
+/// with `Loaded::segment_values`; no text columns: the index takes the codes
+/// as they are). `Loaded::as_text` adds the text columns.
 pub fn load_source_coded(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
     let mut raw = source::RawFile::open(&spec.name, &spec.origin, read_options(&spec.options))?;
     trace(&format!("{} opened", spec.name));
