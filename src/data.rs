@@ -1456,16 +1456,16 @@ fn is_currency(segment: &str) -> bool {
 /// (empty when the orders carry no currency column). `coded`: the values
 /// of the table's coded segment columns (`Loaded::segment_values`).
 pub fn currencies(frame: &DataFrame, coded: &SegmentValues) -> Vec<(String, u64)> {
+    let Some(name) = currency_segment(frame, coded) else {
+        return Vec::new();
+    };
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let text = frame.get_column_names().into_iter().find(|n| {
-        n.strip_prefix(schema::SEGMENT_PREFIX)
-            .is_some_and(is_currency)
-    });
-    if let Some(col) = text.and_then(|n| frame.column(n).ok()?.str().ok().cloned()) {
+    let text = format!("{}{name}", schema::SEGMENT_PREFIX);
+    if let Ok(col) = frame.column(&text).and_then(|c| c.str().cloned()) {
         for v in col.iter().flatten() {
             *counts.entry(v.to_string()).or_default() += 1;
         }
-    } else if let Some((name, values)) = coded.iter().find(|(n, _)| is_currency(n)) {
+    } else if let Some((_, values)) = coded.iter().find(|(n, _)| *n == name) {
         let column = format!("{}{name}", schema::SEGMENT_CODE_PREFIX);
         let Some(codes) = frame.column(&column).ok().and_then(|c| c.u32().ok()) else {
             return Vec::new();
