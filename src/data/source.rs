@@ -69,8 +69,11 @@ impl Format {
 
 enum Body {
     Csv {
-        text: String,
+        text: Text,
         delimiter: u8,
+        /// The text holds a `\r`: line numbers are counted by `Lines`
+        /// (found once, when the file is opened).
+        cr: bool,
     },
     Records(Vec<(u64, StringRecord)>),
     /// Columnar files (Parquet): each column as the file holds it, rows
@@ -137,13 +140,119 @@ pub enum NativeKind {
     Number,
 }
 
+/// A run of a CSV text (`RawFile::runs`): its bytes, the `\n`s before
+/// it, and the physical line it starts on (counted only when the text
+/// holds a `\r`).
+#[derive(Clone, Debug)]
+struct CsvRun {
+    range: std::ops::Range<usize>,
+    lf_before: u64,
+    line: u64,
+}
+
+/// A source's bytes as they were read: borrowed (the bundled sample),
+/// owned (standard input, an inflated gzip file), or a regular file mapped
+/// read-only (`read_regular`).
+pub enum Bytes<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Borrowed(b) => b,
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+/// A CSV body's text, checked to be UTF-8 when the file was opened: owned,
+/// or the file's mapping from `start` (a byte-order mark or Excel's `sep=`
+/// line before it). A mapped text is read a run at a time and the pages
+/// behind each run are handed back as it goes (`Text::release`), so a large
+/// file is never all in memory at once: the kernel reads it again from its
+/// page cache if it is needed twice.
+enum Text {
+    Owned(String),
+    Mapped { map: memmap2::Mmap, start: usize },
+}
+
+impl Text {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Owned(s) => s.as_bytes(),
+            Text::Mapped { map, start } => &map[*start..],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// The text as `str`, checked: a mapped file is checked here, once,
+    /// when it is opened (an owned one was checked when it was decoded).
+    fn checked(&self, name: &str) -> Result<&str, LoadError> {
+        match self {
+            Text::Owned(s) => Ok(s),
+            Text::Mapped { .. } => {
+                let b = self.bytes();
+                std::str::from_utf8(b).map_err(|e| not_utf8(name, b, e))
+            }
+        }
+    }
+
+    /// The text after its first `skip` bytes.
+    fn skip(self, skip: usize) -> Text {
+        match self {
+            Text::Owned(mut s) if skip > 0 => {
+                s.drain(..skip);
+                Text::Owned(s)
+            }
+            Text::Mapped { map, start } => Text::Mapped {
+                map,
+                start: start + skip,
+            },
+            owned => owned,
+        }
+    }
+
+    /// Hands the pages of `range` back to the kernel: the memory they take
+    /// in this process is freed, and a later read of them maps them again
+    /// from the page cache, the same bytes. Nothing for an owned text.
+    fn release(&self, range: std::ops::Range<usize>) {
+        let Text::Mapped { map, start } = self else {
+            return;
+        };
+        let end = (start + range.end).min(map.len());
+        let from = (start + range.start).min(end);
+        if end > from {
+            // SAFETY: the mapping is private and read-only, so dropping
+            // its pages loses nothing: a later read faults them in from
+            // the file again, with the bytes they held (the file is
+            // not changed while it is read: see `read_regular`).
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from)
+            };
+        }
+    }
+
+    fn release_all(&self) {
+        self.release(0..self.len());
+    }
+}
+
 /// A body cut into runs of whole records: byte ranges of a CSV text, or
 /// row ranges of columns.
 enum Runs<'a> {
     Csv {
-        text: &'a str,
+        text: &'a Text,
         delimiter: u8,
-        ranges: Vec<std::ops::Range<usize>>,
+        cr: bool,
+        ranges: Vec<CsvRun>,
     },
     Columns {
         columns: &'a [ColumnBody],
@@ -206,10 +315,10 @@ pub struct ReadOptions<'a> {
 
 impl RawFile {
     pub fn open(name: &str, origin: &Origin, read: ReadOptions) -> Result<RawFile, LoadError> {
-        let bytes: std::borrow::Cow<[u8]> = match origin {
-            Origin::Path(p) => read_regular(name, p)?.into(),
-            Origin::Embedded(b) => (*b).into(),
-            Origin::Memory(b) => b.as_slice().into(),
+        let bytes = match origin {
+            Origin::Path(p) => read_regular(name, p)?,
+            Origin::Embedded(b) => Bytes::Borrowed(b),
+            Origin::Memory(b) => Bytes::Borrowed(b.as_slice()),
         };
         let path = match origin {
             Origin::Path(p) => p.as_path(),
@@ -264,7 +373,7 @@ impl RawFile {
         Self::from_bytes_with(
             name,
             path,
-            bytes.into(),
+            Bytes::Borrowed(bytes),
             ReadOptions {
                 encoding,
                 sheet: None,
@@ -272,12 +381,12 @@ impl RawFile {
         )
     }
 
-    /// Opens a file's bytes; a text file's own bytes (when owned) become
-    /// its text without a copy.
+    /// Opens a file's bytes; a text file's own bytes (owned or mapped)
+    /// become its text without a copy.
     pub fn from_bytes_with(
         name: &str,
         path: &Path,
-        owned: std::borrow::Cow<[u8]>,
+        owned: Bytes,
         read: ReadOptions,
     ) -> Result<RawFile, LoadError> {
         let bytes: &[u8] = &owned;
@@ -293,7 +402,7 @@ impl RawFile {
                 "gz" | "gzip" => path.with_extension(""),
                 _ => path.to_path_buf(),
             };
-            return Self::from_bytes_with(name, &inner, inflated.into(), read);
+            return Self::from_bytes_with(name, &inner, Bytes::Owned(inflated), read);
         }
         if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
             return read_parquet(name, bytes);
@@ -316,32 +425,34 @@ impl RawFile {
             });
         }
         let text = decode(name, owned, read.encoding)?;
-        if text.trim().is_empty() {
+        let all = text.checked(name)?;
+        if all.trim().is_empty() {
             return Err(LoadError::Empty {
                 file: name.to_string(),
             });
         }
-        let first = text.trim_start();
+        let first = all.trim_start();
         if ext == "ndjson" || ext == "jsonl" || (first.starts_with('{') && ext != "json") {
-            return read_ndjson(name, &text);
+            return read_ndjson(name, all);
         }
         if ext == "json" || first.starts_with('[') || first.starts_with('{') {
-            return read_json(name, &text);
+            return read_json(name, all);
         }
-        // Excel's `sep=;` first line names the delimiter: it is blanked (its
-        // line break stays, so line numbers stay physical).
-        let declared = excel_sep_line(&text);
-        let text = match declared {
-            Some((_, len)) => text[len..].to_string(),
-            None => text,
+        // Excel's `sep=;` first line names the delimiter: it is left out
+        // (its line break stays, so line numbers stay physical).
+        let declared = excel_sep_line(all);
+        let sep_len = declared.map_or(0, |(_, len)| len);
+        let body = &all[sep_len..];
+        let delimiter = declared.map(|(d, _)| d).or_else(|| detect_delimiter(body));
+        // Whitespace-separated columns (CDNOW): runs of blanks become one tab.
+        let collapsed =
+            (delimiter.is_none() && is_whitespace_separated(body)).then(|| collapse_blanks(body));
+        let body = collapsed.as_deref().unwrap_or(body);
+        let delimiter = match (&collapsed, delimiter) {
+            (Some(_), _) => b'\t',
+            (None, d) => d.unwrap_or(b','),
         };
-        let (text, delimiter) = match declared.map(|(d, _)| d).or_else(|| detect_delimiter(&text)) {
-            Some(d) => (text, d),
-            // Whitespace-separated columns (CDNOW): runs of blanks become one tab.
-            None if is_whitespace_separated(&text) => (collapse_blanks(&text), b'\t'),
-            None => (text, b','),
-        };
-        if let Some(line) = open_quote_line(&text, delimiter) {
+        if let Some(line) = open_quote_line(body, delimiter) {
             return Err(LoadError::Parse {
                 file: name.to_string(),
                 line,
@@ -349,7 +460,8 @@ impl RawFile {
                     .into(),
             });
         }
-        let mut reader = csv_reader(text.as_bytes(), delimiter, true);
+        let cr = body.as_bytes().contains(&b'\r');
+        let mut reader = csv_reader(body.as_bytes(), delimiter, true);
         let mut headers: Vec<String> = reader
             .headers()
             .map_err(|e| csv_error(name, &e))?
@@ -371,12 +483,23 @@ impl RawFile {
             // R's write.table: row names on every line but no header for them.
             headers.insert(0, String::new());
         }
+        let text = match collapsed {
+            Some(c) => Text::Owned(c),
+            None => text.skip(sep_len),
+        };
+        // The checks above read every byte: a mapped file's pages go back
+        // until the records are read.
+        text.release_all();
         Ok(RawFile {
             name: name.to_string(),
             format: Format::Csv,
             headers,
             headerless,
-            body: Body::Csv { text, delimiter },
+            body: Body::Csv {
+                text,
+                delimiter,
+                cr,
+            },
             partitions: Vec::new(),
         })
     }
@@ -467,7 +590,8 @@ impl RawFile {
             return Ok(vec![state]);
         };
         let count = match &runs {
-            Runs::Csv { ranges, .. } | Runs::Columns { ranges, .. } => ranges.len(),
+            Runs::Csv { ranges, .. } => ranges.len(),
+            Runs::Columns { ranges, .. } => ranges.len(),
         };
         let run = |k: usize| -> Result<S, LoadError> {
             let mut state = new();
@@ -488,8 +612,9 @@ impl RawFile {
                     Runs::Csv {
                         text,
                         delimiter,
+                        cr,
                         ranges,
-                    } => self.csv_records(text, *delimiter, ranges[k].clone(), skip, |l, r| {
+                    } => self.csv_records(text, *delimiter, *cr, &ranges[k], skip, |l, r| {
                         each(l, r, &[])
                     })?,
                     Runs::Columns { columns, ranges } => {
@@ -517,18 +642,45 @@ impl RawFile {
             return Ok(None);
         }
         match &self.body {
-            Body::Csv { text, delimiter } if text.len() >= split.min_bytes => {
-                let starts = self.run_starts(text, *delimiter, skip, split.pieces)?;
+            Body::Csv {
+                text,
+                delimiter,
+                cr,
+            } if text.len() >= split.min_bytes => {
+                let all = text.bytes();
+                let starts = self.run_starts(all, *delimiter, skip, split.pieces)?;
                 if starts.is_empty() {
                     return Ok(None);
                 }
                 let mut bounds = vec![0];
                 bounds.extend(starts);
-                bounds.push(text.len());
+                bounds.push(all.len());
+                // Where each run's lines start, counted here once, so that
+                // no run reads the bytes before its own.
+                let mut lines = Lines {
+                    bytes: all,
+                    pos: 0,
+                    line: 1,
+                };
+                let (mut lf_before, mut counted) = (0u64, 0usize);
+                let ranges = bounds
+                    .windows(2)
+                    .map(|w| {
+                        lf_before += count_lf(&all[counted..w[0]]);
+                        counted = w[0];
+                        CsvRun {
+                            range: w[0]..w[1],
+                            lf_before,
+                            line: if *cr { lines.count_to(w[0]) } else { 1 },
+                        }
+                    })
+                    .collect();
+                text.release_all();
                 Ok(Some(Runs::Csv {
                     text,
                     delimiter: *delimiter,
-                    ranges: bounds.windows(2).map(|w| w[0]..w[1]).collect(),
+                    cr: *cr,
+                    ranges,
                 }))
             }
             Body::Columns(columns) => {
@@ -553,7 +705,7 @@ impl RawFile {
     /// reader (so a quoted line break is never taken for a record's end).
     fn run_starts(
         &self,
-        text: &str,
+        text: &[u8],
         delimiter: u8,
         skip: usize,
         pieces: usize,
@@ -561,16 +713,11 @@ impl RawFile {
         let share = text.len() / pieces;
         // No quote anywhere: every line break ends a record, so a run
         // starts after the first one past each share (no pass over the text).
-        if !text.as_bytes().contains(&b'"') {
+        if !text.contains(&b'"') {
             let header = usize::from(!self.headerless);
-            return Ok(quoteless_starts(
-                text.as_bytes(),
-                share,
-                pieces,
-                skip + 2 + header,
-            ));
+            return Ok(quoteless_starts(text, share, pieces, skip + 2 + header));
         }
-        let mut reader = csv_reader(text.as_bytes(), delimiter, !self.headerless);
+        let mut reader = csv_reader(text, delimiter, !self.headerless);
         let mut starts = Vec::with_capacity(pieces - 1);
         let mut record = csv::ByteRecord::new();
         let mut seen = 0usize;
@@ -591,40 +738,38 @@ impl RawFile {
         Ok(starts)
     }
 
-    /// Calls `f(line, record)` for the records of `text[range]` (a run of
-    /// whole records; the header and `skip` extra records in the first).
+    /// Calls `f(line, record)` for the records of one run of `text` (whole
+    /// records; the header and `skip` extra records in the first). The
+    /// pages of a mapped text are handed back behind the reader as it goes.
     fn csv_records(
         &self,
-        text: &str,
+        text: &Text,
         delimiter: u8,
-        range: std::ops::Range<usize>,
+        cr: bool,
+        run: &CsvRun,
         skip: usize,
         mut f: impl FnMut(u64, &StringRecord) -> Result<(), LoadError>,
     ) -> Result<(), LoadError> {
-        let offset = range.start;
-        let all = text.as_bytes();
+        /// How far the reader gets before the pages behind it go back
+        /// (a few records in unit tests, so that they hand pages back).
+        const RELEASE_EVERY: usize = if cfg!(test) { 64 } else { 16 << 20 };
+        let offset = run.range.start;
+        let all = text.bytes();
         let headers = offset == 0 && !self.headerless;
-        let mut reader = csv_reader(&all[range.clone()], delimiter, headers);
+        let mut reader = csv_reader(&all[run.range.clone()], delimiter, headers);
         // The csv crate counts `\n` only, as of the previous record's
         // end: with CRLF every line would be one early, with CR all 1,
         // and after a blank line one early too.
-        let mut lines = all.contains(&b'\r').then(|| {
-            let mut l = Lines {
-                bytes: all,
-                pos: 0,
-                line: 1,
-            };
-            l.line = if offset == 0 { 1 } else { l.count_to(offset) };
-            l
+        let mut lines = cr.then_some(Lines {
+            bytes: all,
+            pos: offset,
+            line: run.line,
         });
         // A run's own line 1 is the file's line after the `\n`s before it.
-        let before = if offset == 0 {
-            0
-        } else {
-            all[..offset].iter().filter(|&&c| c == b'\n').count() as u64
-        };
+        let before = run.lf_before;
         let mut record = StringRecord::new();
         let mut seen = 0usize;
+        let mut released = 0usize;
         loop {
             match reader.read_record(&mut record) {
                 Ok(true) => {}
@@ -632,10 +777,17 @@ impl RawFile {
                 Err(e) => return Err(csv_error_after(&self.name, &e, before)),
             }
             seen += 1;
+            let pos = record.position();
+            if let Some(p) = pos {
+                let at = p.byte() as usize;
+                if at - released >= RELEASE_EVERY {
+                    text.release(offset + released..offset + at);
+                    released = at;
+                }
+            }
             if seen <= skip {
                 continue;
             }
-            let pos = record.position();
             let line = match (&mut lines, pos) {
                 (Some(l), Some(p)) => l.at(offset + p.byte() as usize),
                 // Blank lines are skipped after the position is taken.
@@ -651,6 +803,7 @@ impl RawFile {
             };
             f(line, &record)?;
         }
+        text.release(run.range.clone());
         Ok(())
     }
 
@@ -661,8 +814,17 @@ impl RawFile {
         mut f: impl FnMut(u64, &StringRecord, &[Native]) -> Result<(), LoadError>,
     ) -> Result<(), LoadError> {
         match &self.body {
-            Body::Csv { text, delimiter } => {
-                self.csv_records(text, *delimiter, 0..text.len(), skip, |l, r| f(l, r, &[]))
+            Body::Csv {
+                text,
+                delimiter,
+                cr,
+            } => {
+                let whole = CsvRun {
+                    range: 0..text.len(),
+                    lf_before: 0,
+                    line: 1,
+                };
+                self.csv_records(text, *delimiter, *cr, &whole, skip, |l, r| f(l, r, &[]))
             }
             Body::Records(rows) => {
                 for (line, rec) in rows.iter().skip(skip) {
@@ -826,6 +988,10 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn count_lf(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}
+
 /// `sep=;` (any one-byte delimiter) alone on the first line, as Excel writes
 /// and reads it: the delimiter and the length of the line without its break.
 fn excel_sep_line(text: &str) -> Option<(u8, usize)> {
@@ -928,8 +1094,15 @@ fn read_bounded_sized(
 
 /// Reads a source file: only a regular file (a FIFO, a device or a socket
 /// is named for what it is, never waited on or read without end), within
-/// the memory the loader can use.
-fn read_regular(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
+/// the memory the loader can use. The file is mapped read-only rather than
+/// copied into memory (a large CSV is then read a run at a time, see
+/// `Text`); where it cannot be mapped it is read.
+///
+/// A mapped file is read as it is on disk while it is loaded: like every
+/// reader that maps its input (polars' and ripgrep's among them), a load
+/// assumes that no other program rewrites or truncates the export in the
+/// seconds it is being read.
+fn read_regular(name: &str, path: &Path) -> Result<Bytes<'static>, LoadError> {
     use std::os::unix::fs::OpenOptionsExt;
     let io = |e: std::io::Error| LoadError::Io {
         file: name.to_string(),
@@ -959,8 +1132,17 @@ fn read_regular(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
     if let Some(available) = available_memory() {
         fits_in_memory(name, meta.len(), available)?;
     }
+    if meta.len() > 0 {
+        // SAFETY: a private read-only mapping; holdfast never writes to it,
+        // and the bytes are checked (UTF-8, CSV) as they are read.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) }
+            && map.len() as u64 == meta.len()
+        {
+            return Ok(Bytes::Mapped(map));
+        }
+    }
     // A regular file can still grow while it is read: bounded all the same.
-    read_bounded_sized(name, "the file", "cannot read the file", file, meta.len())
+    read_bounded_sized(name, "the file", "cannot read the file", file, meta.len()).map(Bytes::Owned)
 }
 
 /// The uncompressed size a ZIP archive (an XLSX or ODS workbook) declares
@@ -1256,12 +1438,10 @@ fn csv_error_after(name: &str, e: &csv::Error, before: u64) -> LoadError {
     }
 }
 
-/// UTF-8 (BOM stripped), UTF-16 with a BOM, or Latin-1 when the config says so.
-fn decode(
-    name: &str,
-    owned: std::borrow::Cow<[u8]>,
-    encoding: Encoding,
-) -> Result<String, LoadError> {
+/// UTF-8 (BOM stripped), UTF-16 with a BOM, or Latin-1 when the config
+/// says so. A mapped UTF-8 file stays mapped; it is checked when it is
+/// opened (`Text::checked`).
+fn decode(name: &str, owned: Bytes, encoding: Encoding) -> Result<Text, LoadError> {
     let bytes: &[u8] = &owned;
     if bytes.is_empty() {
         return Err(LoadError::Empty {
@@ -1269,39 +1449,42 @@ fn decode(
         });
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return decode_utf16(name, rest, u16::from_le_bytes);
+        return decode_utf16(name, rest, u16::from_le_bytes).map(Text::Owned);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return decode_utf16(name, rest, u16::from_be_bytes);
+        return decode_utf16(name, rest, u16::from_be_bytes).map(Text::Owned);
     }
-    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
-    let invalid = |bytes: &[u8], e: std::str::Utf8Error| {
-        let offset = e.valid_up_to();
-        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        LoadError::Encoding {
-            file: name.to_string(),
-            offset: offset as u64,
-            line,
-        }
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     };
     match (encoding, owned) {
-        (Encoding::Latin1, bytes) => {
-            let bytes = if bom { &bytes[3..] } else { &bytes[..] };
-            Ok(bytes.iter().map(|&b| b as char).collect())
-        }
+        (Encoding::Latin1, bytes) => Ok(Text::Owned(
+            bytes[bom..].iter().map(|&b| b as char).collect(),
+        )),
         // The file's own buffer becomes the text: no copy.
-        (Encoding::Utf8, std::borrow::Cow::Owned(mut v)) => {
-            if bom {
-                v.drain(..3);
-            }
-            String::from_utf8(v).map_err(|e| invalid(e.as_bytes(), e.utf8_error()))
+        (Encoding::Utf8, Bytes::Owned(mut v)) => {
+            v.drain(..bom);
+            String::from_utf8(v)
+                .map(Text::Owned)
+                .map_err(|e| not_utf8(name, e.as_bytes(), e.utf8_error()))
         }
-        (Encoding::Utf8, std::borrow::Cow::Borrowed(b)) => {
-            let b = if bom { &b[3..] } else { b };
-            std::str::from_utf8(b)
-                .map(str::to_string)
-                .map_err(|e| invalid(b, e))
-        }
+        (Encoding::Utf8, Bytes::Borrowed(b)) => std::str::from_utf8(&b[bom..])
+            .map(|t| Text::Owned(t.to_string()))
+            .map_err(|e| not_utf8(name, &b[bom..], e)),
+        (Encoding::Utf8, Bytes::Mapped(map)) => Ok(Text::Mapped { map, start: bom }),
+    }
+}
+
+/// The message for text that is not UTF-8: the offset and line of the
+/// first byte that is not.
+fn not_utf8(name: &str, bytes: &[u8], e: std::str::Utf8Error) -> LoadError {
+    let offset = e.valid_up_to();
+    LoadError::Encoding {
+        file: name.to_string(),
+        offset: offset as u64,
+        line: count_lf(&bytes[..offset]) + 1,
     }
 }
 
@@ -1825,6 +2008,13 @@ mod tests {
 
     /// Every record, with its line, read in `pieces` runs (on threads).
     fn split_lines(f: &RawFile, skip: usize, pieces: usize) -> Vec<(u64, Vec<String>)> {
+        let (runs, lines) = runs_and_lines(f, skip, pieces);
+        assert_eq!(runs, pieces, "read in as many runs as asked");
+        lines
+    }
+
+    /// How many runs a file was read in, and its records.
+    fn runs_and_lines(f: &RawFile, skip: usize, pieces: usize) -> (usize, Vec<(u64, Vec<String>)>) {
         let split = Split {
             pieces,
             min_bytes: 0,
@@ -1835,14 +2025,12 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert_eq!(runs.len(), pieces, "read in as many runs as asked");
-        runs.concat()
+        (runs.len(), runs.concat())
     }
 
-    #[test]
-    fn a_file_read_in_runs_reads_as_the_whole_file_line_numbers_included() {
-        // Quoted line breaks (and delimiters) near every cut, a quote inside
-        // an unquoted field, blank lines, and each line ending.
+    /// Quoted line breaks (and delimiters) near every cut, a quote inside
+    /// an unquoted field, blank lines and short rows.
+    fn awkward_body() -> String {
         let mut body = String::from("id,note,amount\n");
         for i in 0..60 {
             match i % 6 {
@@ -1854,6 +2042,60 @@ mod tests {
                 _ => body.push_str(&format!("{i},\"\n\n\",5\n")),
             }
         }
+        body
+    }
+
+    #[test]
+    fn a_mapped_file_reads_as_its_bytes_in_memory_do_in_runs_too() {
+        // A file on disk is mapped, read in runs and handed back behind the
+        // reader (every 64 bytes in tests): the same records and physical
+        // lines as the same bytes in memory, whatever the line ending, with
+        // a byte-order mark or Excel's `sep=` line before the header.
+        let dir = tempfile::tempdir().unwrap();
+        let quoteless = "id,note,amount\n".to_string()
+            + &(0..80)
+                .map(|i| format!("{i},n{i},{i}.5\n"))
+                .collect::<String>();
+        for body in [awkward_body(), quoteless] {
+            for ending in ["\n", "\r\n", "\r"] {
+                for lead in ["", "\u{FEFF}", "sep=,\n"] {
+                    let text = format!("{lead}{body}").replace('\n', ending);
+                    let path = dir.path().join("o.csv");
+                    std::fs::write(&path, &text).unwrap();
+                    let disk = RawFile::open("o.csv", &Origin::Path(path), ReadOptions::default())
+                        .unwrap();
+                    assert!(
+                        matches!(
+                            disk.body,
+                            Body::Csv {
+                                text: Text::Mapped { .. },
+                                ..
+                            }
+                        ),
+                        "a regular file is mapped"
+                    );
+                    let memory = open("o.csv", text.as_bytes()).unwrap();
+                    let whole = lines(&memory);
+                    assert!(whole.len() >= 60);
+                    let case = format!("{ending:?} after {lead:?}");
+                    assert_eq!(disk.headers, memory.headers, "{case}");
+                    assert_eq!(lines(&disk), whole, "{case}");
+                    for pieces in [2, 3, 7] {
+                        // (A text without quotes or `\n` is one run.)
+                        let (runs, read) = runs_and_lines(&disk, 0, pieces);
+                        assert!(runs == pieces || ending == "\r", "{case}: {runs} runs");
+                        assert_eq!(read, whole, "{case}, {pieces} runs");
+                    }
+                    // Read twice: pages handed back are read again, the same.
+                    assert_eq!(lines(&disk), whole, "{case}, again");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_read_in_runs_reads_as_the_whole_file_line_numbers_included() {
+        let body = awkward_body();
         for ending in ["\n", "\r\n", "\r"] {
             let text = body.replace('\n', ending);
             let f = open("o.csv", text.as_bytes()).unwrap();
