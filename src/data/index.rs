@@ -755,8 +755,10 @@ impl Index {
             for g in 0..names.len() {
                 perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
             }
+            // The rows' days in customer order are the index's `row_days`
+            // as they are; their amounts become `row_cum` in place below.
             let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
-            let amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
+            let mut amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
             drop((days_in, amounts_in));
             // Read by row only to confirm equal hashes (rows of one order), so
             // the column is not copied into one piece.
@@ -850,6 +852,11 @@ impl Index {
             // Order ids only need to be told apart within a customer: keys are local.
             let mut local_orders: Vec<(u64, u32)> = Vec::new();
             let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
+            // Each customer's (day, order) pairs, order keys and sorted gaps:
+            // buffers reused from one customer to the next.
+            let mut entries: Vec<(Day, u32)> = Vec::new();
+            let mut keys: Vec<u32> = Vec::new();
+            let mut sorted: Vec<i32> = Vec::new();
             // Sized up front: growing by doubling would hold up to twice the rows.
             let (n, m) = (perm.len(), names.len());
             ix.customers.reserve(m, names.iter().map(|n| n.len()).sum());
@@ -858,8 +865,6 @@ impl Index {
             for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
                 v.reserve_exact(m + 1);
             }
-            ix.row_days.reserve_exact(n);
-            ix.row_cum.reserve_exact(n);
             ix.pdays.reserve_exact(n);
             ix.own_median.reserve_exact(n);
             ix.ord_days.reserve_exact(n);
@@ -875,12 +880,12 @@ impl Index {
                 local_orders.clear();
                 many_orders.clear();
                 let mut unnamed: u32 = 0;
-                let mut entries: Vec<(Day, u32)> = Vec::new();
+                entries.clear();
                 for k in i..j {
-                    running += amounts[k];
-                    ix.row_days.push(days[k]);
-                    ix.row_cum.push(running);
-                    if amounts[k] < 0 {
+                    let amount = amounts[k];
+                    running += amount;
+                    amounts[k] = running;
+                    if amount < 0 {
                         continue;
                     }
                     if ix.pdays.len() == ix.pday_start[c as usize] as usize
@@ -922,20 +927,21 @@ impl Index {
                 }
                 entries.sort_unstable();
                 entries.dedup();
-                let mut keys: Vec<u32> = entries.iter().map(|e| e.1).collect();
+                keys.clear();
+                keys.extend(entries.iter().map(|e| e.1));
                 keys.sort_unstable();
                 let distinct = {
                     keys.dedup();
                     keys.len()
                 };
                 ix.multi_day.push(distinct != entries.len());
-                for (d, k) in entries {
+                for &(d, k) in &entries {
                     ix.ord_days.push(d);
                     ix.ord_keys.push(k);
                 }
                 ix.first_day.push(first_purchase[g].map(|k| days[k]));
                 let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
-                let mut sorted: Vec<i32> = Vec::with_capacity(pd.len());
+                sorted.clear();
                 for k in 0..pd.len() {
                     if k > 0 {
                         let g = pd[k] - pd[k - 1];
@@ -953,16 +959,22 @@ impl Index {
                 }
                 ix.pday_start.push(ix.pdays.len() as u32);
                 ix.ord_start.push(ix.ord_days.len() as u32);
-                ix.row_start.push(ix.row_days.len() as u32);
+                ix.row_start.push(j as u32);
             }
+            // What the orders' part no longer needs goes before the
+            // feedback and tickets' part is waited for.
+            drop((perm, order_hash, local_orders, many_orders));
+            drop(order_ids);
+            orders = DataFrame::empty();
+            (ix.row_days, ix.row_cum) = (days, amounts);
             step("orders indexed");
             ix.pdays.shrink_to_fit();
             ix.own_median.shrink_to_fit();
             ix.ord_days.shrink_to_fit();
             ix.ord_keys.shrink_to_fit();
             ix.last_purchase_day = ix.pdays.iter().copied().max();
-            ix.first_row_day = days.iter().copied().min();
-            ix.last_row_day = days.iter().copied().max();
+            ix.first_row_day = ix.row_days.iter().copied().min();
+            ix.last_row_day = ix.row_days.iter().copied().max();
 
             let sides = sides.joined()?;
             (ix.feedback, ix.support) = sides;
