@@ -177,14 +177,16 @@ pub fn load(
     let seg_names = segments.header_names();
     let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
     let mut columns = vec![
-        Column::new(
+        Int32Chunked::from_vec(
             schema::RESPONDED_AT.into(),
-            kept.iter().map(|k| k.1).collect::<Vec<i32>>(),
-        ),
-        Column::new(
+            kept.iter().map(|k| k.1).collect(),
+        )
+        .into_column(),
+        Float64Chunked::from_vec(
             schema::SCORE.into(),
-            kept.iter().map(|k| row(k).score).collect::<Vec<f64>>(),
-        ),
+            kept.iter().map(|k| row(k).score).collect(),
+        )
+        .into_column(),
         StringChunked::from_iter_values(schema::SURVEY.into(), kept.iter().map(|k| k.2.name()))
             .into_column(),
         customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer)),

@@ -168,6 +168,54 @@ impl OrderIds {
     }
 }
 
+/// Rows of a block of `Waiting`: 32 MB of `Pending` (three rows in unit
+/// tests, so that their files span blocks, line items looking back across
+/// them included).
+const BLOCK_ROWS: usize = if cfg!(test) { 3 } else { 1 << 20 };
+
+/// The rows waiting for the file-wide decisions, in blocks of
+/// `BLOCK_ROWS` (each run's last block may be shorter), each with its rows'
+/// segment codes (`stride` per row): runs are joined by moving their
+/// blocks, and each block is freed as soon as its rows are in the columns,
+/// so that the rows and the columns made of them are never whole together.
+#[derive(Default)]
+struct Waiting {
+    blocks: Vec<WaitingBlock>,
+    len: usize,
+}
+
+#[derive(Default)]
+struct WaitingBlock {
+    rows: Vec<Pending>,
+    codes: Vec<u32>,
+}
+
+impl Waiting {
+    /// Adds a row; its segment codes go into the returned list.
+    fn push(&mut self, p: Pending) -> &mut Vec<u32> {
+        if self
+            .blocks
+            .last()
+            .is_none_or(|b| b.rows.len() == BLOCK_ROWS)
+        {
+            self.blocks.push(WaitingBlock::default());
+        }
+        self.len += 1;
+        let last = self.blocks.len() - 1;
+        let block = &mut self.blocks[last];
+        block.rows.push(p);
+        &mut block.codes
+    }
+
+    /// Row `i` of one run (whose blocks are full but the last) and its
+    /// segment codes.
+    fn get(&self, i: usize, stride: usize) -> (&Pending, &[u32]) {
+        let block = &self.blocks[i / BLOCK_ROWS];
+        let r = i % BLOCK_ROWS;
+        (&block.rows[r], &block.codes[r * stride..(r + 1) * stride])
+    }
+}
+
 /// What reading a run of an orders file's records gathers: the rows that
 /// passed the first look and the file-wide votes. A large file is read in
 /// several runs at once, each into its own `Run`, joined in file order.
@@ -176,11 +224,9 @@ struct Run {
     customers: Interner,
     order_ids: OrderIds,
     segments: SegmentColumns,
-    /// Segment codes of the pending rows, `stride` per row (no allocation per row).
-    seg_codes: Vec<u32>,
     dates: DateVotes,
     decimals: DecimalVotes,
-    pending: Vec<Pending>,
+    pending: Waiting,
     aside: Aside,
     /// Shopify: order id -> its first row (pending index, or the reason it was rejected).
     first_rows: HashMap<u32, Result<usize, String>>,
@@ -212,10 +258,9 @@ impl Run {
             customers: Interner::default(),
             order_ids: OrderIds::new(plan.continuation_rows),
             segments: SegmentColumns::new(plan.segments.clone()),
-            seg_codes: Vec::new(),
             dates: DateVotes::default(),
             decimals: DecimalVotes::default(),
-            pending: Vec::new(),
+            pending: Waiting::default(),
             aside: Aside::default(),
             first_rows: HashMap::new(),
         }
@@ -241,29 +286,28 @@ impl Run {
             match first {
                 Ok(idx) => {
                     let idx = *idx;
-                    let own = self.segments.read(rec);
-                    let f = &self.pending[idx];
+                    let mut own = self.segments.read(rec);
+                    let (f, first_codes) = self.pending.get(idx, stride);
                     let (customer, day_or_year) = (f.customer, f.day_or_year);
                     let date_flags = f.flags & WAITING_BITS;
                     // A value of its own, or its order's first row's.
-                    for (j, &o) in own.iter().enumerate() {
-                        let code = if o == NO_VALUE {
-                            self.seg_codes[idx * stride + j]
-                        } else {
-                            o
-                        };
-                        self.seg_codes.push(code);
+                    for (o, &first) in own.iter_mut().zip(first_codes) {
+                        if *o == NO_VALUE {
+                            *o = first;
+                        }
                     }
                     // A line item's amount is its order's (on the first row): 0 here.
-                    self.pending.push(Pending {
-                        line,
-                        customer,
-                        order: order.unwrap_or(NO_CODE),
-                        continues: idx as u32,
-                        day_or_year,
-                        flags: date_flags | DOT | COMMA,
-                        amount: 0,
-                    });
+                    self.pending
+                        .push(Pending {
+                            line,
+                            customer,
+                            order: order.unwrap_or(NO_CODE),
+                            continues: idx as u32,
+                            day_or_year,
+                            flags: date_flags | DOT | COMMA,
+                            amount: 0,
+                        })
+                        .extend_from_slice(&own);
                 }
                 Err(reason) => self.tally.reject(&reason.clone(), line64),
             }
@@ -285,11 +329,11 @@ impl Run {
             Ok((date, amount, minus, customer)) => {
                 let customer = self.customers.code(customer);
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
-                    self.first_rows.entry(o).or_insert(Ok(self.pending.len()));
+                    self.first_rows.entry(o).or_insert(Ok(self.pending.len));
                 }
                 let (day_or_year, flags, amount) =
                     Pending::packed(date, amount, minus, &mut self.aside);
-                self.pending.push(Pending {
+                let codes = self.pending.push(Pending {
                     line,
                     customer,
                     order: order.unwrap_or(NO_CODE),
@@ -298,7 +342,7 @@ impl Run {
                     flags,
                     amount,
                 });
-                self.segments.read_into(rec, &mut self.seg_codes);
+                self.segments.read_into(rec, codes);
             }
             Err(reason) => {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
@@ -314,37 +358,36 @@ impl Run {
     /// (A Shopify file, whose line items look back at their order's first
     /// row, is read in one run.)
     fn absorb(&mut self, later: Run) {
-        let rows = self.pending.len() as u32;
+        let rows = self.pending.len as u32;
         let customers = self.customers.absorb(later.customers);
         let orders = self.order_ids.absorb(later.order_ids);
         let segments = self.segments.absorb(later.segments);
         self.tally.absorb(later.tally);
         self.dates.absorb(later.dates);
         self.decimals.absorb(later.decimals);
-        self.pending
-            .extend(later.pending.into_iter().map(|p| Pending {
-                customer: customers[p.customer as usize],
-                order: if p.order == NO_CODE {
-                    NO_CODE
-                } else {
-                    orders + p.order
-                },
-                continues: if p.continues == NO_CODE {
-                    NO_CODE
-                } else {
-                    rows + p.continues
-                },
-                ..p
-            }));
-        let stride = segments.len().max(1);
-        self.seg_codes
-            .extend(later.seg_codes.iter().enumerate().map(|(i, &c)| {
-                if c == NO_VALUE {
-                    NO_VALUE
-                } else {
-                    segments[i % stride][c as usize]
+        // The later run's blocks are re-coded where they are and moved.
+        let stride = segments.len();
+        let mut blocks = later.pending.blocks;
+        for block in &mut blocks {
+            for p in &mut block.rows {
+                p.customer = customers[p.customer as usize];
+                if p.order != NO_CODE {
+                    p.order += orders;
                 }
-            }));
+                if p.continues != NO_CODE {
+                    p.continues += rows;
+                }
+            }
+            if stride > 0 {
+                for (i, c) in block.codes.iter_mut().enumerate() {
+                    if *c != NO_VALUE {
+                        *c = segments[i % stride][*c as usize];
+                    }
+                }
+            }
+        }
+        self.pending.blocks.extend(blocks);
+        self.pending.len += later.pending.len;
         self.aside.comma.extend(later.aside.comma);
         self.aside.minus.extend(later.aside.minus);
     }
@@ -415,7 +458,6 @@ fn load_in(
         customers,
         order_ids,
         mut segments,
-        seg_codes,
         dates,
         decimals,
         pending,
@@ -428,8 +470,11 @@ fn load_in(
     let order_by = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let style = decimals.decide(file, options.decimal)?;
 
-    let n = pending.len();
+    let n = pending.len;
     let mut keep = vec![false; n];
+    // Shopify: the lines of the rows rejected here, for their line items'
+    // messages (their blocks may be gone by then).
+    let mut rejected_lines: HashMap<usize, u64> = HashMap::new();
     // The customers with a row kept: the distinct ids, for matching the
     // feedback and tickets without another pass over every row.
     let mut kept_customer = vec![false; customers.names.len()];
@@ -443,52 +488,63 @@ fn load_in(
     let mut row_customers: Vec<u32> = Vec::with_capacity(n);
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
     let (mut commas, mut minuses) = (aside.comma.iter().copied(), aside.minus.iter().copied());
-    for (i, p) in pending.iter().enumerate() {
-        // Asked of every row, in order: the side tables are in row order.
-        let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
-        let line = u64::from(p.line);
-        if let Some(first) = coded(p.continues).map(|f| f as usize)
-            && !keep[first]
-        {
-            tally.reject(
-                &format!("line item of a rejected order ({})", pending[first].line),
-                line,
-            );
-            continue;
+    let mut i = 0usize;
+    for block in pending.blocks {
+        for (r, p) in block.rows.iter().enumerate() {
+            let row = i;
+            i += 1;
+            // Asked of every row, in order: the side tables are in row order.
+            let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
+            let line = u64::from(p.line);
+            let verdict = 'check: {
+                if let Some(first) = coded(p.continues).map(|f| f as usize)
+                    && !keep[first]
+                {
+                    let first_line = rejected_lines.get(&first).copied().unwrap_or(0);
+                    break 'check Err(format!("line item of a rejected order ({first_line})"));
+                }
+                let Some(day) = p.day(order_by) else {
+                    break 'check Err(format!("unparseable {}", schema::ORDER_DATE));
+                };
+                let value = amount_cell.value(style);
+                let minus = match minus_cell {
+                    Some(m) => m.value(style),
+                    None => Some(0),
+                };
+                let (Some(value), Some(minus)) = (value, minus) else {
+                    break 'check Err(format!("unparseable {}", schema::AMOUNT));
+                };
+                Ok((day, value - minus))
+            };
+            let (day, mut amount) = match verdict {
+                Ok(kept) => kept,
+                Err(reason) => {
+                    tally.reject(&reason, line);
+                    if plan.continuation_rows {
+                        rejected_lines.insert(row, line);
+                    }
+                    continue;
+                }
+            };
+            if options.amount_units == Units::Minor {
+                amount /= 100;
+            }
+            keep[row] = true;
+            kept_customer[p.customer as usize] = true;
+            row_customers.push(p.customer);
+            day_col.push(day);
+            first_day = Some(first_day.map_or(day, |d| d.min(day)));
+            last_day = Some(last_day.map_or(day, |d| d.max(day)));
+            amount_col.push(amount);
+            order_col.push(p.order);
+            line_col.push(line);
+            segments.push(&block.codes[r * stride..(r + 1) * stride]);
         }
-        let Some(day) = p.day(order_by) else {
-            tally.reject(&format!("unparseable {}", schema::ORDER_DATE), line);
-            continue;
-        };
-        let value = amount_cell.value(style);
-        let minus = match minus_cell {
-            Some(m) => m.value(style),
-            None => Some(0),
-        };
-        let (Some(value), Some(minus)) = (value, minus) else {
-            tally.reject(&format!("unparseable {}", schema::AMOUNT), line);
-            continue;
-        };
-        let mut amount = value - minus;
-        if options.amount_units == Units::Minor {
-            amount /= 100;
-        }
-        keep[i] = true;
-        kept_customer[p.customer as usize] = true;
-        row_customers.push(p.customer);
-        day_col.push(day);
-        first_day = Some(first_day.map_or(day, |d| d.min(day)));
-        last_day = Some(last_day.map_or(day, |d| d.max(day)));
-        amount_col.push(amount);
-        order_col.push(p.order);
-        line_col.push(line);
-        segments.push(&seg_codes[i * stride..(i + 1) * stride]);
+        // This block's rows are in the columns: freed before the next.
     }
     super::trace("orders checked");
     // The rows are in the columns now: free them before polars copies the columns.
-    drop(pending);
     drop(aside);
-    drop(seg_codes);
     if plan.segments_auto {
         segments.retain_categories();
     }
@@ -505,13 +561,14 @@ fn load_in(
             .map(|&o| coded(o).map(|o| order_ids.get(o))),
     )
     .into_column();
-    drop(order_col);
+    drop((order_col, order_ids));
     let (segment_columns, segment_values) = segments.into_coded();
     let mut columns = vec![
-        Column::new(schema::ORDER_DATE.into(), day_col),
-        Column::new(schema::AMOUNT.into(), amount_col),
+        // `from_vec`: each list becomes its column's buffer, no copy.
+        Int32Chunked::from_vec(schema::ORDER_DATE.into(), day_col).into_column(),
+        Int64Chunked::from_vec(schema::AMOUNT.into(), amount_col).into_column(),
         order,
-        Column::new(schema::LINE.into(), line_col),
+        UInt64Chunked::from_vec(schema::LINE.into(), line_col).into_column(),
     ];
     columns.extend(segment_columns);
     let frame = frame(file, height, columns)?;
@@ -726,10 +783,13 @@ mod tests {
     }
 
     fn load_split(text: &str, split: Split) -> Loaded {
+        load_with(text, split, SourceOptions::default())
+    }
+
+    fn load_with(text: &str, split: Split, options: SourceOptions) -> Loaded {
         let origin = Origin::Memory(std::sync::Arc::new(text.as_bytes().to_vec()));
         let raw = RawFile::open("orders.csv", &origin, Default::default()).unwrap();
         let peek = raw.peek(3);
-        let options = SourceOptions::default();
         let plan = crate::data::mapping::plan(
             "orders.csv",
             SourceKind::Orders,
@@ -775,6 +835,52 @@ mod tests {
             one.report.rejected
         );
         assert_runs_load_as_one(&text, &one, &[2, 3, 7, 64]);
+    }
+
+    /// Shopify line items look back at their order's first row, in a block
+    /// of waiting rows freed before theirs (three rows a block in tests):
+    /// the items of an order whose first row is rejected are rejected
+    /// with that row's line.
+    #[test]
+    fn line_items_of_a_rejected_order_name_its_line_across_blocks() {
+        let header = "Name,Email,Financial Status,Created at,Total,Lineitem quantity,Lineitem name,Lineitem price";
+        let first = |id: u32, date: &str| {
+            format!("#{id},c{id}@example.com,paid,{date} 09:00,45.00,1,Mug,20.00")
+        };
+        let item = |id: u32| format!("#{id},,,,,1,Plate,20.00");
+        let mut lines = vec![header.to_string()];
+        for id in 1..=4 {
+            // Order 3's date is day first, the file's month first (as the
+            // config says): it waits, then fails with the file's order.
+            lines.push(first(id, if id == 3 { "13/01/2025" } else { "01/02/2025" }));
+            lines.push(item(id));
+            lines.push(item(id));
+        }
+        let text = lines.join("\n") + "\n";
+        let options = SourceOptions {
+            date_format: crate::data::parse::DateOrder::Mdy,
+            ..SourceOptions::default()
+        };
+        let loaded = load_with(&text, Split::ONE, options);
+        assert_eq!(loaded.report.rows, 12);
+        assert_eq!(loaded.report.kept, 9, "{:?}", loaded.report.rejected);
+        let reasons: Vec<(&str, u64)> = loaded
+            .report
+            .rejected
+            .iter()
+            .map(|(r, n)| (r.as_str(), *n))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("line item of a rejected order (8)", 2),
+                ("unparseable order_date", 1)
+            ]
+        );
+        assert_eq!(
+            loaded.report.examples_by_reason["line item of a rejected order (8)"],
+            [9, 10]
+        );
     }
 
     /// Loading `text` in each count of runs gives `one`'s table and report.

@@ -326,10 +326,8 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let row = |&i: &u32| &pending[i as usize];
     let done = |&i: &u32| resolved[i as usize].as_ref();
     let ints = |name: &str, f: &dyn Fn(&Resolved) -> i64| {
-        Column::new(
-            name.into(),
-            kept.iter().filter_map(done).map(f).collect::<Vec<i64>>(),
-        )
+        Int64Chunked::from_vec(name.into(), kept.iter().filter_map(done).map(f).collect())
+            .into_column()
     };
     let options = |name: &str, f: &dyn Fn(&Resolved) -> Option<i64>| {
         Column::new(
@@ -347,13 +345,14 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         )
         .into_column(),
         ints(schema::CREATED_AT, &|r| r.created.instant()),
-        Column::new(
+        Int32Chunked::from_vec(
             schema::CREATED_DAY.into(),
             kept.iter()
                 .filter_map(done)
                 .map(|r| r.created.day)
-                .collect::<Vec<i32>>(),
-        ),
+                .collect(),
+        )
+        .into_column(),
         options(schema::FIRST_RESPONSE_AT, &|r| r.response),
         options(schema::SOLVED_AT, &|r| r.solved.map(|s| s.instant())),
         Column::new(
