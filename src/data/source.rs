@@ -76,9 +76,73 @@ enum Body {
         cr: bool,
     },
     Records(Vec<(u64, StringRecord)>),
-    /// Columnar files (Parquet): each column as the file holds it, rows
+    /// Columnar files (Arrow): each column as the file holds it, rows
     /// streamed in blocks through one reused record.
     Columns(Vec<ColumnBody>),
+    /// A Parquet file, decoded a chunk of row groups at a time as its rows
+    /// are read.
+    Parquet(ParquetBody),
+}
+
+/// A Parquet file whose columns are decoded a chunk of row groups (about
+/// `CHUNK_ROWS` rows) at a time, as each run reads its rows, and dropped
+/// after: the decoded columns of a large file (text columns take 16 bytes a
+/// cell and more) are never in memory whole, beside the rows made of them.
+struct ParquetBody {
+    bytes: Bytes<'static>,
+    metadata: std::sync::Arc<polars::prelude::FileMetadata>,
+    /// The columns read (those of types holdfast reads), and their types.
+    wanted: Vec<String>,
+    dtypes: Vec<polars::prelude::DataType>,
+    /// The first row of each row group, then the file's height.
+    bounds: Vec<usize>,
+}
+
+/// Rows of a Parquet chunk (`ParquetBody::chunk_end`): whole row groups of
+/// at least this many rows together.
+const CHUNK_ROWS: usize = if cfg!(test) { 1000 } else { 1 << 20 };
+
+impl ParquetBody {
+    fn height(&self) -> usize {
+        self.bounds.last().copied().unwrap_or(0)
+    }
+
+    /// Where the chunk that starts at row `start` ends (before `limit`): at
+    /// the first row-group bound `CHUNK_ROWS` or more past it; the file's
+    /// first chunk is its first 256 rows (`peek` reads three).
+    fn chunk_end(&self, start: usize, limit: usize) -> usize {
+        if start == 0 {
+            return limit.min(256);
+        }
+        let i = self.bounds.partition_point(|&b| b < start + CHUNK_ROWS);
+        self.bounds
+            .get(i)
+            .copied()
+            .unwrap_or(self.height())
+            .min(limit)
+    }
+
+    /// The columns of rows `start..end`.
+    fn read(&self, name: &str, start: usize, end: usize) -> Result<Vec<ColumnBody>, LoadError> {
+        use polars::prelude::*;
+        let df = guarded_read(name, Format::Parquet, || {
+            let mut reader = ParquetReader::new(std::io::Cursor::new(&self.bytes[..]));
+            reader.set_metadata(std::sync::Arc::clone(&self.metadata));
+            reader
+                .with_columns(Some(self.wanted.clone()))
+                .with_slice(Some((start, end - start)))
+                .finish()
+        })?;
+        column_bodies(name, Format::Parquet, df)
+    }
+}
+
+/// The columns of a columnar body as one run reads them: all of an Arrow
+/// file's, or a Parquet file's, read a chunk at a time.
+#[derive(Clone, Copy)]
+enum Cols<'a> {
+    Eager(&'a [ColumnBody]),
+    Parquet(&'a ParquetBody),
 }
 
 /// A column of a columnar file.
@@ -255,7 +319,7 @@ enum Runs<'a> {
         ranges: Vec<CsvRun>,
     },
     Columns {
-        columns: &'a [ColumnBody],
+        columns: Cols<'a>,
         ranges: Vec<std::ops::Range<usize>>,
     },
 }
@@ -405,7 +469,7 @@ impl RawFile {
             return Self::from_bytes_with(name, &inner, Bytes::Owned(inflated), read);
         }
         if ext == "parquet" || ext == "pq" || bytes.starts_with(b"PAR1") {
-            return read_parquet(name, bytes);
+            return read_parquet(name, owned);
         }
         if matches!(ext.as_str(), "arrow" | "feather" | "ipc") || bytes.starts_with(b"ARROW1") {
             return read_arrow(name, bytes);
@@ -520,13 +584,15 @@ impl RawFile {
     /// itself (a typed column of a columnar file); `None` for text.
     pub fn native_kind(&self, index: usize) -> Option<NativeKind> {
         use polars::prelude::DataType as D;
-        let Body::Columns(columns) = &self.body else {
-            return None;
+        let dtype = match &self.body {
+            Body::Columns(columns) => match columns.get(index)? {
+                ColumnBody::Typed(col) => col.dtype(),
+                ColumnBody::Text(_) => return None,
+            },
+            Body::Parquet(p) => p.dtypes.get(index)?,
+            Body::Csv { .. } | Body::Records(_) => return None,
         };
-        let ColumnBody::Typed(col) = columns.get(index)? else {
-            return None;
-        };
-        match col.dtype() {
+        match dtype {
             D::Date | D::Datetime(_, _) => Some(NativeKind::Time),
             D::Int8
             | D::Int16
@@ -618,7 +684,7 @@ impl RawFile {
                         each(l, r, &[])
                     })?,
                     Runs::Columns { columns, ranges } => {
-                        self.column_records(columns, ranges[k].clone(), skip, native, &mut each)?
+                        self.column_records(*columns, ranges[k].clone(), skip, native, &mut each)?
                     }
                 }
             }
@@ -683,8 +749,10 @@ impl RawFile {
                     ranges,
                 }))
             }
-            Body::Columns(columns) => {
-                let height = columns.first().map_or(0, |c| c.len());
+            Body::Columns(_) | Body::Parquet(_) => {
+                let Some((columns, height)) = self.cols() else {
+                    return Ok(None);
+                };
                 if height < (split.min_bytes / 64).max(2 * skip + 2) {
                     return Ok(None);
                 }
@@ -832,10 +900,19 @@ impl RawFile {
                 }
                 Ok(())
             }
-            Body::Columns(columns) => {
-                let height = columns.first().map_or(0, ColumnBody::len);
-                self.column_records(columns, 0..height, skip, native, f)
-            }
+            Body::Columns(_) | Body::Parquet(_) => match self.cols() {
+                Some((columns, height)) => self.column_records(columns, 0..height, skip, native, f),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// A columnar body's columns and height.
+    fn cols(&self) -> Option<(Cols<'_>, usize)> {
+        match &self.body {
+            Body::Columns(c) => Some((Cols::Eager(c), c.first().map_or(0, ColumnBody::len))),
+            Body::Parquet(p) => Some((Cols::Parquet(p), p.height())),
+            Body::Csv { .. } | Body::Records(_) => None,
         }
     }
 
@@ -846,7 +923,7 @@ impl RawFile {
     /// as themselves.
     fn column_records(
         &self,
-        columns: &[ColumnBody],
+        columns: Cols,
         range: std::ops::Range<usize>,
         skip: usize,
         native: &[usize],
@@ -854,56 +931,73 @@ impl RawFile {
     ) -> Result<(), LoadError> {
         const BLOCK: usize = 1 << 16;
         let err = columnar_error(&self.name, self.format);
-        let as_native: Vec<bool> = (0..columns.len())
+        let width = match columns {
+            Cols::Eager(c) => c.len(),
+            Cols::Parquet(p) => p.wanted.len(),
+        };
+        let as_native: Vec<bool> = (0..width)
             .map(|j| native.contains(&j) && self.native_kind(j).is_some())
             .collect();
         let mut record = StringRecord::new();
-        let mut cells = vec![Native::None; if native.is_empty() { 0 } else { columns.len() }];
+        let mut cells = vec![Native::None; if native.is_empty() { 0 } else { width }];
         let mut start = range.start;
         while start < range.end {
-            // The first block is small: `peek` stops after three rows.
-            let block = if start == range.start { 256 } else { BLOCK };
-            let len = block.min(range.end - start);
-            // Each column's cells in this block: text, or read as themselves.
-            let blocks = columns
-                .iter()
-                .zip(&as_native)
-                .map(|(col, &as_native)| match col {
-                    ColumnBody::Text(c) => Ok(Block::Text(c.slice(start as i64, len))),
-                    ColumnBody::Typed(c) if as_native => {
-                        native_cells(&c.slice(start as i64, len)).map(Block::Native)
-                    }
-                    ColumnBody::Typed(c) => {
-                        parquet_text(&c.slice(start as i64, len)).map(Block::Text)
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(&err)?;
-            let mut iters: Vec<_> = blocks
-                .iter()
-                .map(|b| match b {
-                    Block::Text(t) => Block::Text(t.iter()),
-                    Block::Native(n) => Block::Native(n.iter()),
-                })
-                .collect();
-            for row in start..start + len {
-                record.clear();
-                for (j, cells_of) in iters.iter_mut().enumerate() {
-                    match cells_of {
-                        Block::Text(text) => {
-                            record.push_field(text.next().flatten().unwrap_or(""));
+            // The rows `start..end` are in `chunk` from its row `base` on:
+            // all of an Arrow file's, or a chunk of a Parquet file's read now
+            // (and dropped when the next is read).
+            let read;
+            let (chunk, base, end): (&[ColumnBody], usize, usize) = match columns {
+                Cols::Eager(c) => (c, 0, range.end),
+                Cols::Parquet(p) => {
+                    let end = p.chunk_end(start, range.end);
+                    read = p.read(&self.name, start, end)?;
+                    (&read, start, end)
+                }
+            };
+            while start < end {
+                // The first block is small: `peek` stops after three rows.
+                let block = if start == range.start { 256 } else { BLOCK };
+                let len = block.min(end - start);
+                let at = (start - base) as i64;
+                // Each column's cells in this block: text, or read as themselves.
+                let blocks = chunk
+                    .iter()
+                    .zip(&as_native)
+                    .map(|(col, &as_native)| match col {
+                        ColumnBody::Text(c) => Ok(Block::Text(c.slice(at, len))),
+                        ColumnBody::Typed(c) if as_native => {
+                            native_cells(&c.slice(at, len)).map(Block::Native)
                         }
-                        Block::Native(own) => {
-                            record.push_field("");
-                            cells[j] = own.next().copied().unwrap_or(Native::None);
+                        ColumnBody::Typed(c) => parquet_text(&c.slice(at, len)).map(Block::Text),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(&err)?;
+                let mut iters: Vec<_> = blocks
+                    .iter()
+                    .map(|b| match b {
+                        Block::Text(t) => Block::Text(t.iter()),
+                        Block::Native(n) => Block::Native(n.iter()),
+                    })
+                    .collect();
+                for row in start..start + len {
+                    record.clear();
+                    for (j, cells_of) in iters.iter_mut().enumerate() {
+                        match cells_of {
+                            Block::Text(text) => {
+                                record.push_field(text.next().flatten().unwrap_or(""));
+                            }
+                            Block::Native(own) => {
+                                record.push_field("");
+                                cells[j] = own.next().copied().unwrap_or(Native::None);
+                            }
                         }
+                    }
+                    if row - range.start >= skip {
+                        f(row as u64 + 1, &record, &cells)?;
                     }
                 }
-                if row - range.start >= skip {
-                    f(row as u64 + 1, &record, &cells)?;
-                }
+                start += len;
             }
-            start += len;
         }
         Ok(())
     }
@@ -1748,14 +1842,54 @@ fn read_ndjson(name: &str, text: &str) -> Result<RawFile, LoadError> {
     records_from_objects(name, Format::Ndjson, objects)
 }
 
-fn read_parquet(name: &str, bytes: &[u8]) -> Result<RawFile, LoadError> {
+/// A Parquet file: its metadata and column types now, its rows a chunk at
+/// a time as they are read (`ParquetBody`).
+fn read_parquet(name: &str, owned: Bytes) -> Result<RawFile, LoadError> {
     use polars::prelude::*;
-    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
-    let schema = reader
-        .schema()
-        .map_err(columnar_error(name, Format::Parquet))?;
-    columnar(name, Format::Parquet, &schema, |wanted| {
-        reader.with_columns(Some(wanted)).finish()
+    let err = columnar_error(name, Format::Parquet);
+    // The body keeps the bytes: a mapped file stays mapped, others are owned.
+    let bytes = match owned {
+        Bytes::Mapped(m) => Bytes::Mapped(m),
+        Bytes::Owned(v) => Bytes::Owned(v),
+        Bytes::Borrowed(b) => Bytes::Owned(b.to_vec()),
+    };
+    let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
+    let schema = reader.schema().map_err(&err)?;
+    let metadata = std::sync::Arc::clone(reader.get_metadata().map_err(&err)?);
+    let wanted = readable_columns(&schema);
+    // No rows: the columns' names and types.
+    let empty = guarded_read(name, Format::Parquet, || {
+        let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
+        reader.set_metadata(std::sync::Arc::clone(&metadata));
+        reader
+            .with_columns(Some(wanted.clone()))
+            .with_slice(Some((0, 0)))
+            .finish()
+    })?;
+    let headers: Vec<String> = empty
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let dtypes = empty.dtypes();
+    let mut bounds = vec![0usize];
+    for group in &metadata.row_groups {
+        let last = bounds.last().copied().unwrap_or(0);
+        bounds.push(last + group.num_rows());
+    }
+    Ok(RawFile {
+        name: name.to_string(),
+        format: Format::Parquet,
+        headers: headers.clone(),
+        headerless: false,
+        body: Body::Parquet(ParquetBody {
+            bytes,
+            metadata,
+            wanted: headers,
+            dtypes,
+            bounds,
+        }),
+        partitions: Vec::new(),
     })
 }
 
@@ -1797,38 +1931,14 @@ fn columnar(
     schema: &polars::prelude::ArrowSchema,
     read: impl FnOnce(Vec<String>) -> polars::prelude::PolarsResult<polars::prelude::DataFrame>,
 ) -> Result<RawFile, LoadError> {
-    use polars::prelude::*;
-    let err = columnar_error(name, format);
-    let wanted: Vec<String> = schema
-        .iter()
-        .filter(|(_, field)| readable_parquet_type(field.dtype()))
-        .map(|(name, _)| name.to_string())
-        .collect();
-    let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(wanted)))
-        .map_err(|_| LoadError::Invalid {
-            file: name.to_string(),
-            message: format!(
-                "cannot read {}: a column's type is not supported; export the columns as text, numbers, dates or timestamps",
-                format.title()
-            ),
-        })?
-        .map_err(&err)?;
+    let wanted = readable_columns(schema);
+    let df = guarded_read(name, format, || read(wanted))?;
     let headers: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    // Text stays as it is; other types are kept as themselves, to become
-    // text a block of rows at a time or to be read as themselves.
-    let columns = df
-        .into_columns()
-        .into_iter()
-        .map(|col| match col.dtype() {
-            DataType::String => col.str().map(|c| ColumnBody::Text(c.clone())),
-            _ => Ok(ColumnBody::Typed(col)),
-        })
-        .collect::<PolarsResult<Vec<_>>>()
-        .map_err(err)?;
+    let columns = column_bodies(name, format, df)?;
     Ok(RawFile {
         name: name.to_string(),
         format,
@@ -1837,6 +1947,54 @@ fn columnar(
         body: Body::Columns(columns),
         partitions: Vec::new(),
     })
+}
+
+/// The columns of types holdfast reads (text, numbers, booleans, dates,
+/// timestamps, decimals); a list, struct, time-of-day or interval column
+/// beside them is left out rather than failing the file.
+fn readable_columns(schema: &polars::prelude::ArrowSchema) -> Vec<String> {
+    schema
+        .iter()
+        .filter(|(_, field)| readable_parquet_type(field.dtype()))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// A columnar reader's frame, or what it said; a panic inside the reader
+/// (a type it cannot decode) is a message too.
+fn guarded_read(
+    name: &str,
+    format: Format,
+    read: impl FnOnce() -> polars::prelude::PolarsResult<polars::prelude::DataFrame>,
+) -> Result<polars::prelude::DataFrame, LoadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .map_err(|_| LoadError::Invalid {
+            file: name.to_string(),
+            message: format!(
+                "cannot read {}: a column's type is not supported; export the columns as text, numbers, dates or timestamps",
+                format.title()
+            ),
+        })?
+        .map_err(columnar_error(name, format))
+}
+
+/// A frame's columns as a body holds them: text stays as it is; other
+/// types are kept as themselves, to become text a block of rows at a time
+/// or to be read as themselves.
+fn column_bodies(
+    name: &str,
+    format: Format,
+    df: polars::prelude::DataFrame,
+) -> Result<Vec<ColumnBody>, LoadError> {
+    use polars::prelude::*;
+    df.into_columns()
+        .into_iter()
+        .map(|col| match col.dtype() {
+            DataType::String => col.str().map(|c| ColumnBody::Text(c.clone())),
+            _ => Ok(ColumnBody::Typed(col)),
+        })
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(columnar_error(name, format))
 }
 
 /// Whether a Parquet column's type is one the loaders can read as text.
@@ -2146,9 +2304,22 @@ mod tests {
         .unwrap();
         df.apply("day", |c| c.cast(&DataType::Date).unwrap())
             .unwrap();
+        // Row groups of 2,999 rows: the file is decoded a chunk of groups at
+        // a time (1,000 rows or more in tests), and runs cut inside groups.
         let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+        ParquetWriter::new(&mut bytes)
+            .with_row_group_size(Some(2_999))
+            .finish(&mut df)
+            .unwrap();
         let f = open("o.parquet", &bytes).unwrap();
+        let Body::Parquet(p) = &f.body else {
+            panic!("a Parquet body")
+        };
+        assert!(
+            p.bounds.len() > 20 && p.bounds.last() == Some(&n),
+            "{:?}",
+            p.bounds
+        );
         let whole = lines(&f);
         assert_eq!(whole.len(), n);
         assert_eq!(
