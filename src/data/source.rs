@@ -96,6 +96,10 @@ struct ParquetBody {
     dtypes: Vec<polars::prelude::DataType>,
     /// The first row of each row group, then the file's height.
     bounds: Vec<usize>,
+    /// The file's first chunk as last decoded (its end row), kept for the
+    /// next read of it: the mapping peeks at the first rows, then the load
+    /// reads them, and a file of one row group would be decoded twice.
+    first: std::sync::Mutex<Option<(usize, Vec<ColumnBody>)>>,
 }
 
 /// Rows of a Parquet chunk (`ParquetBody::chunk_end`): whole row groups of
@@ -108,12 +112,8 @@ impl ParquetBody {
     }
 
     /// Where the chunk that starts at row `start` ends (before `limit`): at
-    /// the first row-group bound `CHUNK_ROWS` or more past it; the file's
-    /// first chunk is its first 256 rows (`peek` reads three).
+    /// the first row-group bound `CHUNK_ROWS` or more past it.
     fn chunk_end(&self, start: usize, limit: usize) -> usize {
-        if start == 0 {
-            return limit.min(256);
-        }
         let i = self.bounds.partition_point(|&b| b < start + CHUNK_ROWS);
         self.bounds
             .get(i)
@@ -122,8 +122,27 @@ impl ParquetBody {
             .min(limit)
     }
 
-    /// The columns of rows `start..end`.
+    /// The columns of rows `start..end`. The first chunk is decoded once
+    /// for two reads (`ParquetBody::first`).
     fn read(&self, name: &str, start: usize, end: usize) -> Result<Vec<ColumnBody>, LoadError> {
+        if start != 0 {
+            return self.decode(name, start, end);
+        }
+        let mut first = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((kept_end, columns)) = first.take()
+            && kept_end == end
+        {
+            return Ok(columns);
+        }
+        let columns = self.decode(name, start, end)?;
+        *first = Some((end, columns.clone()));
+        Ok(columns)
+    }
+
+    fn decode(&self, name: &str, start: usize, end: usize) -> Result<Vec<ColumnBody>, LoadError> {
         use polars::prelude::*;
         let df = guarded_read(name, Format::Parquet, || {
             let mut reader = ParquetReader::new(std::io::Cursor::new(&self.bytes[..]));
@@ -146,6 +165,7 @@ enum Cols<'a> {
 }
 
 /// A column of a columnar file.
+#[derive(Clone)]
 enum ColumnBody {
     /// Text, as the file holds it.
     Text(polars::prelude::StringChunked),
@@ -1888,6 +1908,7 @@ fn read_parquet(name: &str, owned: Bytes) -> Result<RawFile, LoadError> {
             wanted: headers,
             dtypes,
             bounds,
+            first: std::sync::Mutex::new(None),
         }),
         partitions: Vec::new(),
     })
@@ -2322,6 +2343,13 @@ mod tests {
         );
         let whole = lines(&f);
         assert_eq!(whole.len(), n);
+        // The first chunk, decoded once for two reads (a peek, then the
+        // records), reads the same every time.
+        let peeked = f.peek(3);
+        assert_eq!(peeked.len(), 3);
+        assert_eq!(peeked[2].iter().collect::<Vec<_>>(), whole[2].1);
+        assert_eq!(lines(&f), whole);
+        assert_eq!(lines(&f), whole);
         assert_eq!(
             whole[4],
             (5, vec!["C4".into(), String::new(), "1970-01-05".into()])
