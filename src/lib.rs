@@ -26,6 +26,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod fault;
 pub mod files;
 pub mod format;
 #[doc(hidden)]

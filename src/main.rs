@@ -48,6 +48,8 @@ impl From<&str> for CliError {
 }
 
 fn main() -> ExitCode {
+    // A mapped source file cut short while it is read: one line, not a crash.
+    holdfast::fault::install();
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(code) => code,

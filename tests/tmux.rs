@@ -335,6 +335,35 @@ fn sigterm_and_sighup_restore_the_terminal() {
     }
 }
 
+/// A source file cut short while it is mapped raises SIGBUS (sent here by
+/// hand): the terminal is given back and the message says why.
+#[test]
+fn a_bus_error_restores_the_terminal_and_says_why() {
+    if !ready(
+        "a_bus_error_restores_the_terminal_and_says_why",
+        &[TMUX, PKILL],
+    ) {
+        return;
+    }
+    let s = start("hf-e2e-sigbus");
+    run_holdfast(&s, "");
+    wait_for(&s, "Retention");
+    let shell = tmux(&["display-message", "-p", "-t", &s.pane(), "#{pane_pid}"]);
+    let status = Command::new("pkill")
+        .args(["-BUS", "-P", shell.trim()])
+        .status()
+        .expect("pkill");
+    assert!(status.success(), "signalled holdfast");
+    let out = wait_for_line(&s, "HOLDFAST_EXIT=");
+    assert!(out.starts_with("HOLDFAST_EXIT=74"), "{out}");
+    assert!(
+        screen(&s).contains("a source file was cut short while it was being read"),
+        "{}",
+        screen(&s)
+    );
+    assert_restored(&s);
+}
+
 #[test]
 fn a_changed_file_reloads_and_a_broken_one_keeps_the_last_good_data() {
     if !ready(

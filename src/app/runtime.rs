@@ -399,6 +399,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
         previous(info);
     }));
+    crate::fault::terminal_taken();
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot open the terminal: {e}"))?;
     let _ = crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture);
     let result = (|| -> Result<(), String> {
@@ -517,6 +518,7 @@ pub fn run(opts: Options) -> Result<(), String> {
     })();
     let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
+    crate::fault::terminal_released();
     result
 }
 
