@@ -840,6 +840,92 @@ pub struct Loaded {
 /// Each coded segment column's name and values (its codes index them).
 pub type SegmentValues = Vec<(String, Vec<String>)>;
 
+/// Codes several orders files' customers and segment values alike, for
+/// them to be merged as codes: the customers as one list (each file's in
+/// turn, in their order) with each row's code in a
+/// `schema::MERGE_CUSTOMER_CODE` column, each segment's values as one list
+/// with its code columns re-coded into it. `None` (nothing changed) when a
+/// file has its customers or a segment as text.
+fn unify_codes(orders: &mut [Loaded]) -> Result<Option<(Vec<String>, SegmentValues)>, LoadError> {
+    let coded = orders.iter().all(|l| {
+        l.customers.is_some()
+            && l.row_customers.is_some()
+            && l.frame.column(schema::CUSTOMER_ID).is_err()
+            && !l
+                .frame
+                .get_column_names()
+                .iter()
+                .any(|n| n.starts_with(schema::SEGMENT_PREFIX))
+    });
+    if !coded {
+        return Ok(None);
+    }
+    let mut customers = Interner::default();
+    let mut segments: Vec<(String, Interner)> = Vec::new();
+    for l in orders.iter_mut() {
+        let internal = |e: PolarsError| LoadError::Invalid {
+            file: l.report.file.clone(),
+            message: format!("internal error merging the files: {e}"),
+        };
+        let names = l.customers.take().unwrap_or_default();
+        let remap: Vec<u32> = names
+            .into_iter()
+            .map(|n| customers.code_with(n, |n| n))
+            .collect();
+        let rows: Vec<u32> = l
+            .row_customers
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| remap[c as usize])
+            .collect();
+        l.frame
+            .with_column(
+                UInt32Chunked::from_vec(schema::MERGE_CUSTOMER_CODE.into(), rows).into_column(),
+            )
+            .map_err(internal)?;
+        for (name, values) in std::mem::take(&mut l.segment_values) {
+            let at = match segments.iter().position(|(n, _)| *n == name) {
+                Some(at) => at,
+                None => {
+                    segments.push((name.clone(), Interner::default()));
+                    segments.len() - 1
+                }
+            };
+            let all = &mut segments[at].1;
+            let remap: Vec<u32> = values
+                .into_iter()
+                .map(|v| all.code_with(v, |v| v))
+                .collect();
+            let column = format!("{}{name}", schema::SEGMENT_CODE_PREFIX);
+            let Ok(codes) = l.frame.column(&column).and_then(|c| c.u32().cloned()) else {
+                continue;
+            };
+            let recoded: Vec<u32> = codes
+                .into_no_null_iter()
+                .map(|c| {
+                    if c == NO_VALUE {
+                        NO_VALUE
+                    } else {
+                        remap.get(c as usize).copied().unwrap_or(NO_VALUE)
+                    }
+                })
+                .collect();
+            l.frame
+                .replace(
+                    &column,
+                    UInt32Chunked::from_vec(column.as_str().into(), recoded).into_column(),
+                )
+                .map_err(internal)?;
+        }
+    }
+    let values = segments
+        .into_iter()
+        .map(|(name, interner)| (name, interner.names))
+        .collect();
+    Ok(Some((customers.names, values)))
+}
+
 /// Loads one source file of a known kind.
 pub fn load_source(spec: &SourceSpec, scales: Scales) -> Result<Loaded, LoadError> {
     let mut loaded = load_source_coded(spec, scales)?;
@@ -1188,31 +1274,54 @@ fn load_dataset(
         let tickets = scope.spawn(|| load_all(&sources.tickets));
         (load_all(&sources.feedback), tickets.joined())
     });
-    // Several files are merged by their customer ids as text.
-    if orders.len() > 1 {
-        for one in &mut orders {
-            one.as_text()?;
+    // Several files are merged with their customers and segment values
+    // coded alike (or, when one of them has them as text, as text).
+    let unified = if orders.len() > 1 {
+        let unified = unify_codes(&mut orders)?;
+        if unified.is_none() {
+            for one in &mut orders {
+                one.as_text()?;
+            }
         }
-    }
+        unified
+    } else {
+        None
+    };
     // The first row's customer (of the merged table, for several files).
-    let coded_example = match orders.as_slice() {
+    let mut coded_example = match orders.as_slice() {
         [one] => one.first_customer(),
         _ => None,
     };
-    let known: Option<Vec<Vec<String>>> = orders.iter_mut().map(|l| l.customers.take()).collect();
+    let mut known: Option<Vec<Vec<String>>> =
+        orders.iter_mut().map(|l| l.customers.take()).collect();
     // One file (merging leaves its rows as they are): its rows' customer
     // codes go to the index as the loader made them.
-    let row_customers = match orders.as_mut_slice() {
+    let mut row_customers = match orders.as_mut_slice() {
         [one] => one.row_customers.take(),
         _ => None,
     };
-    // Its segments too, as codes with their values (several files were
-    // made text above).
-    let segment_values = match orders.as_mut_slice() {
+    // Its segments too, as codes with their values.
+    let mut segment_values = match orders.as_mut_slice() {
         [one] => std::mem::take(&mut one.segment_values),
         _ => Vec::new(),
     };
-    let (orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
+    let (mut orders, mut reports) = merge::merge(SourceKind::Orders, orders)?;
+    // Several files merged as codes: the merged rows' customer codes, into
+    // the files' customers together, go to the index as one file's would.
+    if let Some((names, values)) = unified {
+        let codes = orders
+            .drop_in_place(schema::MERGE_CUSTOMER_CODE)
+            .and_then(|c| c.u32().map(|c| c.rechunk().into_owned()))
+            .map_err(|e| LoadError::Invalid {
+                file: reports.first().map(|r| r.file.clone()).unwrap_or_default(),
+                message: format!("internal error merging the files: {e}"),
+            })?;
+        let rows: Vec<u32> = codes.into_no_null_iter().collect();
+        coded_example = rows.first().map(|&c| names[c as usize].clone());
+        row_customers = Some(rows);
+        known = Some(vec![names]);
+        segment_values = values;
+    }
     trace("orders merged");
     let customers = match &known {
         Some(lists) => {
@@ -1716,5 +1825,110 @@ mod order_customer_tests {
         assert_eq!(from_loader.ids, from_table.ids);
         assert_eq!(from_loader.example, from_table.example);
         assert_eq!(loaded.report.rejected_total(), 2);
+    }
+}
+
+#[cfg(test)]
+mod merge_coded_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn loaded(files: &[(&str, &str)]) -> Vec<Loaded> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                let spec = SourceSpec::memory(SourceKind::Orders, name, text.to_string());
+                load_source_coded(&spec, Scales::default()).unwrap()
+            })
+            .collect()
+    }
+
+    /// Several files merged as codes give, once made text, the table and
+    /// the reports that merging them as text gives: the later file's copy
+    /// of an order wins (an order without an id told by its customer, day
+    /// and amount), customers and segment values shared between files are
+    /// one, and a segment one file lacks is no value on its rows.
+    #[test]
+    fn files_merged_as_codes_merge_as_their_text_does() {
+        let files = [
+            (
+                "2024-01.csv",
+                "order_id,customer_id,order_date,amount,plan\n\
+                 O1,C1,2024-01-03,10.00,pro\n\
+                 O2,C2,2024-01-04,20.00,basic\n\
+                 ,C3,2024-01-05,30.00,pro\n\
+                 ,C4,2024-01-05,30.00,team\n\
+                 O3,C1,2024-01-09,5.00,\n",
+            ),
+            (
+                "2024-02.csv",
+                "order_id,customer_id,order_date,amount,region,plan\n\
+                 O2,C2,2024-01-04,20.00,EU,basic\n\
+                 ,C3,2024-01-05,30.00,US,pro\n\
+                 O4,C5,2024-02-01,7.50,EU,team\n\
+                 O5,C1,2024-02-02,1.00,,pro\n",
+            ),
+            (
+                "2024-03.csv",
+                "order_id,customer_id,order_date,amount,region\n\
+                 O6,C6,2024-03-01,3.00,APAC\n\
+                 O4,C5,2024-02-01,7.50,EU\n",
+            ),
+        ];
+        let mut as_text = loaded(&files);
+        for l in &mut as_text {
+            l.as_text().unwrap();
+        }
+        let (text_frame, text_reports) = merge::merge(SourceKind::Orders, as_text).unwrap();
+
+        let mut coded = loaded(&files);
+        let (names, values) = unify_codes(&mut coded).unwrap().unwrap();
+        assert_eq!(names, ["C1", "C2", "C3", "C4", "C5", "C6"]);
+        let (mut frame, reports) = merge::merge(SourceKind::Orders, coded).unwrap();
+        let codes = frame.drop_in_place(schema::MERGE_CUSTOMER_CODE).unwrap();
+        let rows: Vec<u32> = codes.u32().unwrap().into_no_null_iter().collect();
+        let mut back = Loaded {
+            frame,
+            report: reports[0].clone(),
+            customers: Some(names),
+            row_customers: Some(rows),
+            segment_values: values,
+        };
+        back.as_text().unwrap();
+        assert!(
+            back.frame.equals_missing(&text_frame),
+            "{:?}\n{:?}",
+            back.frame,
+            text_frame
+        );
+        assert_eq!(text_frame.height(), 8, "{text_frame:?}");
+        for (a, b) in reports.iter().zip(&text_reports) {
+            assert_eq!((a.rows, a.kept), (b.rows, b.kept));
+            assert_eq!(a.rejected, b.rejected);
+            assert_eq!(a.examples_by_reason, b.examples_by_reason);
+        }
+        assert_eq!(
+            reports[0].rejected["duplicate order (also in a later file)"],
+            2
+        );
+    }
+
+    /// A file with a segment as text (made so by hand here) keeps the
+    /// files merged as text.
+    #[test]
+    fn a_file_with_text_columns_merges_as_text() {
+        let mut files = loaded(&[
+            (
+                "a.csv",
+                "order_id,customer_id,order_date,amount\nO1,C1,2024-01-03,10.00\n",
+            ),
+            (
+                "b.csv",
+                "order_id,customer_id,order_date,amount\nO2,C2,2024-01-04,20.00\n",
+            ),
+        ]);
+        files[1].as_text().unwrap();
+        assert!(unify_codes(&mut files).unwrap().is_none());
+        assert!(files[0].customers.is_some(), "nothing changed");
     }
 }

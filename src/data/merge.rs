@@ -78,6 +78,7 @@ enum Cells<'a> {
     Text(StringChunked),
     I32(Int32Chunked),
     I64(Int64Chunked),
+    U32(UInt32Chunked),
     Other(&'a Column),
 }
 
@@ -96,6 +97,9 @@ impl<'a> Cells<'a> {
             DataType::Int64 => c
                 .i64()
                 .map_or(Cells::Other(c), |v| Cells::I64(v.rechunk().into_owned())),
+            DataType::UInt32 => c
+                .u32()
+                .map_or(Cells::Other(c), |v| Cells::U32(v.rechunk().into_owned())),
             _ => Cells::Other(c),
         }
     }
@@ -110,6 +114,7 @@ impl<'a> Cells<'a> {
             }
             Cells::I32(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
             Cells::I64(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
+            Cells::U32(v) => v.get(i).map_or(Ok(()), |v| write!(out, "{v}")),
             Cells::Other(c) => match c.get(i) {
                 Ok(AnyValue::Null) | Err(_) => Ok(()),
                 // Text as it is (a one-row column hands it out owned), not
@@ -137,7 +142,15 @@ struct KeyWriter<'a> {
 
 impl<'a> KeyWriter<'a> {
     fn new(kind: SourceKind, frame: &'a DataFrame) -> KeyWriter<'a> {
-        let cells = |names: &[&str]| names.iter().map(|c| Cells::of(frame, c)).collect();
+        // Files merged as codes tell a customer by its code (one list for
+        // all the files: the same code is the same id).
+        let cell = |c: &str| match Cells::of(frame, c) {
+            Cells::Missing if c == schema::CUSTOMER_ID => {
+                Cells::of(frame, schema::MERGE_CUSTOMER_CODE)
+            }
+            cells => cells,
+        };
+        let cells = |names: &[&str]| names.iter().map(|c| cell(c)).collect();
         KeyWriter {
             kind,
             ids: cells(key_columns(kind)),
@@ -294,6 +307,10 @@ pub fn merge(
             .iter()
             .map(|n| match f.column(n) {
                 Ok(c) => c.clone(),
+                // A segment as codes: none is `NO_VALUE`.
+                Err(_) if n.starts_with(schema::SEGMENT_CODE_PREFIX) => {
+                    UInt32Chunked::full(n.clone(), super::NO_VALUE, h).into_column()
+                }
                 Err(_) => Column::full_null(n.clone(), h, &DataType::String),
             })
             .collect();

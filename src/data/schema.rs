@@ -39,6 +39,10 @@ pub const SEGMENT_PREFIX: &str = "seg:";
 /// into the list in `Loaded::segment_values`: the loader's form, which the
 /// index takes as it is (`Loaded::as_text` makes the `SEGMENT_PREFIX` column).
 pub const SEGMENT_CODE_PREFIX: &str = "segcode:";
+/// Several orders files merged as codes (`data::unify_codes`): each row's
+/// customer as a code into the files' customers together, while the
+/// tables are merged (a row without an order id is told by it).
+pub const MERGE_CUSTOMER_CODE: &str = "__merge_customer_code";
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord,
