@@ -1172,6 +1172,22 @@ pub fn load_source_cached(
     Ok(loaded)
 }
 
+/// Like `load_source_cached`, leaving the parse cache to be written: the
+/// key to write it under when the file was parsed (not read from the cache).
+fn load_source_caching(
+    spec: &SourceSpec,
+    scales: Scales,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<(Loaded, Option<String>), LoadError> {
+    let Some((dir, key)) = cache_dir.and_then(|d| cache::key(spec, scales).map(|k| (d, k))) else {
+        return Ok((load_source_coded(spec, scales)?, None));
+    };
+    if let Some(hit) = cache::read(dir, &key, spec) {
+        return Ok((hit, None));
+    }
+    Ok((load_source_coded(spec, scales)?, Some(key)))
+}
+
 /// Loads every source of a dataset. A whole-file error stops the load.
 pub fn load(sources: &Sources, scales: Scales) -> Result<Dataset, LoadError> {
     load_dataset(sources, scales, None, &mut |_| {}).map(|(ds, _)| ds)
@@ -1269,9 +1285,30 @@ fn load_dataset(
             .map(|spec| load_source_cached(spec, scales, cache_dir))
             .collect()
     };
-    let mut orders = load_all(&sources.orders)?;
+    // The orders files' parse caches are written while the feedback and
+    // tickets load (the tables are in memory either way).
+    let mut fresh: Vec<Option<String>> = Vec::new();
+    let mut orders = sources
+        .orders
+        .iter()
+        .map(|spec| {
+            let (loaded, key) = load_source_caching(spec, scales, cache_dir)?;
+            fresh.push(key);
+            Ok(loaded)
+        })
+        .collect::<Result<Vec<_>, LoadError>>()?;
     let (feedback, tickets) = std::thread::scope(|scope| {
         let tickets = scope.spawn(|| load_all(&sources.tickets));
+        if let Some(dir) = cache_dir {
+            let (orders, fresh) = (&orders, &fresh);
+            scope.spawn(move || {
+                for (loaded, key) in orders.iter().zip(fresh) {
+                    if let Some(key) = key {
+                        cache::write(dir, key, loaded);
+                    }
+                }
+            });
+        }
         (load_all(&sources.feedback), tickets.joined())
     });
     // Several files are merged with their customers and segment values

@@ -1036,6 +1036,14 @@ fn index_cache_reopens_the_same_index_and_survives_corruption() {
     let (fresh, steps) = load_cached(&sources, &cache);
     assert!(steps.contains(&"indexing".to_string()), "{steps:?}");
     assert_eq!(snapshots().len(), 1);
+    // Each file's parse cache too (the orders' written while the feedback
+    // and tickets load).
+    let parsed = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().to_string_lossy().ends_with(".parquet"))
+        .count();
+    assert_eq!(parsed, 3, "a parse cache per file");
     let snapshot = snapshots().remove(0);
 
     // Reopened: no file is parsed, nothing is indexed, the index is identical.
