@@ -620,9 +620,13 @@ impl Interner {
     /// there: the codes are those one interner over both runs would have
     /// given. Returns the later run's codes as codes here.
     pub fn absorb(&mut self, later: Interner) -> Vec<u32> {
-        // The names move over: no copy of a string already made.
-        later
-            .names
+        self.absorb_names(later.names)
+    }
+
+    /// Takes in a list of names, in its order; returns their codes here.
+    /// The names move over: no copy of a string already made.
+    pub fn absorb_names(&mut self, names: Vec<String>) -> Vec<u32> {
+        names
             .into_iter()
             .map(|n| self.code_with(n, |n| n))
             .collect()
@@ -867,11 +871,7 @@ fn unify_codes(orders: &mut [Loaded]) -> Result<Option<(Vec<String>, SegmentValu
             file: l.report.file.clone(),
             message: format!("internal error merging the files: {e}"),
         };
-        let names = l.customers.take().unwrap_or_default();
-        let remap: Vec<u32> = names
-            .into_iter()
-            .map(|n| customers.code_with(n, |n| n))
-            .collect();
+        let remap = customers.absorb_names(l.customers.take().unwrap_or_default());
         let rows: Vec<u32> = l
             .row_customers
             .take()
@@ -892,11 +892,7 @@ fn unify_codes(orders: &mut [Loaded]) -> Result<Option<(Vec<String>, SegmentValu
                     segments.len() - 1
                 }
             };
-            let all = &mut segments[at].1;
-            let remap: Vec<u32> = values
-                .into_iter()
-                .map(|v| all.code_with(v, |v| v))
-                .collect();
+            let remap = segments[at].1.absorb_names(values);
             let column = format!("{}{name}", schema::SEGMENT_CODE_PREFIX);
             let Ok(codes) = l.frame.column(&column).and_then(|c| c.u32().cloned()) else {
                 continue;
@@ -1161,14 +1157,10 @@ pub fn load_source_cached(
     scales: Scales,
     cache_dir: Option<&std::path::Path>,
 ) -> Result<Loaded, LoadError> {
-    let Some((dir, key)) = cache_dir.and_then(|d| cache::key(spec, scales).map(|k| (d, k))) else {
-        return load_source_coded(spec, scales);
-    };
-    if let Some(hit) = cache::read(dir, &key, spec) {
-        return Ok(hit);
+    let (loaded, key) = load_source_caching(spec, scales, cache_dir)?;
+    if let (Some(dir), Some(key)) = (cache_dir, &key) {
+        cache::write(dir, key, &loaded);
     }
-    let loaded = load_source_coded(spec, scales)?;
-    cache::write(dir, &key, &loaded);
     Ok(loaded)
 }
 
@@ -1287,16 +1279,13 @@ fn load_dataset(
     };
     // The orders files' parse caches are written while the feedback and
     // tickets load (the tables are in memory either way).
-    let mut fresh: Vec<Option<String>> = Vec::new();
-    let mut orders = sources
+    let (mut orders, fresh): (Vec<Loaded>, Vec<Option<String>>) = sources
         .orders
         .iter()
-        .map(|spec| {
-            let (loaded, key) = load_source_caching(spec, scales, cache_dir)?;
-            fresh.push(key);
-            Ok(loaded)
-        })
-        .collect::<Result<Vec<_>, LoadError>>()?;
+        .map(|spec| load_source_caching(spec, scales, cache_dir))
+        .collect::<Result<Vec<_>, LoadError>>()?
+        .into_iter()
+        .unzip();
     let (feedback, tickets) = std::thread::scope(|scope| {
         let tickets = scope.spawn(|| load_all(&sources.tickets));
         if let Some(dir) = cache_dir {

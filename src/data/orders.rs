@@ -102,6 +102,27 @@ impl Pending {
         .day(order)
     }
 
+    /// The day and the amount (less the refund) under the file's
+    /// decisions, or why the row is rejected.
+    fn settle(
+        &self,
+        (amount, minus): (AmountCell, Option<AmountCell>),
+        order: parse::DateOrder,
+        style: parse::DecimalStyle,
+    ) -> Result<(Day, i64), String> {
+        let Some(day) = self.day(order) else {
+            return Err(format!("unparseable {}", schema::ORDER_DATE));
+        };
+        let minus = match minus {
+            Some(m) => m.value(style),
+            None => Some(0),
+        };
+        match (amount.value(style), minus) {
+            (Some(value), Some(minus)) => Ok((day, value - minus)),
+            _ => Err(format!("unparseable {}", schema::AMOUNT)),
+        }
+    }
+
     /// The amount's readings and the refund amount, taking this row's
     /// entries from the side tables' iterators (every row must be asked, in order).
     fn amounts(
@@ -496,25 +517,12 @@ fn load_in(
             // Asked of every row, in order: the side tables are in row order.
             let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
             let line = u64::from(p.line);
-            let verdict = 'check: {
-                if let Some(first) = coded(p.continues).map(|f| f as usize)
-                    && !keep[first]
-                {
+            let verdict = match coded(p.continues).map(|f| f as usize) {
+                Some(first) if !keep[first] => {
                     let first_line = rejected_lines.get(&first).copied().unwrap_or(0);
-                    break 'check Err(format!("line item of a rejected order ({first_line})"));
+                    Err(format!("line item of a rejected order ({first_line})"))
                 }
-                let Some(day) = p.day(order_by) else {
-                    break 'check Err(format!("unparseable {}", schema::ORDER_DATE));
-                };
-                let value = amount_cell.value(style);
-                let minus = match minus_cell {
-                    Some(m) => m.value(style),
-                    None => Some(0),
-                };
-                let (Some(value), Some(minus)) = (value, minus) else {
-                    break 'check Err(format!("unparseable {}", schema::AMOUNT));
-                };
-                Ok((day, value - minus))
+                _ => p.settle((amount_cell, minus_cell), order_by, style),
             };
             let (day, mut amount) = match verdict {
                 Ok(kept) => kept,
@@ -827,13 +835,7 @@ mod tests {
             text.push_str(&row);
             text.push_str(["\n", "\r\n", "\r", "\n\n", "\r\n\r\n"][(i % 5) as usize]);
         }
-        let one = load_split(&text, Split::ONE);
-        assert_eq!(one.report.rows, 2000);
-        assert!(
-            one.report.rejected_total() > 60,
-            "{:?}",
-            one.report.rejected
-        );
+        let one = load_as_one(&text, 2000);
         assert_runs_load_as_one(&text, &one, &[2, 3, 7, 64]);
     }
 
@@ -883,6 +885,18 @@ mod tests {
         );
     }
 
+    /// `text` loaded in one run: `rows` records, more than 60 of them rejected.
+    fn load_as_one(text: &str, rows: u64) -> Loaded {
+        let one = load_split(text, Split::ONE);
+        assert_eq!(one.report.rows, rows);
+        assert!(
+            one.report.rejected_total() > 60,
+            "{:?}",
+            one.report.rejected
+        );
+        one
+    }
+
     /// Loading `text` in each count of runs gives `one`'s table and report.
     fn assert_runs_load_as_one(text: &str, one: &Loaded, counts: &[usize]) {
         for &pieces in counts {
@@ -929,13 +943,7 @@ mod tests {
             text.push_str(&row);
             text.push_str("\r\n");
         }
-        let one = load_split(&text, Split::ONE);
-        assert_eq!(one.report.rows, 3000);
-        assert!(
-            one.report.rejected_total() > 60,
-            "{:?}",
-            one.report.rejected
-        );
+        let one = load_as_one(&text, 3000);
         assert_runs_load_as_one(&text, &one, &[2, 3, 7]);
         // Day first: 13/… settles it, so line 3's 06/02/2024 is 6 February.
         let days = one

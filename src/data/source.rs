@@ -143,16 +143,25 @@ impl ParquetBody {
     }
 
     fn decode(&self, name: &str, start: usize, end: usize) -> Result<Vec<ColumnBody>, LoadError> {
+        column_bodies(name, Format::Parquet, self.frame(name, start, end)?)
+    }
+
+    /// Rows `start..end` of the columns read, as polars decodes them.
+    fn frame(
+        &self,
+        name: &str,
+        start: usize,
+        end: usize,
+    ) -> Result<polars::prelude::DataFrame, LoadError> {
         use polars::prelude::*;
-        let df = guarded_read(name, Format::Parquet, || {
+        guarded_read(name, Format::Parquet, || {
             let mut reader = ParquetReader::new(std::io::Cursor::new(&self.bytes[..]));
             reader.set_metadata(std::sync::Arc::clone(&self.metadata));
             reader
                 .with_columns(Some(self.wanted.clone()))
                 .with_slice(Some((start, end - start)))
                 .finish()
-        })?;
-        column_bodies(name, Format::Parquet, df)
+        })
     }
 }
 
@@ -769,7 +778,8 @@ impl RawFile {
                     ranges,
                 }))
             }
-            Body::Columns(_) | Body::Parquet(_) => {
+            // A small CSV body, records, or columns (of any height).
+            _ => {
                 let Some((columns, height)) = self.cols() else {
                     return Ok(None);
                 };
@@ -784,7 +794,6 @@ impl RawFile {
                         .collect(),
                 }))
             }
-            _ => Ok(None),
         }
     }
 
@@ -1876,42 +1885,40 @@ fn read_parquet(name: &str, owned: Bytes) -> Result<RawFile, LoadError> {
     let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
     let schema = reader.schema().map_err(&err)?;
     let metadata = std::sync::Arc::clone(reader.get_metadata().map_err(&err)?);
-    let wanted = readable_columns(&schema);
-    // No rows: the columns' names and types.
-    let empty = guarded_read(name, Format::Parquet, || {
-        let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
-        reader.set_metadata(std::sync::Arc::clone(&metadata));
-        reader
-            .with_columns(Some(wanted.clone()))
-            .with_slice(Some((0, 0)))
-            .finish()
-    })?;
-    let headers: Vec<String> = empty
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let dtypes = empty.dtypes();
     let mut bounds = vec![0usize];
     for group in &metadata.row_groups {
         let last = bounds.last().copied().unwrap_or(0);
         bounds.push(last + group.num_rows());
     }
+    let mut body = ParquetBody {
+        bytes,
+        metadata,
+        wanted: readable_columns(&schema),
+        dtypes: Vec::new(),
+        bounds,
+        first: std::sync::Mutex::new(None),
+    };
+    // No rows: the columns' names and types.
+    let empty = body.frame(name, 0, 0)?;
+    let headers = column_names(&empty);
+    body.dtypes = empty.dtypes();
+    body.wanted.clone_from(&headers);
     Ok(RawFile {
         name: name.to_string(),
         format: Format::Parquet,
-        headers: headers.clone(),
+        headers,
         headerless: false,
-        body: Body::Parquet(ParquetBody {
-            bytes,
-            metadata,
-            wanted: headers,
-            dtypes,
-            bounds,
-            first: std::sync::Mutex::new(None),
-        }),
+        body: Body::Parquet(body),
         partitions: Vec::new(),
     })
+}
+
+/// A frame's column names.
+fn column_names(df: &polars::prelude::DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// An Arrow IPC file (Feather v2: pandas' `to_feather`, polars'
@@ -1954,11 +1961,7 @@ fn columnar(
 ) -> Result<RawFile, LoadError> {
     let wanted = readable_columns(schema);
     let df = guarded_read(name, format, || read(wanted))?;
-    let headers: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let headers = column_names(&df);
     let columns = column_bodies(name, format, df)?;
     Ok(RawFile {
         name: name.to_string(),
