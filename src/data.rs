@@ -1244,6 +1244,7 @@ fn load_dataset(
     cache_dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Fresh, LoadError> {
+    let _heap = LoadHeap;
     let mut progress = |step: &str| {
         trace(step);
         progress(step);
@@ -1378,27 +1379,65 @@ fn load_dataset(
     drop(customers);
     warn_currencies(&orders, &segment_values, &mut reports);
     progress("indexing");
+    LoadHeap::index();
     let coded = match (&row_customers, known.as_deref()) {
         (Some(rows), Some([list])) => Some((rows.as_slice(), list.as_slice())),
         _ => None,
     };
     let order_count = orders.height();
-    let index = index::Index::build_coded(
-        orders,
-        coded,
-        &segment_values,
-        feedback.as_ref(),
-        tickets.as_ref(),
-    )?;
+    let index = index::Index::build_coded(orders, coded, &segment_values, feedback, tickets)?;
     drop((row_customers, known));
     let ds = Dataset {
         order_count,
         index,
         reports,
     };
-    drop((feedback, tickets));
     progress("indexed");
     Ok((ds, snapshot))
+}
+
+/// The allocator's setting for a load. glibc serves a block below its
+/// mapping threshold from its heap and keeps it there once freed; the
+/// threshold rises (up to 32 MB) each time a larger mapped block is freed.
+/// A load frees blocks of every size on one thread while others allocate,
+/// so what one step let go stayed resident beside the next one's peak
+/// (measured: 1.50-1.61 GB against 1.40 GB for three files of 1 M
+/// customers). While it runs, blocks of 1 MB and more are mapped on their
+/// own and handed back when freed; after it, the threshold is the one glibc
+/// would have reached, so that key presses reuse their blocks, and the
+/// free pages are handed back.
+struct LoadHeap;
+
+impl LoadHeap {
+    fn index() {
+        release_free_memory();
+        set_mmap_threshold(1 << 20);
+    }
+}
+
+impl Drop for LoadHeap {
+    fn drop(&mut self) {
+        set_mmap_threshold(32 << 20);
+        release_free_memory();
+    }
+}
+
+fn set_mmap_threshold(_bytes: i32) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets one of the allocator's parameters; any value is
+    // safe (glibc refuses the ones it does not take).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, _bytes);
+    }
+}
+
+/// Hands the heap's free pages back to the system.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Cache writes running beside the work that follows a load.

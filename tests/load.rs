@@ -1140,3 +1140,63 @@ fn refunds_stay_with_their_own_rows() {
     );
     assert_eq!(rejected(&l.report), vec![("unparseable amount", 1)]);
 }
+
+#[test]
+fn tickets_and_answers_are_indexed_in_order_per_customer() {
+    // Tickets out of creation order, two created at the same instant (file
+    // order kept between them), categories coded in file order, a ticket
+    // without a customer and one whose customer never ordered; NPS answers
+    // by customer in file order.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let orders = write(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\nO1,A,2024-01-01,10\nO2,B,2024-01-02,20\nO3,A,2024-01-05,5\n",
+    );
+    let tickets = write(
+        "tickets.csv",
+        "ticket_id,customer_id,created_at,first_response_at,solved_at,category\n\
+         T1,B,2024-01-03 10:00:00,,2024-01-04 09:00:00,billing\n\
+         T2,A,2024-01-02 08:00:00,,,shipping\n\
+         T3,,2024-01-03 10:00:00,,2024-01-03 12:00:00,billing\n\
+         T4,A,2024-01-01 09:00:00,,2024-01-06 09:00:00,returns\n\
+         T5,Z,2024-01-02 08:00:00,,,\n",
+    );
+    let feedback = write(
+        "feedback.csv",
+        "responded_at,customer_id,survey,score\n2024-01-04,B,nps,9\n2024-01-02,A,nps,3\n2024-01-03,A,csat,4\n2024-01-06,A,nps,10\n",
+    );
+    let spec = |kind, p: &Path| SourceSpec::path(kind, p, SourceOptions::default());
+    let sources = holdfast::data::Sources::new(
+        spec(SourceKind::Orders, &orders),
+        Some(spec(SourceKind::Feedback, &feedback)),
+        Some(spec(SourceKind::Tickets, &tickets)),
+    );
+    let ds = holdfast::data::load(&sources, Scales::default()).unwrap();
+    let ix = ds.index();
+    let ids: Vec<&str> = ix.tickets().iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["T4", "T2", "T5", "T1", "T3"]);
+    assert_eq!(ix.categories(), ["billing", "shipping", "returns"]);
+    let cats: Vec<Option<u32>> = ix.tickets().iter().map(|t| t.category).collect();
+    assert_eq!(cats, [Some(2), Some(1), None, Some(0), Some(0)]);
+    // Solved ones by solving instant: T3 (3rd, 12:00), T1 (4th), T4 (6th).
+    assert_eq!(ix.solved_order(), [4, 3, 0]);
+    let (a, b) = (
+        ix.customer_index("A").unwrap() as usize,
+        ix.customer_index("B").unwrap() as usize,
+    );
+    assert_eq!(ix.tickets_of(a), [0, 1]);
+    assert_eq!(ix.tickets_of(b), [3]);
+    assert_eq!(
+        ix.nps_of(a).iter().map(|x| x.1).collect::<Vec<_>>(),
+        [3.0, 10.0]
+    );
+    assert_eq!(ix.nps_of(b).iter().map(|x| x.1).collect::<Vec<_>>(), [9.0]);
+    let customers = ix.customer_count();
+    assert_eq!(customers, 2);
+    assert!(ix.nps_of(customers).is_empty() && ix.tickets_of(customers).is_empty());
+}

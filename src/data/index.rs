@@ -415,6 +415,30 @@ fn code_id<'a>(
     })
 }
 
+/// Items grouped by customer, each customer's in the order given (CSR:
+/// customer `c`'s are `items[start[c]..start[c + 1]]`), by a counting sort
+/// over two passes of `items()`: no list per customer.
+fn by_customer<T: Copy + Default, I: Iterator<Item = (u32, T)>>(
+    customers: usize,
+    items: impl Fn() -> I,
+) -> (Vec<u32>, Vec<T>) {
+    let mut start = vec![0u32; customers + 1];
+    for (c, _) in items() {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..customers {
+        start[c + 1] += start[c];
+    }
+    let mut next = start[..customers].to_vec();
+    let mut out = vec![T::default(); start[customers] as usize];
+    for (c, item) in items() {
+        let at = &mut next[c as usize];
+        out[*at as usize] = item;
+        *at += 1;
+    }
+    (start, out)
+}
+
 fn str_rows(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
     Ok(str_column(df, col)?.rechunk().into_owned())
 }
@@ -464,7 +488,7 @@ fn row_segments(df: &DataFrame) -> Result<RowSegments, LoadError> {
             values: Vec::new(),
             codes: Vec::with_capacity(col.len()),
         };
-        let mut code_of: HashMap<&str, u32> = HashMap::new();
+        let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
         for v in col.iter() {
             seg.codes.push(v.map_or(RowSegment::NO_VALUE, |v| {
                 *code_of.entry(v).or_insert_with(|| {
@@ -690,7 +714,13 @@ impl Index {
         feedback: Option<&DataFrame>,
         tickets: Option<&DataFrame>,
     ) -> Result<Index, LoadError> {
-        Index::build_coded(orders.clone(), None, &Vec::new(), feedback, tickets)
+        Index::build_coded(
+            orders.clone(),
+            None,
+            &Vec::new(),
+            feedback.cloned(),
+            tickets.cloned(),
+        )
     }
 
     /// Like [`Index::build`], with the orders' customers already coded when
@@ -702,8 +732,8 @@ impl Index {
         mut orders: DataFrame,
         coded: Option<(&[u32], &[String])>,
         segment_values: &super::SegmentValues,
-        feedback: Option<&DataFrame>,
-        tickets: Option<&DataFrame>,
+        feedback: Option<DataFrame>,
+        tickets: Option<DataFrame>,
     ) -> Result<Index, LoadError> {
         let step = super::trace;
         // Rows grouped by customer (customers coded in order of first appearance)
@@ -737,7 +767,10 @@ impl Index {
         // indexed on a thread of their own while the orders are.
         std::thread::scope(|scope| {
             let (code_of, customers) = (&code_of, names.len());
-            let sides = scope.spawn(move || Index::sides(feedback, tickets, code_of, customers));
+            // Each on a thread of its own: on two cores the orders' part
+            // ends first, and the tickets then take its core.
+            let feedback = scope.spawn(move || Index::feedback_part(feedback, code_of, customers));
+            let tickets = scope.spawn(move || Index::ticket_part(tickets, code_of, customers));
             let mut group_start = vec![0usize; names.len() + 1];
             for &c in &codes {
                 group_start[c as usize + 1] += 1;
@@ -976,8 +1009,8 @@ impl Index {
             ix.first_row_day = ix.row_days.iter().copied().min();
             ix.last_row_day = ix.row_days.iter().copied().max();
 
-            let sides = sides.joined()?;
-            (ix.feedback, ix.support) = sides;
+            ix.feedback = feedback.joined()?;
+            ix.support = tickets.joined()?;
             let day_end = |d: Day| (i64::from(d) + 1) * 86_400;
             ix.last_instant = ix
                 .support
@@ -992,17 +1025,18 @@ impl Index {
         })
     }
 
-    /// The feedback's and tickets' part of the index, their customers coded
-    /// by `customer_of` (the codes of the orders' customers).
-    fn sides(
-        feedback: Option<&DataFrame>,
-        tickets: Option<&DataFrame>,
+    /// The feedback's part of the index, its customers coded by
+    /// `customer_of` (the codes of the orders' customers).
+    fn feedback_part(
+        feedback: Option<DataFrame>,
         customer_of: &HashMap<&str, u32, FastHash>,
         customers: usize,
-    ) -> Result<(FeedbackPart, TicketPart), LoadError> {
+    ) -> Result<FeedbackPart, LoadError> {
         let step = super::trace;
-        let (mut f, mut t) = (FeedbackPart::default(), TicketPart::default());
+        let mut f = FeedbackPart::default();
+        // The file's table is let go at the end of this block.
         if let Some(fb) = feedback {
+            let fb = &fb;
             step("feedback");
             f.has_feedback = true;
             let day = i32s(fb, schema::RESPONDED_AT)?;
@@ -1079,19 +1113,29 @@ impl Index {
         f.response_score = f.responses.iter().map(|r| r.score).collect();
         f.response_survey = f.responses.iter().map(|r| r.survey).collect();
         // Per-customer NPS answers, by day.
-        let mut per: Vec<Vec<(Day, f64)>> = vec![Vec::new(); customers];
-        for r in &f.responses {
-            if let (Survey::Nps, Some(c)) = (r.survey, r.customer) {
-                per[c as usize].push((r.day, r.score));
-            }
-        }
-        f.nps_start.push(0);
-        for answers in per {
-            f.nps_answers.extend(answers);
-            f.nps_start.push(f.nps_answers.len() as u32);
-        }
+        (f.nps_start, f.nps_answers) = by_customer(customers, || {
+            f.responses
+                .iter()
+                .filter_map(|r| match (r.survey, r.customer) {
+                    (Survey::Nps, Some(c)) => Some((c, (r.day, r.score))),
+                    _ => None,
+                })
+        });
+        Ok(f)
+    }
 
+    /// The tickets' part of the index, their customers coded by
+    /// `customer_of` (the codes of the orders' customers).
+    fn ticket_part(
+        tickets: Option<DataFrame>,
+        customer_of: &HashMap<&str, u32, FastHash>,
+        customers: usize,
+    ) -> Result<TicketPart, LoadError> {
+        let step = super::trace;
+        let mut t = TicketPart::default();
+        // The file's table is let go at the end of this block.
         if let Some(tk) = tickets {
+            let tk = &tk;
             step("tickets");
             t.has_tickets = true;
             let id = str_rows(tk, schema::TICKET_ID)?;
@@ -1104,17 +1148,31 @@ impl Index {
             let category = str_rows(tk, schema::CATEGORY)?;
             let sat = str_rows(tk, schema::SATISFACTION)?;
             t.ticket_segments = row_segments(tk)?;
-            let mut category_of: HashMap<String, u32> = HashMap::new();
-            for i in 0..tk.height() {
-                let category_code = category.get(i).map(|name| match category_of.get(name) {
-                    Some(&code) => code,
-                    None => {
-                        let code = category_of.len() as u32;
-                        category_of.insert(name.to_string(), code);
-                        t.categories.push(name.to_string());
-                        code
-                    }
-                });
+            // One stable order by creation for the tickets and their row
+            // segments; each ticket is built in its place in it. Categories
+            // are coded in file order.
+            let mut category_of: HashMap<&str, u32, FastHash> = HashMap::default();
+            let category_code: Vec<Option<u32>> = category
+                .iter()
+                .map(|c| {
+                    c.map(|name| {
+                        *category_of.entry(name).or_insert_with(|| {
+                            t.categories.push(name.to_string());
+                            t.categories.len() as u32 - 1
+                        })
+                    })
+                })
+                .collect();
+            drop(category_of);
+            let keys: Vec<(Day, i64)> = created_day
+                .iter()
+                .zip(created.iter())
+                .map(|(d, c)| (d.unwrap_or(0), c.unwrap_or(0)))
+                .collect();
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| keys[i]);
+            t.tickets.reserve_exact(order.len());
+            for &i in &order {
                 let rating = match sat.get(i) {
                     Some("good") => Some(Rating::Good),
                     Some("bad") => Some(Rating::Bad),
@@ -1123,34 +1181,19 @@ impl Index {
                 };
                 t.tickets.push(Ticket {
                     id: id.get(i).unwrap_or_default().to_string(),
-                    created: created.get(i).unwrap_or(0),
-                    created_day: created_day.get(i).unwrap_or(0),
+                    created: keys[i].1,
+                    created_day: keys[i].0,
                     first_response: first.get(i),
                     solved: solved.get(i),
                     solved_day: solved_day.get(i),
                     customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
                     has_customer_id: customer.get(i).is_some(),
-                    category: category_code,
+                    category: category_code[i],
                     rating,
                 });
             }
+            drop((keys, category_code));
             step("tickets read");
-            // One stable order by creation for the tickets and their row
-            // segments, from keys read once.
-            let keys: Vec<(Day, i64)> = t
-                .tickets
-                .iter()
-                .map(|t| (t.created_day, t.created))
-                .collect();
-            let mut order: Vec<usize> = (0..keys.len()).collect();
-            order.sort_by_key(|&i| keys[i]);
-            drop(keys);
-            let mut unsorted: Vec<Option<Ticket>> = std::mem::take(&mut t.tickets)
-                .into_iter()
-                .map(Some)
-                .collect();
-            t.tickets = order.iter().filter_map(|&i| unsorted[i].take()).collect();
-            drop(unsorted);
             let mut solved: Vec<u32> = (0..t.tickets.len() as u32)
                 .filter(|&i| t.tickets[i as usize].solved.is_some())
                 .collect();
@@ -1167,18 +1210,13 @@ impl Index {
             }
         }
         step("tickets ordered");
-        let mut per: Vec<Vec<u32>> = vec![Vec::new(); customers];
-        for (i, t) in t.tickets.iter().enumerate() {
-            if let Some(c) = t.customer {
-                per[c as usize].push(i as u32);
-            }
-        }
-        t.ticket_start.push(0);
-        for list in per {
-            t.customer_tickets.extend(list);
-            t.ticket_start.push(t.customer_tickets.len() as u32);
-        }
-        Ok((f, t))
+        (t.ticket_start, t.customer_tickets) = by_customer(customers, || {
+            t.tickets
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.customer.map(|c| (c, i as u32)))
+        });
+        Ok(t)
     }
 }
 

@@ -1,7 +1,5 @@
 //! Support tickets: one row per ticket (kpi-spec §1).
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 use super::mapping::{Plan, SourceOptions, Timing};
@@ -294,10 +292,11 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             }
         }
     }
-    let mut last_of: HashMap<u32, usize> = HashMap::new();
+    // Each ticket id's last row kept (ids are dense codes).
+    let mut last_of: Vec<usize> = vec![usize::MAX; ids.names.len()];
     for (i, p) in pending.iter().enumerate() {
         if resolved[i].is_some() {
-            last_of.insert(p.id, i);
+            last_of[p.id as usize] = i;
         }
     }
 
@@ -306,7 +305,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
     for (i, p) in pending.iter().enumerate() {
         let Some(r) = &resolved[i] else { continue };
-        if last_of.get(&p.id) != Some(&i) {
+        if last_of[p.id as usize] != i {
             tally.reject("duplicate ticket_id", u64::from(p.line));
             continue;
         }
