@@ -230,6 +230,11 @@ impl Waiting {
 
     /// Row `i` of one run (whose blocks are full but the last) and its
     /// segment codes.
+    /// Sets the customer of row `i` (of one run, as `get`).
+    fn set_customer(&mut self, i: usize, customer: u32) {
+        self.blocks[i / BLOCK_ROWS].rows[i % BLOCK_ROWS].customer = customer;
+    }
+
     fn get(&self, i: usize, stride: usize) -> (&Pending, &[u32]) {
         let block = &self.blocks[i / BLOCK_ROWS];
         let r = i % BLOCK_ROWS;
@@ -251,7 +256,24 @@ struct Run {
     aside: Aside,
     /// Shopify: order id -> its first row (pending index, or the reason it was rejected).
     first_rows: HashMap<u32, Result<usize, String>>,
+    /// Customers of the rows read since they were last coded.
+    uncoded: Uncoded,
 }
+
+/// Rows' customers waiting to be coded in one batch (`Run::code_customers`),
+/// so that the table's cache lines of the next ones are fetched while one
+/// is coded. Rows of a Shopify file (whose line items copy their order's
+/// first row's customer) are coded as they are read.
+#[derive(Default)]
+struct Uncoded {
+    text: String,
+    ends: Vec<usize>,
+    rows: Vec<usize>,
+    hashes: Vec<u64>,
+}
+
+/// Rows coded in one batch (two in unit tests, so that runs end mid-batch).
+const CODE_BATCH: usize = if cfg!(test) { 2 } else { 1024 };
 
 /// What every row of a file is read against.
 struct Reading<'p> {
@@ -284,7 +306,33 @@ impl Run {
             pending: Waiting::default(),
             aside: Aside::default(),
             first_rows: HashMap::new(),
+            uncoded: Uncoded::default(),
         }
+    }
+
+    /// Codes the customers of the rows read since the last call, in their
+    /// order (so the codes are those of coding each row as it was read).
+    fn code_customers(&mut self) {
+        let u = &mut self.uncoded;
+        u.hashes.clear();
+        let mut start = 0;
+        for &end in &u.ends {
+            u.hashes
+                .push(Interner::hash(&u.text.as_bytes()[start..end]));
+            start = end;
+        }
+        let mut start = 0;
+        for (k, (&end, &row)) in u.ends.iter().zip(&u.rows).enumerate() {
+            if let Some(&ahead) = u.hashes.get(k + super::PREFETCH_AHEAD) {
+                self.customers.prefetch(ahead);
+            }
+            let code = self.customers.code_hashed(&u.text[start..end], u.hashes[k]);
+            self.pending.set_customer(row, code);
+            start = end;
+        }
+        u.text.clear();
+        u.ends.clear();
+        u.rows.clear();
     }
 
     /// Reads one record at physical line `line`.
@@ -348,7 +396,15 @@ impl Run {
         );
         match outcome {
             Ok((date, amount, minus, customer)) => {
-                let customer = self.customers.code(customer);
+                let customer = if plan.continuation_rows {
+                    self.customers.code(customer)
+                } else {
+                    let u = &mut self.uncoded;
+                    u.text.push_str(customer);
+                    u.ends.push(u.text.len());
+                    u.rows.push(self.pending.len);
+                    NO_CODE
+                };
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
                     self.first_rows.entry(o).or_insert(Ok(self.pending.len));
                 }
@@ -364,6 +420,9 @@ impl Run {
                     amount,
                 });
                 self.segments.read_into(rec, codes);
+                if self.uncoded.rows.len() == CODE_BATCH {
+                    self.code_customers();
+                }
             }
             Err(reason) => {
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
@@ -469,7 +528,10 @@ fn load_in(
     // The text is read: gone before the runs are joined (their rows grow
     // into one list, for a moment beside the runs' own).
     drop(raw);
-    let mut runs = runs.into_iter();
+    let mut runs = runs.into_iter().map(|mut run| {
+        run.code_customers();
+        run
+    });
     let mut run = runs.next().unwrap_or_else(|| Run::new(plan));
     for later in runs {
         run.absorb(later);
@@ -484,6 +546,7 @@ fn load_in(
         pending,
         aside,
         first_rows,
+        uncoded: _,
     } = run;
     let stride = plan.segments.len();
     drop(first_rows);
