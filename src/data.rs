@@ -761,6 +761,57 @@ impl Interner {
 /// How many names ahead a batch asks for the table's cache line.
 pub const PREFETCH_AHEAD: usize = 8;
 
+/// Names waiting to be coded in one batch (`code_into`), so that the
+/// table's cache lines of the next ones are fetched while one is coded.
+/// Each name is tagged with where its code goes (a row, or a row's second
+/// customer column). Codes are those of coding the names as they came.
+#[derive(Default)]
+pub struct Uncoded {
+    text: String,
+    ends: Vec<usize>,
+    targets: Vec<usize>,
+    hashes: Vec<u64>,
+}
+
+/// Names coded in one batch (two in unit tests, so that files and runs
+/// end mid-batch).
+pub const CODE_BATCH: usize = if cfg!(test) { 2 } else { 1024 };
+
+impl Uncoded {
+    /// Adds a name whose code goes to `target`; true when a batch is full.
+    pub fn push(&mut self, name: &str, target: usize) -> bool {
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+        self.targets.push(target);
+        self.targets.len() >= CODE_BATCH
+    }
+
+    /// Codes the names in order, handing each code to `set` with its target.
+    pub fn code_into(&mut self, names: &mut Interner, mut set: impl FnMut(usize, u32)) {
+        self.hashes.clear();
+        let mut start = 0;
+        for &end in &self.ends {
+            self.hashes
+                .push(Interner::hash(&self.text.as_bytes()[start..end]));
+            start = end;
+        }
+        let mut start = 0;
+        for (k, (&end, &target)) in self.ends.iter().zip(&self.targets).enumerate() {
+            if let Some(&ahead) = self.hashes.get(k + PREFETCH_AHEAD) {
+                names.prefetch(ahead);
+            }
+            set(
+                target,
+                names.code_hashed(&self.text[start..end], self.hashes[k]),
+            );
+            start = end;
+        }
+        self.text.clear();
+        self.ends.clear();
+        self.targets.clear();
+    }
+}
+
 #[cfg(test)]
 mod interner_tests {
     #[test]
@@ -843,17 +894,27 @@ pub fn coded(code: u32) -> Option<u32> {
 }
 
 impl Interner {
-    /// A feedback or tickets row's customer codes: as mapped, and as read
-    /// id-first where the plan reads both (`Plan::has_alt_customer`).
-    pub fn row_customer(&mut self, plan: &mapping::Plan, rec: &csv::StringRecord) -> (u32, u32) {
-        let mut code = |c: Option<&str>| c.map_or(NO_CODE, |c| self.code(c));
-        let customer = code(plan.cell(rec, schema::CUSTOMER_ID));
-        let alt = if plan.has_alt_customer() {
-            code(plan.cell_last_first(rec, schema::CUSTOMER_ID))
-        } else {
-            NO_CODE
-        };
-        (customer, alt)
+    /// A feedback or tickets row's customer cells, as mapped and as read
+    /// id-first where the plan reads both (`Plan::has_alt_customer`), put
+    /// in `batch` to be coded (targets `2 row` and `2 row + 1`): the row
+    /// keeps `NO_CODE` until `Uncoded::code_into` sets them, an empty cell
+    /// for good. True when the batch is full.
+    pub fn defer_row_customer(
+        plan: &mapping::Plan,
+        rec: &csv::StringRecord,
+        row: usize,
+        batch: &mut Uncoded,
+    ) -> bool {
+        let mut full = false;
+        if let Some(c) = plan.cell(rec, schema::CUSTOMER_ID) {
+            full |= batch.push(c, 2 * row);
+        }
+        if plan.has_alt_customer()
+            && let Some(c) = plan.cell_last_first(rec, schema::CUSTOMER_ID)
+        {
+            full |= batch.push(c, 2 * row + 1);
+        }
+        full
     }
 
     /// A text column of the kept rows' names from their codes (`NO_CODE`: null).
@@ -2170,5 +2231,65 @@ mod merge_coded_tests {
         files[1].as_text().unwrap();
         assert!(unify_codes(&mut files).unwrap().is_none());
         assert!(files[0].customers.is_some(), "nothing changed");
+    }
+}
+
+#[cfg(test)]
+mod batch_coding_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn texts(frame: &DataFrame, col: &str) -> Vec<Option<String>> {
+        frame
+            .column(col)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect()
+    }
+
+    #[test]
+    fn customers_and_ticket_ids_coded_in_batches_are_each_rows_own() {
+        // Unit tests code two names per batch: rows rejected, rows without
+        // a customer and a duplicate ticket id fall between batches.
+        let dir = tempfile::tempdir().unwrap();
+        let feedback = dir.path().join("feedback.csv");
+        std::fs::write(
+            &feedback,
+            "responded_at,customer_id,survey,score\n2024-01-01,A,nps,9\n2024-01-02,,nps,3\nnot a date,B,nps,5\n2024-01-03,B,csat,4\n2024-01-04,A,nps,10\n2024-01-05,C,nps,1\n2024-01-06,,nps,2\n",
+        )
+        .unwrap();
+        let tickets = dir.path().join("tickets.csv");
+        std::fs::write(
+            &tickets,
+            "ticket_id,customer_id,created_at\nT1,A,2024-01-01 10:00\nT2,,2024-01-02 10:00\nT3,B,never\nT4,B,2024-01-03 10:00\nT2,C,2024-01-04 10:00\nT5,A,2024-01-05 10:00\n",
+        )
+        .unwrap();
+        let load = |kind, path: &std::path::Path| {
+            load_source(
+                &SourceSpec::path(kind, path, SourceOptions::default()),
+                Scales::default(),
+            )
+            .unwrap()
+            .frame
+        };
+        let f = load(SourceKind::Feedback, &feedback);
+        let some = |v: &[&str]| -> Vec<Option<String>> {
+            v.iter()
+                .map(|s| (!s.is_empty()).then(|| s.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            texts(&f, schema::CUSTOMER_ID),
+            some(&["A", "", "B", "A", "C", ""])
+        );
+        let t = load(SourceKind::Tickets, &tickets);
+        assert_eq!(
+            texts(&t, schema::TICKET_ID),
+            some(&["T1", "T4", "T2", "T5"])
+        );
+        assert_eq!(texts(&t, schema::CUSTOMER_ID), some(&["A", "B", "C", "A"]));
     }
 }

@@ -7,8 +7,8 @@ use super::parse::{self, Day, RawStamp, WaitingDay};
 use super::schema::{self, SourceKind, Survey};
 use super::source::RawFile;
 use super::{
-    DateVotes, Interner, LoadError, Loaded, NO_CODE, Scales, SegmentColumns, Tally, coded, frame,
-    line_column, line32,
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, Scales, SegmentColumns, Tally, Uncoded, coded,
+    frame, line_column, line32,
 };
 
 /// A response that passed the first look, waiting for the file's
@@ -86,6 +86,18 @@ pub fn load(
     let mut comments: Vec<String> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
+    let mut uncoded = Uncoded::default();
+    // The rows' customer codes, batch by batch (`Uncoded`).
+    let code = |uncoded: &mut Uncoded, customers: &mut Interner, pending: &mut [Pending]| {
+        uncoded.code_into(customers, |target, code| {
+            let p = &mut pending[target / 2];
+            *(if target % 2 == 0 {
+                &mut p.customer
+            } else {
+                &mut p.alt
+            }) = code;
+        });
+    };
 
     raw.for_each(plan.skip_rows, |line, rec| {
         let line_no = line32(file, line)?;
@@ -117,7 +129,7 @@ pub fn load(
         };
         match look() {
             Ok((date, score, survey)) => {
-                let (customer, alt) = customers.row_customer(plan, rec);
+                let full = Interner::defer_row_customer(plan, rec, pending.len(), &mut uncoded);
                 let comment = match plan.cell(rec, schema::COMMENT) {
                     Some(c) => {
                         comments.push(c.to_string());
@@ -128,19 +140,23 @@ pub fn load(
                 pending.push(Pending {
                     line: line_no,
                     date: WaitingDay::new(date),
-                    customer,
-                    alt,
+                    customer: NO_CODE,
+                    alt: NO_CODE,
                     comment,
                     survey,
                     score,
                 });
                 segments.read_into(rec, &mut seg_codes);
+                if full {
+                    code(&mut uncoded, &mut customers, &mut pending);
+                }
             }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
     drop(raw);
+    code(&mut uncoded, &mut customers, &mut pending);
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let inferred = if has_survey_column || plan.survey.is_some() {

@@ -257,23 +257,8 @@ struct Run {
     /// Shopify: order id -> its first row (pending index, or the reason it was rejected).
     first_rows: HashMap<u32, Result<usize, String>>,
     /// Customers of the rows read since they were last coded.
-    uncoded: Uncoded,
+    uncoded: super::Uncoded,
 }
-
-/// Rows' customers waiting to be coded in one batch (`Run::code_customers`),
-/// so that the table's cache lines of the next ones are fetched while one
-/// is coded. Rows of a Shopify file (whose line items copy their order's
-/// first row's customer) are coded as they are read.
-#[derive(Default)]
-struct Uncoded {
-    text: String,
-    ends: Vec<usize>,
-    rows: Vec<usize>,
-    hashes: Vec<u64>,
-}
-
-/// Rows coded in one batch (two in unit tests, so that runs end mid-batch).
-const CODE_BATCH: usize = if cfg!(test) { 2 } else { 1024 };
 
 /// What every row of a file is read against.
 struct Reading<'p> {
@@ -306,33 +291,19 @@ impl Run {
             pending: Waiting::default(),
             aside: Aside::default(),
             first_rows: HashMap::new(),
-            uncoded: Uncoded::default(),
+            uncoded: super::Uncoded::default(),
         }
     }
 
     /// Codes the customers of the rows read since the last call, in their
     /// order (so the codes are those of coding each row as it was read).
+    /// Rows of a Shopify file (whose line items copy their order's first
+    /// row's customer) are coded as they are read.
     fn code_customers(&mut self) {
-        let u = &mut self.uncoded;
-        u.hashes.clear();
-        let mut start = 0;
-        for &end in &u.ends {
-            u.hashes
-                .push(Interner::hash(&u.text.as_bytes()[start..end]));
-            start = end;
-        }
-        let mut start = 0;
-        for (k, (&end, &row)) in u.ends.iter().zip(&u.rows).enumerate() {
-            if let Some(&ahead) = u.hashes.get(k + super::PREFETCH_AHEAD) {
-                self.customers.prefetch(ahead);
-            }
-            let code = self.customers.code_hashed(&u.text[start..end], u.hashes[k]);
-            self.pending.set_customer(row, code);
-            start = end;
-        }
-        u.text.clear();
-        u.ends.clear();
-        u.rows.clear();
+        let pending = &mut self.pending;
+        self.uncoded.code_into(&mut self.customers, |row, code| {
+            pending.set_customer(row, code)
+        });
     }
 
     /// Reads one record at physical line `line`.
@@ -396,14 +367,10 @@ impl Run {
         );
         match outcome {
             Ok((date, amount, minus, customer)) => {
-                let customer = if plan.continuation_rows {
-                    self.customers.code(customer)
+                let (customer, full) = if plan.continuation_rows {
+                    (self.customers.code(customer), false)
                 } else {
-                    let u = &mut self.uncoded;
-                    u.text.push_str(customer);
-                    u.ends.push(u.text.len());
-                    u.rows.push(self.pending.len);
-                    NO_CODE
+                    (NO_CODE, self.uncoded.push(customer, self.pending.len))
                 };
                 if let (true, Some(o)) = (plan.continuation_rows, order) {
                     self.first_rows.entry(o).or_insert(Ok(self.pending.len));
@@ -420,7 +387,7 @@ impl Run {
                     amount,
                 });
                 self.segments.read_into(rec, codes);
-                if self.uncoded.rows.len() == CODE_BATCH {
+                if full {
                     self.code_customers();
                 }
             }

@@ -7,8 +7,8 @@ use super::parse::{self, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::RawFile;
 use super::{
-    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, frame, line_column,
-    line32,
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, Uncoded, frame,
+    line_column, line32,
 };
 
 /// When the first response happened, before the file-wide date decision.
@@ -148,6 +148,23 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let mut seg_codes: Vec<u32> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
+    // Ticket ids and customers coded batch by batch (`Uncoded`).
+    let (mut uncoded_ids, mut uncoded_customers) = (Uncoded::default(), Uncoded::default());
+    let code = |batches: (&mut Uncoded, &mut Uncoded),
+                interners: (&mut Interner, &mut Interner),
+                pending: &mut [Pending]| {
+        batches
+            .0
+            .code_into(interners.0, |row, code| pending[row].id = code);
+        batches.1.code_into(interners.1, |target, code| {
+            let p = &mut pending[target / 2];
+            *(if target % 2 == 0 {
+                &mut p.customer
+            } else {
+                &mut p.alt
+            }) = code;
+        });
+    };
 
     raw.for_each(plan.skip_rows, |line, rec| {
         let line_no = line32(file, line)?;
@@ -156,7 +173,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             tally.reject("wrong number of fields", line);
             return Ok(());
         }
-        let mut look = || -> Result<Pending, String> {
+        let mut look = || -> Result<(Pending, &str), String> {
             let id = plan
                 .cell(rec, schema::TICKET_ID)
                 .ok_or("missing ticket_id")?;
@@ -218,29 +235,44 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                     .map(str::trim)
                     .find(|t| !t.is_empty())
             });
-            let (customer, alt) = customers.row_customer(plan, rec);
-            Ok(Pending {
+            let p = Pending {
                 line: line_no,
-                id: ids.code(id),
-                customer,
-                alt,
+                id: NO_CODE,
+                customer: NO_CODE,
+                alt: NO_CODE,
                 category: category.map_or(NO_CODE, |c| categories.code(c)),
                 created,
                 response,
                 solved,
                 satisfaction,
-            })
+            };
+            Ok((p, id))
         };
         match look() {
-            Ok(p) => {
+            Ok((p, id)) => {
+                let row = pending.len();
+                let full = uncoded_ids.push(id, row)
+                    | Interner::defer_row_customer(plan, rec, row, &mut uncoded_customers);
                 pending.push(p);
                 segments.read_into(rec, &mut seg_codes);
+                if full {
+                    code(
+                        (&mut uncoded_ids, &mut uncoded_customers),
+                        (&mut ids, &mut customers),
+                        &mut pending,
+                    );
+                }
             }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
     drop(raw);
+    code(
+        (&mut uncoded_ids, &mut uncoded_customers),
+        (&mut ids, &mut customers),
+        &mut pending,
+    );
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
 
