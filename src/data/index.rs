@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use super::parse::Day;
 use super::schema::{self, Survey};
-use super::{FastHash, LoadError};
+use super::{FastHash, LoadError, NameTable};
 
 /// A survey response.
 #[derive(Clone, Debug, PartialEq)]
@@ -326,7 +326,7 @@ fn str_column(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
 
 /// A text column in one piece, for reads by row number in constant time.
 /// Rows' codes, the ids in code order, and the code of each id.
-type Coded<'a> = (Vec<u32>, Vec<&'a str>, HashMap<&'a str, u32, FastHash>);
+type Coded<'a> = (Vec<u32>, Vec<&'a str>);
 
 /// Each row's id coded by first appearance (the first id seen is 0; no id
 /// reads as ""), with the ids in code order; in parts on every core for a
@@ -359,18 +359,20 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
         all
     })
     .into_iter();
-    let Some((mut codes, mut names, mut code_of)) = coded.next() else {
-        return (Vec::new(), Vec::new(), HashMap::default());
+    let Some((mut codes, mut names)) = coded.next() else {
+        return (Vec::new(), Vec::new());
     };
+    let mut code_of: HashMap<&str, u32, FastHash> = HashMap::default();
+    code_of.extend(names.iter().enumerate().map(|(i, &n)| (n, i as u32)));
     codes.reserve(n - codes.len());
-    for (part_codes, part_names, _) in coded {
+    for (part_codes, part_names) in coded {
         let here: Vec<u32> = part_names
             .into_iter()
             .map(|id| code_id(id, &mut names, &mut code_of))
             .collect();
         codes.extend(part_codes.into_iter().map(|c| here[c as usize]));
     }
-    (codes, names, code_of)
+    (codes, names)
 }
 
 /// Rows coded by index into `list` (the distinct ids) recoded by first
@@ -388,10 +390,7 @@ fn recode_first_appearance<'a>(rows: &[u32], list: &'a [String]) -> Option<Coded
         }
         codes.push(*slot);
     }
-    let mut code_of: HashMap<&'a str, u32, FastHash> = HashMap::default();
-    code_of.reserve(names.len());
-    code_of.extend(names.iter().enumerate().map(|(i, &n)| (n, i as u32)));
-    Some((codes, names, code_of))
+    Some((codes, names))
 }
 
 /// Rows' ids coded by first appearance in these rows alone.
@@ -400,7 +399,7 @@ fn code_rows<'a>(rows: impl Iterator<Item = Option<&'a str>>) -> Coded<'a> {
     let codes = rows
         .map(|id| code_id(id.unwrap_or(""), &mut names, &mut code_of))
         .collect();
-    (codes, names, code_of)
+    (codes, names)
 }
 
 /// The code of `id`, a new one (the next) the first time it comes.
@@ -747,7 +746,7 @@ impl Index {
         let recoded = coded
             .filter(|(rows, _)| rows.len() == orders.height())
             .and_then(|(rows, list)| recode_first_appearance(rows, list));
-        let (codes, names, code_of) = match recoded {
+        let (codes, names) = match recoded {
             Some(c) => c,
             None => {
                 cust = str_rows(&orders, schema::CUSTOMER_ID)?;
@@ -765,12 +764,16 @@ impl Index {
         }
         // The feedback and tickets need only the customers' codes: they are
         // indexed on a thread of their own while the orders are.
+        // The customers' codes by id, for the feedback and tickets.
+        let table = NameTable::of(names.as_slice(), names.len());
         std::thread::scope(|scope| {
-            let (code_of, customers) = (&code_of, names.len());
+            let customer_of = (&table, names.as_slice());
+            let customers = names.len();
             // Each on a thread of its own: on two cores the orders' part
             // ends first, and the tickets then take its core.
-            let feedback = scope.spawn(move || Index::feedback_part(feedback, code_of, customers));
-            let tickets = scope.spawn(move || Index::ticket_part(tickets, code_of, customers));
+            let feedback =
+                scope.spawn(move || Index::feedback_part(feedback, customer_of, customers));
+            let tickets = scope.spawn(move || Index::ticket_part(tickets, customer_of, customers));
             let mut group_start = vec![0usize; names.len() + 1];
             for &c in &codes {
                 group_start[c as usize + 1] += 1;
@@ -1029,7 +1032,7 @@ impl Index {
     /// `customer_of` (the codes of the orders' customers).
     fn feedback_part(
         feedback: Option<DataFrame>,
-        customer_of: &HashMap<&str, u32, FastHash>,
+        customer_of: (&NameTable, &[&str]),
         customers: usize,
     ) -> Result<FeedbackPart, LoadError> {
         let step = super::trace;
@@ -1044,6 +1047,8 @@ impl Index {
             let survey = str_rows(fb, schema::SURVEY)?;
             let customer = str_rows(fb, schema::CUSTOMER_ID)?;
             let comment = str_rows(fb, schema::COMMENT)?;
+            let (table, names) = customer_of;
+            let customer_code = table.get_all(names, customer.iter());
             let days: Vec<Day> = day.iter().map(|d| d.unwrap_or(0)).collect();
             let mut order: Vec<usize> = (0..fb.height()).collect();
             order.sort_by_key(|&i| days[i]);
@@ -1101,7 +1106,7 @@ impl Index {
                     day: days[i],
                     score: score.get(i).unwrap_or(0.0),
                     survey,
-                    customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
+                    customer: customer_code[i],
                     has_customer_id: customer.get(i).is_some(),
                 });
                 f.comments.push(comment.get(i));
@@ -1128,7 +1133,7 @@ impl Index {
     /// `customer_of` (the codes of the orders' customers).
     fn ticket_part(
         tickets: Option<DataFrame>,
-        customer_of: &HashMap<&str, u32, FastHash>,
+        customer_of: (&NameTable, &[&str]),
         customers: usize,
     ) -> Result<TicketPart, LoadError> {
         let step = super::trace;
@@ -1145,6 +1150,8 @@ impl Index {
             let solved = i64s(tk, schema::SOLVED_AT)?;
             let solved_day = i32s(tk, schema::SOLVED_DAY)?;
             let customer = str_rows(tk, schema::CUSTOMER_ID)?;
+            let (table, names) = customer_of;
+            let customer_code = table.get_all(names, customer.iter());
             let category = str_rows(tk, schema::CATEGORY)?;
             let sat = str_rows(tk, schema::SATISFACTION)?;
             t.ticket_segments = row_segments(tk)?;
@@ -1186,7 +1193,7 @@ impl Index {
                     first_response: first.get(i),
                     solved: solved.get(i),
                     solved_day: solved_day.get(i),
-                    customer: customer.get(i).and_then(|c| customer_of.get(c).copied()),
+                    customer: customer_code[i],
                     has_customer_id: customer.get(i).is_some(),
                     category: category_code[i],
                     rating,
@@ -1231,13 +1238,12 @@ mod first_appearance_tests {
             .map(|i| (i % 13 != 0).then(|| format!("C{:03}", (i * 7919) % 997)))
             .collect();
         let column = StringChunked::from_iter_options("customer_id".into(), ids.into_iter());
-        let (codes, names, _) = code_rows(column.iter());
+        let (codes, names) = code_rows(column.iter());
         // Row 0 has no id: "" is the first id seen; row 1's is the second.
         assert_eq!((names[0], names[1], codes[1]), ("", "C940", 1));
         for parts in [2, 3, 8] {
-            let (c, n, map) = first_appearance_in(&column, parts);
+            let (c, n) = first_appearance_in(&column, parts);
             assert_eq!((&c, &n), (&codes, &names), "{parts} parts");
-            assert_eq!(map.len(), names.len());
         }
     }
 
@@ -1251,10 +1257,9 @@ mod first_appearance_tests {
             "customer_id".into(),
             rows.iter().map(|&r| list[r as usize].as_str()),
         );
-        let (codes, names, map) = recode_first_appearance(&rows, &list).unwrap();
-        let (c, n, m) = code_rows(column.iter());
+        let (codes, names) = recode_first_appearance(&rows, &list).unwrap();
+        let (c, n) = code_rows(column.iter());
         assert_eq!((&codes, &names), (&c, &n));
-        assert_eq!(map, m);
         // A row outside the list: no codes (the ids are hashed instead).
         assert!(recode_first_appearance(&[0, 997], &list).is_none());
     }
