@@ -1698,12 +1698,15 @@ fn load_dataset(
         segment_values = values;
     }
     trace("orders merged");
-    let customers = match &known {
+    // The orders' customers, for matching the feedback's and tickets'
+    // (only when there are some).
+    let has_rows = |l: &Result<Vec<Loaded>, LoadError>| l.as_ref().is_ok_and(|l| !l.is_empty());
+    let customers = (has_rows(&feedback) || has_rows(&tickets)).then(|| match &known {
         Some(lists) => {
             OrderCustomers::from_lists(lists, coded_example.or_else(|| first_customer(&orders)))
         }
         None => order_customers(&[&orders]),
-    };
+    });
     trace("order customers listed");
     let mut other = |kind: SourceKind,
                      l: Result<Vec<Loaded>, LoadError>|
@@ -1713,8 +1716,10 @@ fn load_dataset(
             return Ok(None);
         }
         for one in &mut l {
-            prefer_matching_customer(&customers, one);
-            match_customers(&customers, &one.frame, &mut one.report);
+            if let Some(customers) = &customers {
+                prefer_matching_customer(customers, one);
+                match_customers(customers, &one.frame, &mut one.report);
+            }
         }
         let (frame, r) = merge::merge(kind, l)?;
         reports.extend(r);
