@@ -774,20 +774,6 @@ impl Index {
             let feedback =
                 scope.spawn(move || Index::feedback_part(feedback, customer_of, customers));
             let tickets = scope.spawn(move || Index::ticket_part(tickets, customer_of, customers));
-            // Read by row only to confirm equal hashes (rows of one order), so
-            // the column is not copied into one piece.
-            let order_ids = str_column(&orders, schema::ORDER_ID)?;
-            // Each row's order id hashed in one sequential pass (0 = no id),
-            // beside the grouping below; then put in customer order: rows
-            // are told apart by hash, and only rows whose hashes match read
-            // and compare their ids.
-            let ids = order_ids.clone();
-            let hashes_in = scope.spawn(move || -> Vec<u64> {
-                let hasher = FastHash::default();
-                ids.iter()
-                    .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
-                    .collect()
-            });
             let mut group_start = vec![0usize; names.len() + 1];
             for &c in &codes {
                 group_start[c as usize + 1] += 1;
@@ -810,7 +796,17 @@ impl Index {
             let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
             let mut amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
             drop((days_in, amounts_in));
-            let hashes_in = hashes_in.joined();
+            // Read by row only to confirm equal hashes (rows of one order), so
+            // the column is not copied into one piece.
+            let order_ids = str_column(&orders, schema::ORDER_ID)?;
+            // Each row's order id hashed in one sequential pass (0 = no id), then put
+            // in customer order: rows are told apart by hash, and only rows whose
+            // hashes match read and compare their ids.
+            let hasher = FastHash::default();
+            let hashes_in: Vec<u64> = order_ids
+                .iter()
+                .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
+                .collect();
             let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
             drop(hashes_in);
             step("orders grouped");
