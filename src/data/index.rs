@@ -52,6 +52,17 @@ impl Gaps {
         self.total
     }
 
+    /// Adds another count's gaps.
+    fn merge(&mut self, other: &Gaps) {
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }
@@ -320,6 +331,182 @@ fn err(e: PolarsError) -> LoadError {
 }
 
 /// A text column as polars holds it (no String per row), for sequential reads.
+/// Customers above which, with the orders alone, their part of the index
+/// is built in two halves.
+const SPLIT_CUSTOMERS_ABOVE: usize = if cfg!(test) { 2 } else { 50_000 };
+
+/// What every stretch of customers is indexed from (rows in customer order).
+struct CustomerRowsIn<'a> {
+    group_start: &'a [usize],
+    perm: &'a [u32],
+    days: &'a [Day],
+    order_hash: &'a [u64],
+    order_ids: &'a StringChunked,
+    first_purchase: &'a [Option<usize>],
+}
+
+/// The orders' part of the index for a stretch of customers: their
+/// distinct purchase days, running median gaps, (day, order) pairs, and
+/// where each customer's start (CSR, from 0 for the stretch).
+#[derive(Debug, PartialEq)]
+struct CustomerRows {
+    pdays: Vec<Day>,
+    pday_start: Vec<u32>,
+    own_median: Vec<i32>,
+    ord_days: Vec<Day>,
+    ord_keys: Vec<u32>,
+    ord_start: Vec<u32>,
+    multi_day: Vec<bool>,
+    first_day: Vec<Option<Day>>,
+    gaps: Gaps,
+}
+
+impl CustomerRows {
+    fn with_capacity(rows: usize, customers: usize) -> CustomerRows {
+        let mut starts = Vec::with_capacity(customers + 1);
+        starts.push(0);
+        CustomerRows {
+            pdays: Vec::with_capacity(rows),
+            pday_start: starts.clone(),
+            own_median: Vec::with_capacity(rows),
+            ord_days: Vec::with_capacity(rows),
+            ord_keys: Vec::with_capacity(rows),
+            ord_start: starts,
+            multi_day: Vec::with_capacity(customers),
+            first_day: Vec::with_capacity(customers),
+            gaps: Gaps::default(),
+        }
+    }
+
+    /// Indexes customers `groups`, whose rows' amounts (from row `base`)
+    /// become running totals in place.
+    fn index(
+        &mut self,
+        at: &CustomerRowsIn,
+        groups: std::ops::Range<usize>,
+        amounts: &mut [i64],
+        base: usize,
+    ) {
+        let CustomerRowsIn {
+            group_start,
+            perm,
+            days,
+            order_hash,
+            order_ids,
+            first_purchase,
+        } = *at;
+        // Order ids only need to be told apart within a customer: keys are local.
+        let mut local_orders: Vec<(u64, u32)> = Vec::new();
+        let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
+        // Each customer's (day, order) pairs, order keys and sorted gaps:
+        // buffers reused from one customer to the next.
+        let mut entries: Vec<(Day, u32)> = Vec::new();
+        let mut keys: Vec<u32> = Vec::new();
+        let mut sorted: Vec<i32> = Vec::new();
+        for g in groups {
+            let (i, j) = (group_start[g], group_start[g + 1]);
+            let pstart = self.pdays.len();
+            let mut running = 0i64;
+            local_orders.clear();
+            many_orders.clear();
+            let mut unnamed: u32 = 0;
+            entries.clear();
+            for k in i..j {
+                let amount = amounts[k - base];
+                running += amount;
+                amounts[k - base] = running;
+                if amount < 0 {
+                    continue;
+                }
+                if self.pdays.len() == pstart || self.pdays.last() != Some(&days[k]) {
+                    self.pdays.push(days[k]);
+                }
+                // Rows without an order id are one order each: keys from the top down.
+                let row = perm[k];
+                let h = order_hash[k];
+                let id_of = |r: u32| order_ids.get(r as usize).unwrap_or("");
+                let key = if h == 0 {
+                    unnamed += 1;
+                    u32::MAX - unnamed
+                } else if local_orders.len() < 64 {
+                    let same = local_orders
+                        .iter()
+                        .position(|&(oh, r)| oh == h && id_of(r) == id_of(row));
+                    match same {
+                        Some(p) => p as u32,
+                        None => {
+                            local_orders.push((h, row));
+                            if local_orders.len() == 64 {
+                                many_orders.extend(
+                                    local_orders
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(i, &(_, r))| (id_of(r), i as u32)),
+                                );
+                            }
+                            local_orders.len() as u32 - 1
+                        }
+                    }
+                } else {
+                    let next = many_orders.len() as u32;
+                    *many_orders.entry(id_of(row)).or_insert(next)
+                };
+                entries.push((days[k], key));
+            }
+            entries.sort_unstable();
+            entries.dedup();
+            keys.clear();
+            keys.extend(entries.iter().map(|e| e.1));
+            keys.sort_unstable();
+            let distinct = {
+                keys.dedup();
+                keys.len()
+            };
+            self.multi_day.push(distinct != entries.len());
+            for &(d, k) in &entries {
+                self.ord_days.push(d);
+                self.ord_keys.push(k);
+            }
+            self.first_day.push(first_purchase[g].map(|k| days[k]));
+            let pd = &self.pdays[pstart..];
+            sorted.clear();
+            for k in 0..pd.len() {
+                if k > 0 {
+                    let g = pd[k] - pd[k - 1];
+                    self.gaps.add(g);
+                    let at = sorted.partition_point(|&x| x < g);
+                    sorted.insert(at, g);
+                }
+                // Nearest-rank median of the first k gaps.
+                let m = if sorted.is_empty() {
+                    NO_MEDIAN
+                } else {
+                    sorted[sorted.len().div_ceil(2) - 1]
+                };
+                self.own_median.push(m);
+            }
+            self.pday_start.push(self.pdays.len() as u32);
+            self.ord_start.push(self.ord_days.len() as u32);
+        }
+    }
+
+    /// Appends the stretch of customers that follows this one.
+    fn append(&mut self, later: CustomerRows) {
+        let (p, o) = (self.pdays.len() as u32, self.ord_days.len() as u32);
+        self.pday_start
+            .extend(later.pday_start[1..].iter().map(|s| s + p));
+        self.ord_start
+            .extend(later.ord_start[1..].iter().map(|s| s + o));
+        self.pdays.extend(later.pdays);
+        self.own_median.extend(later.own_median);
+        self.ord_days.extend(later.ord_days);
+        self.ord_keys.extend(later.ord_keys);
+        self.multi_day.extend(later.multi_day);
+        self.first_day.extend(later.first_day);
+        self.gaps.merge(&later.gaps);
+    }
+}
+
 fn str_column(df: &DataFrame, col: &str) -> Result<StringChunked, LoadError> {
     Ok(df.column(col).map_err(err)?.str().map_err(err)?.clone())
 }
@@ -771,6 +958,7 @@ impl Index {
             let customers = names.len();
             // Each on a thread of its own: on two cores the orders' part
             // ends first, and the tickets then take its core.
+            let alone = feedback.is_none() && tickets.is_none();
             let feedback =
                 scope.spawn(move || Index::feedback_part(feedback, customer_of, customers));
             let tickets = scope.spawn(move || Index::ticket_part(tickets, customer_of, customers));
@@ -885,121 +1073,57 @@ impl Index {
                 ix.segments.push(segment);
                 let _ = orders.drop_in_place(&column);
             }
-            // Order ids only need to be told apart within a customer: keys are local.
-            let mut local_orders: Vec<(u64, u32)> = Vec::new();
-            let mut many_orders: HashMap<&str, u32, FastHash> = HashMap::default();
-            // Each customer's (day, order) pairs, order keys and sorted gaps:
-            // buffers reused from one customer to the next.
-            let mut entries: Vec<(Day, u32)> = Vec::new();
-            let mut keys: Vec<u32> = Vec::new();
-            let mut sorted: Vec<i32> = Vec::new();
             // Sized up front: growing by doubling would hold up to twice the rows.
             let (n, m) = (perm.len(), names.len());
             ix.customers.reserve(m, names.iter().map(|n| n.len()).sum());
-            ix.first_day.reserve_exact(m);
-            ix.multi_day.reserve_exact(m);
-            for v in [&mut ix.pday_start, &mut ix.ord_start, &mut ix.row_start] {
-                v.reserve_exact(m + 1);
-            }
-            ix.pdays.reserve_exact(n);
-            ix.own_median.reserve_exact(n);
-            ix.ord_days.reserve_exact(n);
-            ix.ord_keys.reserve_exact(n);
-            ix.pday_start.push(0);
-            ix.ord_start.push(0);
-            ix.row_start.push(0);
-            for (g, id) in names.iter().enumerate() {
-                let (i, j) = (group_start[g], group_start[g + 1]);
-                let c = ix.customers.len() as u32;
+            for id in &names {
                 ix.customers.push(Some(id));
-                let mut running = 0i64;
-                local_orders.clear();
-                many_orders.clear();
-                let mut unnamed: u32 = 0;
-                entries.clear();
-                for k in i..j {
-                    let amount = amounts[k];
-                    running += amount;
-                    amounts[k] = running;
-                    if amount < 0 {
-                        continue;
-                    }
-                    if ix.pdays.len() == ix.pday_start[c as usize] as usize
-                        || ix.pdays.last() != Some(&days[k])
-                    {
-                        ix.pdays.push(days[k]);
-                    }
-                    // Rows without an order id are one order each: keys from the top down.
-                    let row = perm[k];
-                    let h = order_hash[k];
-                    let id_of = |r: u32| order_ids.get(r as usize).unwrap_or("");
-                    let key = if h == 0 {
-                        unnamed += 1;
-                        u32::MAX - unnamed
-                    } else if local_orders.len() < 64 {
-                        let same = local_orders
-                            .iter()
-                            .position(|&(oh, r)| oh == h && id_of(r) == id_of(row));
-                        match same {
-                            Some(p) => p as u32,
-                            None => {
-                                local_orders.push((h, row));
-                                if local_orders.len() == 64 {
-                                    many_orders.extend(
-                                        local_orders
-                                            .iter()
-                                            .enumerate()
-                                            .map(|(i, &(_, r))| (id_of(r), i as u32)),
-                                    );
-                                }
-                                local_orders.len() as u32 - 1
-                            }
-                        }
-                    } else {
-                        let next = many_orders.len() as u32;
-                        *many_orders.entry(id_of(row)).or_insert(next)
-                    };
-                    entries.push((days[k], key));
-                }
-                entries.sort_unstable();
-                entries.dedup();
-                keys.clear();
-                keys.extend(entries.iter().map(|e| e.1));
-                keys.sort_unstable();
-                let distinct = {
-                    keys.dedup();
-                    keys.len()
-                };
-                ix.multi_day.push(distinct != entries.len());
-                for &(d, k) in &entries {
-                    ix.ord_days.push(d);
-                    ix.ord_keys.push(k);
-                }
-                ix.first_day.push(first_purchase[g].map(|k| days[k]));
-                let pd = &ix.pdays[ix.pday_start[c as usize] as usize..];
-                sorted.clear();
-                for k in 0..pd.len() {
-                    if k > 0 {
-                        let g = pd[k] - pd[k - 1];
-                        ix.gaps.add(g);
-                        let at = sorted.partition_point(|&x| x < g);
-                        sorted.insert(at, g);
-                    }
-                    // Nearest-rank median of the first k gaps.
-                    let m = if sorted.is_empty() {
-                        NO_MEDIAN
-                    } else {
-                        sorted[sorted.len().div_ceil(2) - 1]
-                    };
-                    ix.own_median.push(m);
-                }
-                ix.pday_start.push(ix.pdays.len() as u32);
-                ix.ord_start.push(ix.ord_days.len() as u32);
-                ix.row_start.push(j as u32);
             }
+            ix.row_start = group_start.iter().map(|&j| j as u32).collect();
+            let shared = CustomerRowsIn {
+                group_start: &group_start,
+                perm: &perm,
+                days: &days,
+                order_hash: &order_hash,
+                order_ids: &order_ids,
+                first_purchase: &first_purchase,
+            };
+            // With no feedback or tickets to index beside them, the
+            // customers are indexed in two halves, one per core (joined,
+            // the halves hold the second one's rows twice for a moment).
+            let halves = if alone && m >= 2 * SPLIT_CUSTOMERS_ABOVE {
+                m / 2
+            } else {
+                m
+            };
+            let (first_rows, later_rows) = amounts.split_at_mut(group_start[halves]);
+            let (mut first, later) = std::thread::scope(|scope| {
+                let later = (halves < m).then(|| {
+                    scope.spawn(|| {
+                        let mut out =
+                            CustomerRows::with_capacity(n - group_start[halves], m - halves);
+                        out.index(&shared, halves..m, later_rows, group_start[halves]);
+                        out
+                    })
+                });
+                let mut out = CustomerRows::with_capacity(n, m);
+                out.index(&shared, 0..halves, first_rows, 0);
+                (out, later.map(|h| h.joined()))
+            });
+            if let Some(later) = later {
+                first.append(later);
+            }
+            (ix.pdays, ix.own_median, ix.ord_days, ix.ord_keys) = (
+                first.pdays,
+                first.own_median,
+                first.ord_days,
+                first.ord_keys,
+            );
+            (ix.pday_start, ix.ord_start) = (first.pday_start, first.ord_start);
+            (ix.multi_day, ix.first_day, ix.gaps) = (first.multi_day, first.first_day, first.gaps);
             // What the orders' part no longer needs goes before the
             // feedback and tickets' part is waited for.
-            drop((perm, order_hash, local_orders, many_orders));
+            drop((perm, order_hash));
             drop(order_ids);
             orders = DataFrame::empty();
             (ix.row_days, ix.row_cum) = (days, amounts);
@@ -1224,6 +1348,74 @@ impl Index {
                 .filter_map(|(i, t)| t.customer.map(|c| (c, i as u32)))
         });
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod customer_rows_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn customers_indexed_in_two_stretches_equal_one_pass() {
+        // 40 customers with 0 to 6 rows each: repeat days, refunds, rows
+        // without an order id, one order over two days, and a customer
+        // with more than 64 orders (keys by map).
+        let mut group_start = vec![0usize];
+        let (mut days, mut amounts, mut ids): (Vec<Day>, Vec<i64>, Vec<Option<String>>) =
+            Default::default();
+        for c in 0..40usize {
+            let rows = if c == 7 { 70 } else { c % 7 };
+            for r in 0..rows {
+                days.push((100 + c * 3 + r * (c % 4)) as Day);
+                amounts.push(if r % 5 == 4 {
+                    -300
+                } else {
+                    (c * 100 + r) as i64
+                });
+                ids.push(match r % 3 {
+                    0 => None,
+                    1 => Some(format!("O{c}-{}", r / 2)),
+                    _ => Some(format!("O{c}-{r}")),
+                });
+            }
+            group_start.push(days.len());
+        }
+        let n = days.len();
+        let perm: Vec<u32> = (0..n as u32).collect();
+        let order_ids =
+            StringChunked::from_iter_options("order_id".into(), ids.iter().map(|o| o.as_deref()));
+        let hasher = FastHash::default();
+        let order_hash: Vec<u64> = ids
+            .iter()
+            .map(|o| o.as_deref().map_or(0, |o| hasher.hash_one(o).max(1)))
+            .collect();
+        let first_purchase: Vec<Option<usize>> = (0..40)
+            .map(|g| (group_start[g]..group_start[g + 1]).find(|&k| amounts[k] >= 0))
+            .collect();
+        let at = CustomerRowsIn {
+            group_start: &group_start,
+            perm: &perm,
+            days: &days,
+            order_hash: &order_hash,
+            order_ids: &order_ids,
+            first_purchase: &first_purchase,
+        };
+        let mut whole_amounts = amounts.clone();
+        let mut whole = CustomerRows::with_capacity(n, 40);
+        whole.index(&at, 0..40, &mut whole_amounts, 0);
+        assert!(whole.multi_day.iter().any(|&m| m) && !whole.gaps.is_empty());
+        for half in [1, 8, 20, 39] {
+            let mut split_amounts = amounts.clone();
+            let (a, b) = split_amounts.split_at_mut(group_start[half]);
+            let mut first = CustomerRows::with_capacity(n, 40);
+            first.index(&at, 0..half, a, 0);
+            let mut later = CustomerRows::with_capacity(n, 40);
+            later.index(&at, half..40, b, group_start[half]);
+            first.append(later);
+            assert_eq!(first, whole, "split at {half}");
+            assert_eq!(split_amounts, whole_amounts);
+        }
     }
 }
 
