@@ -651,13 +651,32 @@ impl NameTable {
         let mut table = NameTable::default();
         for code in 0..count as u32 {
             let key = names.name(code);
-            let h = name_hash(key);
-            table.make_room(names);
-            if let Err(at) = table.find(key, h, names) {
-                table.fill(at, key, h, code);
-            }
+            table.entry(key, name_hash(key), code, names);
         }
         table
+    }
+
+    /// The code `key` (hashed `hash`) has, or `code` put in for it: the
+    /// code and whether it is new (`names` must then give it as `key`).
+    fn entry<N: Names + ?Sized>(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        code: u32,
+        names: &N,
+    ) -> (u32, bool) {
+        self.make_room(names);
+        match self.find(key, hash, names) {
+            Ok(old) => (old, false),
+            Err(at) => {
+                self.slots[at] = Slot {
+                    code,
+                    ..Slot::of(key, hash)
+                };
+                self.len += 1;
+                (code, true)
+            }
+        }
     }
 
     /// The code of `key` (hashed `hash`), or the empty slot where it goes
@@ -760,22 +779,9 @@ impl NameTable {
         }
         self.slots = slots;
     }
-
-    fn fill(&mut self, at: usize, key: &[u8], hash: u64, code: u32) {
-        self.slots[at] = Slot {
-            code,
-            ..Slot::of(key, hash)
-        };
-        self.len += 1;
-    }
 }
 
 impl Interner {
-    /// The hash a name is looked up by (for `prefetch` and `code_hashed`).
-    pub fn hash(key: &[u8]) -> u64 {
-        name_hash(key)
-    }
-
     pub fn code(&mut self, s: &str) -> u32 {
         self.code_hashed(s, name_hash(s.as_bytes()))
     }
@@ -783,11 +789,6 @@ impl Interner {
     /// The code of `s`, whose `hash` is given.
     pub fn code_hashed(&mut self, s: &str, hash: u64) -> u32 {
         self.code_with(s, hash, str::to_string)
-    }
-
-    /// The code `s` has, if it has one.
-    pub fn get(&self, s: &str, hash: u64) -> Option<u32> {
-        self.table.get(s, hash, self.names.as_slice())
     }
 
     /// See `NameTable::get_all`.
@@ -805,17 +806,14 @@ impl Interner {
     where
         S: AsRef<str>,
     {
-        self.table.make_room(self.names.as_slice());
-        let key = s.as_ref().as_bytes();
-        match self.table.find(key, hash, self.names.as_slice()) {
-            Ok(code) => code,
-            Err(at) => {
-                let code = self.names.len() as u32;
-                self.table.fill(at, key, hash, code);
-                self.names.push(owned(s));
-                code
-            }
+        let next = self.names.len() as u32;
+        let (code, new) =
+            self.table
+                .entry(s.as_ref().as_bytes(), hash, next, self.names.as_slice());
+        if new {
+            self.names.push(owned(s));
         }
+        code
     }
 
     /// Takes in the names of a later run's interner, in the order they came
@@ -828,7 +826,7 @@ impl Interner {
     /// Takes in a list of names, in its order; returns their codes here.
     /// The names move over: no copy of a string already made.
     pub fn absorb_names(&mut self, names: Vec<String>) -> Vec<u32> {
-        let hashes: Vec<u64> = names.iter().map(|n| Self::hash(n.as_bytes())).collect();
+        let hashes: Vec<u64> = names.iter().map(|n| name_hash(n.as_bytes())).collect();
         names
             .into_iter()
             .enumerate()
@@ -876,7 +874,7 @@ impl Uncoded {
         let mut start = 0;
         for &end in &self.ends {
             self.hashes
-                .push(Interner::hash(&self.text.as_bytes()[start..end]));
+                .push(name_hash(&self.text.as_bytes()[start..end]));
             start = end;
         }
         let mut start = 0;
@@ -1017,7 +1015,7 @@ impl Interner {
     /// A feedback or tickets row's customer cells, as mapped and as read
     /// id-first where the plan reads both (`Plan::has_alt_customer`), put
     /// in `batch` to be coded (targets `2 row` and `2 row + 1`): the row
-    /// keeps `NO_CODE` until `Uncoded::code_into` sets them, an empty cell
+    /// keeps `NO_CODE` until `code_row_customers` sets them, an empty cell
     /// for good. True when the batch is full.
     pub fn defer_row_customer(
         plan: &mapping::Plan,
@@ -1035,6 +1033,20 @@ impl Interner {
             full |= batch.push(c, 2 * row + 1);
         }
         full
+    }
+
+    /// Codes the customers `defer_row_customer` put in `batch` into their
+    /// rows: `fields` gives a row's customer and id-first customer codes.
+    pub fn code_row_customers<P>(
+        &mut self,
+        batch: &mut Uncoded,
+        rows: &mut [P],
+        fields: impl Fn(&mut P) -> (&mut u32, &mut u32),
+    ) {
+        batch.code_into(self, |target, code| {
+            let (customer, alt) = fields(&mut rows[target / 2]);
+            *(if target % 2 == 0 { customer } else { alt }) = code;
+        });
     }
 
     /// A text column of the kept rows' names from their codes (`NO_CODE`: null).

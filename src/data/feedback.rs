@@ -89,14 +89,7 @@ pub fn load(
     let mut uncoded = Uncoded::default();
     // The rows' customer codes, batch by batch (`Uncoded`).
     let code = |uncoded: &mut Uncoded, customers: &mut Interner, pending: &mut [Pending]| {
-        uncoded.code_into(customers, |target, code| {
-            let p = &mut pending[target / 2];
-            *(if target % 2 == 0 {
-                &mut p.customer
-            } else {
-                &mut p.alt
-            }) = code;
-        });
+        customers.code_row_customers(uncoded, pending, |p| (&mut p.customer, &mut p.alt));
     };
 
     raw.for_each(plan.skip_rows, |line, rec| {

@@ -331,9 +331,28 @@ fn err(e: PolarsError) -> LoadError {
 }
 
 /// A text column as polars holds it (no String per row), for sequential reads.
-/// Customers above which, with the orders alone, their part of the index
+/// The orders' customers by id, which the feedback's and tickets' parts of
+/// the index code their rows' customers by.
+#[derive(Clone, Copy)]
+struct OrderCodes<'a> {
+    table: &'a NameTable,
+    names: &'a [&'a str],
+}
+
+impl OrderCodes<'_> {
+    fn count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Each row's customer code (`None`: no id, or no orders).
+    fn of_rows(&self, ids: &StringChunked) -> Vec<Option<u32>> {
+        self.table.get_all(self.names, ids.iter())
+    }
+}
+
+/// Customers from which, with the orders alone, their part of the index
 /// is built in two halves.
-const SPLIT_CUSTOMERS_ABOVE: usize = if cfg!(test) { 2 } else { 50_000 };
+const SPLIT_FROM_CUSTOMERS: usize = if cfg!(test) { 4 } else { 100_000 };
 
 /// What every stretch of customers is indexed from (rows in customer order).
 struct CustomerRowsIn<'a> {
@@ -949,19 +968,19 @@ impl Index {
             // Copied out above (or never read, the line numbers).
             let _ = orders.drop_in_place(read);
         }
-        // The feedback and tickets need only the customers' codes: they are
-        // indexed on a thread of their own while the orders are.
-        // The customers' codes by id, for the feedback and tickets.
+        // The feedback and tickets need only the customers' codes by id:
+        // each is indexed on a thread of its own while the orders are (on
+        // two cores the orders' part ends first, and the tickets then take
+        // its core).
         let table = NameTable::of(names.as_slice(), names.len());
         std::thread::scope(|scope| {
-            let customer_of = (&table, names.as_slice());
-            let customers = names.len();
-            // Each on a thread of its own: on two cores the orders' part
-            // ends first, and the tickets then take its core.
+            let customers = OrderCodes {
+                table: &table,
+                names: &names,
+            };
             let alone = feedback.is_none() && tickets.is_none();
-            let feedback =
-                scope.spawn(move || Index::feedback_part(feedback, customer_of, customers));
-            let tickets = scope.spawn(move || Index::ticket_part(tickets, customer_of, customers));
+            let feedback = scope.spawn(move || Index::feedback_part(feedback, customers));
+            let tickets = scope.spawn(move || Index::ticket_part(tickets, customers));
             let mut group_start = vec![0usize; names.len() + 1];
             for &c in &codes {
                 group_start[c as usize + 1] += 1;
@@ -1089,25 +1108,25 @@ impl Index {
                 first_purchase: &first_purchase,
             };
             // With no feedback or tickets to index beside them, the
-            // customers are indexed in two halves, one per core (joined,
-            // the halves hold the second one's rows twice for a moment).
-            let halves = if alone && m >= 2 * SPLIT_CUSTOMERS_ABOVE {
+            // customers are indexed in two halves split at `mid`, one per
+            // core (joined, the halves hold the second one's rows twice for
+            // a moment).
+            let mid = if alone && m >= SPLIT_FROM_CUSTOMERS {
                 m / 2
             } else {
                 m
             };
-            let (first_rows, later_rows) = amounts.split_at_mut(group_start[halves]);
+            let (first_rows, later_rows) = amounts.split_at_mut(group_start[mid]);
             let (mut first, later) = std::thread::scope(|scope| {
-                let later = (halves < m).then(|| {
+                let later = (mid < m).then(|| {
                     scope.spawn(|| {
-                        let mut out =
-                            CustomerRows::with_capacity(n - group_start[halves], m - halves);
-                        out.index(&shared, halves..m, later_rows, group_start[halves]);
+                        let mut out = CustomerRows::with_capacity(n - group_start[mid], m - mid);
+                        out.index(&shared, mid..m, later_rows, group_start[mid]);
                         out
                     })
                 });
                 let mut out = CustomerRows::with_capacity(n, m);
-                out.index(&shared, 0..halves, first_rows, 0);
+                out.index(&shared, 0..mid, first_rows, 0);
                 (out, later.map(|h| h.joined()))
             });
             if let Some(later) = later {
@@ -1152,12 +1171,11 @@ impl Index {
         })
     }
 
-    /// The feedback's part of the index, its customers coded by
-    /// `customer_of` (the codes of the orders' customers).
+    /// The feedback's part of the index, its customers coded as the
+    /// orders' are.
     fn feedback_part(
         feedback: Option<DataFrame>,
-        customer_of: (&NameTable, &[&str]),
-        customers: usize,
+        customers: OrderCodes,
     ) -> Result<FeedbackPart, LoadError> {
         let step = super::trace;
         let mut f = FeedbackPart::default();
@@ -1171,8 +1189,7 @@ impl Index {
             let survey = str_rows(fb, schema::SURVEY)?;
             let customer = str_rows(fb, schema::CUSTOMER_ID)?;
             let comment = str_rows(fb, schema::COMMENT)?;
-            let (table, names) = customer_of;
-            let customer_code = table.get_all(names, customer.iter());
+            let customer_code = customers.of_rows(&customer);
             let days: Vec<Day> = day.iter().map(|d| d.unwrap_or(0)).collect();
             let mut order: Vec<usize> = (0..fb.height()).collect();
             order.sort_by_key(|&i| days[i]);
@@ -1242,7 +1259,7 @@ impl Index {
         f.response_score = f.responses.iter().map(|r| r.score).collect();
         f.response_survey = f.responses.iter().map(|r| r.survey).collect();
         // Per-customer NPS answers, by day.
-        (f.nps_start, f.nps_answers) = by_customer(customers, || {
+        (f.nps_start, f.nps_answers) = by_customer(customers.count(), || {
             f.responses
                 .iter()
                 .filter_map(|r| match (r.survey, r.customer) {
@@ -1253,12 +1270,11 @@ impl Index {
         Ok(f)
     }
 
-    /// The tickets' part of the index, their customers coded by
-    /// `customer_of` (the codes of the orders' customers).
+    /// The tickets' part of the index, their customers coded as the
+    /// orders' are.
     fn ticket_part(
         tickets: Option<DataFrame>,
-        customer_of: (&NameTable, &[&str]),
-        customers: usize,
+        customers: OrderCodes,
     ) -> Result<TicketPart, LoadError> {
         let step = super::trace;
         let mut t = TicketPart::default();
@@ -1274,8 +1290,7 @@ impl Index {
             let solved = i64s(tk, schema::SOLVED_AT)?;
             let solved_day = i32s(tk, schema::SOLVED_DAY)?;
             let customer = str_rows(tk, schema::CUSTOMER_ID)?;
-            let (table, names) = customer_of;
-            let customer_code = table.get_all(names, customer.iter());
+            let customer_code = customers.of_rows(&customer);
             let category = str_rows(tk, schema::CATEGORY)?;
             let sat = str_rows(tk, schema::SATISFACTION)?;
             t.ticket_segments = row_segments(tk)?;
@@ -1341,7 +1356,7 @@ impl Index {
             }
         }
         step("tickets ordered");
-        (t.ticket_start, t.customer_tickets) = by_customer(customers, || {
+        (t.ticket_start, t.customer_tickets) = by_customer(customers.count(), || {
             t.tickets
                 .iter()
                 .enumerate()

@@ -156,14 +156,9 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         batches
             .0
             .code_into(interners.0, |row, code| pending[row].id = code);
-        batches.1.code_into(interners.1, |target, code| {
-            let p = &mut pending[target / 2];
-            *(if target % 2 == 0 {
-                &mut p.customer
-            } else {
-                &mut p.alt
-            }) = code;
-        });
+        interners
+            .1
+            .code_row_customers(batches.1, pending, |p| (&mut p.customer, &mut p.alt));
     };
 
     raw.for_each(plan.skip_rows, |line, rec| {
