@@ -646,12 +646,30 @@ pub fn name_hash(key: &[u8]) -> u64 {
 }
 
 impl NameTable {
-    /// The table of `names`, all distinct, coded by their place.
+    /// The table of `names`, all distinct, coded by their place. Sized for
+    /// them up front (no name is placed twice), and filled in batches with
+    /// the table lines of the names ahead asked for: each name is a miss in
+    /// a table of a million.
     pub fn of<N: Names + ?Sized>(names: &N, count: usize) -> NameTable {
-        let mut table = NameTable::default();
-        for code in 0..count as u32 {
-            let key = names.name(code);
-            table.entry(key, name_hash(key), code, names);
+        let mut size = 16;
+        while count * 8 > size * 5 {
+            size *= 2;
+        }
+        let mut table = NameTable {
+            slots: vec![Slot::EMPTY; if count == 0 { 0 } else { size }],
+            len: 0,
+        };
+        let mut hashes = Vec::with_capacity(CODE_BATCH.min(count));
+        for from in (0..count).step_by(CODE_BATCH) {
+            let codes = from as u32..(from + CODE_BATCH).min(count) as u32;
+            hashes.clear();
+            hashes.extend(codes.clone().map(|c| name_hash(names.name(c))));
+            for (k, code) in codes.enumerate() {
+                if let Some(&ahead) = hashes.get(k + PREFETCH_AHEAD) {
+                    table.prefetch(ahead);
+                }
+                table.entry(names.name(code), hashes[k], code, names);
+            }
         }
         table
     }
@@ -782,6 +800,20 @@ impl NameTable {
 }
 
 impl Interner {
+    /// The interner of `names`, all distinct, coded by their place (the
+    /// names move in).
+    pub fn of_distinct(names: Vec<String>) -> Interner {
+        Interner {
+            table: NameTable::of(names.as_slice(), names.len()),
+            names,
+        }
+    }
+
+    /// The table and the names, coded by their place.
+    pub fn into_parts(self) -> (NameTable, Vec<String>) {
+        (self.table, self.names)
+    }
+
     pub fn code(&mut self, s: &str) -> u32 {
         self.code_hashed(s, name_hash(s.as_bytes()))
     }
@@ -1713,7 +1745,11 @@ fn load_dataset(
     // The orders' customers, for matching the feedback's and tickets'
     // (only when there are some).
     let has_rows = |l: &Result<Vec<Loaded>, LoadError>| l.as_ref().is_ok_and(|l| !l.is_empty());
-    let customers = (has_rows(&feedback) || has_rows(&tickets)).then(|| match &known {
+    // One file's list (or the merged files') is moved in and comes back
+    // with its table, which the index then codes the feedback's and
+    // tickets' customers by: the million names are not placed twice.
+    let one_list = matches!(known.as_deref(), Some([_]));
+    let customers = (has_rows(&feedback) || has_rows(&tickets)).then(|| match known.take() {
         Some(lists) => {
             OrderCustomers::from_lists(lists, coded_example.or_else(|| first_customer(&orders)))
         }
@@ -1741,17 +1777,30 @@ fn load_dataset(
     trace("feedback matched");
     let tickets = other(SourceKind::Tickets, tickets)?;
     trace("tickets matched");
-    drop(customers);
+    let (list, table) = match customers {
+        Some(customers) if one_list => {
+            let (table, list) = customers.ids.into_parts();
+            (Some(list), Some(table))
+        }
+        _ => (
+            known.and_then(|mut l| (l.len() == 1).then(|| l.remove(0))),
+            None,
+        ),
+    };
     warn_currencies(&orders, &segment_values, &mut reports);
     progress("indexing");
     LoadHeap::index();
-    let coded = match (&row_customers, known.as_deref()) {
-        (Some(rows), Some([list])) => Some((rows.as_slice(), list.as_slice())),
+    let coded = match (&row_customers, &list) {
+        (Some(rows), Some(list)) => Some(index::LoaderCodes {
+            rows,
+            list,
+            table: table.as_ref(),
+        }),
         _ => None,
     };
     let order_count = orders.height();
     let index = index::Index::build_coded(orders, coded, &segment_values, feedback, tickets)?;
-    drop((row_customers, known));
+    drop((row_customers, list, table));
     let ds = Dataset {
         order_count,
         index,
@@ -1859,12 +1908,19 @@ impl OrderCustomers {
 }
 
 impl OrderCustomers {
-    /// From the files' lists of distinct ids; the example is the first row's.
-    fn from_lists(lists: &[Vec<String>], example: Option<String>) -> OrderCustomers {
-        let mut ids = Interner::default();
-        for list in lists {
-            ids.absorb_names(list.clone());
-        }
+    /// From the files' lists of distinct ids (moved in: one list is coded
+    /// by its places, as its loader coded it); the example is the first
+    /// row's.
+    fn from_lists(mut lists: Vec<Vec<String>>, example: Option<String>) -> OrderCustomers {
+        let ids = if lists.len() == 1 {
+            Interner::of_distinct(lists.remove(0))
+        } else {
+            let mut ids = Interner::default();
+            for list in lists {
+                ids.absorb_names(list);
+            }
+            ids
+        };
         OrderCustomers { ids, example }
     }
 }
@@ -2269,7 +2325,7 @@ mod order_customer_tests {
         let loaded = load_source(&spec, Scales::default()).unwrap();
         let from_table = order_customers(&[&loaded.frame]);
         let lists = vec![loaded.customers.clone().unwrap()];
-        let from_loader = OrderCustomers::from_lists(&lists, loaded.first_customer());
+        let from_loader = OrderCustomers::from_lists(lists, loaded.first_customer());
         let sorted = |c: &OrderCustomers| {
             let mut ids = c.ids.names.clone();
             ids.sort();

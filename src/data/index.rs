@@ -336,23 +336,192 @@ fn err(e: PolarsError) -> LoadError {
 #[derive(Clone, Copy)]
 struct OrderCodes<'a> {
     table: &'a NameTable,
-    names: &'a [&'a str],
+    names: TableNames<'a>,
+    /// The index's customers.
+    count: usize,
+}
+
+/// The names an `OrderCodes` table codes.
+#[derive(Clone, Copy)]
+enum TableNames<'a> {
+    /// The index's customers, by code.
+    Index(&'a [&'a str]),
+    /// The loader's list, with each one's code in the index.
+    Loader { list: &'a [String], code: &'a [u32] },
 }
 
 impl OrderCodes<'_> {
     fn count(&self) -> usize {
-        self.names.len()
+        self.count
     }
 
     /// Each row's customer code (`None`: no id, or no orders).
     fn of_rows(&self, ids: &StringChunked) -> Vec<Option<u32>> {
-        self.table.get_all(self.names, ids.iter())
+        match self.names {
+            TableNames::Index(names) => self.table.get_all(names, ids.iter()),
+            TableNames::Loader { list, code } => self
+                .table
+                .get_all(list, ids.iter())
+                .into_iter()
+                .map(|c| code.get(c? as usize).copied().filter(|&c| c != u32::MAX))
+                .collect(),
+        }
     }
 }
 
-/// Customers from which, with the orders alone, their part of the index
-/// is built in two halves.
+/// An orders file's customers as its loader coded them: each row's place
+/// in `list` (the distinct ids), and the table of the list when one was
+/// built for matching the feedback and tickets.
+#[derive(Clone, Copy)]
+pub struct LoaderCodes<'a> {
+    pub rows: &'a [u32],
+    pub list: &'a [String],
+    pub table: Option<&'a NameTable>,
+}
+
+/// Customers from which their part of the index is built in stretches
+/// that a second thread can share (`index_customers`).
 const SPLIT_FROM_CUSTOMERS: usize = if cfg!(test) { 4 } else { 100_000 };
+/// Stretches of about equal rows the customers are indexed in.
+const STRETCHES: usize = 32;
+
+/// Customers `groups`, with their rows' amounts starting at row `base`.
+type Stretch<'a> = (std::ops::Range<usize>, &'a mut [i64], usize);
+
+/// The customers cut into up to `count` stretches of about equal rows
+/// (`group_start`: each customer's first row, and the row count last),
+/// each with its part of `amounts`.
+fn stretches<'a>(
+    group_start: &[usize],
+    amounts: &'a mut [i64],
+    count: usize,
+) -> std::collections::VecDeque<Stretch<'a>> {
+    let m = group_start.len() - 1;
+    let n = group_start[m];
+    let mut cuts: Vec<usize> = (1..count.max(1))
+        .map(|i| group_start.partition_point(|&r| r < n * i / count).min(m))
+        .collect();
+    cuts.push(m);
+    cuts.dedup();
+    let mut out = std::collections::VecDeque::with_capacity(cuts.len());
+    let (mut from, mut rest) = (0, amounts);
+    for to in cuts {
+        if to == from {
+            continue;
+        }
+        let (here, later) =
+            std::mem::take(&mut rest).split_at_mut(group_start[to] - group_start[from]);
+        out.push_back((from..to, here, group_start[from]));
+        (from, rest) = (to, later);
+    }
+    out
+}
+
+/// When a second thread is free to help: the feedback's and tickets' parts
+/// are counted down as they end, and the stretches close when the first
+/// thread has taken the last one.
+#[derive(Default)]
+struct Gate {
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    fn pending(parts: usize) -> Gate {
+        Gate {
+            state: std::sync::Mutex::new((parts, false)),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut (usize, bool))) {
+        if let Ok(mut state) = self.state.lock() {
+            change(&mut state);
+        }
+        self.changed.notify_all();
+    }
+
+    /// Counts a part as ended when dropped (also by a panic).
+    fn part(&self) -> impl Drop + '_ {
+        OnDrop(self, |g: &Gate| g.update(|s| s.0 = s.0.saturating_sub(1)))
+    }
+
+    /// Closes the stretches when dropped (also by a panic): no stretch is
+    /// left to take.
+    fn closing(&self) -> impl Drop + '_ {
+        OnDrop(self, |g: &Gate| g.update(|s| s.1 = true))
+    }
+
+    /// Waits until every part has ended (true) or the stretches are closed
+    /// (false).
+    fn free(&self) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        while state.0 > 0 && !state.1 {
+            match self.changed.wait(state) {
+                Ok(s) => state = s,
+                Err(_) => return false,
+            }
+        }
+        !state.1
+    }
+}
+
+/// Runs its function on its gate when dropped.
+struct OnDrop<'a>(&'a Gate, fn(&Gate));
+
+impl Drop for OnDrop<'_> {
+    fn drop(&mut self) {
+        (self.1)(self.0);
+    }
+}
+
+/// The customers' part of the index over `stretches`: this thread takes
+/// them from the front into lists sized for every customer (`rows`, `m`);
+/// a helper, once `gate` says the other core is free (at once with the
+/// orders alone; else when the feedback's and tickets' parts end), takes
+/// them from the back into lists of its own, appended at the end. So the
+/// second core joins in as soon as it is free, and the helper's lists are
+/// made only after the feedback and tickets have let theirs go. The
+/// result is that of one pass, however the stretches were shared.
+fn index_customers(
+    at: &CustomerRowsIn,
+    stretches: std::collections::VecDeque<Stretch>,
+    rows: usize,
+    m: usize,
+    gate: &Gate,
+) -> CustomerRows {
+    let queue = std::sync::Mutex::new(stretches);
+    let take = |front: bool| {
+        let mut q = queue.lock().ok()?;
+        if front { q.pop_front() } else { q.pop_back() }
+    };
+    let (mut first, later) = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            let mut done = Vec::new();
+            if gate.free() {
+                while let Some((groups, amounts, base)) = take(false) {
+                    let mut out = CustomerRows::with_capacity(amounts.len(), groups.len());
+                    out.index(at, groups, amounts, base);
+                    done.push(out);
+                }
+            }
+            done
+        });
+        let closing = gate.closing();
+        let mut out = CustomerRows::with_capacity(rows, m);
+        while let Some((groups, amounts, base)) = take(true) {
+            out.index(at, groups, amounts, base);
+        }
+        drop(closing);
+        (out, helper.joined())
+    });
+    for later in later.into_iter().rev() {
+        first.append(later);
+    }
+    first
+}
 
 /// What every stretch of customers is indexed from (rows in customer order).
 struct CustomerRowsIn<'a> {
@@ -584,7 +753,7 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
 /// Rows coded by index into `list` (the distinct ids) recoded by first
 /// appearance: the codes `first_appearance` gives the rows' ids, without
 /// hashing a row's id. `None` when a row's index is outside the list.
-fn recode_first_appearance<'a>(rows: &[u32], list: &'a [String]) -> Option<Coded<'a>> {
+fn recode_first_appearance<'a>(rows: &[u32], list: &'a [String]) -> Option<Recoded<'a>> {
     let mut new_code = vec![u32::MAX; list.len()];
     let mut names: Vec<&'a str> = Vec::with_capacity(list.len());
     let mut codes = Vec::with_capacity(rows.len());
@@ -596,8 +765,12 @@ fn recode_first_appearance<'a>(rows: &[u32], list: &'a [String]) -> Option<Coded
         }
         codes.push(*slot);
     }
-    Some((codes, names))
+    Some(((codes, names), new_code))
 }
+
+/// Rows recoded by first appearance, with each listed id's new code
+/// (`u32::MAX` for one no row has).
+type Recoded<'a> = (Coded<'a>, Vec<u32>);
 
 /// Rows' ids coded by first appearance in these rows alone.
 fn code_rows<'a>(rows: impl Iterator<Item = Option<&'a str>>) -> Coded<'a> {
@@ -935,7 +1108,7 @@ impl Index {
     /// read (at ten million rows they weigh about a gigabyte together).
     pub fn build_coded(
         mut orders: DataFrame,
-        coded: Option<(&[u32], &[String])>,
+        coded: Option<LoaderCodes>,
         segment_values: &super::SegmentValues,
         feedback: Option<DataFrame>,
         tickets: Option<DataFrame>,
@@ -949,14 +1122,13 @@ impl Index {
             .collect();
         let amounts_in: Vec<i64> = i64s(&orders, schema::AMOUNT)?.into_no_null_iter().collect();
         let cust;
-        let recoded = coded
-            .filter(|(rows, _)| rows.len() == orders.height())
-            .and_then(|(rows, list)| recode_first_appearance(rows, list));
-        let (codes, names) = match recoded {
+        let coded = coded.filter(|c| c.rows.len() == orders.height());
+        let recoded = coded.and_then(|c| recode_first_appearance(c.rows, c.list));
+        let ((codes, names), new_code) = match recoded {
             Some(c) => c,
             None => {
                 cust = str_rows(&orders, schema::CUSTOMER_ID)?;
-                first_appearance(&cust)
+                (first_appearance(&cust), Vec::new())
             }
         };
         for read in [
@@ -972,15 +1144,47 @@ impl Index {
         // each is indexed on a thread of its own while the orders are (on
         // two cores the orders' part ends first, and the tickets then take
         // its core).
-        let table = NameTable::of(names.as_slice(), names.len());
+        step("orders recoded");
+        // The feedback's and tickets' customers are looked up in the
+        // loader's table when matching built one, else in one built here.
+        let alone = feedback.is_none() && tickets.is_none();
+        let own_table;
+        let customers = match coded.and_then(|c| Some((c.table?, c.list))) {
+            Some((table, list)) if !new_code.is_empty() => OrderCodes {
+                table,
+                names: TableNames::Loader {
+                    list,
+                    code: &new_code,
+                },
+                count: names.len(),
+            },
+            _ => {
+                own_table = if alone {
+                    NameTable::default()
+                } else {
+                    NameTable::of(names.as_slice(), names.len())
+                };
+                OrderCodes {
+                    table: &own_table,
+                    names: TableNames::Index(&names),
+                    count: names.len(),
+                }
+            }
+        };
+        step("customer table");
+        // Counts the feedback's and tickets' parts down as they end: the
+        // orders' customers are then shared with the core they free.
+        let gate = Gate::pending(2);
         std::thread::scope(|scope| {
-            let customers = OrderCodes {
-                table: &table,
-                names: &names,
-            };
-            let alone = feedback.is_none() && tickets.is_none();
-            let feedback = scope.spawn(move || Index::feedback_part(feedback, customers));
-            let tickets = scope.spawn(move || Index::ticket_part(tickets, customers));
+            let gate = &gate;
+            let feedback = scope.spawn(move || {
+                let _ended = gate.part();
+                Index::feedback_part(feedback, customers)
+            });
+            let tickets = scope.spawn(move || {
+                let _ended = gate.part();
+                Index::ticket_part(tickets, customers)
+            });
             let mut group_start = vec![0usize; names.len() + 1];
             for &c in &codes {
                 group_start[c as usize + 1] += 1;
@@ -995,14 +1199,17 @@ impl Index {
                 next[c as usize] += 1;
             }
             drop(codes);
+            step("orders counted");
             for g in 0..names.len() {
                 perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
             }
+            step("orders sorted by day");
             // The rows' days in customer order are the index's `row_days`
             // as they are; their amounts become `row_cum` in place below.
             let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
             let mut amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
             drop((days_in, amounts_in));
+            step("days and amounts gathered");
             // Read by row only to confirm equal hashes (rows of one order), so
             // the column is not copied into one piece.
             let order_ids = str_column(&orders, schema::ORDER_ID)?;
@@ -1014,6 +1221,7 @@ impl Index {
                 .iter()
                 .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
                 .collect();
+            step("order ids hashed");
             let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
             drop(hashes_in);
             step("orders grouped");
@@ -1107,31 +1315,18 @@ impl Index {
                 order_ids: &order_ids,
                 first_purchase: &first_purchase,
             };
-            // With no feedback or tickets to index beside them, the
-            // customers are indexed in two halves split at `mid`, one per
-            // core (joined, the halves hold the second one's rows twice for
-            // a moment).
-            let mid = if alone && m >= SPLIT_FROM_CUSTOMERS {
-                m / 2
+            let count = if m >= SPLIT_FROM_CUSTOMERS {
+                STRETCHES
             } else {
-                m
+                1
             };
-            let (first_rows, later_rows) = amounts.split_at_mut(group_start[mid]);
-            let (mut first, later) = std::thread::scope(|scope| {
-                let later = (mid < m).then(|| {
-                    scope.spawn(|| {
-                        let mut out = CustomerRows::with_capacity(n - group_start[mid], m - mid);
-                        out.index(&shared, mid..m, later_rows, group_start[mid]);
-                        out
-                    })
-                });
-                let mut out = CustomerRows::with_capacity(n, m);
-                out.index(&shared, 0..mid, first_rows, 0);
-                (out, later.map(|h| h.joined()))
-            });
-            if let Some(later) = later {
-                first.append(later);
-            }
+            let first = index_customers(
+                &shared,
+                stretches(&group_start, &mut amounts, count),
+                n,
+                m,
+                gate,
+            );
             (ix.pdays, ix.own_median, ix.ord_days, ix.ord_keys) = (
                 first.pdays,
                 first.own_median,
@@ -1372,7 +1567,7 @@ mod customer_rows_tests {
     use super::*;
 
     #[test]
-    fn customers_indexed_in_two_stretches_equal_one_pass() {
+    fn customers_indexed_in_stretches_equal_one_pass() {
         // 40 customers with 0 to 6 rows each: repeat days, refunds, rows
         // without an order id, one order over two days, and a customer
         // with more than 64 orders (keys by map).
@@ -1431,6 +1626,50 @@ mod customer_rows_tests {
             assert_eq!(first, whole, "split at {half}");
             assert_eq!(split_amounts, whole_amounts);
         }
+        // Stretches shared by two threads, the helper free at once, never,
+        // or after a moment: the one pass's lists and running totals.
+        for count in [1, 2, 3, 7, 40, 64] {
+            for pending in [0, 1, 2] {
+                let mut shared_amounts = amounts.clone();
+                let gate = Gate::pending(pending);
+                let got = std::thread::scope(|scope| {
+                    if pending == 2 {
+                        scope.spawn(|| {
+                            let _a = gate.part();
+                            let _b = gate.part();
+                            std::thread::yield_now();
+                        });
+                    }
+                    let cut = stretches(&group_start, &mut shared_amounts, count);
+                    assert!(cut.len() <= count && !cut.is_empty());
+                    index_customers(&at, cut, n, 40, &gate)
+                });
+                assert_eq!(got, whole, "{count} stretches, {pending} pending");
+                assert_eq!(shared_amounts, whole_amounts);
+            }
+        }
+    }
+
+    #[test]
+    fn stretches_cover_every_customer_once_with_their_rows() {
+        let group_start = [0usize, 0, 5, 5, 6, 20, 20, 21];
+        let mut amounts: Vec<i64> = (0..21).collect();
+        for count in 1..10 {
+            let cut = stretches(&group_start, &mut amounts, count);
+            let mut next = 0;
+            for (groups, rows, base) in cut {
+                assert_eq!(groups.start, next);
+                assert!(groups.end > groups.start);
+                assert_eq!(base, group_start[groups.start]);
+                assert_eq!(rows.len(), group_start[groups.end] - base);
+                assert_eq!(
+                    rows.first().copied(),
+                    (!rows.is_empty()).then_some(base as i64)
+                );
+                next = groups.end;
+            }
+            assert_eq!(next, 7);
+        }
     }
 }
 
@@ -1458,17 +1697,61 @@ mod first_appearance_tests {
     fn rows_coded_by_the_loader_get_the_codes_of_one_pass() {
         // The loader's list holds each id once, in an order of its own (a
         // customer whose first row was rejected comes late or early).
-        let list: Vec<String> = (0..997u32).rev().map(|i| format!("C{i:03}")).collect();
+        // Its last two ids have no row left.
+        let mut list: Vec<String> = (0..997u32).rev().map(|i| format!("C{i:03}")).collect();
+        list.extend(["gone-1".to_string(), "gone-2".to_string()]);
         let rows: Vec<u32> = (0..5000u32).map(|i| (i * 7919 + 3) % 997).collect();
         let column = StringChunked::from_iter_values(
             "customer_id".into(),
             rows.iter().map(|&r| list[r as usize].as_str()),
         );
-        let (codes, names) = recode_first_appearance(&rows, &list).unwrap();
+        let ((codes, names), new_code) = recode_first_appearance(&rows, &list).unwrap();
         let (c, n) = code_rows(column.iter());
         assert_eq!((&codes, &names), (&c, &n));
+        // Each listed id's new code is its place among the names.
+        for (id, &code) in list.iter().zip(&new_code) {
+            match names.iter().position(|n| n == id) {
+                Some(at) => assert_eq!(code as usize, at, "{id}"),
+                None => assert_eq!(code, u32::MAX, "{id}"),
+            }
+        }
+        assert_eq!(new_code[997..], [u32::MAX, u32::MAX]);
+        // The loader's table, through the new codes, finds what a table
+        // of the index's customers finds.
+        let loader_table = NameTable::of(list.as_slice(), list.len());
+        let index_table = NameTable::of(names.as_slice(), names.len());
+        let through_loader = OrderCodes {
+            table: &loader_table,
+            names: TableNames::Loader {
+                list: &list,
+                code: &new_code,
+            },
+            count: names.len(),
+        };
+        let through_index = OrderCodes {
+            table: &index_table,
+            names: TableNames::Index(&names),
+            count: names.len(),
+        };
+        let asked = StringChunked::from_iter_options(
+            "customer_id".into(),
+            ["C005", "gone-1", "nobody", "C996"]
+                .into_iter()
+                .map(Some)
+                .chain([None]),
+        );
+        let found = through_loader.of_rows(&asked);
+        assert_eq!(found, through_index.of_rows(&asked));
+        assert_eq!(
+            found[1..4],
+            [
+                None,
+                None,
+                Some(names.iter().position(|n| *n == "C996").unwrap() as u32)
+            ]
+        );
         // A row outside the list: no codes (the ids are hashed instead).
-        assert!(recode_first_appearance(&[0, 997], &list).is_none());
+        assert!(recode_first_appearance(&[0, 999], &list).is_none());
     }
 }
 

@@ -261,7 +261,9 @@ impl Compressed {
         }
         let start = if self.customers > SAMPLE_ABOVE {
             let sample = self.sample(self.customers / (SAMPLE_ABOVE / 2));
-            match sample.fit_anew() {
+            let sf = sample.fit_anew();
+            crate::data::trace(&format!("bg/nbd sample fitted ({} terms)", sample.terms()));
+            match sf {
                 Ok(f) => Start::Near(to_logs(&f.params)),
                 Err(_) => Start::Far(self.default_start()),
             }

@@ -98,8 +98,11 @@ impl Engine<'_> {
             .filter(|&c| ctx.customer(c))
             .filter_map(|c| Some((c, history(ix, c, end)?)))
             .collect();
+        crate::data::trace("bg/nbd histories");
         let data = Compressed::new(histories.iter().map(|(_, h)| *h));
+        crate::data::trace("bg/nbd compressed");
         let fit = data.fit();
+        crate::data::trace("bg/nbd fitted");
         let horizon = f64::from(p.days());
         let (active, purchases) = match &fit {
             Ok(f) => {
