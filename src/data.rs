@@ -2339,6 +2339,75 @@ mod order_customer_tests {
 }
 
 #[cfg(test)]
+mod split_index_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The orders' part of an index: every list the engine reads.
+    fn orders_part(ix: &index::Index) -> String {
+        let mut out = format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            ix.customers(),
+            ix.row_start(),
+            ix.row_days(),
+            ix.row_cum(),
+            ix.first_day(),
+            ix.multi_day(),
+            ix.segments(),
+            ix.gaps(),
+        );
+        for c in 0..ix.customer_count() {
+            let own: Vec<Option<f64>> = (0..ix.pdays(c).len())
+                .map(|k| ix.own_median(c, k))
+                .collect();
+            out += &format!("\n{:?} {:?} {own:?}", ix.pdays(c), ix.orders_of(c));
+        }
+        out
+    }
+
+    /// With the orders alone, their rows are grouped with the order ids
+    /// hashed beside, sorted and gathered in two halves, and the customers
+    /// indexed in shared stretches (the thresholds are small in unit
+    /// tests); beside a feedback file, one thread does it all. Both give
+    /// the same index.
+    #[test]
+    fn the_orders_alone_split_over_two_threads_index_as_one() {
+        let mut text = String::from("order_id,customer_id,order_date,amount,region\n");
+        for i in 0..400u32 {
+            let c = (i * 37) % 61;
+            let day = 1 + (i * 13 + c) % 27;
+            let order = match i % 9 {
+                0 => String::new(),
+                1 => format!("O{}", i - 1),
+                _ => format!("O{i}"),
+            };
+            let amount = if i % 11 == 5 {
+                "-4.50".to_string()
+            } else {
+                format!("{}.25", i % 50)
+            };
+            let region = ["north", "south", ""][(c % 3) as usize];
+            text += &format!("{order},C{c},2024-03-{day:02},{amount},{region}\n");
+        }
+        let orders = || SourceSpec::memory(SourceKind::Orders, "orders.csv", text.clone());
+        let feedback = SourceSpec::memory(
+            SourceKind::Feedback,
+            "feedback.csv",
+            "responded_at,customer_id,score\n2024-03-05,C3,9\n".into(),
+        );
+        let alone = load(&Sources::new(orders(), None, None), Scales::default()).unwrap();
+        let beside = load(
+            &Sources::new(orders(), Some(feedback), None),
+            Scales::default(),
+        )
+        .unwrap();
+        assert!(alone.index.customer_count() >= 60);
+        assert!(beside.index.has_feedback() && !alone.index.has_feedback());
+        assert_eq!(orders_part(&alone.index), orders_part(&beside.index));
+    }
+}
+
+#[cfg(test)]
 mod merge_coded_tests {
     #![allow(clippy::unwrap_used)]
     use super::*;

@@ -750,6 +750,35 @@ fn first_appearance_in(ids: &StringChunked, parts: usize) -> Coded<'_> {
     (codes, names)
 }
 
+/// The rows grouped by customer with a stable counting sort: where each
+/// customer's rows start (and the row count last), and the rows in
+/// customer order.
+fn group_rows(codes: &[u32], customers: usize) -> (Vec<usize>, Vec<u32>) {
+    let mut group_start = vec![0usize; customers + 1];
+    for &c in codes {
+        group_start[c as usize + 1] += 1;
+    }
+    for g in 0..customers {
+        group_start[g + 1] += group_start[g];
+    }
+    let mut perm = vec![0u32; codes.len()];
+    let mut next = group_start.clone();
+    for (row, &c) in codes.iter().enumerate() {
+        perm[next[c as usize]] = row as u32;
+        next[c as usize] += 1;
+    }
+    (group_start, perm)
+}
+
+/// Each row's order id hashed (0: no id).
+fn order_hashes(order_ids: &StringChunked) -> Vec<u64> {
+    let hasher = FastHash::default();
+    order_ids
+        .iter()
+        .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
+        .collect()
+}
+
 /// Rows coded by index into `list` (the distinct ids) recoded by first
 /// appearance: the codes `first_appearance` gives the rows' ids, without
 /// hashing a row's id. `None` when a row's index is outside the list.
@@ -1185,44 +1214,79 @@ impl Index {
                 let _ended = gate.part();
                 Index::ticket_part(tickets, customers)
             });
-            let mut group_start = vec![0usize; names.len() + 1];
-            for &c in &codes {
-                group_start[c as usize + 1] += 1;
-            }
-            for g in 0..names.len() {
-                group_start[g + 1] += group_start[g];
-            }
-            let mut perm = vec![0u32; codes.len()];
-            let mut next = group_start.clone();
-            for (row, &c) in codes.iter().enumerate() {
-                perm[next[c as usize]] = row as u32;
-                next[c as usize] += 1;
-            }
-            drop(codes);
-            step("orders counted");
-            for g in 0..names.len() {
-                perm[group_start[g]..group_start[g + 1]].sort_by_key(|&r| days_in[r as usize]);
-            }
-            step("orders sorted by day");
-            // The rows' days in customer order are the index's `row_days`
-            // as they are; their amounts become `row_cum` in place below.
-            let days: Vec<Day> = perm.iter().map(|&r| days_in[r as usize]).collect();
-            let mut amounts: Vec<i64> = perm.iter().map(|&r| amounts_in[r as usize]).collect();
-            drop((days_in, amounts_in));
-            step("days and amounts gathered");
+            let m = names.len();
             // Read by row only to confirm equal hashes (rows of one order), so
             // the column is not copied into one piece.
             let order_ids = str_column(&orders, schema::ORDER_ID)?;
+            // With the orders alone the other core is free: it hashes the
+            // order ids while this thread groups the rows by customer, and
+            // the customers' rows are sorted and gathered in two halves of
+            // about equal rows. Beside the feedback and tickets, one after
+            // the other, each list let go before the next is made.
+            let split = alone && m >= SPLIT_FROM_CUSTOMERS;
+            let ((group_start, mut perm), early_hashes) = std::thread::scope(|s| {
+                let hashing = split.then(|| s.spawn(|| order_hashes(&order_ids)));
+                (group_rows(&codes, m), hashing.map(|h| h.joined()))
+            });
+            drop(codes);
+            step("orders counted");
+            let n = perm.len();
+            let mid = if split {
+                group_start.partition_point(|&r| r < n / 2).min(m)
+            } else {
+                m
+            };
+            let cut = group_start[mid];
+            // The rows' days in customer order are the index's `row_days`
+            // as they are; their amounts become `row_cum` in place below.
+            let (mut days, mut amounts) = (vec![0 as Day; n], vec![0i64; n]);
+            {
+                let sort_gather = |groups: std::ops::Range<usize>,
+                                   perm: &mut [u32],
+                                   days: &mut [Day],
+                                   amounts: &mut [i64]| {
+                    let base = group_start[groups.start];
+                    for g in groups {
+                        perm[group_start[g] - base..group_start[g + 1] - base]
+                            .sort_by_key(|&r| days_in[r as usize]);
+                    }
+                    for ((&r, d), a) in perm.iter().zip(days.iter_mut()).zip(amounts.iter_mut()) {
+                        (*d, *a) = (days_in[r as usize], amounts_in[r as usize]);
+                    }
+                };
+                let (perm_a, perm_b) = perm.split_at_mut(cut);
+                let (days_a, days_b) = days.split_at_mut(cut);
+                let (amounts_a, amounts_b) = amounts.split_at_mut(cut);
+                std::thread::scope(|s| {
+                    if mid < m {
+                        s.spawn(|| sort_gather(mid..m, perm_b, days_b, amounts_b));
+                    }
+                    sort_gather(0..mid, perm_a, days_a, amounts_a);
+                });
+            }
+            drop((days_in, amounts_in));
+            step("days and amounts gathered");
             // Each row's order id hashed in one sequential pass (0 = no id), then put
             // in customer order: rows are told apart by hash, and only rows whose
             // hashes match read and compare their ids.
-            let hasher = FastHash::default();
-            let hashes_in: Vec<u64> = order_ids
-                .iter()
-                .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
-                .collect();
+            let hashes_in = early_hashes.unwrap_or_else(|| order_hashes(&order_ids));
             step("order ids hashed");
-            let order_hash: Vec<u64> = perm.iter().map(|&r| hashes_in[r as usize]).collect();
+            let mut order_hash = vec![0u64; n];
+            {
+                let (perm_a, perm_b) = perm.split_at(cut);
+                let (hash_a, hash_b) = order_hash.split_at_mut(cut);
+                let gather = |perm: &[u32], out: &mut [u64]| {
+                    for (&r, h) in perm.iter().zip(out.iter_mut()) {
+                        *h = hashes_in[r as usize];
+                    }
+                };
+                std::thread::scope(|s| {
+                    if mid < m {
+                        s.spawn(|| gather(perm_b, hash_b));
+                    }
+                    gather(perm_a, hash_a);
+                });
+            }
             drop(hashes_in);
             step("orders grouped");
             let mut ix = Index::default();
@@ -1301,7 +1365,6 @@ impl Index {
                 let _ = orders.drop_in_place(&column);
             }
             // Sized up front: growing by doubling would hold up to twice the rows.
-            let (n, m) = (perm.len(), names.len());
             ix.customers.reserve(m, names.iter().map(|n| n.len()).sum());
             for id in &names {
                 ix.customers.push(Some(id));
