@@ -208,3 +208,32 @@ fn report_without_enough_repeat_customers_is_null_with_the_reason() {
         "{predicted}"
     );
 }
+
+/// Two sorted halves merged give the terms of the histories counted
+/// together, wherever the cut, and so the very same fit.
+#[test]
+fn histories_in_two_sorted_halves_compress_as_one_list() {
+    let people = simulate(&P, 3000, 11);
+    let whole = Compressed::new(people.iter().copied());
+    let terms = |c: &Compressed| c.histories().collect::<Vec<_>>();
+    for cut in [0, 1, 1500, 2999, 3000] {
+        let (mut a, mut b) = (people[..cut].to_vec(), people[cut..].to_vec());
+        a.sort_unstable();
+        b.sort_unstable();
+        let merged = Compressed::from_sorted_halves(&a, &b);
+        assert_eq!(terms(&merged), terms(&whole), "cut at {cut}");
+        assert_eq!(
+            (merged.customers, merged.repeat),
+            (whole.customers, whole.repeat)
+        );
+        assert_eq!(
+            merged.log_likelihood(&P).to_bits(),
+            whole.log_likelihood(&P).to_bits()
+        );
+    }
+    assert!(whole.terms() < people.len());
+    assert_eq!(
+        Compressed::from_sorted_halves(&[], &[]).fit(),
+        Compressed::new(Vec::new()).fit()
+    );
+}

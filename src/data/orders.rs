@@ -592,13 +592,7 @@ fn load_in(
     // The order ids' text column is made from the codes; the customers and
     // segments stay codes (`Loaded::as_text` makes their text columns
     // where they are needed; the index takes the codes).
-    let order = StringChunked::from_iter_options(
-        schema::ORDER_ID.into(),
-        order_col
-            .iter()
-            .map(|&o| coded(o).map(|o| order_ids.get(o))),
-    )
-    .into_column();
+    let order = order_column(&order_col, &order_ids).into_column();
     drop((order_col, order_ids));
     let (segment_columns, segment_values) = segments.into_coded();
     let mut columns = vec![
@@ -647,6 +641,33 @@ fn load_in(
         row_customers: Some(row_customers),
         segment_values,
     })
+}
+
+/// Rows from which the order id column is made in two halves, one per
+/// thread (two in unit tests).
+const ORDER_COLUMN_HALVES_FROM: usize = if cfg!(test) { 2 } else { 1 << 20 };
+
+/// The order id column of the rows' codes (`NO_CODE`: no id). A large one
+/// is made in two halves on two threads, each one chunk of the column.
+fn order_column(codes: &[u32], ids: &OrderIds) -> StringChunked {
+    let make = |codes: &[u32]| {
+        StringChunked::from_iter_options(
+            schema::ORDER_ID.into(),
+            codes.iter().map(|&o| coded(o).map(|o| ids.get(o))),
+        )
+    };
+    if codes.len() < ORDER_COLUMN_HALVES_FROM {
+        return make(codes);
+    }
+    let (first, later) = codes.split_at(codes.len() / 2);
+    let (mut column, later) = std::thread::scope(|s| {
+        let later = s.spawn(|| make(later));
+        (make(first), crate::Joined::joined(later))
+    });
+    match column.append(&later) {
+        Ok(_) => column,
+        Err(_) => make(codes),
+    }
 }
 
 type FirstLook<'r> = (RawStamp, AmountCell, Option<AmountCell>, &'r str);

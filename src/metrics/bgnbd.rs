@@ -80,6 +80,35 @@ impl Compressed {
         Compressed::from_sorted(keys)
     }
 
+    /// From histories in two lists, each sorted: the terms `new` gives
+    /// both lists' histories (merged in order, equal ones counted).
+    pub fn from_sorted_halves(a: &[History], b: &[History]) -> Compressed {
+        let mut keys: Vec<(History, u64)> = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            let h = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if y < x => {
+                    j += 1;
+                    *y
+                }
+                (Some(x), _) => {
+                    i += 1;
+                    *x
+                }
+                (None, Some(y)) => {
+                    j += 1;
+                    *y
+                }
+                (None, None) => break,
+            };
+            match keys.last_mut() {
+                Some((last, n)) if *last == h => *n += 1,
+                _ => keys.push((h, 1)),
+            }
+        }
+        Compressed::from_sorted(keys)
+    }
+
     fn from_sorted(keys: Vec<(History, u64)>) -> Compressed {
         let mut c = Compressed {
             terms: Vec::with_capacity(keys.len()),
