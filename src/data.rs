@@ -1135,6 +1135,18 @@ impl SegmentColumns {
         }
     }
 
+    /// Appends kept rows' codes, a list per column (moved in when the
+    /// columns are empty).
+    pub fn push_columns(&mut self, columns: Vec<Vec<u32>>) {
+        for (col, codes) in self.codes.iter_mut().zip(columns) {
+            if col.is_empty() {
+                *col = codes;
+            } else {
+                col.extend_from_slice(&codes);
+            }
+        }
+    }
+
     pub fn into_columns(self) -> Vec<Column> {
         self.names
             .iter()

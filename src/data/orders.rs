@@ -520,66 +520,85 @@ fn load_in(
     super::trace("orders read");
     let order_by = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let style = decimals.decide(file, options.decimal)?;
+    super::trace("orders decided");
 
     let n = pending.len;
-    let mut keep = vec![false; n];
-    // Shopify: the lines of the rows rejected here, for their line items'
-    // messages (their blocks may be gone by then).
-    let mut rejected_lines: HashMap<usize, u64> = HashMap::new();
-    // The customers with a row kept: the distinct ids, for matching the
-    // feedback and tickets without another pass over every row.
-    let mut kept_customer = vec![false; customers.names.len()];
-    let mut day_col: Vec<i32> = Vec::with_capacity(n);
-    let mut amount_col: Vec<i64> = Vec::with_capacity(n);
-    // Order id codes (`NO_CODE`: no id); the text columns are made from the
-    // codes once the pending rows are gone.
-    let mut order_col: Vec<u32> = Vec::with_capacity(n);
-    let mut line_col: Vec<u64> = Vec::with_capacity(n);
-    // Each kept row's customer code (renumbered below to the kept customers).
-    let mut row_customers: Vec<u32> = Vec::with_capacity(n);
-    let (mut first_day, mut last_day): (Option<Day>, Option<Day>) = (None, None);
-    let (mut commas, mut minuses) = (aside.comma.iter().copied(), aside.minus.iter().copied());
-    let mut i = 0usize;
-    for block in pending.blocks {
-        for (r, p) in block.rows.iter().enumerate() {
-            let row = i;
-            i += 1;
-            // Asked of every row, in order: the side tables are in row order.
-            let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
-            let line = u64::from(p.line);
-            let verdict = match coded(p.continues).map(|f| f as usize) {
-                Some(first) if !keep[first] => {
-                    let first_line = rejected_lines.get(&first).copied().unwrap_or(0);
-                    Err(format!("line item of a rejected order ({first_line})"))
-                }
-                _ => p.settle((amount_cell, minus_cell), order_by, style),
-            };
-            let (day, mut amount) = match verdict {
-                Ok(kept) => kept,
-                Err(reason) => {
-                    tally.reject(&reason, line);
-                    if plan.continuation_rows {
-                        rejected_lines.insert(row, line);
-                    }
-                    continue;
-                }
-            };
-            if options.amount_units == Units::Minor {
-                amount /= 100;
-            }
-            keep[row] = true;
-            kept_customer[p.customer as usize] = true;
-            row_customers.push(p.customer);
-            day_col.push(day);
-            first_day = Some(first_day.map_or(day, |d| d.min(day)));
-            last_day = Some(last_day.map_or(day, |d| d.max(day)));
-            amount_col.push(amount);
-            order_col.push(p.order);
-            line_col.push(line);
-            segments.push(&block.codes[r * stride..(r + 1) * stride]);
-        }
-        // This block's rows are in the columns: freed before the next.
+    let rules = Rules {
+        order_by,
+        style,
+        minor_units: options.amount_units == Units::Minor,
+        continuation_rows: plan.continuation_rows,
+        stride,
+    };
+    let customer_count = customers.names.len();
+    // A large file's rows are checked in two halves of its blocks, one per
+    // thread, each with its share of the side tables (Shopify's line items
+    // look back at their order's row: one pass).
+    let blocks = pending.blocks;
+    let halves =
+        split.pieces >= 2 && !plan.continuation_rows && n >= CHECK_HALVES_FROM && blocks.len() >= 2;
+    let (first_blocks, later_blocks) = if halves {
+        let mut first = blocks;
+        let later = first.split_off(first.len() / 2);
+        (first, later)
+    } else {
+        (blocks, Vec::new())
+    };
+    let first_rows: usize = first_blocks.iter().map(|b| b.rows.len()).sum();
+    let (first_comma, first_minus) =
+        first_blocks
+            .iter()
+            .flat_map(|b| &b.rows)
+            .fold((0, 0), |(c, m), p| {
+                (
+                    c + usize::from(p.flags & COMMA_ASIDE != 0),
+                    m + usize::from(p.flags & MINUS != 0),
+                )
+            });
+    let (comma_a, comma_b) = aside.comma.split_at(first_comma.min(aside.comma.len()));
+    let (minus_a, minus_b) = aside.minus.split_at(first_minus.min(aside.minus.len()));
+    // Each half writes its kept rows into its own part of the columns (the
+    // first from row 0, the second from row `first_rows`); the second's
+    // rows then move down over the first's rejected ones.
+    let mut columns = Columns::zeroed(n, stride);
+    let (first, later) = {
+        let (out_a, out_b) = columns.split_at_mut(first_rows);
+        std::thread::scope(|s| {
+            let later = (!later_blocks.is_empty()).then(|| {
+                s.spawn(|| {
+                    let mut part = Checked::new(out_b, customer_count, false);
+                    part.rows(later_blocks, first_rows, (comma_b, minus_b), &rules);
+                    part.found()
+                })
+            });
+            let mut part = Checked::new(out_a, customer_count, plan.continuation_rows);
+            part.rows(first_blocks, 0, (comma_a, minus_a), &rules);
+            (part.found(), later.map(crate::Joined::joined))
+        })
+    };
+    super::trace("orders settled");
+    let mut found = first;
+    columns.truncate_gap(first_rows, found.kept, later.as_ref().map_or(0, |l| l.kept));
+    if let Some(later) = later {
+        found.absorb(later);
     }
+    let Found {
+        tally: rejected,
+        kept_customer,
+        first_day,
+        last_day,
+        ..
+    } = found;
+    let Columns {
+        day: day_col,
+        amount: amount_col,
+        order: order_col,
+        line: line_col,
+        customer: mut row_customers,
+        segments: segment_codes,
+    } = columns;
+    tally.absorb(rejected);
+    segments.push_columns(segment_codes);
     super::trace("orders checked");
     // The rows are in the columns now: free them before polars copies the columns.
     drop(aside);
@@ -667,6 +686,232 @@ fn order_column(codes: &[u32], ids: &OrderIds) -> StringChunked {
     match column.append(&later) {
         Ok(_) => column,
         Err(_) => make(codes),
+    }
+}
+
+/// Rows from which a file's waiting rows are checked in two halves (six
+/// in unit tests, two blocks of three).
+const CHECK_HALVES_FROM: usize = if cfg!(test) { 6 } else { 1 << 20 };
+
+/// The file-wide decisions every waiting row is settled by.
+struct Rules {
+    order_by: parse::DateOrder,
+    style: parse::DecimalStyle,
+    minor_units: bool,
+    continuation_rows: bool,
+    stride: usize,
+}
+
+/// The kept rows' columns, written in place by the check: each is made
+/// as long as the rows, and cut to the kept rows at the end.
+struct Columns {
+    day: Vec<i32>,
+    amount: Vec<i64>,
+    /// Order id codes (`NO_CODE`: no id); the text column is made from the
+    /// codes once the pending rows are gone.
+    order: Vec<u32>,
+    line: Vec<u64>,
+    /// Each kept row's customer code (renumbered later to the kept customers).
+    customer: Vec<u32>,
+    /// Each segment column's codes.
+    segments: Vec<Vec<u32>>,
+}
+
+/// A stretch of the columns that a check writes its kept rows into.
+struct ColumnsMut<'a> {
+    day: &'a mut [i32],
+    amount: &'a mut [i64],
+    order: &'a mut [u32],
+    line: &'a mut [u64],
+    customer: &'a mut [u32],
+    segments: Vec<&'a mut [u32]>,
+}
+
+impl Columns {
+    /// Columns of `rows` zeros (pages the allocator maps untouched: only
+    /// what is written becomes resident).
+    fn zeroed(rows: usize, stride: usize) -> Columns {
+        Columns {
+            day: vec![0; rows],
+            amount: vec![0; rows],
+            order: vec![0; rows],
+            line: vec![0; rows],
+            customer: vec![0; rows],
+            segments: (0..stride).map(|_| vec![0; rows]).collect(),
+        }
+    }
+
+    /// The rows before `at` and those from it, to write apart.
+    fn split_at_mut(&mut self, at: usize) -> (ColumnsMut<'_>, ColumnsMut<'_>) {
+        let (day_a, day_b) = self.day.split_at_mut(at);
+        let (amount_a, amount_b) = self.amount.split_at_mut(at);
+        let (order_a, order_b) = self.order.split_at_mut(at);
+        let (line_a, line_b) = self.line.split_at_mut(at);
+        let (customer_a, customer_b) = self.customer.split_at_mut(at);
+        let (segments_a, segments_b) = self.segments.iter_mut().map(|c| c.split_at_mut(at)).unzip();
+        (
+            ColumnsMut {
+                day: day_a,
+                amount: amount_a,
+                order: order_a,
+                line: line_a,
+                customer: customer_a,
+                segments: segments_a,
+            },
+            ColumnsMut {
+                day: day_b,
+                amount: amount_b,
+                order: order_b,
+                line: line_b,
+                customer: customer_b,
+                segments: segments_b,
+            },
+        )
+    }
+
+    /// Keeps the first `first` rows and the `later` rows written from row
+    /// `at`, moved down to follow them.
+    fn truncate_gap(&mut self, at: usize, first: usize, later: usize) {
+        fn close<T: Copy>(col: &mut Vec<T>, at: usize, first: usize, later: usize) {
+            if first < at {
+                col.copy_within(at..at + later, first);
+            }
+            col.truncate(first + later);
+        }
+        close(&mut self.day, at, first, later);
+        close(&mut self.amount, at, first, later);
+        close(&mut self.order, at, first, later);
+        close(&mut self.line, at, first, later);
+        close(&mut self.customer, at, first, later);
+        for col in &mut self.segments {
+            close(col, at, first, later);
+        }
+    }
+}
+
+/// What the check of a stretch of the waiting rows found, beside the
+/// rows it kept.
+struct Found {
+    /// Rows kept (written from the stretch's start).
+    kept: usize,
+    /// The rejected rows (no row counts: those are the read's).
+    tally: Tally,
+    /// The customers with a row kept: the distinct ids, for matching the
+    /// feedback and tickets without another pass over every row.
+    kept_customer: Vec<bool>,
+    first_day: Option<Day>,
+    last_day: Option<Day>,
+}
+
+impl Found {
+    /// Takes in what the check of the rows that follow found.
+    fn absorb(&mut self, later: Found) {
+        self.kept += later.kept;
+        self.tally.absorb(later.tally);
+        for (mine, theirs) in self.kept_customer.iter_mut().zip(later.kept_customer) {
+            *mine |= theirs;
+        }
+        self.first_day = self.first_day.into_iter().chain(later.first_day).min();
+        self.last_day = self.last_day.into_iter().chain(later.last_day).max();
+    }
+}
+
+/// The check of a stretch of the waiting rows.
+struct Checked<'a> {
+    out: ColumnsMut<'a>,
+    found: Found,
+    /// Shopify (one pass): whether each row is kept, and the lines of the
+    /// rows rejected, for their line items' messages (their blocks may be
+    /// gone by then).
+    keep: Vec<bool>,
+    rejected_lines: HashMap<usize, u64>,
+}
+
+impl<'a> Checked<'a> {
+    fn new(out: ColumnsMut<'a>, customers: usize, continuation_rows: bool) -> Self {
+        let rows = out.day.len();
+        Checked {
+            out,
+            found: Found {
+                kept: 0,
+                tally: Tally::default(),
+                kept_customer: vec![false; customers],
+                first_day: None,
+                last_day: None,
+            },
+            keep: if continuation_rows {
+                vec![false; rows]
+            } else {
+                Vec::new()
+            },
+            rejected_lines: HashMap::new(),
+        }
+    }
+
+    fn found(self) -> Found {
+        self.found
+    }
+
+    /// Settles the rows of `blocks` (the first is row `row` of the file),
+    /// each block freed once its rows are in the columns; `comma` and
+    /// `minus` are the side tables' entries of these rows.
+    fn rows(
+        &mut self,
+        blocks: Vec<WaitingBlock>,
+        mut row: usize,
+        (comma, minus): (&[i64], &[AmountCell]),
+        rules: &Rules,
+    ) {
+        let (mut commas, mut minuses) = (comma.iter().copied(), minus.iter().copied());
+        let found = &mut self.found;
+        let out = &mut self.out;
+        for block in blocks {
+            for (r, p) in block.rows.iter().enumerate() {
+                let at = row;
+                row += 1;
+                // Asked of every row, in order: the side tables are in row order.
+                let (amount_cell, minus_cell) = p.amounts(&mut commas, &mut minuses);
+                let line = u64::from(p.line);
+                let verdict = match coded(p.continues).map(|f| f as usize) {
+                    Some(first) if !self.keep.get(first).copied().unwrap_or(false) => {
+                        let first_line = self.rejected_lines.get(&first).copied().unwrap_or(0);
+                        Err(format!("line item of a rejected order ({first_line})"))
+                    }
+                    _ => p.settle((amount_cell, minus_cell), rules.order_by, rules.style),
+                };
+                let (day, mut amount) = match verdict {
+                    Ok(kept) => kept,
+                    Err(reason) => {
+                        found.tally.reject(&reason, line);
+                        if rules.continuation_rows {
+                            self.rejected_lines.insert(at, line);
+                        }
+                        continue;
+                    }
+                };
+                if rules.minor_units {
+                    amount /= 100;
+                }
+                if let Some(k) = self.keep.get_mut(at) {
+                    *k = true;
+                }
+                found.kept_customer[p.customer as usize] = true;
+                found.first_day = Some(found.first_day.map_or(day, |d| d.min(day)));
+                found.last_day = Some(found.last_day.map_or(day, |d| d.max(day)));
+                let k = found.kept;
+                found.kept += 1;
+                out.customer[k] = p.customer;
+                out.day[k] = day;
+                out.amount[k] = amount;
+                out.order[k] = p.order;
+                out.line[k] = line;
+                let codes = &block.codes[r * rules.stride..(r + 1) * rules.stride];
+                for (col, &c) in out.segments.iter_mut().zip(codes) {
+                    col[k] = c;
+                }
+            }
+            // This block's rows are in the columns: freed before the next.
+        }
     }
 }
 
@@ -966,7 +1211,70 @@ mod tests {
             assert_eq!(r.0.examples_by_reason, r.1.examples_by_reason);
             assert_eq!(r.0.date_range, r.1.date_range);
             assert_eq!(r.0.segments, r.1.segments);
+            assert_eq!(runs.customers, one.customers, "{pieces} runs");
+            assert_eq!(runs.row_customers, one.row_customers, "{pieces} runs");
         }
+    }
+
+    /// The second half's kept rows move down over every row the first
+    /// half rejected (none, one, all), in every column.
+    #[test]
+    fn the_later_halfs_rows_close_the_gap() {
+        for (first, later) in [(5, 3), (4, 3), (0, 2), (5, 0), (0, 0)] {
+            let mut c = Columns::zeroed(9, 1);
+            let (mut a, mut b) = c.split_at_mut(5);
+            for k in 0..first {
+                (a.day[k], a.segments[0][k]) = (k as i32, 10 + k as u32);
+            }
+            for k in 0..later {
+                (b.day[k], b.segments[0][k]) = (100 + k as i32, 200 + k as u32);
+            }
+            c.truncate_gap(5, first, later);
+            let want: Vec<i32> = (0..first as i32).chain(100..100 + later as i32).collect();
+            assert_eq!(c.day, want, "{first} + {later}");
+            let codes: Vec<u32> = (10..10 + first as u32)
+                .chain(200..200 + later as u32)
+                .collect();
+            assert_eq!(c.segments[0], codes);
+            assert_eq!(c.line.len(), first + later);
+        }
+    }
+
+    /// A WooCommerce export whose amounts read two ways ("1,234": the
+    /// comma's reading waits in a side table) and whose refunds wait in
+    /// another, with rejected rows: checked in two halves of its blocks
+    /// (with runs), each half takes its own rows' entries of the side tables.
+    #[test]
+    fn rows_checked_in_two_halves_take_their_side_entries() {
+        let mut text =
+            String::from("order_id,customer_email,order_date,order_total,order_refund,status\n");
+        for i in 0..400u32 {
+            // Customers of the first rows only, and of the last rows only.
+            let customer = match i {
+                0..200 => format!("c{}@example.com", (i * 31) % 53),
+                _ => format!("d{}@example.com", (i * 31) % 41),
+            };
+            // Decimal commas: "1,234" is 1.234 here, its thousands reading aside.
+            let total = match i % 5 {
+                0 => format!("\"{},{:03}\"", 1 + i % 9, i),
+                _ => format!("\"{},{:02}\"", i % 90, i % 100),
+            };
+            let refund = if i % 7 == 3 {
+                format!("{}", i % 4)
+            } else {
+                String::new()
+            };
+            let (date, status) = match i % 61 {
+                4 => ("2024-02-30".to_string(), "completed"),
+                9 => (format!("2024-03-{:02}", 1 + i % 28), "cancelled"),
+                _ => (format!("2024-03-{:02}", 1 + i % 28), "completed"),
+            };
+            text += &format!("{i},{customer},{date},{total},{refund},{status}\n");
+        }
+        let one = load_split(&text, Split::ONE);
+        assert_eq!(one.report.rows, 400);
+        assert!(one.report.rejected_total() > 6, "{:?}", one.report.rejected);
+        assert_runs_load_as_one(&text, &one, &[2, 3]);
     }
 
     #[test]
