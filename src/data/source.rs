@@ -1624,47 +1624,38 @@ fn decode_utf16(name: &str, bytes: &[u8], word: fn([u8; 2]) -> u16) -> Result<St
 /// opens only at the start of a field (a quote inside an unquoted field, as
 /// in `12" pizza`, is a character); inside quotes `""` is an escaped quote.
 pub fn open_quote_line(text: &str, delimiter: u8) -> Option<u64> {
-    // Most exports quote nothing: one vectorised search says so.
-    if !text.contains('"') {
-        return None;
-    }
+    // The quotes are found with a vectorised search, and the lines between
+    // them counted in one pass each: most of a file is neither (a 2 M-row
+    // survey export with quoted comments took 0.18 s byte by byte).
     let b = text.as_bytes();
-    let (mut i, mut line, mut opened_on) = (0usize, 1u64, 0u64);
-    let (mut field_start, mut quoted) = (true, false);
-    while i < b.len() {
-        let c = b[i];
-        if quoted {
-            match c {
-                b'"' if b.get(i + 1) == Some(&b'"') => i += 1,
-                b'"' => quoted = false,
-                b'\n' => line += 1,
-                _ => {}
-            }
-        } else {
-            match c {
-                b'"' if field_start => {
-                    quoted = true;
-                    opened_on = line;
-                }
-                b'\n' => {
-                    line += 1;
-                    field_start = true;
-                    i += 1;
-                    continue;
-                }
-                b'\r' => {}
-                c if c == delimiter => {
-                    field_start = true;
-                    i += 1;
-                    continue;
-                }
-                _ => {}
-            }
-            field_start = false;
+    let lines = |from: usize, to: usize| memchr::memchr_iter(b'\n', &b[from..to]).count() as u64;
+    let (mut at, mut line) = (0usize, 1u64);
+    loop {
+        let q = at + memchr::memchr(b'"', &b[at..])?;
+        line += lines(at, q);
+        // A quote opens a field only at its start: the text's, a line's
+        // (after `\n`; not after a lone `\r`) or after a delimiter.
+        let field_start = q == 0 || b[q - 1] == b'\n' || b[q - 1] == delimiter;
+        at = q + 1;
+        if !field_start {
+            continue;
         }
-        i += 1;
+        let opened_on = line;
+        // Inside quotes, `""` is an escaped quote; the next lone one closes.
+        loop {
+            let Some(found) = memchr::memchr(b'"', &b[at..]) else {
+                return Some(opened_on);
+            };
+            let r = at + found;
+            line += lines(at, r);
+            if b.get(r + 1) == Some(&b'"') {
+                at = r + 2;
+            } else {
+                at = r + 1;
+                break;
+            }
+        }
     }
-    quoted.then_some(opened_on)
 }
 
 /// The separator that occurs most often outside quotes on the header line,
@@ -2428,6 +2419,67 @@ mod tests {
             available_memory().is_some_and(|m| m > 0),
             "MemAvailable is readable here"
         );
+    }
+
+    /// The byte-by-byte scan `open_quote_line` replaced: the oracle of the
+    /// test below.
+    fn open_quote_line_by_bytes(text: &str, delimiter: u8) -> Option<u64> {
+        let b = text.as_bytes();
+        let (mut i, mut line, mut opened_on) = (0usize, 1u64, 0u64);
+        let (mut field_start, mut quoted) = (true, false);
+        while i < b.len() {
+            let c = b[i];
+            if quoted {
+                match c {
+                    b'"' if b.get(i + 1) == Some(&b'"') => i += 1,
+                    b'"' => quoted = false,
+                    b'\n' => line += 1,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'"' if field_start => {
+                        quoted = true;
+                        opened_on = line;
+                    }
+                    b'\n' => {
+                        line += 1;
+                        field_start = true;
+                        i += 1;
+                        continue;
+                    }
+                    b'\r' => {}
+                    c if c == delimiter => {
+                        field_start = true;
+                        i += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+                field_start = false;
+            }
+            i += 1;
+        }
+        quoted.then_some(opened_on)
+    }
+
+    proptest::proptest! {
+        /// Quotes, escaped quotes, delimiters, CR, LF and text in any
+        /// order: the line the byte-by-byte scan finds.
+        #[test]
+        fn open_quote_lines_as_by_bytes(parts in proptest::collection::vec(0usize..9, 0..60)) {
+            let text: String = parts
+                .iter()
+                .map(|&k| ["\"", "\"\"", ",", ";", "\n", "\r", "\r\n", "ab", "é"][k])
+                .collect();
+            for delimiter in [b',', b';'] {
+                proptest::prop_assert_eq!(
+                    open_quote_line(&text, delimiter),
+                    open_quote_line_by_bytes(&text, delimiter),
+                    "{:?}", text
+                );
+            }
+        }
     }
 
     #[test]
