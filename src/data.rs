@@ -1148,10 +1148,15 @@ impl SegmentColumns {
     }
 
     pub fn into_columns(self) -> Vec<Column> {
+        self.text_columns()
+    }
+
+    /// The kept rows' text columns (`into_columns`, borrowed).
+    pub fn text_columns(&self) -> Vec<Column> {
         self.names
             .iter()
-            .zip(self.values)
-            .zip(self.codes)
+            .zip(&self.values)
+            .zip(&self.codes)
             .map(|(((name, _), interner), codes)| {
                 StringChunked::from_iter_options(
                     format!("{}{}", schema::SEGMENT_PREFIX, name).into(),

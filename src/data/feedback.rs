@@ -64,6 +64,9 @@ pub fn on_scale(survey: Survey, score: f64, scales: Scales) -> bool {
     (lo..=hi).contains(&score)
 }
 
+/// Kept rows from which the table's text columns are made on two threads.
+const TABLE_THREADS_FROM: usize = if cfg!(test) { 2 } else { 100_000 };
+
 /// Loads a survey export; the raw text is dropped as soon as it is read.
 pub fn load(
     raw: RawFile,
@@ -150,6 +153,7 @@ pub fn load(
     })?;
     drop(raw);
     code(&mut uncoded, &mut customers, &mut pending);
+    super::trace("feedback read");
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
     let inferred = if has_survey_column || plan.survey.is_some() {
@@ -182,9 +186,40 @@ pub fn load(
         segments.retain_categories();
     }
     tally.require_some(file, SourceKind::Feedback, plan, &headers)?;
+    super::trace("feedback checked");
     let height = kept.len();
     let seg_names = segments.header_names();
     let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
+    // The text columns of a large file are made on two threads: the
+    // customers and comments on one, the rest on this one (the feedback
+    // often ends its load after the tickets, its core then alone).
+    let texts = || {
+        let customer = customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer));
+        let comment = StringChunked::from_iter_options(
+            schema::COMMENT.into(),
+            kept.iter()
+                .map(|k| coded(row(k).comment).map(|c| comments[c as usize].as_str())),
+        )
+        .into_column();
+        let alt = alt_customer
+            .then(|| customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
+        (customer, comment, alt)
+    };
+    let rest = || {
+        let survey =
+            StringChunked::from_iter_values(schema::SURVEY.into(), kept.iter().map(|k| k.2.name()))
+                .into_column();
+        (survey, segments.text_columns())
+    };
+    let ((customer, comment, alt), (survey, segment_columns)) = if height >= TABLE_THREADS_FROM {
+        std::thread::scope(|s| {
+            let texts = s.spawn(texts);
+            let rest = rest();
+            (crate::Joined::joined(texts), rest)
+        })
+    } else {
+        (texts(), rest())
+    };
     let mut columns = vec![
         Int32Chunked::from_vec(
             schema::RESPONDED_AT.into(),
@@ -196,23 +231,16 @@ pub fn load(
             kept.iter().map(|k| row(k).score).collect(),
         )
         .into_column(),
-        StringChunked::from_iter_values(schema::SURVEY.into(), kept.iter().map(|k| k.2.name()))
-            .into_column(),
-        customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer)),
-        StringChunked::from_iter_options(
-            schema::COMMENT.into(),
-            kept.iter()
-                .map(|k| coded(row(k).comment).map(|c| comments[c as usize].as_str())),
-        )
-        .into_column(),
+        survey,
+        customer,
+        comment,
         line_column(kept.iter().map(|k| row(k).line)),
     ];
-    if alt_customer {
-        columns.push(customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
-    }
+    columns.extend(alt);
     drop((pending, comments));
-    columns.extend(segments.into_columns());
+    columns.extend(segment_columns);
     let frame = frame(file, height, columns)?;
+    super::trace("feedback table built");
     let mut report = tally.report(
         file,
         SourceKind::Feedback,

@@ -263,6 +263,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         Ok(())
     })?;
     drop(raw);
+    super::trace("tickets read");
     code(
         (&mut uncoded_ids, &mut uncoded_customers),
         (&mut ids, &mut customers),
@@ -346,6 +347,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     if plan.segments_auto {
         segments.retain_categories();
     }
+    super::trace("tickets checked");
     tally.require_some(file, SourceKind::Tickets, plan, headers)?;
     let height = kept.len();
     let seg_names = segments.header_names();
@@ -403,6 +405,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     drop((pending, resolved));
     columns.extend(segments.into_columns());
     let frame = frame(file, height, columns)?;
+    super::trace("tickets table built");
     let mut report = tally.report(
         file,
         SourceKind::Tickets,
