@@ -1146,10 +1146,11 @@ impl Index {
         // Rows grouped by customer (customers coded in order of first appearance)
         // with a stable counting sort, then each customer's rows by day: the
         // file order is kept among rows of the same day.
-        let days_in: Vec<Day> = i32s(&orders, schema::ORDER_DATE)?
-            .into_no_null_iter()
-            .collect();
-        let amounts_in: Vec<i64> = i64s(&orders, schema::AMOUNT)?.into_no_null_iter().collect();
+        // The day and amount columns are read in place (the loader's lists,
+        // taken as the columns' buffers), not copied out: they go with the
+        // gather below.
+        let days_ca = i32s(&orders, schema::ORDER_DATE)?;
+        let amounts_ca = i64s(&orders, schema::AMOUNT)?;
         let cust;
         let coded = coded.filter(|c| c.rows.len() == orders.height());
         let recoded = coded.and_then(|c| recode_first_appearance(c.rows, c.list));
@@ -1166,7 +1167,7 @@ impl Index {
             schema::CUSTOMER_ID,
             schema::LINE,
         ] {
-            // Copied out above (or never read, the line numbers).
+            // Held above (or never read, the line numbers).
             let _ = orders.drop_in_place(read);
         }
         // The feedback and tickets need only the customers' codes by id:
@@ -1239,6 +1240,15 @@ impl Index {
             let cut = group_start[mid];
             // The rows' days in customer order are the index's `row_days`
             // as they are; their amounts become `row_cum` in place below.
+            let (days_ca, amounts_ca) = (days_ca, amounts_ca);
+            let days_in: std::borrow::Cow<[Day]> = match days_ca.cont_slice() {
+                Ok(days) => days.into(),
+                Err(_) => days_ca.into_no_null_iter().collect::<Vec<_>>().into(),
+            };
+            let amounts_in: std::borrow::Cow<[i64]> = match amounts_ca.cont_slice() {
+                Ok(amounts) => amounts.into(),
+                Err(_) => amounts_ca.into_no_null_iter().collect::<Vec<_>>().into(),
+            };
             let (mut days, mut amounts) = (vec![0 as Day; n], vec![0i64; n]);
             {
                 let sort_gather = |groups: std::ops::Range<usize>,
@@ -1265,6 +1275,7 @@ impl Index {
                 });
             }
             drop((days_in, amounts_in));
+            drop((days_ca, amounts_ca));
             step("days and amounts gathered");
             // Each row's order id hashed in one sequential pass (0 = no id), then put
             // in customer order: rows are told apart by hash, and only rows whose
