@@ -72,6 +72,9 @@ fn reject_lines(report: &mut LoadReport, reason: &str, lines: &[u64]) {
 }
 
 /// One key column's cells, read by row without polars' per-cell
+/// Chunks up to which a text column's cells are read where they are.
+const FEW_CHUNKS: usize = 4;
+
 /// `AnyValue` where the column is text or integers.
 enum Cells<'a> {
     Missing,
@@ -88,9 +91,16 @@ impl<'a> Cells<'a> {
             return Cells::Missing;
         };
         match c.dtype() {
-            DataType::String => c
-                .str()
-                .map_or(Cells::Other(c), |s| Cells::Text(s.rechunk().into_owned())),
+            // A text column of a few chunks (a large file's order ids are
+            // made in two) is read as it is: rechunked, a file's 2.5 M ids
+            // were copied while the duplicates were found.
+            DataType::String => c.str().map_or(Cells::Other(c), |s| {
+                Cells::Text(if s.chunks().len() <= FEW_CHUNKS {
+                    s.clone()
+                } else {
+                    s.rechunk().into_owned()
+                })
+            }),
             DataType::Int32 => c
                 .i32()
                 .map_or(Cells::Other(c), |v| Cells::I32(v.rechunk().into_owned())),
