@@ -63,6 +63,27 @@ fn a_quote_left_open_is_an_error_at_its_line() {
     );
 }
 
+/// Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR: a quote
+/// left open there is found at its line too, not read as one long row.
+#[test]
+fn a_quote_left_open_in_a_cr_only_file_is_an_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mac.csv");
+    std::fs::write(
+        &p,
+        "order_id,customer_id,order_date,amount\r\"O1,C1,2024-03-01,5\rO2,C2,2024-03-02,6\r",
+    )
+    .unwrap();
+    let err = load(SourceKind::Orders, &p).err().expect("rejected");
+    assert_eq!(
+        err,
+        format!(
+            "{}, line 2: a quoted field opened here is never closed, so the rest of the file would be read as one field",
+            p.display()
+        )
+    );
+}
+
 #[test]
 fn a_huge_field_loads() {
     let dir = tempfile::tempdir().unwrap();

@@ -1655,19 +1655,27 @@ fn decode_utf16(name: &str, bytes: &[u8], word: fn([u8; 2]) -> u16) -> Result<St
 /// The line where a quoted field opens and never closes, if one does. A quote
 /// opens only at the start of a field (a quote inside an unquoted field, as
 /// in `12" pizza`, is a character); inside quotes `""` is an escaped quote.
+/// As the CSV reader reads them, `\n`, `\r\n` and a lone `\r` (Excel for
+/// Mac's "CSV (Macintosh)") each end a line and a record.
 pub fn open_quote_line(text: &str, delimiter: u8) -> Option<u64> {
     // The quotes are found with a vectorised search, and the lines between
     // them counted in one pass each: most of a file is neither (a 2 M-row
     // survey export with quoted comments took 0.18 s byte by byte).
     let b = text.as_bytes();
-    let lines = |from: usize, to: usize| memchr::memchr_iter(b'\n', &b[from..to]).count() as u64;
+    let lines = |from: usize, to: usize| {
+        let lf = memchr::memchr_iter(b'\n', &b[from..to]).count();
+        let lone_cr = memchr::memchr_iter(b'\r', &b[from..to])
+            .filter(|&i| b.get(from + i + 1) != Some(&b'\n'))
+            .count();
+        (lf + lone_cr) as u64
+    };
     let (mut at, mut line) = (0usize, 1u64);
     loop {
         let q = at + memchr::memchr(b'"', &b[at..])?;
         line += lines(at, q);
-        // A quote opens a field only at its start: the text's, a line's
-        // (after `\n`; not after a lone `\r`) or after a delimiter.
-        let field_start = q == 0 || b[q - 1] == b'\n' || b[q - 1] == delimiter;
+        // A quote opens a field only at its start: the text's, a line's or
+        // after a delimiter.
+        let field_start = q == 0 || matches!(b[q - 1], b'\n' | b'\r') || b[q - 1] == delimiter;
         at = q + 1;
         if !field_start {
             continue;
@@ -2461,11 +2469,13 @@ mod tests {
         let (mut field_start, mut quoted) = (true, false);
         while i < b.len() {
             let c = b[i];
+            // `\n`, `\r\n` and a lone `\r` each end a line.
+            let ends_line = c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n'));
             if quoted {
                 match c {
                     b'"' if b.get(i + 1) == Some(&b'"') => i += 1,
                     b'"' => quoted = false,
-                    b'\n' => line += 1,
+                    _ if ends_line => line += 1,
                     _ => {}
                 }
             } else {
@@ -2474,13 +2484,12 @@ mod tests {
                         quoted = true;
                         opened_on = line;
                     }
-                    b'\n' => {
-                        line += 1;
+                    b'\n' | b'\r' => {
+                        line += u64::from(ends_line);
                         field_start = true;
                         i += 1;
                         continue;
                     }
-                    b'\r' => {}
                     c if c == delimiter => {
                         field_start = true;
                         i += 1;
@@ -2547,6 +2556,14 @@ mod tests {
             "a quote inside a field is a character"
         );
         assert_eq!(open_quote_line("a;b\r\n1;\"x\r\n", b';'), Some(2));
+        // Excel for Mac's "CSV (Macintosh)": a lone CR ends each line, and a
+        // quote after it starts a field.
+        assert_eq!(open_quote_line("a,b\r\"1,x\r2,y\r", b','), Some(2));
+        assert_eq!(
+            open_quote_line("a,b\r1,2\r3,\"x\ry\"\r4,\"z\r", b','),
+            Some(5)
+        );
+        assert_eq!(open_quote_line("a,b\r\"1\",x\r2,y\r", b','), None);
     }
 
     #[test]
