@@ -52,12 +52,16 @@ fn ragged_rows_are_rejected_with_their_lines() {
 
 #[test]
 fn a_quote_left_open_is_an_error_at_its_line() {
-    let p = bad("open_quote.csv");
-    let err = load(SourceKind::Orders, &p).err().expect("rejected");
+    assert_open_quote_at(&bad("open_quote.csv"), 3);
+}
+
+/// Loading the orders file `p` is refused for a quote opened on `line`.
+fn assert_open_quote_at(p: &Path, line: u64) {
+    let err = load(SourceKind::Orders, p).err().expect("rejected");
     assert_eq!(
         err,
         format!(
-            "{}, line 3: a quoted field opened here is never closed, so the rest of the file would be read as one field",
+            "{}, line {line}: a quoted field opened here is never closed, so the rest of the file would be read as one field",
             p.display()
         )
     );
@@ -74,14 +78,7 @@ fn a_quote_left_open_in_a_cr_only_file_is_an_error_at_its_line() {
         "order_id,customer_id,order_date,amount\r\"O1,C1,2024-03-01,5\rO2,C2,2024-03-02,6\r",
     )
     .unwrap();
-    let err = load(SourceKind::Orders, &p).err().expect("rejected");
-    assert_eq!(
-        err,
-        format!(
-            "{}, line 2: a quoted field opened here is never closed, so the rest of the file would be read as one field",
-            p.display()
-        )
-    );
+    assert_open_quote_at(&p, 2);
 }
 
 #[test]
