@@ -420,7 +420,6 @@ fn stretches<'a>(
 /// When a second thread is free to help: the feedback's and tickets' parts
 /// are counted down as they end, and the stretches close when the first
 /// thread has taken the last one.
-#[derive(Default)]
 struct Gate {
     state: std::sync::Mutex<(usize, bool)>,
     changed: std::sync::Condvar,
@@ -768,6 +767,20 @@ fn group_rows(codes: &[u32], customers: usize) -> (Vec<usize>, Vec<u32>) {
         next[c as usize] += 1;
     }
     (group_start, perm)
+}
+
+/// Runs `first` here and `later` on a thread of its own beside it when
+/// `apart`, else after it.
+fn beside(apart: bool, first: impl FnOnce() + Send, later: impl FnOnce() + Send) {
+    std::thread::scope(|s| {
+        if apart {
+            s.spawn(later);
+            first();
+        } else {
+            first();
+            later();
+        }
+    });
 }
 
 /// Each row's order id hashed (0: no id).
@@ -1240,6 +1253,7 @@ impl Index {
             let cut = group_start[mid];
             // The rows' days in customer order are the index's `row_days`
             // as they are; their amounts become `row_cum` in place below.
+            // Moved in here, so that they can go right after the gather.
             let (days_ca, amounts_ca) = (days_ca, amounts_ca);
             let days_in: std::borrow::Cow<[Day]> = match days_ca.cont_slice() {
                 Ok(days) => days.into(),
@@ -1267,12 +1281,11 @@ impl Index {
                 let (perm_a, perm_b) = perm.split_at_mut(cut);
                 let (days_a, days_b) = days.split_at_mut(cut);
                 let (amounts_a, amounts_b) = amounts.split_at_mut(cut);
-                std::thread::scope(|s| {
-                    if mid < m {
-                        s.spawn(|| sort_gather(mid..m, perm_b, days_b, amounts_b));
-                    }
-                    sort_gather(0..mid, perm_a, days_a, amounts_a);
-                });
+                beside(
+                    mid < m,
+                    || sort_gather(0..mid, perm_a, days_a, amounts_a),
+                    || sort_gather(mid..m, perm_b, days_b, amounts_b),
+                );
             }
             drop((days_in, amounts_in));
             drop((days_ca, amounts_ca));
@@ -1291,12 +1304,11 @@ impl Index {
                         *h = hashes_in[r as usize];
                     }
                 };
-                std::thread::scope(|s| {
-                    if mid < m {
-                        s.spawn(|| gather(perm_b, hash_b));
-                    }
-                    gather(perm_a, hash_a);
-                });
+                beside(
+                    mid < m,
+                    || gather(perm_a, hash_a),
+                    || gather(perm_b, hash_b),
+                );
             }
             drop(hashes_in);
             step("orders grouped");

@@ -566,14 +566,21 @@ fn load_in(
         std::thread::scope(|s| {
             let later = (!later_blocks.is_empty()).then(|| {
                 s.spawn(|| {
-                    let mut part = Checked::new(out_b, customer_count, false);
-                    part.rows(later_blocks, first_rows, (comma_b, minus_b), &rules);
-                    part.found()
+                    Checked::new(out_b, customer_count, false).rows(
+                        later_blocks,
+                        first_rows,
+                        (comma_b, minus_b),
+                        &rules,
+                    )
                 })
             });
-            let mut part = Checked::new(out_a, customer_count, plan.continuation_rows);
-            part.rows(first_blocks, 0, (comma_a, minus_a), &rules);
-            (part.found(), later.map(crate::Joined::joined))
+            let first = Checked::new(out_a, customer_count, plan.continuation_rows).rows(
+                first_blocks,
+                0,
+                (comma_a, minus_a),
+                &rules,
+            );
+            (first, later.map(crate::Joined::joined))
         })
     };
     super::trace("orders settled");
@@ -848,20 +855,17 @@ impl<'a> Checked<'a> {
         }
     }
 
-    fn found(self) -> Found {
-        self.found
-    }
-
     /// Settles the rows of `blocks` (the first is row `row` of the file),
     /// each block freed once its rows are in the columns; `comma` and
-    /// `minus` are the side tables' entries of these rows.
+    /// `minus` are the side tables' entries of these rows. Returns what
+    /// the check found.
     fn rows(
-        &mut self,
+        mut self,
         blocks: Vec<WaitingBlock>,
         mut row: usize,
         (comma, minus): (&[i64], &[AmountCell]),
         rules: &Rules,
-    ) {
+    ) -> Found {
         let (mut commas, mut minuses) = (comma.iter().copied(), minus.iter().copied());
         let found = &mut self.found;
         let out = &mut self.out;
@@ -912,6 +916,7 @@ impl<'a> Checked<'a> {
             }
             // This block's rows are in the columns: freed before the next.
         }
+        self.found
     }
 }
 
