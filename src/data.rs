@@ -929,6 +929,40 @@ impl Uncoded {
 #[cfg(test)]
 mod interner_tests {
     #[test]
+    fn a_segment_columns_few_values_give_the_interners_codes() {
+        // Short values around the 15-byte key, values that differ only by
+        // a trailing NUL, long values, and then a run of distinct ids that
+        // fills the list and turns it off: every code is the one the
+        // interner alone gives, before and after.
+        let mut values: Vec<String> = vec![
+            "plus".into(),
+            "a".into(),
+            "a\0".into(),
+            "\0".into(),
+            "x".repeat(15),
+            "x".repeat(16),
+            "north-america".into(),
+            "a-much-longer-segment-value".into(),
+        ];
+        let mut cells: Vec<String> = (0..600)
+            .map(|i| values[(i * 7) % values.len()].clone())
+            .collect();
+        cells.extend((0..3_000).map(|i| format!("id{}", i % 1_500)));
+        values.extend((0..20).map(|i| format!("v{i}")));
+        cells.extend((0..600).map(|i| values[(i * 11) % values.len()].clone()));
+        let mut few = super::Few::default();
+        let (mut with, mut alone) = (super::Interner::default(), super::Interner::default());
+        for cell in &cells {
+            assert_eq!(few.code(cell, &mut with), alone.code(cell), "{cell:?}");
+        }
+        assert!(
+            few.off,
+            "a column of ids stops looking among its first values"
+        );
+        assert_eq!(with.names, alone.names);
+    }
+
+    #[test]
     fn short_and_long_strings_intern_to_the_same_codes_again() {
         let mut i = super::Interner::default();
         let long = "a.customer.with.a.long.address@example.com";
@@ -1028,8 +1062,69 @@ mod interner_tests {
 pub struct SegmentColumns {
     pub names: Vec<(String, usize)>,
     values: Vec<Interner>,
+    /// Each column's first short values, found without hashing (`Few`).
+    few: Vec<Few>,
     /// Each column's value codes, `NO_VALUE` for an empty cell.
     codes: Vec<Vec<u32>>,
+}
+
+/// A segment column's first `FEW` values of at most 15 bytes, with their
+/// codes: a plan, region or channel column has a handful of values, and a
+/// cell is found among them by comparing one integer each, without hashing
+/// it and probing the interner's table (which is asked, and gives the
+/// codes, for every value not here). A column whose cells keep missing once
+/// the list is full (ids, free text) stops looking here.
+#[derive(Debug, Default)]
+struct Few {
+    /// A value's bytes, zero-padded, with its length in the last byte.
+    keys: Vec<u128>,
+    codes: Vec<u32>,
+    /// Cells not found here since the list filled up.
+    misses: u32,
+    off: bool,
+}
+
+/// Values a `Few` keeps.
+const FEW: usize = 16;
+/// Misses after which a full `Few` stops looking.
+const FEW_MISSES: u32 = 1024;
+
+impl Few {
+    /// The key of a value of at most 15 bytes.
+    fn key(v: &str) -> Option<u128> {
+        let v = v.as_bytes();
+        (v.len() < 16).then(|| {
+            let mut bytes = [0u8; 16];
+            bytes[..v.len()].copy_from_slice(v);
+            bytes[15] = v.len() as u8;
+            u128::from_le_bytes(bytes)
+        })
+    }
+
+    /// The code `interner` gives `v`.
+    fn code(&mut self, v: &str, interner: &mut Interner) -> u32 {
+        if self.off {
+            return interner.code(v);
+        }
+        let key = Few::key(v);
+        if let Some(k) = key
+            && let Some(at) = self.keys.iter().position(|&x| x == k)
+        {
+            return self.codes[at];
+        }
+        let code = interner.code(v);
+        match key {
+            Some(k) if self.keys.len() < FEW => {
+                self.keys.push(k);
+                self.codes.push(code);
+            }
+            _ => {
+                self.misses += 1;
+                self.off = self.keys.len() >= FEW && self.misses >= FEW_MISSES;
+            }
+        }
+        code
+    }
 }
 
 /// A segment cell left empty, among value codes.
@@ -1044,23 +1139,24 @@ pub fn coded(code: u32) -> Option<u32> {
 }
 
 impl Interner {
-    /// A feedback or tickets row's customer cells, as mapped and as read
-    /// id-first where the plan reads both (`Plan::has_alt_customer`), put
+    /// A feedback or tickets row's customer cells (the plan's
+    /// `CUSTOMER_ID` field), as mapped and as read id-first where it has
+    /// two columns (`Plan::has_alt_customer`), put
     /// in `batch` to be coded (targets `2 row` and `2 row + 1`): the row
     /// keeps `NO_CODE` until `code_row_customers` sets them, an empty cell
     /// for good. True when the batch is full.
     pub fn defer_row_customer(
-        plan: &mapping::Plan,
+        customer: mapping::Field,
         rec: &csv::StringRecord,
         row: usize,
         batch: &mut Uncoded,
     ) -> bool {
         let mut full = false;
-        if let Some(c) = plan.cell(rec, schema::CUSTOMER_ID) {
+        if let Some(c) = customer.cell(rec) {
             full |= batch.push(c, 2 * row);
         }
-        if plan.has_alt_customer()
-            && let Some(c) = plan.cell_last_first(rec, schema::CUSTOMER_ID)
+        if customer.has_alternative()
+            && let Some(c) = customer.cell_last_first(rec)
         {
             full |= batch.push(c, 2 * row + 1);
         }
@@ -1097,6 +1193,7 @@ impl SegmentColumns {
         SegmentColumns {
             names,
             values: (0..n).map(|_| Interner::default()).collect(),
+            few: (0..n).map(|_| Few::default()).collect(),
             codes: vec![Vec::new(); n],
         }
     }
@@ -1110,10 +1207,15 @@ impl SegmentColumns {
 
     /// Like `read`, appending the codes to `out`.
     pub fn read_into(&mut self, rec: &csv::StringRecord, out: &mut Vec<u32>) {
-        for ((_, i), interner) in self.names.iter().zip(self.values.iter_mut()) {
+        for (((_, i), interner), few) in self
+            .names
+            .iter()
+            .zip(self.values.iter_mut())
+            .zip(self.few.iter_mut())
+        {
             out.push(
                 mapping::clean_cell(rec.get(*i).unwrap_or(""))
-                    .map_or(NO_VALUE, |v| interner.code(v)),
+                    .map_or(NO_VALUE, |v| few.code(v, interner)),
             );
         }
     }
@@ -1200,6 +1302,8 @@ impl SegmentColumns {
         self.names.retain(|_| *k.next().unwrap_or(&false));
         let mut k = keep.iter();
         self.values.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        self.few.retain(|_| *k.next().unwrap_or(&false));
         let mut k = keep.iter();
         self.codes.retain(|_| *k.next().unwrap_or(&false));
     }
@@ -1617,11 +1721,31 @@ fn trace_step(step: &str) {
             .unwrap_or_default()
     };
     eprintln!(
-        "[{:>8.3} s, now {}, peak {}] {step}",
+        "[{:>8.3} s, now {}, peak {}, {} faults] {step}",
         start.elapsed().as_secs_f64(),
         field("VmRSS:"),
-        field("VmHWM:")
+        field("VmHWM:"),
+        minor_faults()
     );
+}
+
+/// The process's minor page faults so far (fresh pages touched): 0 where
+/// they cannot be read.
+fn minor_faults() -> i64 {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage fills the struct it is given; on failure the
+        // zeroed struct is read.
+        unsafe {
+            libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+            usage.assume_init().ru_minflt
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
 }
 
 /// Like `load`, through the parse cache in `cache_dir` when given, telling

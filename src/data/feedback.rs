@@ -95,6 +95,13 @@ pub fn load(
         customers.code_row_customers(uncoded, pending, |p| (&mut p.customer, &mut p.alt));
     };
 
+    let (responded_at, score_field, survey_field, comment_field, customer_field) = (
+        plan.field(schema::RESPONDED_AT),
+        plan.field(schema::SCORE),
+        plan.field(schema::SURVEY),
+        plan.field(schema::COMMENT),
+        plan.field(schema::CUSTOMER_ID),
+    );
     raw.for_each(plan.skip_rows, |line, rec| {
         let line_no = line32(file, line)?;
         tally.row();
@@ -107,15 +114,15 @@ pub fn load(
             return Ok(());
         }
         let mut look = || -> Result<(RawStamp, f64, Option<Survey>), String> {
-            let date_text = plan
-                .cell(rec, schema::RESPONDED_AT)
+            let date_text = responded_at
+                .cell(rec)
                 .ok_or_else(|| format!("missing {}", schema::RESPONDED_AT))?;
             let date = parse::parse_datetime(date_text)
                 .ok_or_else(|| format!("unparseable {}", schema::RESPONDED_AT))?;
-            let score_text = plan.cell(rec, schema::SCORE).ok_or("missing score")?;
+            let score_text = score_field.cell(rec).ok_or("missing score")?;
             let score = parse::parse_score(score_text).ok_or("unparseable score")?;
             let survey = if has_survey_column {
-                let cell = plan.cell(rec, schema::SURVEY).ok_or("missing survey")?;
+                let cell = survey_field.cell(rec).ok_or("missing survey")?;
                 Some(Survey::parse(cell).ok_or("unknown survey")?)
             } else {
                 plan.survey
@@ -125,8 +132,9 @@ pub fn load(
         };
         match look() {
             Ok((date, score, survey)) => {
-                let full = Interner::defer_row_customer(plan, rec, pending.len(), &mut uncoded);
-                let comment = match plan.cell(rec, schema::COMMENT) {
+                let full =
+                    Interner::defer_row_customer(customer_field, rec, pending.len(), &mut uncoded);
+                let comment = match comment_field.cell(rec) {
                     Some(c) => {
                         comments.push(c.to_string());
                         (comments.len() - 1) as u32

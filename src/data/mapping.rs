@@ -295,6 +295,38 @@ pub struct Plan {
     pub segments_auto: bool,
 }
 
+/// The source columns of one canonical field (`Plan::field`).
+#[derive(Clone, Copy, Debug)]
+pub struct Field<'p> {
+    cols: &'p [usize],
+    /// A customer id "0" is no customer (`Plan::zero_is_empty`).
+    zero_is_empty: bool,
+}
+
+impl Field<'_> {
+    /// The first non-empty cell among the field's columns.
+    pub fn cell<'r>(&self, rec: &'r StringRecord) -> Option<&'r str> {
+        self.cols.iter().find_map(|&i| {
+            let v = clean_cell(rec.get(i)?)?;
+            (!(self.zero_is_empty && v == "0")).then_some(v)
+        })
+    }
+
+    /// Like `cell`, trying the columns from the last: the other reading of
+    /// a customer when a file has both an e-mail and an id.
+    pub fn cell_last_first<'r>(&self, rec: &'r StringRecord) -> Option<&'r str> {
+        self.cols
+            .iter()
+            .rev()
+            .find_map(|&i| clean_cell(rec.get(i)?))
+    }
+
+    /// Whether the field is read from more than one column.
+    pub fn has_alternative(&self) -> bool {
+        self.cols.len() > 1
+    }
+}
+
 /// Cells a tool writes for "no value": read as empty, never rejected.
 pub fn is_placeholder(v: &str) -> bool {
     const PLACEHOLDERS: [&str; 14] = [
@@ -350,28 +382,22 @@ impl Plan {
 
     /// The first non-empty cell among the columns mapped to `name`.
     pub fn cell<'r>(&self, rec: &'r StringRecord, name: &str) -> Option<&'r str> {
-        self.fields.get(name)?.iter().find_map(|&i| {
-            let v = clean_cell(rec.get(i)?)?;
-            let empty = self.zero_is_empty && name == schema::CUSTOMER_ID && v == "0";
-            (!empty).then_some(v)
-        })
+        self.field(name).cell(rec)
     }
 
-    /// Like `cell`, trying the columns mapped to `name` from the last: the
-    /// other reading of a customer when a file has both an e-mail and an id.
-    pub fn cell_last_first<'r>(&self, rec: &'r StringRecord, name: &str) -> Option<&'r str> {
-        self.fields
-            .get(name)?
-            .iter()
-            .rev()
-            .find_map(|&i| clean_cell(rec.get(i)?))
+    /// The columns mapped to `name`, looked up once: a loader reading
+    /// millions of rows takes its cells through these rather than `cell`,
+    /// which finds the name among the plan's fields for every cell.
+    pub fn field(&self, name: &str) -> Field<'_> {
+        Field {
+            cols: self.fields.get(name).map_or(&[], Vec::as_slice),
+            zero_is_empty: self.zero_is_empty && name == schema::CUSTOMER_ID,
+        }
     }
 
     /// Whether a file offers two readings of its customers (`cell_last_first`).
     pub fn has_alt_customer(&self) -> bool {
-        self.fields
-            .get(schema::CUSTOMER_ID)
-            .is_some_and(|v| v.len() > 1)
+        self.field(schema::CUSTOMER_ID).has_alternative()
     }
 
     /// Why a row is not a record at all (a survey preview, ...), if it is not.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::mapping::{Plan, SourceOptions, Units};
+use super::mapping::{Field, Plan, SourceOptions, Units};
 use super::parse::{self, AmountCell, Day, RawStamp, WAITING_BITS, WaitingDay};
 use super::schema::{self, SourceKind};
 use super::source::{Native, NativeKind, RawFile, Split};
@@ -263,6 +263,11 @@ struct Run {
 /// What every row of a file is read against.
 struct Reading<'p> {
     plan: &'p Plan,
+    /// The columns of the order id, customer, date and amount.
+    order_id: Field<'p>,
+    customer: Field<'p>,
+    date: Field<'p>,
+    amount: Field<'p>,
     width: usize,
     date_header: String,
     amount_header: String,
@@ -316,7 +321,7 @@ impl Run {
             self.tally.reject("wrong number of fields", line64);
             return;
         }
-        let order_text = plan.cell(rec, schema::ORDER_ID);
+        let order_text = r.order_id.cell(rec);
         let order = order_text.map(|o| self.order_ids.code(o));
         // Shopify: a later row of an order seen before is one of its line
         // items, whatever it repeats (`Created at`, `Email`).
@@ -466,6 +471,10 @@ fn load_in(
     };
     let reading = Reading {
         plan,
+        order_id: plan.field(schema::ORDER_ID),
+        customer: plan.field(schema::CUSTOMER_ID),
+        date: plan.field(schema::ORDER_DATE),
+        amount: plan.field(schema::AMOUNT),
         width: headers.len(),
         date_header: plan.header(headers, schema::ORDER_DATE).to_string(),
         amount_header: plan.header(headers, schema::AMOUNT).to_string(),
@@ -958,26 +967,21 @@ fn first_look<'r>(
     if let Some(reason) = plan.status.as_ref().and_then(|s| s.skip_reason(rec)) {
         return Err(reason);
     }
-    let customer = plan
-        .cell(rec, schema::CUSTOMER_ID)
+    let customer = r
+        .customer
+        .cell(rec)
         .ok_or_else(|| format!("missing {}", schema::CUSTOMER_ID))?;
     let unparseable = |field: &str| format!("unparseable {field}");
     let date = read_cell(
         schema::ORDER_DATE,
-        (
-            Reading::native(r.native_date, cells),
-            plan.cell(rec, schema::ORDER_DATE),
-        ),
+        (Reading::native(r.native_date, cells), r.date.cell(rec)),
         parse::native_stamp,
         parse::parse_datetime,
         |date, text| dates.observe(date, line, &r.date_header, text),
     )?;
     let mut amount = read_cell(
         schema::AMOUNT,
-        (
-            Reading::native(r.native_amount, cells),
-            plan.cell(rec, schema::AMOUNT),
-        ),
+        (Reading::native(r.native_amount, cells), r.amount.cell(rec)),
         parse::native_amount,
         parse::parse_amount,
         |amount, text| decimals.observe(amount, line, &r.amount_header, text),

@@ -161,6 +161,12 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             .code_row_customers(batches.1, pending, |p| (&mut p.customer, &mut p.alt));
     };
 
+    let (id_field, satisfaction_field, category_field, customer_field) = (
+        plan.field(schema::TICKET_ID),
+        plan.field(schema::SATISFACTION),
+        plan.field(schema::CATEGORY),
+        plan.field(schema::CUSTOMER_ID),
+    );
     raw.for_each(plan.skip_rows, |line, rec| {
         let line_no = line32(file, line)?;
         tally.row();
@@ -169,9 +175,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             return Ok(());
         }
         let mut look = || -> Result<(Pending, &str), String> {
-            let id = plan
-                .cell(rec, schema::TICKET_ID)
-                .ok_or("missing ticket_id")?;
+            let id = id_field.cell(rec).ok_or("missing ticket_id")?;
             let created = date_cell(
                 rec,
                 created_col,
@@ -220,11 +224,11 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                 &header(solved_col),
                 &mut dates,
             )?;
-            let satisfaction = match plan.cell(rec, schema::SATISFACTION) {
+            let satisfaction = match satisfaction_field.cell(rec) {
                 Some(c) => parse_satisfaction(c)?,
                 None => None,
             };
-            let category = plan.cell(rec, schema::CATEGORY).or_else(|| {
+            let category = category_field.cell(rec).or_else(|| {
                 let tags = plan.tags.and_then(|i| rec.get(i))?;
                 tags.split([',', ' '])
                     .map(str::trim)
@@ -247,7 +251,12 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             Ok((p, id)) => {
                 let row = pending.len();
                 let full = uncoded_ids.push(id, row)
-                    | Interner::defer_row_customer(plan, rec, row, &mut uncoded_customers);
+                    | Interner::defer_row_customer(
+                        customer_field,
+                        rec,
+                        row,
+                        &mut uncoded_customers,
+                    );
                 pending.push(p);
                 segments.read_into(rec, &mut seg_codes);
                 if full {
