@@ -929,6 +929,22 @@ impl Uncoded {
 #[cfg(test)]
 mod interner_tests {
     #[test]
+    fn row_texts_give_each_rows_cell_and_their_column() {
+        let mut t = super::RowTexts::default();
+        for cell in [None, Some("C1"), Some("a.b@example.com"), None, Some("C1")] {
+            t.push(cell);
+        }
+        let got: Vec<Option<&str>> = (0..5).map(|r| t.get(r)).collect();
+        assert_eq!(
+            got,
+            [None, Some("C1"), Some("a.b@example.com"), None, Some("C1")]
+        );
+        let column = t.column("customer_id", [4, 0, 2].into_iter());
+        let values: Vec<Option<&str>> = column.str().expect("text").iter().collect();
+        assert_eq!(values, [Some("C1"), None, Some("a.b@example.com")]);
+    }
+
+    #[test]
     fn a_segment_columns_few_values_give_the_interners_codes() {
         // Short values around the 15-byte key, values that differ only by
         // a trailing NUL, long values, and then a run of distinct ids that
@@ -1068,6 +1084,40 @@ pub struct SegmentColumns {
     codes: Vec<Vec<u32>>,
 }
 
+/// One text cell or none per row, the rows' cells one after another in one
+/// string: the feedback's and tickets' customers and comments, made into
+/// their columns without a string of their own per cell (nor a table of
+/// distinct names, which the columns do not need).
+#[derive(Debug, Default)]
+pub struct RowTexts {
+    text: String,
+    /// Where each row's cell ends in `text` (an empty cell is no value:
+    /// `clean_cell` never gives an empty one).
+    ends: Vec<usize>,
+}
+
+impl RowTexts {
+    /// Appends the next row's cell.
+    pub fn push(&mut self, cell: Option<&str>) {
+        if let Some(c) = cell {
+            self.text.push_str(c);
+        }
+        self.ends.push(self.text.len());
+    }
+
+    /// Row `row`'s cell.
+    pub fn get(&self, row: usize) -> Option<&str> {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        let end = self.ends[row];
+        (end > start).then(|| &self.text[start..end])
+    }
+
+    /// The column of the cells of `rows`, in that order (no value: null).
+    pub fn column(&self, name: &str, rows: impl Iterator<Item = usize>) -> Column {
+        StringChunked::from_iter_options(name.into(), rows.map(|r| self.get(r))).into_column()
+    }
+}
+
 /// A segment column's first `FEW` values of at most 15 bytes, with their
 /// codes: a plan, region or channel column has a handful of values, and a
 /// cell is found among them by comparing one integer each, without hashing
@@ -1139,44 +1189,6 @@ pub fn coded(code: u32) -> Option<u32> {
 }
 
 impl Interner {
-    /// A feedback or tickets row's customer cells (the plan's
-    /// `CUSTOMER_ID` field), as mapped and as read id-first where it has
-    /// two columns (`Plan::has_alt_customer`), put
-    /// in `batch` to be coded (targets `2 row` and `2 row + 1`): the row
-    /// keeps `NO_CODE` until `code_row_customers` sets them, an empty cell
-    /// for good. True when the batch is full.
-    pub fn defer_row_customer(
-        customer: mapping::Field,
-        rec: &csv::StringRecord,
-        row: usize,
-        batch: &mut Uncoded,
-    ) -> bool {
-        let mut full = false;
-        if let Some(c) = customer.cell(rec) {
-            full |= batch.push(c, 2 * row);
-        }
-        if customer.has_alternative()
-            && let Some(c) = customer.cell_last_first(rec)
-        {
-            full |= batch.push(c, 2 * row + 1);
-        }
-        full
-    }
-
-    /// Codes the customers `defer_row_customer` put in `batch` into their
-    /// rows: `fields` gives a row's customer and id-first customer codes.
-    pub fn code_row_customers<P>(
-        &mut self,
-        batch: &mut Uncoded,
-        rows: &mut [P],
-        fields: impl Fn(&mut P) -> (&mut u32, &mut u32),
-    ) {
-        batch.code_into(self, |target, code| {
-            let (customer, alt) = fields(&mut rows[target / 2]);
-            *(if target % 2 == 0 { customer } else { alt }) = code;
-        });
-    }
-
     /// A text column of the kept rows' names from their codes (`NO_CODE`: null).
     pub fn column(&self, name: &str, codes: impl Iterator<Item = u32>) -> Column {
         StringChunked::from_iter_options(

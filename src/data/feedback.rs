@@ -7,8 +7,8 @@ use super::parse::{self, Day, RawStamp, WaitingDay};
 use super::schema::{self, SourceKind, Survey};
 use super::source::RawFile;
 use super::{
-    DateVotes, Interner, LoadError, Loaded, NO_CODE, Scales, SegmentColumns, Tally, Uncoded, coded,
-    frame, line_column, line32,
+    DateVotes, LoadError, Loaded, RowTexts, Scales, SegmentColumns, Tally, frame, line_column,
+    line32,
 };
 
 /// A response that passed the first look, waiting for the file's
@@ -17,12 +17,6 @@ use super::{
 struct Pending {
     line: u32,
     date: WaitingDay,
-    /// Customer code, or `NO_CODE`.
-    customer: u32,
-    /// The customer read id-first (see `Plan::has_alt_customer`), or `NO_CODE`.
-    alt: u32,
-    /// Index into the comments, or `NO_CODE`.
-    comment: u32,
     survey: Option<Survey>,
     score: f64,
 }
@@ -82,18 +76,14 @@ pub fn load(
     let has_survey_column = plan.col(schema::SURVEY).is_some();
     let mut tally = Tally::default();
     let alt_customer = plan.has_alt_customer();
-    let mut customers = Interner::default();
+    // Each row's customer (and id-first customer) and comment.
+    let (mut customers, mut alts) = (RowTexts::default(), RowTexts::default());
+    let mut comments = RowTexts::default();
     let mut segments = SegmentColumns::new(plan.segments.clone());
     let stride = plan.segments.len();
     let mut seg_codes: Vec<u32> = Vec::new();
-    let mut comments: Vec<String> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
-    let mut uncoded = Uncoded::default();
-    // The rows' customer codes, batch by batch (`Uncoded`).
-    let code = |uncoded: &mut Uncoded, customers: &mut Interner, pending: &mut [Pending]| {
-        customers.code_row_customers(uncoded, pending, |p| (&mut p.customer, &mut p.alt));
-    };
 
     let (responded_at, score_field, survey_field, comment_field, customer_field) = (
         plan.field(schema::RESPONDED_AT),
@@ -132,35 +122,24 @@ pub fn load(
         };
         match look() {
             Ok((date, score, survey)) => {
-                let full =
-                    Interner::defer_row_customer(customer_field, rec, pending.len(), &mut uncoded);
-                let comment = match comment_field.cell(rec) {
-                    Some(c) => {
-                        comments.push(c.to_string());
-                        (comments.len() - 1) as u32
-                    }
-                    None => NO_CODE,
-                };
+                customers.push(customer_field.cell(rec));
+                if alt_customer {
+                    alts.push(customer_field.cell_last_first(rec));
+                }
+                comments.push(comment_field.cell(rec));
                 pending.push(Pending {
                     line: line_no,
                     date: WaitingDay::new(date),
-                    customer: NO_CODE,
-                    alt: NO_CODE,
-                    comment,
                     survey,
                     score,
                 });
                 segments.read_into(rec, &mut seg_codes);
-                if full {
-                    code(&mut uncoded, &mut customers, &mut pending);
-                }
             }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
     drop(raw);
-    code(&mut uncoded, &mut customers, &mut pending);
     super::trace("feedback read");
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
@@ -198,19 +177,14 @@ pub fn load(
     let height = kept.len();
     let seg_names = segments.header_names();
     let row = |k: &(u32, Day, Survey)| &pending[k.0 as usize];
+    let rows = || kept.iter().map(|k| k.0 as usize);
     // The text columns of a large file are made on two threads: the
     // customers and comments on one, the rest on this one (the feedback
     // often ends its load after the tickets, its core then alone).
     let texts = || {
-        let customer = customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer));
-        let comment = StringChunked::from_iter_options(
-            schema::COMMENT.into(),
-            kept.iter()
-                .map(|k| coded(row(k).comment).map(|c| comments[c as usize].as_str())),
-        )
-        .into_column();
-        let alt = alt_customer
-            .then(|| customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
+        let customer = customers.column(schema::CUSTOMER_ID, rows());
+        let comment = comments.column(schema::COMMENT, rows());
+        let alt = alt_customer.then(|| alts.column(schema::CUSTOMER_ALT, rows()));
         (customer, comment, alt)
     };
     let rest = || {
@@ -245,7 +219,7 @@ pub fn load(
         line_column(kept.iter().map(|k| row(k).line)),
     ];
     columns.extend(alt);
-    drop((pending, comments));
+    drop((pending, customers, alts, comments));
     columns.extend(segment_columns);
     let frame = frame(file, height, columns)?;
     super::trace("feedback table built");

@@ -7,9 +7,63 @@ use super::parse::{self, Day, RawStamp};
 use super::schema::{self, SourceKind};
 use super::source::RawFile;
 use super::{
-    DateVotes, Interner, LoadError, Loaded, NO_CODE, SegmentColumns, Tally, Uncoded, frame,
+    DateVotes, Interner, LoadError, Loaded, NO_CODE, RowTexts, SegmentColumns, Tally, frame,
     line_column, line32,
 };
+
+/// The ticket id of each row read, one after another. Rows of one ticket
+/// are found once the file is read (`first_rows`), by sorting the ids'
+/// hashes, rather than by hashing each id into a table as it is read: the
+/// ids of a ticket export are nearly all distinct, and a table of a million
+/// ids (each a string of its own) was a tenth of the tickets' load.
+#[derive(Default)]
+struct Ids {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    /// The id of row `i`.
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// Each row's first row with the same id (its own when it is the first).
+    fn first_rows(&self) -> Vec<u32> {
+        self.first_rows_by(super::name_hash)
+    }
+
+    /// `first_rows`, the ids hashed by `hash`.
+    fn first_rows_by(&self, hash: impl Fn(&[u8]) -> u64) -> Vec<u32> {
+        let n = self.ends.len();
+        let mut keyed: Vec<(u64, u32)> = (0..n)
+            .map(|i| (hash(self.get(i).as_bytes()), i as u32))
+            .collect();
+        keyed.sort_unstable();
+        let mut first: Vec<u32> = (0..n as u32).collect();
+        // Rows of one hash, in row order: each takes the first row of its
+        // text among the distinct texts met in the run (one, unless two ids
+        // share a hash).
+        let mut distinct: Vec<u32> = Vec::new();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            distinct.clear();
+            for &(_, row) in run {
+                let text = self.get(row as usize);
+                match distinct.iter().find(|&&d| self.get(d as usize) == text) {
+                    Some(&d) => first[row as usize] = d,
+                    None => distinct.push(row),
+                }
+            }
+        }
+        first
+    }
+}
 
 /// When the first response happened, before the file-wide date decision.
 #[derive(Clone, Copy)]
@@ -24,10 +78,6 @@ enum Response {
 struct Pending {
     line: u32,
     id: u32,
-    /// Customer code, or `NO_CODE`.
-    customer: u32,
-    /// The customer read id-first (see `Plan::has_alt_customer`), or `NO_CODE`.
-    alt: u32,
     /// Category code, or `NO_CODE`.
     category: u32,
     created: RawStamp,
@@ -140,26 +190,15 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let solved_col = plan.col(schema::SOLVED_AT);
     let mut tally = Tally::default();
     let alt_customer = plan.has_alt_customer();
-    let mut ids = Interner::default();
-    let mut customers = Interner::default();
+    let mut ids = Ids::default();
+    // Each row's customer (and id-first customer).
+    let (mut customers, mut alts) = (RowTexts::default(), RowTexts::default());
     let mut categories = Interner::default();
     let mut segments = SegmentColumns::new(plan.segments.clone());
     let stride = plan.segments.len();
     let mut seg_codes: Vec<u32> = Vec::new();
     let mut dates = DateVotes::default();
     let mut pending: Vec<Pending> = Vec::new();
-    // Ticket ids and customers coded batch by batch (`Uncoded`).
-    let (mut uncoded_ids, mut uncoded_customers) = (Uncoded::default(), Uncoded::default());
-    let code = |batches: (&mut Uncoded, &mut Uncoded),
-                interners: (&mut Interner, &mut Interner),
-                pending: &mut [Pending]| {
-        batches
-            .0
-            .code_into(interners.0, |row, code| pending[row].id = code);
-        interners
-            .1
-            .code_row_customers(batches.1, pending, |p| (&mut p.customer, &mut p.alt));
-    };
 
     let (id_field, satisfaction_field, category_field, customer_field) = (
         plan.field(schema::TICKET_ID),
@@ -237,8 +276,6 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             let p = Pending {
                 line: line_no,
                 id: NO_CODE,
-                customer: NO_CODE,
-                alt: NO_CODE,
                 category: category.map_or(NO_CODE, |c| categories.code(c)),
                 created,
                 response,
@@ -249,35 +286,23 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         };
         match look() {
             Ok((p, id)) => {
-                let row = pending.len();
-                let full = uncoded_ids.push(id, row)
-                    | Interner::defer_row_customer(
-                        customer_field,
-                        rec,
-                        row,
-                        &mut uncoded_customers,
-                    );
+                ids.push(id);
+                customers.push(customer_field.cell(rec));
+                if alt_customer {
+                    alts.push(customer_field.cell_last_first(rec));
+                }
                 pending.push(p);
                 segments.read_into(rec, &mut seg_codes);
-                if full {
-                    code(
-                        (&mut uncoded_ids, &mut uncoded_customers),
-                        (&mut ids, &mut customers),
-                        &mut pending,
-                    );
-                }
             }
             Err(reason) => tally.reject(&reason, line),
         }
         Ok(())
     })?;
     drop(raw);
+    for (p, first) in pending.iter_mut().zip(ids.first_rows()) {
+        p.id = first;
+    }
     super::trace("tickets read");
-    code(
-        (&mut uncoded_ids, &mut uncoded_customers),
-        (&mut ids, &mut customers),
-        &mut pending,
-    );
 
     let order = dates.decide(file, Some(options.date_format), plan.date_order)?;
 
@@ -329,8 +354,8 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
             }
         }
     }
-    // Each ticket id's last row kept (ids are dense codes).
-    let mut last_of: Vec<usize> = vec![usize::MAX; ids.names.len()];
+    // Each ticket id's last row kept (an id's code is its first row).
+    let mut last_of: Vec<usize> = vec![usize::MAX; pending.len()];
     for (i, p) in pending.iter().enumerate() {
         if resolved[i].is_some() {
             last_of[p.id as usize] = i;
@@ -378,7 +403,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let mut columns = vec![
         StringChunked::from_iter_values(
             schema::TICKET_ID.into(),
-            kept.iter().map(|k| ids.names[row(k).id as usize].as_str()),
+            kept.iter().map(|&k| ids.get(k as usize)),
         )
         .into_column(),
         ints(schema::CREATED_AT, &|r| r.created.instant()),
@@ -399,7 +424,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
                 .map(|r| r.solved.map(|s| s.day))
                 .collect::<Vec<Option<i32>>>(),
         ),
-        customers.column(schema::CUSTOMER_ID, kept.iter().map(|k| row(k).customer)),
+        customers.column(schema::CUSTOMER_ID, kept.iter().map(|&k| k as usize)),
         categories.column(schema::CATEGORY, kept.iter().map(|k| row(k).category)),
         StringChunked::from_iter_options(
             schema::SATISFACTION.into(),
@@ -409,7 +434,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         line_column(kept.iter().map(|k| row(k).line)),
     ];
     if alt_customer {
-        columns.push(customers.column(schema::CUSTOMER_ALT, kept.iter().map(|k| row(k).alt)));
+        columns.push(alts.column(schema::CUSTOMER_ALT, kept.iter().map(|&k| k as usize)));
     }
     drop((pending, resolved));
     columns.extend(segments.into_columns());
@@ -458,5 +483,25 @@ mod tests {
         assert_eq!(parse_satisfaction("7"), Err("satisfaction out of range"));
         assert_eq!(parse_satisfaction("0"), Err("satisfaction out of range"));
         assert_eq!(parse_satisfaction("4.5"), Err("unparseable satisfaction"));
+    }
+}
+
+#[cfg(test)]
+mod ids_tests {
+    use super::Ids;
+
+    #[test]
+    fn each_row_points_at_the_first_row_of_its_id() {
+        let rows = ["T1", "T2", "T1", "", "t1", "T3", "T2", "T1", ""];
+        let mut ids = Ids::default();
+        for r in rows {
+            ids.push(r);
+        }
+        let want = [0, 1, 0, 3, 4, 5, 1, 0, 3];
+        assert_eq!(ids.first_rows(), want);
+        // Every id sharing one hash: the texts still tell them apart.
+        assert_eq!(ids.first_rows_by(|_| 7), want);
+        assert_eq!(ids.get(4), "t1");
+        assert_eq!(Ids::default().first_rows(), Vec::<u32>::new());
     }
 }
