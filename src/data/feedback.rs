@@ -21,7 +21,7 @@ struct Pending {
     score: f64,
 }
 
-const _: () = assert!(std::mem::size_of::<Pending>() <= 40);
+const _: () = assert!(std::mem::size_of::<Pending>() <= 24);
 
 /// The survey of a file without a survey column, from its scores
 /// (kpi-spec §1): any 0 or any score ≥ 8 → NPS; all in 1..5 → CSAT.
