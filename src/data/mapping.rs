@@ -355,10 +355,21 @@ pub fn is_placeholder(v: &str) -> bool {
         && PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
+/// `v.trim()`, without decoding a character when the cell starts and ends
+/// with a printable ASCII byte (nearly every cell: called on every one).
+fn trim_cell(v: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    if plain(v.as_bytes().first()) && plain(v.as_bytes().last()) {
+        v
+    } else {
+        v.trim()
+    }
+}
+
 /// A cell as read: trimmed, an Excel text-marker apostrophe dropped
 /// (`'4001`), placeholders and blanks as `None`.
 pub fn clean_cell(v: &str) -> Option<&str> {
-    let v = v.trim();
+    let v = trim_cell(v);
     let v = match v.strip_prefix('\'') {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit() || c == '+') => rest,
         _ => v,
@@ -1579,6 +1590,24 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cell_is_trimmed_as_str_trim_trims_it() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        // Printable ASCII, ASCII and Unicode white space, DEL and other
+        // characters, at either end.
+        let cell = proptest::string::string_regex(
+            "[ \t\r\n\u{0b}\u{0c}\u{7f}\u{a0}\u{85}\u{2003}\u{3000}a-z0-9'.,é€-]{0,8}",
+        )
+        .expect("a pattern");
+        runner
+            .run(&cell, |v| {
+                prop_assert_eq!(super::trim_cell(&v), v.trim());
+                Ok(())
+            })
+            .expect("trim_cell agrees with str::trim");
+    }
+
     use super::*;
 
     fn hs(v: &[&str]) -> Vec<String> {
