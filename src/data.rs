@@ -1803,16 +1803,6 @@ fn load_dataset(
             return Ok((ds, None));
         }
     }
-    // The feedback and tickets load beside the orders, each on a thread of
-    // its own, while the orders are read on every core (`Split`): the
-    // scheduler fills the time a step of one leaves a core idle. Measured at
-    // 1 M customers on 2 cores, against the orders first and then the other
-    // two side by side: indexing starts 0.4 s sooner and the report is
-    // 0.05-0.33 s faster; the peak is the same (1.32-1.38 GB) because the
-    // feedback and tickets finish while the orders are still waiting rows,
-    // and the first load with caches peaks lower (1.37-1.43 against
-    // 1.50-1.53 GB). (Two sessions before, with the orders' text kept whole
-    // until read, this peaked 0.1 GB higher.)
     let specs: Vec<&SourceSpec> = sources.all().collect();
     progress(&format!(
         "reading {}",
@@ -1827,26 +1817,52 @@ fn load_dataset(
             .map(|spec| load_source_cached(spec, scales, cache_dir))
             .collect()
     };
+    // The feedback and tickets load beside the orders, each on a thread of
+    // its own while the orders are read on every core (`Split`): the
+    // scheduler fills the core a step of one leaves idle. Where an orders
+    // file is parsed and its parse cache written (1.6-1.8 s at 10 M
+    // orders), they load after the orders instead, beside that write.
+    // Measured at 1 M customers on 2 cores, three files:
+    // - without caches, beside rather than after: 9.11-9.85 -> 8.74-8.88 s,
+    //   the same peak (1.32-1.38 GB: the feedback and tickets end while
+    //   the orders are still waiting rows);
+    // - the first load with caches, after (beside the write) rather than
+    //   beside: 10.09-10.55 -> 9.74-9.82 s, peak 1.34-1.42 -> 1.34-1.38 GB.
+    //   (Before the feedback's and tickets' customers were kept as each
+    //   row's text, not coded through name tables, it peaked at
+    //   1.53-1.63 GB.)
+    let orders_first = cache_dir.is_some_and(|dir| {
+        sources
+            .orders
+            .iter()
+            .any(|spec| cache::will_parse(dir, spec, scales))
+    });
     let (orders, feedback, tickets) = std::thread::scope(|scope| {
-        let tickets = scope.spawn(|| load_all(&sources.tickets));
-        let feedback = scope.spawn(|| load_all(&sources.feedback));
+        let others = || {
+            (
+                scope.spawn(|| load_all(&sources.tickets)),
+                scope.spawn(|| load_all(&sources.feedback)),
+            )
+        };
+        let early = (!orders_first).then(others);
         let orders = sources
             .orders
             .iter()
             .map(|spec| load_source_caching(spec, scales, cache_dir))
             .collect::<Result<Vec<_>, LoadError>>();
-        (orders, feedback.joined(), tickets.joined())
-    });
-    let (mut orders, fresh): (Vec<Loaded>, Vec<Option<String>>) = orders?.into_iter().unzip();
-    // The orders files' parse caches (the feedback's and tickets' were
-    // written as they loaded).
-    if let Some(dir) = cache_dir {
-        for (loaded, key) in orders.iter().zip(&fresh) {
-            if let Some(key) = key {
-                cache::write(dir, key, loaded);
+        let (tickets, feedback) = early.unwrap_or_else(others);
+        // The orders files' parse caches (the feedback's and tickets' are
+        // written as they load).
+        if let (Some(dir), Ok(orders)) = (cache_dir, &orders) {
+            for (loaded, key) in orders {
+                if let Some(key) = key {
+                    cache::write(dir, key, loaded);
+                }
             }
         }
-    }
+        (orders, feedback.joined(), tickets.joined())
+    });
+    let (mut orders, _): (Vec<Loaded>, Vec<Option<String>>) = orders?.into_iter().unzip();
     // Several files are merged with their customers and segment values
     // coded alike (or, when one of them has them as text, as text).
     let unified = if orders.len() > 1 {

@@ -918,6 +918,40 @@ fn parse_cache_keeps_segments_as_codes_and_misses_when_their_values_do_not_fit()
     assert_eq!(gone.segment_values, first.segment_values);
 }
 
+/// A load writes an orders file's parse cache after the orders, beside the
+/// feedback and tickets, only when it will parse the file: `will_parse`.
+#[test]
+fn will_parse_tells_a_file_without_its_entry() {
+    use holdfast::data::{cache::will_parse, load_source_cached};
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let src = dir.path().join("orders.csv");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/orders.csv");
+    std::fs::copy(sample, &src).unwrap();
+    let spec = SourceSpec::path(SourceKind::Orders, &src, SourceOptions::default());
+    assert!(will_parse(&cache, &spec, Scales::default()));
+    load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
+    assert!(!will_parse(&cache, &spec, Scales::default()));
+    // Another scale, or a changed file, is another entry.
+    let other = Scales {
+        csat: 10,
+        ..Scales::default()
+    };
+    assert!(will_parse(&cache, &spec, other));
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    let row = text.lines().nth(1).unwrap().to_string();
+    text.push_str(&row);
+    text.push('\n');
+    std::fs::write(&src, text).unwrap();
+    assert!(will_parse(&cache, &spec, Scales::default()));
+    // Not a file: nothing is cached, nothing parsed for the cache.
+    let memory = SourceSpec {
+        origin: holdfast::data::Origin::Memory(std::sync::Arc::new(b"a,b\n".to_vec())),
+        ..spec
+    };
+    assert!(!will_parse(&cache, &memory, Scales::default()));
+}
+
 #[test]
 fn parse_cache_hits_misses_on_change_and_survives_corruption() {
     use holdfast::data::load_source_cached;

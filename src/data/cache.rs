@@ -60,6 +60,13 @@ pub fn key(spec: &SourceSpec, scales: Scales) -> Option<String> {
     Some(format!("{:016x}", h.finish()))
 }
 
+/// Whether loading `spec` through the caches in `dir` parses the file and
+/// writes its entry: no entry is there for it (one that is there but cannot
+/// be read is found out only when it is read).
+pub fn will_parse(dir: &Path, spec: &SourceSpec, scales: Scales) -> bool {
+    key(spec, scales).is_some_and(|key| !dir.join(format!("{key}.parquet")).is_file())
+}
+
 /// A load report as cached (beside the parsed table, and inside index snapshots).
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct StoredReport {
