@@ -859,15 +859,22 @@ fn source_files_are_never_written() {
     }
 }
 
-#[test]
-fn parse_cache_keeps_segments_as_codes_and_misses_when_their_values_do_not_fit() {
-    use holdfast::data::load_source_cached;
+/// The bundled sample's orders copied into a temporary folder: the folder,
+/// a cache folder in it, and the copy's source.
+fn sample_orders_copy() -> (tempfile::TempDir, std::path::PathBuf, SourceSpec) {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let src = dir.path().join("orders.csv");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/orders.csv");
     std::fs::copy(sample, &src).unwrap();
     let spec = SourceSpec::path(SourceKind::Orders, &src, SourceOptions::default());
+    (dir, cache, spec)
+}
+
+#[test]
+fn parse_cache_keeps_segments_as_codes_and_misses_when_their_values_do_not_fit() {
+    use holdfast::data::load_source_cached;
+    let (_dir, cache, spec) = sample_orders_copy();
     let first = load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
     let names: Vec<&str> = first
         .segment_values
@@ -923,12 +930,8 @@ fn parse_cache_keeps_segments_as_codes_and_misses_when_their_values_do_not_fit()
 #[test]
 fn will_parse_tells_a_file_without_its_entry() {
     use holdfast::data::{cache::will_parse, load_source_cached};
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
+    let (dir, cache, spec) = sample_orders_copy();
     let src = dir.path().join("orders.csv");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/orders.csv");
-    std::fs::copy(sample, &src).unwrap();
-    let spec = SourceSpec::path(SourceKind::Orders, &src, SourceOptions::default());
     assert!(will_parse(&cache, &spec, Scales::default()));
     load_source_cached(&spec, Scales::default(), Some(&cache)).unwrap();
     assert!(!will_parse(&cache, &spec, Scales::default()));
