@@ -945,6 +945,19 @@ mod interner_tests {
     }
 
     #[test]
+    fn each_row_points_at_the_first_row_of_its_cell() {
+        let mut ids = super::RowTexts::default();
+        for r in ["T1", "T2", "T1", "T0", "t1", "T3", "T2", "T1", "T0"] {
+            ids.push(Some(r));
+        }
+        let want = [0, 1, 0, 3, 4, 5, 1, 0, 3];
+        assert_eq!(ids.first_rows(), want);
+        // Every cell sharing one hash: the texts still tell them apart.
+        assert_eq!(ids.first_rows_by(|_| 7), want);
+        assert_eq!(super::RowTexts::default().first_rows(), Vec::<u32>::new());
+    }
+
+    #[test]
     fn a_segment_columns_few_values_give_the_interners_codes() {
         // Short values around the 15-byte key, values that differ only by
         // a trailing NUL, long values, and then a run of distinct ids that
@@ -1116,6 +1129,38 @@ impl RowTexts {
     pub fn column(&self, name: &str, rows: impl Iterator<Item = usize>) -> Column {
         StringChunked::from_iter_options(name.into(), rows.map(|r| self.get(r))).into_column()
     }
+
+    /// Each row's first row with the same cell (its own when it is the
+    /// first): rows of one ticket id, found by sorting the cells' hashes
+    /// once every row is read rather than by hashing each into a table.
+    pub fn first_rows(&self) -> Vec<u32> {
+        self.first_rows_by(name_hash)
+    }
+
+    /// `first_rows`, the cells hashed by `hash`.
+    fn first_rows_by(&self, hash: impl Fn(&[u8]) -> u64) -> Vec<u32> {
+        let n = self.ends.len();
+        let mut keyed: Vec<(u64, u32)> = (0..n)
+            .map(|i| (hash(self.get(i).unwrap_or("").as_bytes()), i as u32))
+            .collect();
+        keyed.sort_unstable();
+        let mut first: Vec<u32> = (0..n as u32).collect();
+        // Rows of one hash, in row order: each takes the first row of its
+        // cell among the distinct cells met in the run (one, unless two
+        // cells share a hash).
+        let mut distinct: Vec<u32> = Vec::new();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            distinct.clear();
+            for &(_, row) in run {
+                let cell = self.get(row as usize);
+                match distinct.iter().find(|&&d| self.get(d as usize) == cell) {
+                    Some(&d) => first[row as usize] = d,
+                    None => distinct.push(row),
+                }
+            }
+        }
+        first
+    }
 }
 
 /// A segment column's first `FEW` values of at most 15 bytes, with their
@@ -1129,7 +1174,8 @@ struct Few {
     /// A value's bytes, zero-padded, with its length in the last byte.
     keys: Vec<u128>,
     codes: Vec<u32>,
-    /// Cells not found here since the list filled up.
+    /// Cells not found here: values too long to keep, and any once the
+    /// list is full.
     misses: u32,
     off: bool,
 }
@@ -1261,11 +1307,7 @@ impl SegmentColumns {
         }
     }
 
-    pub fn into_columns(self) -> Vec<Column> {
-        self.text_columns()
-    }
-
-    /// The kept rows' text columns (`into_columns`, borrowed).
+    /// The kept rows' text columns.
     pub fn text_columns(&self) -> Vec<Column> {
         self.names
             .iter()
@@ -1862,7 +1904,7 @@ fn load_dataset(
         }
         (orders, feedback.joined(), tickets.joined())
     });
-    let (mut orders, _): (Vec<Loaded>, Vec<Option<String>>) = orders?.into_iter().unzip();
+    let mut orders: Vec<Loaded> = orders?.into_iter().map(|(loaded, _)| loaded).collect();
     // Several files are merged with their customers and segment values
     // coded alike (or, when one of them has them as text, as text).
     let unified = if orders.len() > 1 {

@@ -11,61 +11,6 @@ use super::{
     line_column, line32,
 };
 
-/// The ticket id of each row read, one after another. Rows of one ticket
-/// are found once the file is read (`first_rows`), by sorting the ids'
-/// hashes, rather than by hashing each id into a table as it is read: the
-/// ids of a ticket export are nearly all distinct, and a table of them
-/// (each a string of its own) took 0.2 s of the 1.34 s a 0.9 M-ticket
-/// file's `check` took, and 100 MB.
-#[derive(Default)]
-struct Ids {
-    text: String,
-    ends: Vec<usize>,
-}
-
-impl Ids {
-    fn push(&mut self, id: &str) {
-        self.text.push_str(id);
-        self.ends.push(self.text.len());
-    }
-
-    /// The id of row `i`.
-    fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    /// Each row's first row with the same id (its own when it is the first).
-    fn first_rows(&self) -> Vec<u32> {
-        self.first_rows_by(super::name_hash)
-    }
-
-    /// `first_rows`, the ids hashed by `hash`.
-    fn first_rows_by(&self, hash: impl Fn(&[u8]) -> u64) -> Vec<u32> {
-        let n = self.ends.len();
-        let mut keyed: Vec<(u64, u32)> = (0..n)
-            .map(|i| (hash(self.get(i).as_bytes()), i as u32))
-            .collect();
-        keyed.sort_unstable();
-        let mut first: Vec<u32> = (0..n as u32).collect();
-        // Rows of one hash, in row order: each takes the first row of its
-        // text among the distinct texts met in the run (one, unless two ids
-        // share a hash).
-        let mut distinct: Vec<u32> = Vec::new();
-        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            distinct.clear();
-            for &(_, row) in run {
-                let text = self.get(row as usize);
-                match distinct.iter().find(|&&d| self.get(d as usize) == text) {
-                    Some(&d) => first[row as usize] = d,
-                    None => distinct.push(row),
-                }
-            }
-        }
-        first
-    }
-}
-
 /// When the first response happened, before the file-wide date decision.
 #[derive(Clone, Copy)]
 enum Response {
@@ -191,7 +136,11 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let solved_col = plan.col(schema::SOLVED_AT);
     let mut tally = Tally::default();
     let alt_customer = plan.has_alt_customer();
-    let mut ids = Ids::default();
+    // Each row's ticket id; the rows of one ticket are found once the file
+    // is read (`RowTexts::first_rows`): a table of nearly all distinct ids,
+    // each a string of its own, took 0.2 s of the 1.34 s a 0.9 M-ticket
+    // file's `check` took, and 100 MB.
+    let mut ids = RowTexts::default();
     // Each row's customer (and id-first customer).
     let (mut customers, mut alts) = (RowTexts::default(), RowTexts::default());
     let mut categories = Interner::default();
@@ -287,7 +236,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         };
         match look() {
             Ok((p, id)) => {
-                ids.push(id);
+                ids.push(Some(id));
                 customers.push(customer_field.cell(rec));
                 if alt_customer {
                     alts.push(customer_field.cell_last_first(rec));
@@ -404,7 +353,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
     let mut columns = vec![
         StringChunked::from_iter_values(
             schema::TICKET_ID.into(),
-            kept.iter().map(|&k| ids.get(k as usize)),
+            kept.iter().map(|&k| ids.get(k as usize).unwrap_or("")),
         )
         .into_column(),
         ints(schema::CREATED_AT, &|r| r.created.instant()),
@@ -438,7 +387,7 @@ pub fn load(raw: RawFile, plan: &Plan, options: &SourceOptions) -> Result<Loaded
         columns.push(alts.column(schema::CUSTOMER_ALT, kept.iter().map(|&k| k as usize)));
     }
     drop((pending, resolved));
-    columns.extend(segments.into_columns());
+    columns.extend(segments.text_columns());
     let frame = frame(file, height, columns)?;
     super::trace("tickets table built");
     let mut report = tally.report(
@@ -484,25 +433,5 @@ mod tests {
         assert_eq!(parse_satisfaction("7"), Err("satisfaction out of range"));
         assert_eq!(parse_satisfaction("0"), Err("satisfaction out of range"));
         assert_eq!(parse_satisfaction("4.5"), Err("unparseable satisfaction"));
-    }
-}
-
-#[cfg(test)]
-mod ids_tests {
-    use super::Ids;
-
-    #[test]
-    fn each_row_points_at_the_first_row_of_its_id() {
-        let rows = ["T1", "T2", "T1", "", "t1", "T3", "T2", "T1", ""];
-        let mut ids = Ids::default();
-        for r in rows {
-            ids.push(r);
-        }
-        let want = [0, 1, 0, 3, 4, 5, 1, 0, 3];
-        assert_eq!(ids.first_rows(), want);
-        // Every id sharing one hash: the texts still tell them apart.
-        assert_eq!(ids.first_rows_by(|_| 7), want);
-        assert_eq!(ids.get(4), "t1");
-        assert_eq!(Ids::default().first_rows(), Vec::<u32>::new());
     }
 }
