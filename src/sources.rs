@@ -76,28 +76,73 @@ fn supported(path: &Path) -> bool {
     if name.starts_with('.') || name.starts_with("~$") {
         return false;
     }
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| SUPPORTED.contains(&e.to_ascii_lowercase().as_str()))
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) => SUPPORTED.contains(&e.to_ascii_lowercase().as_str()),
+        // Hive writes a table's Parquet files as `000000_0`: a file without
+        // an extension is read when it starts as Parquet or Arrow does.
+        // Spark's and Hive's own files start with `_` (`_SUCCESS`, and
+        // `_metadata`, a Parquet file of the others' footers).
+        None => !name.starts_with('_') && columnar_magic(path),
+    }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+/// Whether the file starts with the magic bytes of Parquet or Arrow IPC.
+fn columnar_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let read = std::fs::File::open(path).and_then(|f| f.take(6).read(&mut head));
+    matches!(read, Ok(n) if head[..n].starts_with(b"PAR1") || head[..n].starts_with(b"ARROW1"))
+}
+
+/// The table format whose folder this is, when it is one, with DuckDB's
+/// function that reads it: a Delta Lake table (`_delta_log/`) or an Iceberg
+/// table (`metadata/*.metadata.json`). Their folders keep the data files of
+/// earlier versions, so reading every file would count removed rows again.
+fn table_format(dir: &Path) -> Option<(&'static str, &'static str)> {
+    if dir.join("_delta_log").is_dir() {
+        return Some(("a Delta Lake table", "delta_scan"));
+    }
+    let iceberg = std::fs::read_dir(dir.join("metadata")).ok()?.any(|e| {
+        e.ok()
+            .and_then(|e| {
+                e.file_name()
+                    .to_str()
+                    .map(|n| n.ends_with(".metadata.json"))
+            })
+            .unwrap_or(false)
+    });
+    iceberg.then_some(("an Iceberg table", "iceberg_scan"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+    let folder_error = |source| SourceError::Folder {
+        path: dir.display().to_string(),
+        source,
+    };
+    if let Some((format, scan)) = table_format(dir) {
+        return Err(SourceError::TableFormat {
+            path: dir.display().to_string(),
+            format,
+            scan,
+        });
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(folder_error)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for p in entries {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
             continue;
         }
         // Symlinked folders are not followed (no loops); symlinked files are read.
-        let meta = std::fs::symlink_metadata(&p)?;
+        let meta = std::fs::symlink_metadata(&p).map_err(folder_error)?;
         if meta.is_dir() {
-            walk(&p, out)?;
+            // Spark's and Hive's working folders (`_temporary`, `_spark_metadata`).
+            if !name.starts_with('_') {
+                walk(&p, out)?;
+            }
         } else if supported(&p) {
             out.push(p);
         }
@@ -115,6 +160,14 @@ pub enum SourceError {
     },
     #[error("{path}: the folder holds no file holdfast reads ({})", SUPPORTED.join(", "))]
     EmptyFolder { path: String },
+    #[error(
+        "{path}: the folder is {format}, which keeps the files of earlier versions; give holdfast a Parquet copy of its current rows instead (DuckDB: COPY (SELECT * FROM {scan}('{path}')) TO 'orders.parquet')"
+    )]
+    TableFormat {
+        path: String,
+        format: &'static str,
+        scan: &'static str,
+    },
     #[error("{pattern}: not a valid pattern: {message}")]
     Pattern { pattern: String, message: String },
     #[error("{pattern}: no file matches this pattern")]
@@ -138,10 +191,7 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, SourceError> {
     }
     if path.is_dir() {
         let mut out = Vec::new();
-        walk(path, &mut out).map_err(|source| SourceError::Folder {
-            path: path.display().to_string(),
-            source,
-        })?;
+        walk(path, &mut out)?;
         if out.is_empty() {
             return Err(SourceError::EmptyFolder {
                 path: path.display().to_string(),
@@ -264,6 +314,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir(d.join("2024")).unwrap();
+        std::fs::create_dir(d.join("_temporary")).unwrap();
         for f in [
             "b.csv",
             "a.csv",
@@ -272,8 +323,20 @@ mod tests {
             ".hidden.csv",
             "~$a.xlsx",
             "x.csv.gz",
+            "_temporary/d.csv",
+            "LICENSE",
         ] {
             std::fs::write(d.join(f), "x").unwrap();
+        }
+        // No extension: read when it starts as Parquet or Arrow does,
+        // unless its name starts with `_` (`_metadata`).
+        for (f, head) in [
+            ("000000_0", "PAR1...."),
+            ("000001_0", "ARROW1.."),
+            ("_metadata", "PAR1...."),
+            ("part-0", "PAR"),
+        ] {
+            std::fs::write(d.join(f), head).unwrap();
         }
         let names = |v: Vec<PathBuf>| -> Vec<String> {
             v.iter()
@@ -282,7 +345,14 @@ mod tests {
         };
         assert_eq!(
             names(expand(d).unwrap()),
-            vec!["2024/c.xlsx", "a.csv", "b.csv", "x.csv.gz"]
+            vec![
+                "000000_0",
+                "000001_0",
+                "2024/c.xlsx",
+                "a.csv",
+                "b.csv",
+                "x.csv.gz"
+            ]
         );
         let pattern = d.join("*.csv");
         assert_eq!(names(expand(&pattern).unwrap()), vec!["a.csv", "b.csv"]);

@@ -276,6 +276,118 @@ fn a_dataset_polars_writes_with_escaped_partition_values() {
     assert_eq!(social["customers"]["new"], 1);
 }
 
+/// Copies the `by_month` fixture into `to`.
+fn copy_by_month(to: &Path) {
+    for month in 1..=3 {
+        let part = format!("year=2024/month={month}");
+        std::fs::create_dir_all(to.join(&part)).unwrap();
+        std::fs::copy(
+            fixture(&format!("by_month/{part}/data_0.parquet")),
+            to.join(&part).join("data_0.parquet"),
+        )
+        .unwrap();
+    }
+}
+
+/// `holdfast --no-cache check --orders DIR`: exit status and standard error.
+fn check_folder(dir: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .arg("--no-cache")
+        .arg("--orders")
+        .arg(dir)
+        .arg("check")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_hive_table_folder_reads_its_files_without_an_extension() {
+    // Hive writes a table's files as `000000_0`, with no extension; Spark
+    // and Hive keep their own files and folders under names starting with
+    // `_` (`_SUCCESS`, `_metadata`: a Parquet file of the parts' footers,
+    // `_temporary/` with a job's unfinished parts).
+    let dir = tempfile::tempdir().unwrap();
+    copy_by_month(dir.path());
+    let d = dir.path();
+    for month in 1..=3 {
+        let part = d.join(format!("year=2024/month={month}"));
+        std::fs::rename(part.join("data_0.parquet"), part.join("000000_0")).unwrap();
+    }
+    std::fs::copy(
+        fixture("by_month/year=2024/month=1/data_0.parquet"),
+        d.join("_metadata"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("_temporary/0/year=2024/month=3")).unwrap();
+    std::fs::copy(
+        fixture("by_month/year=2024/month=3/data_0.parquet"),
+        d.join("_temporary/0/year=2024/month=3/part-00001.parquet"),
+    )
+    .unwrap();
+    std::fs::write(d.join("_SUCCESS"), "").unwrap();
+    std::fs::write(d.join("README"), "not data").unwrap();
+    let mut all = report(d, &["--period", "all"]);
+    let mut one = report(&fixture("by_month"), &["--period", "all"]);
+    // The three parts are read, and only they.
+    let files: Vec<String> = all[0]["data_quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["file"].as_str().unwrap().replace('\\', "/"))
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with("/000000_0")), "{files:?}");
+    for period in all
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .chain(one.as_array_mut().unwrap())
+    {
+        period["data_quality"] = serde_json::Value::Null;
+    }
+    assert_eq!(all, one);
+    assert_eq!(all[2]["revenue"], 100.0);
+}
+
+#[test]
+fn delta_and_iceberg_table_folders_are_refused_with_what_to_do() {
+    // Their folders keep the files of removed rows until they are vacuumed
+    // or expired: reading every file would count those rows again.
+    let delta = tempfile::tempdir().unwrap();
+    copy_by_month(delta.path());
+    std::fs::create_dir(delta.path().join("_delta_log")).unwrap();
+    std::fs::write(
+        delta.path().join("_delta_log/00000000000000000000.json"),
+        "{\"commitInfo\":{}}\n",
+    )
+    .unwrap();
+    let (ok, err) = check_folder(delta.path());
+    assert!(!ok);
+    assert!(err.contains("is a Delta Lake table"), "{err}");
+    assert!(err.contains("delta_scan("), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let iceberg = tempfile::tempdir().unwrap();
+    copy_by_month(&iceberg.path().join("data"));
+    std::fs::create_dir(iceberg.path().join("metadata")).unwrap();
+    std::fs::write(
+        iceberg.path().join("metadata/00001-3f2e.metadata.json"),
+        "{}",
+    )
+    .unwrap();
+    let (ok, err) = check_folder(iceberg.path());
+    assert!(!ok);
+    assert!(err.contains("is an Iceberg table"), "{err}");
+    assert!(err.contains("iceberg_scan("), "{err}");
+    // Its data folder alone is a plain dataset.
+    let (ok, err) = check_folder(&iceberg.path().join("data"));
+    assert!(ok, "{err}");
+}
+
 /// (order id, day, amount) of a kept row.
 type Kept = (String, String, f64);
 /// A reason and the rows rejected for it.
