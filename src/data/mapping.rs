@@ -520,6 +520,18 @@ fn synonyms(kind: SourceKind, column: &str) -> &'static [&'static str] {
             "invoicedate",
             "time",
             "day",
+            // Warehouse and dbt models' names (`order_ts`, `order_placed_at`).
+            "orderts",
+            "ordertimestamp",
+            "ordertime",
+            "orderplacedat",
+            "placedat",
+            "ordercreatedat",
+            "createdts",
+            "purchasets",
+            "transactionts",
+            "transactiontimestamp",
+            "txndate",
         ],
         (SourceKind::Orders, schema::AMOUNT) => &[
             "amount",
@@ -541,6 +553,16 @@ fn synonyms(kind: SourceKind, column: &str) -> &'static [&'static str] {
             "dollars",
             "spend",
             "amountspent",
+            // Warehouse and dbt models' names.
+            "orderamount",
+            "ordervalue",
+            "amountusd",
+            "totalusd",
+            "revenueusd",
+            "grossamount",
+            "grossrevenue",
+            "netrevenue",
+            "totalsales",
         ],
         (SourceKind::Orders, schema::QUANTITY) => &["quantity", "qty", "units", "numberofitems"],
         (SourceKind::Orders, schema::UNIT_PRICE) => {
@@ -1652,6 +1674,28 @@ mod tests {
         assert_eq!(p.col(schema::AMOUNT), Some(3));
         assert_eq!(p.mapping, "header names");
         assert!(p.segments.is_empty(), "contact details are never segments");
+    }
+
+    #[test]
+    fn warehouse_model_names_are_found() {
+        // A dbt model or a warehouse table unloaded to Parquet.
+        for (date, amount) in [
+            ("order_ts", "order_amount"),
+            ("order_placed_at", "amount_usd"),
+            ("ORDER_TIMESTAMP", "GROSS_REVENUE"),
+        ] {
+            let h = hs(&["order_key", "customer_id", date, amount, "status"]);
+            let p = plan(
+                "orders/",
+                SourceKind::Orders,
+                &h,
+                &[],
+                &SourceOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(p.col(schema::ORDER_DATE), Some(2), "{date}");
+            assert_eq!(p.col(schema::AMOUNT), Some(3), "{amount}");
+        }
     }
 
     #[test]
