@@ -276,6 +276,40 @@ fn a_dataset_polars_writes_with_escaped_partition_values() {
     assert_eq!(social["customers"]["new"], 1);
 }
 
+#[test]
+fn a_dataset_partitioned_by_day_has_its_dates_only_in_the_folder_names() {
+    // Spark's `partitionBy("order_date")` leaves the partition column out
+    // of the files: each row's day is its folder's `order_date=…`.
+    let dir = tempfile::tempdir().unwrap();
+    for (day, customers, amounts) in [
+        ("2024-05-01", ["C1", "C2"], [10.0, 20.0]),
+        ("2024-05-31", ["C1", "C3"], [1.5, 2.0]),
+        ("2024-06-01", ["C2", "C3"], [4.0, 8.0]),
+    ] {
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("customer_id".into(), customers.to_vec()),
+                Column::new("order_value".into(), amounts.to_vec()),
+            ],
+        )
+        .unwrap();
+        let path = dir.path().join(format!("order_date={day}"));
+        std::fs::create_dir_all(&path).unwrap();
+        let file = std::fs::File::create(path.join("part-00000-1f.c000.snappy.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+    let may = report(dir.path(), &["--period", "2024-05"]);
+    assert_eq!(may["revenue"], 33.5);
+    assert_eq!(may["customers"]["new"], 3);
+    let june = report(dir.path(), &["--period", "2024-06"]);
+    assert_eq!(june["revenue"], 12.0);
+    // All three bought within the 90-day window: none is lost.
+    assert_eq!(june["customers"]["start"], 3);
+    assert_eq!(june["customers"]["retained"], 3);
+    assert_eq!(june["orders"], 2);
+}
+
 /// Copies the `by_month` fixture into `to`.
 fn copy_by_month(to: &Path) {
     for month in 1..=3 {
