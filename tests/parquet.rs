@@ -387,36 +387,38 @@ fn a_hive_table_folder_reads_its_files_without_an_extension() {
     assert_eq!(all[2]["revenue"], 100.0);
 }
 
+/// A table folder: the `by_month` parts under `data_in`, and one file of
+/// the table format's own (`marker`, a path inside the folder).
+fn table_folder(data_in: &str, marker: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_by_month(&dir.path().join(data_in));
+    let marker = dir.path().join(marker);
+    std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
+    std::fs::write(marker, text).unwrap();
+    dir
+}
+
+/// `check` refuses the folder in one line naming the format and the way out.
+fn assert_refused(dir: &Path, format: &str, scan: &str) {
+    let (ok, err) = check_folder(dir);
+    assert!(!ok);
+    assert!(err.contains(&format!("is {format}")), "{err}");
+    assert!(err.contains(&format!("{scan}(")), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
 #[test]
 fn delta_and_iceberg_table_folders_are_refused_with_what_to_do() {
     // Their folders keep the files of removed rows until they are vacuumed
     // or expired: reading every file would count those rows again.
-    let delta = tempfile::tempdir().unwrap();
-    copy_by_month(delta.path());
-    std::fs::create_dir(delta.path().join("_delta_log")).unwrap();
-    std::fs::write(
-        delta.path().join("_delta_log/00000000000000000000.json"),
+    let delta = table_folder(
+        "",
+        "_delta_log/00000000000000000000.json",
         "{\"commitInfo\":{}}\n",
-    )
-    .unwrap();
-    let (ok, err) = check_folder(delta.path());
-    assert!(!ok);
-    assert!(err.contains("is a Delta Lake table"), "{err}");
-    assert!(err.contains("delta_scan("), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-
-    let iceberg = tempfile::tempdir().unwrap();
-    copy_by_month(&iceberg.path().join("data"));
-    std::fs::create_dir(iceberg.path().join("metadata")).unwrap();
-    std::fs::write(
-        iceberg.path().join("metadata/00001-3f2e.metadata.json"),
-        "{}",
-    )
-    .unwrap();
-    let (ok, err) = check_folder(iceberg.path());
-    assert!(!ok);
-    assert!(err.contains("is an Iceberg table"), "{err}");
-    assert!(err.contains("iceberg_scan("), "{err}");
+    );
+    assert_refused(delta.path(), "a Delta Lake table", "delta_scan");
+    let iceberg = table_folder("data", "metadata/00001-3f2e.metadata.json", "{}");
+    assert_refused(iceberg.path(), "an Iceberg table", "iceberg_scan");
     // Its data folder alone is a plain dataset.
     let (ok, err) = check_folder(&iceberg.path().join("data"));
     assert!(ok, "{err}");

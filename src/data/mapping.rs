@@ -1658,17 +1658,21 @@ mod tests {
         assert_eq!(guess_kind(&zendesk), Some(SourceKind::Tickets));
     }
 
-    #[test]
-    fn header_detection_prefers_ids_to_emails() {
-        let h = hs(&["Email", "Client ID", "Order Date", "Total ($)"]);
-        let p = plan(
+    /// The plan of an orders file `f.csv` with these headers and no config.
+    fn orders_plan(headers: &[String]) -> Result<Plan, LoadError> {
+        plan(
             "f.csv",
             SourceKind::Orders,
-            &h,
+            headers,
             &[],
             &SourceOptions::default(),
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn header_detection_prefers_ids_to_emails() {
+        let h = hs(&["Email", "Client ID", "Order Date", "Total ($)"]);
+        let p = orders_plan(&h).unwrap();
         assert_eq!(p.col(schema::CUSTOMER_ID), Some(1));
         assert_eq!(p.col(schema::ORDER_DATE), Some(2));
         assert_eq!(p.col(schema::AMOUNT), Some(3));
@@ -1685,14 +1689,7 @@ mod tests {
             ("ORDER_TIMESTAMP", "GROSS_REVENUE"),
         ] {
             let h = hs(&["order_key", "customer_id", date, amount, "status"]);
-            let p = plan(
-                "orders/",
-                SourceKind::Orders,
-                &h,
-                &[],
-                &SourceOptions::default(),
-            )
-            .unwrap();
+            let p = orders_plan(&h).unwrap();
             assert_eq!(p.col(schema::ORDER_DATE), Some(2), "{date}");
             assert_eq!(p.col(schema::AMOUNT), Some(3), "{amount}");
         }
@@ -1701,14 +1698,7 @@ mod tests {
     #[test]
     fn missing_column_names_headers_and_closest() {
         let h = hs(&["customer", "date", "totl"]);
-        let err = plan(
-            "f.csv",
-            SourceKind::Orders,
-            &h,
-            &[],
-            &SourceOptions::default(),
-        )
-        .unwrap_err();
+        let err = orders_plan(&h).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.starts_with("f.csv: missing required column `amount` for orders"),
