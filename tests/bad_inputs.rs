@@ -71,14 +71,7 @@ fn assert_open_quote_at(p: &Path, line: u64) {
 /// left open there is found at its line too, not read as one long row.
 #[test]
 fn a_quote_left_open_in_a_cr_only_file_is_an_error_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("mac.csv");
-    std::fs::write(
-        &p,
-        "order_id,customer_id,order_date,amount\r\"O1,C1,2024-03-01,5\rO2,C2,2024-03-02,6\r",
-    )
-    .unwrap();
-    assert_open_quote_at(&p, 2);
+    assert_open_quote_at(&bad("open_quote_cr.csv"), 2);
 }
 
 #[test]

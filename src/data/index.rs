@@ -788,17 +788,9 @@ fn beside(apart: bool, first: impl FnOnce() + Send, later: impl FnOnce() + Send)
     });
 }
 
-/// Each row's order id hashed (0: no id).
-fn order_hashes(order_ids: &StringChunked) -> Vec<u64> {
-    let hasher = FastHash::default();
-    order_ids
-        .iter()
-        .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
-        .collect()
-}
-
-/// `order_hashes`, its two halves side by side when `apart`.
-fn order_hashes_in_halves(order_ids: &StringChunked, apart: bool) -> Vec<u64> {
+/// Each row's order id hashed (0: no id), in two halves of the rows, side
+/// by side when `apart`.
+fn order_hashes(order_ids: &StringChunked, apart: bool) -> Vec<u64> {
     let n = order_ids.len();
     let mut out = vec![0u64; n];
     let (a, b) = out.split_at_mut(n / 2);
@@ -1260,7 +1252,7 @@ impl Index {
             // the other, each list let go before the next is made.
             let split = alone && m >= SPLIT_FROM_CUSTOMERS;
             let ((group_start, mut perm), early_hashes) = std::thread::scope(|s| {
-                let hashing = split.then(|| s.spawn(|| order_hashes(&order_ids)));
+                let hashing = split.then(|| s.spawn(|| order_hashes(&order_ids, false)));
                 (group_rows(&codes, m), hashing.map(|h| h.joined()))
             });
             drop(codes);
@@ -1318,8 +1310,7 @@ impl Index {
             // once their parts have ended (about 0.2 s of one core at 10 M
             // rows, shared).
             let free = m >= SPLIT_FROM_CUSTOMERS && gate.ended();
-            let hashes_in =
-                early_hashes.unwrap_or_else(|| order_hashes_in_halves(&order_ids, free));
+            let hashes_in = early_hashes.unwrap_or_else(|| order_hashes(&order_ids, free));
             step("order ids hashed");
             let mut order_hash = vec![0u64; n];
             {
@@ -1953,7 +1944,11 @@ mod order_hash_tests {
             column
                 .append(&StringChunked::new("id".into(), &ids[n / 3..]))
                 .unwrap_or_else(|e| panic!("{e}"));
-            let one = order_hashes(&column);
+            let hasher = FastHash::default();
+            let one: Vec<u64> = column
+                .iter()
+                .map(|o| o.map_or(0, |o| hasher.hash_one(o).max(1)))
+                .collect();
             assert_eq!(one.len(), n);
             assert!(
                 one.iter()
@@ -1961,7 +1956,7 @@ mod order_hash_tests {
                     .all(|(&h, id)| (h == 0) == id.is_none())
             );
             for apart in [false, true] {
-                assert_eq!(order_hashes_in_halves(&column, apart), one, "n {n}");
+                assert_eq!(order_hashes(&column, apart), one, "n {n}");
             }
         }
     }
